@@ -1,0 +1,1 @@
+"""Persistence: models, sessions, queries, writes and migrations."""

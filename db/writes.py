@@ -1,0 +1,133 @@
+"""State changes: each takes the acting principal, checks it, and audits in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from db.audit import write_audit
+from db.models import Indicator, IndicatorStatusUpdate, Observation, Problem
+from triage.security import Capability, Principal, require, require_department
+from triage.validation import ValidationError, validate_observation
+
+__all__ = ["EditConflict", "ValidationError", "record_observation", "update_problem"]
+
+
+def record_observation(
+    session: Session,
+    actor: Principal,
+    indicator_id: int,
+    period: object,
+    value: object,
+    *,
+    status: str | None = None,
+    note: str = "",
+    today: dt.date | None = None,
+) -> int:
+    """Append a value (and optionally a status with its note) to an indicator's history.
+
+    Raises ``PermissionDenied`` when the actor may not update indicators or, as a department
+    head, the indicator belongs to another department; ``ValidationError`` for bad input.
+    Returns the new observation's id.
+    """
+    require(actor, Capability.UPDATE_INDICATORS)
+    indicator = session.get(Indicator, indicator_id)
+    if indicator is None:
+        raise ValidationError(f"There is no indicator with id {indicator_id}.")
+    require_department(actor, indicator.department_id)
+    clean = validate_observation(
+        indicator.unit, period, value, status, note, today or dt.date.today()
+    )
+    observation = Observation(
+        indicator_id=indicator.id,
+        period=clean.period,
+        value=clean.value,
+        entered_by_id=actor.user_id,
+    )
+    session.add(observation)
+    after: dict[str, object] = {"period": clean.period, "value": clean.value}
+    if clean.status is not None or clean.note:
+        session.add(
+            IndicatorStatusUpdate(
+                indicator_id=indicator.id,
+                status=clean.status or "on_track",
+                note=clean.note,
+                author_id=actor.user_id,
+            )
+        )
+        after.update(status=clean.status, note=clean.note)
+    session.flush()
+    write_audit(
+        session,
+        actor,
+        "create",
+        "observation",
+        observation.id,
+        after={"indicator_id": indicator.id, **after},
+    )
+    return observation.id
+
+
+class EditConflict(Exception):
+    """Someone else saved this record since it was loaded; nothing was changed."""
+
+    def __init__(self, entity: str, entity_id: int, expected: int, current: int) -> None:
+        super().__init__(
+            f"This {entity} was changed by someone else since you opened it "
+            f"(your version {expected}, now {current}). Reload to see their changes; "
+            "nothing of yours was saved."
+        )
+        self.current_version = current
+
+
+PROBLEM_EDITABLE = frozenset(
+    {
+        "title",
+        "description",
+        "policy_area",
+        "status",
+        "desired_outcome",
+        "political_capital",
+        "political_notes",
+        "authority",
+        "authority_notes",
+    }
+)
+
+
+def update_problem(
+    session: Session,
+    actor: Principal,
+    problem_id: int,
+    expected_version: int,
+    changes: dict[str, object],
+) -> int:
+    """Apply ``changes`` if the problem is still at ``expected_version``; return the new version.
+
+    Raises ``EditConflict`` when another save landed first (the version column also guards
+    the instant between this check and the UPDATE), ``ValidationError`` for unknown fields.
+    """
+    require(actor, Capability.EDIT_PROBLEMS)
+    unknown = set(changes) - PROBLEM_EDITABLE
+    if unknown:
+        raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise ValidationError(f"There is no problem with id {problem_id}.")
+    if problem.version != expected_version:
+        raise EditConflict("problem", problem_id, expected_version, problem.version)
+    if "title" in changes and not str(changes["title"]).strip():
+        raise ValidationError("A problem needs a title.")
+    before = {key: getattr(problem, key) for key in changes}
+    for key, value in changes.items():
+        setattr(problem, key, value)
+    try:
+        session.flush()
+    except StaleDataError:
+        current = session.scalar(select(Problem.version).where(Problem.id == problem_id))
+        raise EditConflict("problem", problem_id, expected_version, current or -1) from None
+    write_audit(session, actor, "update", "problem", problem_id, before=before, after=changes)
+    return problem.version

@@ -1,0 +1,1 @@
+"""Triage: weekly triage of a city's public problems (domain layer: no Dash, no Flask)."""

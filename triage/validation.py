@@ -1,0 +1,97 @@
+"""Validation rules for what people type or upload: pure functions, user-facing messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+INDICATOR_STATUSES = ("on_track", "at_risk", "off_track")
+MAX_NOTE_LENGTH = 2000
+EARLIEST_PERIOD = dt.date(1990, 1, 1)
+PERCENT_UNITS = frozenset({"%", "percent", "pct"})
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+class ValidationError(ValueError):
+    """Input was rejected; ``str(error)`` is a sentence to show the person who typed it."""
+
+
+@dataclass(frozen=True)
+class ObservationInput:
+    period: dt.date
+    value: float
+    status: str | None
+    note: str
+
+
+def parse_period(raw: object) -> dt.date:
+    """A period as a date: accepts a date, a datetime or an ISO ``YYYY-MM-DD`` string."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw or "").strip()
+    if not text:
+        raise ValidationError("The period is required.")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"Period {text!r} is not a date (use YYYY-MM-DD).") from None
+
+
+def parse_value(raw: object) -> float:
+    """A finite number; accepts numbers or text like ``1,234.5`` (never a decimal comma)."""
+    if isinstance(raw, bool):
+        raise ValidationError("Value must be a number.")
+    if isinstance(raw, int | float):
+        value = float(raw)
+    else:
+        text = str(raw or "").strip()
+        if not text:
+            raise ValidationError("The value is required.")
+        if "," in text:
+            if not THOUSANDS.match(text):
+                raise ValidationError(
+                    f"Value {text!r} is ambiguous: use a dot for decimals (10.5), "
+                    "commas only between thousands (1,234.5)."
+                )
+            text = text.replace(",", "")
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValidationError(f"Value {text!r} is not a number.") from None
+    if not math.isfinite(value) or abs(value) > 1e12:
+        raise ValidationError("Value must be a finite number below a trillion in size.")
+    return value
+
+
+def validate_observation(
+    unit: str,
+    period: object,
+    value: object,
+    status: str | None,
+    note: str | None,
+    today: dt.date,
+) -> ObservationInput:
+    """Check one indicator update against the rules a department head is told about.
+
+    The period may not lie in the future nor before 1990; percentages lie in 0..100;
+    status, when given, is on_track, at_risk or off_track; notes are at most 2,000 characters.
+    """
+    clean_period = parse_period(period)
+    if clean_period > today:
+        raise ValidationError(f"Period {clean_period.isoformat()} is in the future.")
+    if clean_period < EARLIEST_PERIOD:
+        raise ValidationError(f"Period {clean_period.isoformat()} is before 1990.")
+    clean_value = parse_value(value)
+    if unit.strip().lower() in PERCENT_UNITS and not 0 <= clean_value <= 100:
+        raise ValidationError(f"A percentage must lie between 0 and 100, not {clean_value:g}.")
+    clean_status = (status or "").strip() or None
+    if clean_status is not None and clean_status not in INDICATOR_STATUSES:
+        raise ValidationError("Status must be on track, at risk or off track.")
+    clean_note = (note or "").strip()
+    if len(clean_note) > MAX_NOTE_LENGTH:
+        raise ValidationError(f"The note is longer than {MAX_NOTE_LENGTH} characters.")
+    return ObservationInput(clean_period, clean_value, clean_status, clean_note)
