@@ -210,7 +210,7 @@ def set_user_active(session: Session, actor: Principal, user_id: int, active: bo
 
 def list_users(session: Session) -> pd.DataFrame:
     """All users: columns id, username, display_name, role, department_code,
-    department_name, active, last_login_at (ordered by username)."""
+    department_name ("" when none), active, last_login_at (ordered by username)."""
     rows = session.execute(
         select(
             User.id,
@@ -235,4 +235,7 @@ def list_users(session: Session) -> pd.DataFrame:
         "active",
         "last_login_at",
     ]
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    users = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    for column in ("department_code", "department_name"):
+        users[column] = users[column].fillna("").astype(str)
+    return users

@@ -65,6 +65,8 @@ INNOVATION_STAGES = ("idea", "pilot", "evaluating", "scaling", "retired")
 ALERT_STATES = ("new", "acknowledged", "linked", "resolved", "dismissed")
 SEVERITIES = ("info", "warning", "critical")
 DECISIONS = ("focus", "delegate", "convene", "monitor", "drop")
+SOURCE_KINDS = ("open311", "csv", "indicators")
+JOB_OUTCOMES = ("running", "success", "error", "skipped")
 
 
 def utcnow() -> dt.datetime:
@@ -485,3 +487,42 @@ class AuditLog(Base):
     entity_id: Mapped[str] = mapped_column(String(64), default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class DataSource(Base):
+    """A feed or file that brings data in; its cursor is saved with the rows it covers."""
+
+    __tablename__ = "data_sources"
+    __table_args__ = (CheckConstraint(_in("kind", SOURCE_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(500), default="")
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    poll_minutes: Mapped[int | None] = mapped_column(Integer)
+    cursor: Mapped[str | None] = mapped_column(String(64))  # e.g. newest updated_datetime seen
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class JobRun(Base):
+    """One run of a scheduled or manual job, shown on the administration page."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", JOB_OUTCOMES), name="outcome"),
+        Index("ix_job_runs_job_started", "job_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(12), default="running")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text, default="")
