@@ -113,8 +113,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import app as composition_root
 
     dash_app = composition_root.create_app(settings)
+    if args.scheduler:
+        from triage.scheduler import SchedulerProcess
+
+        SchedulerProcess(settings).start_in_thread()
+        print("Scheduler running in this process (single-process mode).")
     print(f"Triage for {settings.city_name} on http://{args.host}:{args.port} (Ctrl+C stops)")
     serve(dash_app.server, host=args.host, port=args.port, threads=args.threads, ident="triage")
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    import logging
+
+    from db import migrate
+    from triage.scheduler import SchedulerProcess, job_specs, wait_forever
+
+    settings = _settings(args)
+    if not migrate.is_current(settings.database_url):
+        raise CommandError("The database is not at the current schema; run `triage init` first.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    print(f"Scheduler for {_display_url(settings)} ({settings.timezone}); jobs:", flush=True)
+    for spec in job_specs():
+        print(f"  {spec.job_id:<18} {spec.description}", flush=True)
+    wait_forever(SchedulerProcess(settings))
     return 0
 
 
@@ -239,7 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument(
+        "--scheduler",
+        action="store_true",
+        help="also run the job scheduler in this process (single-process deployments only)",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    scheduler = commands.add_parser(
+        "scheduler", help="run the job scheduler (exactly one per deployment; a lease enforces it)"
+    )
+    scheduler.set_defaults(func=cmd_scheduler)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True, metavar="ACTION"

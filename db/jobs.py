@@ -1,0 +1,103 @@
+"""Job bookkeeping: run records for the administration page and the single-scheduler lease."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.models import AppSetting, JobRun, utcnow
+
+LEASE_PREFIX = "lease:"
+
+
+def start_run(session: Session, job_id: str, now: dt.datetime | None = None) -> int:
+    """Record that ``job_id`` started; returns the run id."""
+    run = JobRun(job_id=job_id, started_at=now or utcnow(), outcome="running")
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    outcome: str,
+    *,
+    rows: int = 0,
+    detail: dict[str, Any] | None = None,
+    error: str = "",
+    now: dt.datetime | None = None,
+) -> None:
+    """Close a run with its outcome (success, error or skipped), row count and any error."""
+    run = session.get(JobRun, run_id)
+    if run is None:
+        raise LookupError(f"No job run {run_id}")
+    run.finished_at = now or utcnow()
+    run.outcome = outcome
+    run.rows = rows
+    run.detail = detail
+    run.error = error[:4000]
+
+
+def recent_runs(session: Session, limit: int = 50) -> pd.DataFrame:
+    """Newest runs first: columns id, job_id, started_at, finished_at, outcome, rows, error."""
+    rows = session.execute(
+        select(
+            JobRun.id,
+            JobRun.job_id,
+            JobRun.started_at,
+            JobRun.finished_at,
+            JobRun.outcome,
+            JobRun.rows,
+            JobRun.error,
+        )
+        .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+        .limit(limit)
+    ).all()
+    columns = ["id", "job_id", "started_at", "finished_at", "outcome", "rows", "error"]
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def run_counts(session: Session) -> dict[str, int]:
+    """Number of recorded runs per job id."""
+    rows = session.execute(select(JobRun.job_id, func.count()).group_by(JobRun.job_id)).all()
+    return {job_id: int(count) for job_id, count in rows}
+
+
+def acquire_lease(
+    session: Session, name: str, holder: str, ttl_seconds: int, now: dt.datetime | None = None
+) -> bool:
+    """Take or renew the named lease for ``holder``; False while another holder's is unexpired.
+
+    The caller's transaction must be a writer (``BEGIN IMMEDIATE`` on SQLite; the row is
+    locked ``FOR UPDATE`` on PostgreSQL) so two processes cannot both take it.
+    """
+    now = now or utcnow()
+    key = LEASE_PREFIX + name
+    expires = (now + dt.timedelta(seconds=ttl_seconds)).isoformat()
+    row = session.scalars(select(AppSetting).where(AppSetting.key == key).with_for_update()).first()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(AppSetting(key=key, value={"holder": holder, "expires": expires}))
+        except IntegrityError:
+            return False
+        return True
+    current = row.value or {}
+    current_expiry = dt.datetime.fromisoformat(current.get("expires", "1970-01-01T00:00:00"))
+    if current.get("holder") != holder and current_expiry > now:
+        return False
+    row.value = {"holder": holder, "expires": expires}
+    return True
+
+
+def release_lease(session: Session, name: str, holder: str) -> None:
+    """Give the lease up at once (on a clean shutdown) if ``holder`` has it."""
+    row = session.get(AppSetting, LEASE_PREFIX + name)
+    if row is not None and (row.value or {}).get("holder") == holder:
+        session.delete(row)
