@@ -140,6 +140,65 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rank(args: argparse.Namespace) -> int:
+    import json
+
+    from triage.export import safe_csv
+    from triage.jobs import city_today, rank_week
+    from triage.scoring import ranking_table, week_end
+
+    settings = _settings(args)
+    if args.week:
+        try:
+            week_end(args.week)
+        except ValueError:
+            raise CommandError(f"--week {args.week!r} is not an ISO week like 2026-W47.") from None
+    database = _database(settings)
+    try:
+        ranking = rank_week(database, args.week, city_today(settings), save=not args.dry_run)
+    finally:
+        database.dispose()
+    table = ranking_table(ranking.scores, ranking.moves)
+    if args.format == "csv":
+        sys.stdout.write(safe_csv(table))
+    elif args.format == "json":
+        payload = {
+            "week": ranking.week,
+            "as_of": ranking.as_of.isoformat(),
+            "compared_with": ranking.previous_week,
+            "problems": json.loads(table.to_json(orient="records")),
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        _print_ranking(ranking.week, ranking.previous_week, table, args.top)
+    return 0
+
+
+MOVEMENT_MARKS = {"up": "▲", "down": "▼", "same": "=", "new": "new"}
+
+
+def _print_ranking(week: str, previous: str | None, table, top: int | None) -> None:
+    compared = f"movement against {previous}" if previous else "no earlier week stored"
+    print(f"Priorities for {week} ({compared})")
+    header = (
+        f"{'rank':>4}  {'move':>5}  {'priority':>17}  "
+        f"{'imp':>4} {'tract':>5} {'negl':>4} {'conf':>4}  problem"
+    )
+    print(header)
+    print("-" * len(header))
+    rows = table if top is None else table.head(top)
+    for row in rows.itertuples(index=False):
+        move = MOVEMENT_MARKS.get(getattr(row, "movement", ""), "")
+        change = getattr(row, "rank_change", None)
+        if move in {"▲", "▼"} and change is not None:
+            move = f"{move}{abs(int(change))}"
+        band = f"{row.priority:.2f} [{row.priority_low:.2f}-{row.priority_high:.2f}]"
+        print(
+            f"{row.rank:>4}  {move:>5}  {band:>17}  {row.importance:4.2f} {row.tractability:5.2f}"
+            f" {row.neglectedness:4.2f} {row.confidence:4.2f}  {row.title}"
+        )
+
+
 def _read_password(args: argparse.Namespace) -> tuple[str, bool]:
     """The new user's password and whether it was generated (and so must be printed)."""
     if args.password_stdin:
@@ -272,6 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
         "scheduler", help="run the job scheduler (exactly one per deployment; a lease enforces it)"
     )
     scheduler.set_defaults(func=cmd_scheduler)
+
+    rank = commands.add_parser("rank", help="score every problem for an ISO week and print it")
+    rank.add_argument("--week", metavar="YYYY-Www", help="ISO week (default: this week)")
+    rank.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    rank.add_argument("--top", type=int, help="print only the first N (table format)")
+    rank.add_argument("--dry-run", action="store_true", help="do not store the week's snapshot")
+    rank.set_defaults(func=cmd_rank)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True, metavar="ACTION"

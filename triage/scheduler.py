@@ -54,12 +54,6 @@ def job_specs() -> list[JobSpec]:
             "Score every problem and store this ISO week's snapshot (Mondays 06:00).",
             lambda s: CronTrigger(day_of_week="mon", hour=6, minute=0, timezone=s.timezone),
         ),
-        JobSpec(
-            "flag-overdue",
-            "triage.jobs:flag_overdue",
-            "Raise stale-indicator alerts for indicators not updated within their cadence.",
-            lambda s: CronTrigger(hour=7, minute=0, timezone=s.timezone),
-        ),
     ]
 
 

@@ -1,0 +1,86 @@
+"""Composition root: ``create_app(settings, database) -> Dash``; nothing imports this module.
+
+Importing it builds nothing. Under gunicorn use ``gunicorn 'app:wsgi()'`` (or ``app:server``,
+which is built on first access through the module ``__getattr__``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import dash
+from flask import Flask
+
+import callbacks
+from callbacks import auth, guard, policy
+from callbacks.shell import make_layout, viewer_role
+from db.session import Database
+from layouts import register_pages, validation_layout
+from layouts.shell import INDEX_STRING, ShellContext, shell_layout
+from triage.settings import Settings
+
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+SESSION_LIFETIME = dt.timedelta(hours=12)
+
+
+def create_server(settings: Settings) -> Flask:
+    """The Flask server: no static folder of its own (Dash serves /assets), hardened cookies."""
+    server = Flask(__name__, static_folder=None)
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_NAME="triage_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+    )
+    return server
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> dash.Dash:
+    """Build the whole app; refuses unsafe settings (e.g. production without a strong key)."""
+    settings = (settings or Settings.from_env()).validated()
+    database = database or Database(settings.database_url)
+    server = create_server(settings)
+    server.extensions[policy.SETTINGS_KEY] = settings
+    server.extensions[policy.DATABASE_KEY] = database
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS_DIR),
+        # Bootstrap is linked explicitly so it loads before our stylesheet (assets load A→Z).
+        assets_path_ignore=["^vendor$"],
+        external_stylesheets=["/assets/vendor/bootstrap.min.css"],
+        serve_locally=True,
+        suppress_callback_exceptions=False,
+        title=f"{settings.city_name} Triage",
+        update_title=None,
+        index_string=INDEX_STRING,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    register_pages(app, viewer_role, city_name=settings.city_name)
+    app.validation_layout = validation_layout(shell_layout(ShellContext(settings.city_name)))
+    app.layout = make_layout(settings.city_name)
+    auth.install(app)
+    guard.install(app)
+    callbacks.register_callbacks(app)
+    return app
+
+
+def wsgi() -> Flask:
+    """The WSGI application for gunicorn: ``gunicorn 'app:wsgi()'``."""
+    return create_app().server
+
+
+def __getattr__(name: str) -> Any:
+    if name == "server":
+        return wsgi()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

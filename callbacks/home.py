@@ -1,0 +1,100 @@
+"""Home page callbacks: headline figures, filter choices, the filtered problems table, the URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output
+
+from callbacks.policy import (
+    current_database,
+    local_today,
+    secured_callback,
+    secured_clientside_callback,
+)
+from db import queries
+from db.models import PROBLEM_STATUSES
+from layouts import home, ids
+from triage.demo import POLICY_AREAS as POLICY_AREA_LABELS
+from triage.security import Capability, Principal
+
+# Keeps the address bar in step with the filters without a page reload or a history entry
+# (``replaceState`` fires no popstate, so the Pages router does not re-render the page).
+SYNC_QUERY_JS = """
+function(area, status) {
+    const params = new URLSearchParams();
+    if (area && area !== "all") { params.set("area", area); }
+    if (status && status !== "all") { params.set("status", status); }
+    const query = params.toString();
+    const url = window.location.pathname + (query ? "?" + query : "");
+    if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, "", url);
+    }
+    return query;
+}
+"""
+
+
+def _clean_filter(value: Any, allowed: list[str] | tuple[str, ...]) -> str | None:
+    """A filter value we know, or None (= all); anything else from the client is ignored."""
+    text = str(value or "")
+    return text if text in allowed else None
+
+
+def home_overview(_page: Any, *, principal: Principal) -> tuple[Any, list, list]:
+    """KPI cards plus the options of both filters."""
+    with current_database().session() as session:
+        kpis = queries.home_kpis(session, today=local_today())
+        areas = queries.policy_areas(session)
+    cards = home.kpi_cards(
+        kpis.problems_by_status,
+        kpis.indicators_total,
+        kpis.indicators_overdue,
+        kpis.reports_last_7_days,
+        kpis.reports_previous_7_days,
+    )
+    return (
+        cards,
+        home.filter_options(areas, "area", POLICY_AREA_LABELS),
+        home.filter_options(PROBLEM_STATUSES, "status"),
+    )
+
+
+def problems_table(area: Any, status: Any, *, principal: Principal) -> Any:
+    """The problems table for the chosen policy area and status."""
+    with current_database().session() as session:
+        area_value = _clean_filter(area, queries.policy_areas(session))
+        status_value = _clean_filter(status, PROBLEM_STATUSES)
+        frame = queries.problem_overview(
+            session, today=local_today(), policy_area=area_value, status=status_value
+        )
+    return home.problems_table(
+        frame, filtered=bool(area_value or status_value), area_labels=POLICY_AREA_LABELS
+    )
+
+
+def register(app: dash.Dash) -> None:
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.HOME_KPI_DIV, "children"),
+        Output(ids.HOME_AREA_SELECT, "options"),
+        Output(ids.HOME_STATUS_SELECT, "options"),
+        Input(ids.HOME_PAGE_STORE, "data"),
+    )(home_overview)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.HOME_TABLE_DIV, "children"),
+        Input(ids.HOME_AREA_SELECT, "value"),
+        Input(ids.HOME_STATUS_SELECT, "value"),
+    )(problems_table)
+    secured_clientside_callback(
+        app,
+        SYNC_QUERY_JS,
+        Output(ids.HOME_QUERY_STORE, "data"),
+        Input(ids.HOME_AREA_SELECT, "value"),
+        Input(ids.HOME_STATUS_SELECT, "value"),
+        prevent_initial_call=True,
+    )

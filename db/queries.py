@@ -1,0 +1,617 @@
+"""Read-only queries for the pages: take the session first, return DataFrames or frozen dataclasses.
+
+Nothing here commits or returns live ORM objects. "Latest" means the latest period, and for
+one period the latest entry (observations are append-only; a correction is a newer row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    PROBLEM_STATUSES,
+    Actor,
+    CategoryProblem,
+    CausalFactor,
+    Decision,
+    Department,
+    District,
+    Engagement,
+    FactorLink,
+    Indicator,
+    IndicatorStatusUpdate,
+    Innovation,
+    Observation,
+    Problem,
+    ProblemDistrict,
+    ProblemIndicator,
+    ReportDailyCount,
+    User,
+)
+from triage.indicators import due_by, is_off_target, is_overdue
+
+# Problems are listed with the ones needing attention first.
+STATUS_ORDER: dict[str, int] = {
+    status: rank
+    for rank, status in enumerate(("focus", "emerging", "watch", "monitoring", "resolved"))
+}
+
+INDICATOR_COLUMNS = [
+    "id",
+    "code",
+    "name",
+    "unit",
+    "direction",
+    "cadence",
+    "department_id",
+    "department_code",
+    "department_name",
+    "target",
+    "warning_threshold",
+    "critical_threshold",
+    "latest_period",
+    "latest_value",
+    "latest_status",
+    "latest_note",
+    "off_target",
+    "overdue",
+    "due_by",
+]
+
+
+def _frame(session: Session, statement: Select, columns: list[str]) -> pd.DataFrame:
+    rows = session.execute(statement).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _latest_observations(indicator_filter: list) -> Select:
+    ranked = (
+        select(
+            Observation.indicator_id.label("indicator_id"),
+            Observation.period.label("period"),
+            Observation.value.label("value"),
+            func.row_number()
+            .over(
+                partition_by=Observation.indicator_id,
+                order_by=(
+                    Observation.period.desc(),
+                    Observation.entered_at.desc(),
+                    Observation.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .join(Indicator, Indicator.id == Observation.indicator_id)
+        .where(*indicator_filter)
+        .subquery()
+    )
+    return select(ranked.c.indicator_id, ranked.c.period, ranked.c.value).where(ranked.c.rank == 1)
+
+
+def _latest_statuses(indicator_filter: list) -> Select:
+    ranked = (
+        select(
+            IndicatorStatusUpdate.indicator_id.label("indicator_id"),
+            IndicatorStatusUpdate.status.label("status"),
+            IndicatorStatusUpdate.note.label("note"),
+            func.row_number()
+            .over(
+                partition_by=IndicatorStatusUpdate.indicator_id,
+                order_by=(
+                    IndicatorStatusUpdate.created_at.desc(),
+                    IndicatorStatusUpdate.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .join(Indicator, Indicator.id == IndicatorStatusUpdate.indicator_id)
+        .where(*indicator_filter)
+        .subquery()
+    )
+    return select(ranked.c.indicator_id, ranked.c.status, ranked.c.note).where(ranked.c.rank == 1)
+
+
+def indicator_status(
+    session: Session,
+    *,
+    today: dt.date,
+    department_id: int | None = None,
+    indicator_ids: list[int] | None = None,
+) -> pd.DataFrame:
+    """Indicators with their latest value, status and whether they are off target or overdue.
+
+    Columns: id, code, name, unit, direction, cadence, department_id, department_code,
+    department_name, target, warning_threshold, critical_threshold, latest_period (date or
+    None), latest_value, latest_status, latest_note, off_target (bool), overdue (bool), due_by
+    (date or None). Filtered by department and/or ids when given; ordered by code.
+    """
+    where: list = []
+    if department_id is not None:
+        where.append(Indicator.department_id == department_id)
+    if indicator_ids is not None:
+        if not indicator_ids:
+            return pd.DataFrame(columns=INDICATOR_COLUMNS)
+        where.append(Indicator.id.in_(indicator_ids))
+    base = _frame(
+        session,
+        select(
+            Indicator.id,
+            Indicator.code,
+            Indicator.name,
+            Indicator.unit,
+            Indicator.direction,
+            Indicator.cadence,
+            Indicator.department_id,
+            Department.code,
+            Department.name,
+            Indicator.target,
+            Indicator.warning_threshold,
+            Indicator.critical_threshold,
+        )
+        .join(Department, Department.id == Indicator.department_id)
+        .where(*where)
+        .order_by(Indicator.code),
+        INDICATOR_COLUMNS[:12],
+    )
+    latest = {
+        row.indicator_id: (row.period, row.value)
+        for row in session.execute(_latest_observations(where))
+    }
+    statuses = {
+        row.indicator_id: (row.status, row.note) for row in session.execute(_latest_statuses(where))
+    }
+    periods, values, status_col, notes, off, overdue, due = [], [], [], [], [], [], []
+    for row in base.itertuples(index=False):
+        period, value = latest.get(row.id, (None, None))
+        period = _as_date(period)
+        status, note = statuses.get(row.id, (None, ""))
+        periods.append(period)
+        values.append(value)
+        status_col.append(status)
+        notes.append(note or "")
+        off.append(is_off_target(value, row.target, row.direction))
+        overdue.append(is_overdue(period, row.cadence, today))
+        due.append(due_by(period, row.cadence))
+    frame = base.assign(
+        latest_period=pd.Series(periods, dtype=object),
+        latest_value=pd.Series(values, dtype=float),
+        latest_status=pd.Series(status_col, dtype=object),
+        latest_note=pd.Series(notes, dtype=object),
+        off_target=pd.Series(off, dtype=bool),
+        overdue=pd.Series(overdue, dtype=bool),
+        due_by=pd.Series(due, dtype=object),
+    )
+    return frame[INDICATOR_COLUMNS]
+
+
+def department_indicators(session: Session, department_id: int, *, today: dt.date) -> pd.DataFrame:
+    """A department's indicators, overdue first (then by due date and code).
+
+    Columns as :func:`indicator_status`.
+    """
+    frame = indicator_status(session, today=today, department_id=department_id)
+    if frame.empty:
+        return frame
+    frame = frame.assign(_due=frame["due_by"].map(lambda d: d or dt.date.min))
+    return (
+        frame.sort_values(["overdue", "_due", "code"], ascending=[False, True, True])
+        .drop(columns="_due")
+        .reset_index(drop=True)
+    )
+
+
+def policy_areas(session: Session) -> list[str]:
+    """The distinct policy areas of all problems, sorted."""
+    return sorted(session.scalars(select(Problem.policy_area).distinct()))
+
+
+def problem_overview(
+    session: Session,
+    *,
+    today: dt.date,
+    policy_area: str | None = None,
+    status: str | None = None,
+) -> pd.DataFrame:
+    """Problems for the home table, the ones needing attention first.
+
+    Columns: id, title, policy_area, status, lead_department (name or None), indicator_count,
+    off_target_count, reports_30d (citizen reports in the problem's categories over the last
+    30 days, ``today`` included). Filtered by policy area and status when given.
+    """
+    where = []
+    if policy_area:
+        where.append(Problem.policy_area == policy_area)
+    if status:
+        where.append(Problem.status == status)
+    problems = _frame(
+        session,
+        select(Problem.id, Problem.title, Problem.policy_area, Problem.status, Department.name)
+        .outerjoin(Department, Department.id == Problem.lead_department_id)
+        .where(*where),
+        ["id", "title", "policy_area", "status", "lead_department"],
+    )
+    columns = [*problems.columns, "indicator_count", "off_target_count", "reports_30d"]
+    if problems.empty:
+        return pd.DataFrame(columns=columns)
+    ids = [int(i) for i in problems["id"]]
+    links = _frame(
+        session,
+        select(ProblemIndicator.problem_id, ProblemIndicator.indicator_id).where(
+            ProblemIndicator.problem_id.in_(ids)
+        ),
+        ["problem_id", "indicator_id"],
+    )
+    indicator_ids = sorted({int(i) for i in links["indicator_id"]})
+    status_frame = indicator_status(session, today=today, indicator_ids=indicator_ids)
+    off_target = dict(zip(status_frame["id"], status_frame["off_target"], strict=True))
+    links = links.assign(off=links["indicator_id"].map(off_target).fillna(False).astype(bool))
+    counts = links.groupby("problem_id").agg(
+        indicator_count=("indicator_id", "count"), off_target_count=("off", "sum")
+    )
+    since = today - dt.timedelta(days=29)
+    reports = dict(
+        session.execute(
+            select(CategoryProblem.problem_id, func.coalesce(func.sum(ReportDailyCount.count), 0))
+            .join(ReportDailyCount, ReportDailyCount.category_id == CategoryProblem.category_id)
+            .where(
+                CategoryProblem.problem_id.in_(ids),
+                ReportDailyCount.day >= since,
+                ReportDailyCount.day <= today,
+            )
+            .group_by(CategoryProblem.problem_id)
+        ).all()
+    )
+    frame = problems.join(counts, on="id")
+    frame = frame.assign(
+        indicator_count=frame["indicator_count"].fillna(0).astype(int),
+        off_target_count=frame["off_target_count"].fillna(0).astype(int),
+        reports_30d=frame["id"].map(lambda i: int(reports.get(i, 0))),
+        _order=frame["status"].map(lambda s: STATUS_ORDER.get(s, 9)),
+    )
+    return (
+        frame.sort_values(["_order", "title"])
+        .drop(columns="_order")
+        .reset_index(drop=True)[columns]
+    )
+
+
+@dataclass(frozen=True)
+class HomeKpis:
+    """Headline figures for the home page."""
+
+    problems_by_status: tuple[tuple[str, int], ...]
+    indicators_total: int
+    indicators_overdue: int
+    reports_last_7_days: int
+    reports_previous_7_days: int
+
+
+def home_kpis(session: Session, *, today: dt.date) -> HomeKpis:
+    """Problems per status (every status, in workflow order), overdue indicators, and citizen
+    reports in the last 7 days (``today`` included) against the 7 days before."""
+    counts = dict(
+        session.execute(select(Problem.status, func.count()).group_by(Problem.status)).all()
+    )
+    indicators = indicator_status(session, today=today)
+
+    def reports_between(start: dt.date, end: dt.date) -> int:
+        total = session.scalar(
+            select(func.coalesce(func.sum(ReportDailyCount.count), 0)).where(
+                ReportDailyCount.day >= start, ReportDailyCount.day <= end
+            )
+        )
+        return int(total or 0)
+
+    return HomeKpis(
+        problems_by_status=tuple((s, int(counts.get(s, 0))) for s in PROBLEM_STATUSES),
+        indicators_total=len(indicators),
+        indicators_overdue=int(indicators["overdue"].sum()) if len(indicators) else 0,
+        reports_last_7_days=reports_between(today - dt.timedelta(days=6), today),
+        reports_previous_7_days=reports_between(
+            today - dt.timedelta(days=13), today - dt.timedelta(days=7)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ProblemDetail:
+    """The header facts of one problem."""
+
+    id: int
+    title: str
+    description: str
+    desired_outcome: str
+    policy_area: str
+    status: str
+    lead_department: str | None
+    owner: str | None
+    districts: tuple[str, ...]
+
+
+def problem_detail(session: Session, problem_id: int) -> ProblemDetail | None:
+    """One problem's header facts, or None when there is no such problem."""
+    row = session.execute(
+        select(
+            Problem.id,
+            Problem.title,
+            Problem.description,
+            Problem.desired_outcome,
+            Problem.policy_area,
+            Problem.status,
+            Department.name,
+            User.display_name,
+        )
+        .outerjoin(Department, Department.id == Problem.lead_department_id)
+        .outerjoin(User, User.id == Problem.owner_id)
+        .where(Problem.id == problem_id)
+    ).first()
+    if row is None:
+        return None
+    districts = tuple(
+        session.scalars(
+            select(District.name)
+            .join(ProblemDistrict, ProblemDistrict.district_id == District.id)
+            .where(ProblemDistrict.problem_id == problem_id)
+            .order_by(District.name)
+        )
+    )
+    return ProblemDetail(
+        id=row[0],
+        title=row[1],
+        description=row[2] or "",
+        desired_outcome=row[3] or "",
+        policy_area=row[4],
+        status=row[5],
+        lead_department=row[6],
+        owner=row[7],
+        districts=districts,
+    )
+
+
+def problem_indicators(session: Session, problem_id: int, *, today: dt.date) -> pd.DataFrame:
+    """The indicators linked to a problem, with latest values; columns as :func:`indicator_status`
+    plus weight."""
+    weights = dict(
+        session.execute(
+            select(ProblemIndicator.indicator_id, ProblemIndicator.weight).where(
+                ProblemIndicator.problem_id == problem_id
+            )
+        ).all()
+    )
+    frame = indicator_status(session, today=today, indicator_ids=sorted(weights))
+    return frame.assign(weight=frame["id"].map(weights).astype(float))
+
+
+def indicator_histories(session: Session, indicator_ids: list[int]) -> pd.DataFrame:
+    """Observation history, one row per indicator and period (the latest entry for a period).
+
+    Columns: indicator_id, period (date), value; ordered by indicator and period.
+    """
+    columns = ["indicator_id", "period", "value"]
+    if not indicator_ids:
+        return pd.DataFrame(columns=columns)
+    ranked = (
+        select(
+            Observation.indicator_id,
+            Observation.period,
+            Observation.value,
+            func.row_number()
+            .over(
+                partition_by=(Observation.indicator_id, Observation.period),
+                order_by=(Observation.entered_at.desc(), Observation.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(Observation.indicator_id.in_(indicator_ids))
+        .subquery()
+    )
+    frame = _frame(
+        session,
+        select(ranked.c.indicator_id, ranked.c.period, ranked.c.value)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.indicator_id, ranked.c.period),
+        columns,
+    )
+    return frame.assign(period=frame["period"].map(_as_date))
+
+
+def causal_factors(session: Session, problem_id: int) -> pd.DataFrame:
+    """The factors of a problem's backward map.
+
+    Columns: id, title, description, reach, evidence, weight; ordered by weight (desc), title.
+    """
+    return _frame(
+        session,
+        select(
+            CausalFactor.id,
+            CausalFactor.title,
+            CausalFactor.description,
+            CausalFactor.reach,
+            CausalFactor.evidence,
+            CausalFactor.weight,
+        )
+        .where(CausalFactor.problem_id == problem_id)
+        .order_by(CausalFactor.weight.desc(), CausalFactor.title),
+        ["id", "title", "description", "reach", "evidence", "weight"],
+    )
+
+
+def factor_links(session: Session, problem_id: int) -> pd.DataFrame:
+    """Edges of the backward map: ``factor_id`` contributes to ``parent_id``.
+
+    Columns: factor_id, parent_id. A factor with no row contributes to the problem itself.
+    """
+    return _frame(
+        session,
+        select(FactorLink.factor_id, FactorLink.parent_id)
+        .join(CausalFactor, CausalFactor.id == FactorLink.factor_id)
+        .where(CausalFactor.problem_id == problem_id),
+        ["factor_id", "parent_id"],
+    )
+
+
+def problem_engagements(session: Session, problem_id: int) -> pd.DataFrame:
+    """Who is engaged on a problem and how.
+
+    Columns: id, actor_name, sector, role, stance, committed_funding, factor_id (or None),
+    factor_title (or None), authorisation, last_contact; ordered by sector, actor.
+    """
+    return _frame(
+        session,
+        select(
+            Engagement.id,
+            Actor.name,
+            Actor.sector,
+            Engagement.role,
+            Engagement.stance,
+            Engagement.committed_funding,
+            Engagement.factor_id,
+            CausalFactor.title,
+            Engagement.authorisation,
+            Engagement.last_contact,
+        )
+        .join(Actor, Actor.id == Engagement.actor_id)
+        .outerjoin(CausalFactor, CausalFactor.id == Engagement.factor_id)
+        .where(Engagement.problem_id == problem_id)
+        .order_by(Actor.sector, Actor.name),
+        [
+            "id",
+            "actor_name",
+            "sector",
+            "role",
+            "stance",
+            "committed_funding",
+            "factor_id",
+            "factor_title",
+            "authorisation",
+            "last_contact",
+        ],
+    )
+
+
+def problem_innovations(session: Session, problem_id: int) -> pd.DataFrame:
+    """Innovations in play on a problem.
+
+    Columns: id, title, origin, kind, stage, evidence, lead_actor (or None), cost (or None);
+    ordered by title.
+    """
+    return _frame(
+        session,
+        select(
+            Innovation.id,
+            Innovation.title,
+            Innovation.origin,
+            Innovation.kind,
+            Innovation.stage,
+            Innovation.evidence,
+            Actor.name,
+            Innovation.cost,
+        )
+        .outerjoin(Actor, Actor.id == Innovation.lead_actor_id)
+        .where(Innovation.problem_id == problem_id)
+        .order_by(Innovation.title),
+        ["id", "title", "origin", "kind", "stage", "evidence", "lead_actor", "cost"],
+    )
+
+
+def problem_decisions(session: Session, problem_id: int, *, limit: int = 5) -> pd.DataFrame:
+    """The most recent weekly decisions on a problem, newest first.
+
+    Columns: id, week, decision, note, author (display name or None), created_at.
+    """
+    return _frame(
+        session,
+        select(
+            Decision.id,
+            Decision.week,
+            Decision.decision,
+            Decision.note,
+            User.display_name,
+            Decision.created_at,
+        )
+        .outerjoin(User, User.id == Decision.author_id)
+        .where(Decision.problem_id == problem_id)
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
+        .limit(limit),
+        ["id", "week", "decision", "note", "author", "created_at"],
+    )
+
+
+def departments(session: Session) -> pd.DataFrame:
+    """All departments. Columns: id, code, name; ordered by name."""
+    return _frame(
+        session,
+        select(Department.id, Department.code, Department.name).order_by(Department.name),
+        ["id", "code", "name"],
+    )
+
+
+def recent_observations(session: Session, department_id: int, *, limit: int = 10) -> pd.DataFrame:
+    """The latest values entered for a department's indicators, newest entry first.
+
+    Columns: id, indicator_id, indicator_code, indicator_name, unit, period, value,
+    entered_by (display name or None), entered_at.
+    """
+    return _frame(
+        session,
+        select(
+            Observation.id,
+            Observation.indicator_id,
+            Indicator.code,
+            Indicator.name,
+            Indicator.unit,
+            Observation.period,
+            Observation.value,
+            User.display_name,
+            Observation.entered_at,
+        )
+        .join(Indicator, Indicator.id == Observation.indicator_id)
+        .outerjoin(User, User.id == Observation.entered_by_id)
+        .where(Indicator.department_id == department_id)
+        .order_by(Observation.entered_at.desc(), Observation.id.desc())
+        .limit(limit),
+        [
+            "id",
+            "indicator_id",
+            "indicator_code",
+            "indicator_name",
+            "unit",
+            "period",
+            "value",
+            "entered_by",
+            "entered_at",
+        ],
+    )
+
+
+def indicator_department_id(session: Session, indicator_id: int) -> int | None:
+    """The department that owns an indicator, or None when there is no such indicator."""
+    return session.scalar(select(Indicator.department_id).where(Indicator.id == indicator_id))
+
+
+def user_display_name(session: Session, user_id: int) -> str | None:
+    """A user's display name, or None when there is no such user."""
+    return session.scalar(select(User.display_name).where(User.id == user_id))
+
+
+def count_rows(session: Session, model: type) -> int:
+    """How many rows a table holds (used by health checks and tests)."""
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)

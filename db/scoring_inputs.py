@@ -1,0 +1,435 @@
+"""Loads what the scoring reads, and stores and reads the weekly score snapshots.
+
+Functions take the session first and never commit: the caller's ``database.session()`` block
+owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    Actor,
+    AppSetting,
+    CategoryProblem,
+    CausalFactor,
+    District,
+    Engagement,
+    FactorLink,
+    Indicator,
+    IndicatorStatusUpdate,
+    Innovation,
+    Observation,
+    Problem,
+    ProblemDistrict,
+    ProblemIndicator,
+    ReportDailyCount,
+    ScoreSnapshot,
+    utcnow,
+)
+from triage.scoring import (
+    CADENCE_DAYS,
+    CONCERN_WINDOW_DAYS,
+    OVERDUE_PERIODS,
+    PROPENSITY_WINDOW_DAYS,
+    STALE_FADE_PERIODS,
+    TREND_POINTS,
+    ScoringInputs,
+    ScoringWeights,
+)
+
+SNAPSHOT_COLUMNS = [
+    "problem_id",
+    "title",
+    "rank",
+    "priority",
+    "priority_low",
+    "priority_high",
+    "importance",
+    "tractability",
+    "neglectedness",
+    "confidence",
+    "components",
+    "explanation",
+    "computed_at",
+]
+SCORE_FIELDS = (
+    "importance",
+    "tractability",
+    "neglectedness",
+    "priority",
+    "priority_low",
+    "priority_high",
+    "confidence",
+)
+# Resolved problems are history, not candidates for this week's attention.
+RANKED_STATUSES = ("watch", "emerging", "focus", "monitoring")
+
+
+def _frame(session: Session, statement: Select, columns: Sequence[str]) -> pd.DataFrame:
+    rows = session.execute(statement).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=list(columns))
+
+
+def _observations(session: Session, as_of: dt.date) -> pd.DataFrame:
+    """Observations the trend and the latest value need, not the whole history.
+
+    Per cadence, the periods within reach of the last ``TREND_POINTS`` on-time observations
+    plus the overdue allowance; then, for indicators with nothing that recent, their latest
+    period (so a stale indicator still shows its last value and is marked stale).
+    """
+    columns = ["id", "indicator_id", "period", "value", "entered_at"]
+    reach = TREND_POINTS + OVERDUE_PERIODS + STALE_FADE_PERIODS
+    recent_filter = or_(
+        *(
+            and_(
+                Indicator.cadence == cadence,
+                Observation.period >= as_of - dt.timedelta(days=reach * days),
+            )
+            for cadence, days in CADENCE_DAYS.items()
+        )
+    )
+    select_columns = (
+        Observation.id,
+        Observation.indicator_id,
+        Observation.period,
+        Observation.value,
+        Observation.entered_at,
+    )
+    recent = _frame(
+        session,
+        select(*select_columns)
+        .join(Indicator, Indicator.id == Observation.indicator_id)
+        .where(Observation.period <= as_of, recent_filter),
+        columns,
+    )
+    latest_period = (
+        select(
+            Observation.indicator_id.label("indicator_id"),
+            func.max(Observation.period).label("period"),
+        )
+        .where(Observation.period <= as_of)
+        .group_by(Observation.indicator_id)
+        .subquery()
+    )
+    latest = _frame(
+        session,
+        select(*select_columns).join(
+            latest_period,
+            and_(
+                latest_period.c.indicator_id == Observation.indicator_id,
+                latest_period.c.period == Observation.period,
+            ),
+        ),
+        columns,
+    )
+    latest = latest[~latest["indicator_id"].isin(set(recent["indicator_id"]))]
+    frame = pd.concat([recent, latest], ignore_index=True) if len(latest) else recent
+    return frame.sort_values(["indicator_id", "period", "entered_at", "id"]).reset_index(drop=True)
+
+
+def _latest_status_updates(session: Session, as_of: dt.date) -> pd.DataFrame:
+    """Each indicator's latest status update made on or before ``as_of``."""
+    until = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    ranked = (
+        select(
+            IndicatorStatusUpdate.indicator_id.label("indicator_id"),
+            IndicatorStatusUpdate.status.label("status"),
+            IndicatorStatusUpdate.created_at.label("created_at"),
+            func.row_number()
+            .over(
+                partition_by=IndicatorStatusUpdate.indicator_id,
+                order_by=(IndicatorStatusUpdate.created_at.desc(), IndicatorStatusUpdate.id.desc()),
+            )
+            .label("position"),
+        )
+        .where(IndicatorStatusUpdate.created_at < until)
+        .subquery()
+    )
+    return _frame(
+        session,
+        select(ranked.c.indicator_id, ranked.c.status, ranked.c.created_at)
+        .where(ranked.c.position == 1)
+        .order_by(ranked.c.indicator_id),
+        ["indicator_id", "status", "created_at"],
+    )
+
+
+def _report_counts(session: Session, as_of: dt.date) -> pd.DataFrame:
+    """The year of ``report_daily_counts`` the scoring reads, summed in the database.
+
+    Each (category, district) becomes at most two rows: the last ``CONCERN_WINDOW_DAYS``
+    days dated ``as_of``, and the rest of the year dated ``as_of − CONCERN_WINDOW_DAYS``.
+    Those are exactly the windows the scoring sums over, so the result is the same as
+    loading every day, at a few thousand rows instead of hundreds of thousands.
+    """
+    year_start = as_of - dt.timedelta(days=PROPENSITY_WINDOW_DAYS)
+    concern_start = as_of - dt.timedelta(days=CONCERN_WINDOW_DAYS)
+    # Grouped through a subquery: PostgreSQL does not match a CASE with bound parameters in
+    # GROUP BY to the same CASE in the select list.
+    daily = (
+        select(
+            ReportDailyCount.category_id.label("category_id"),
+            ReportDailyCount.district_id.label("district_id"),
+            case((ReportDailyCount.day > concern_start, 1), else_=0).label("recent"),
+            ReportDailyCount.count.label("count"),
+        )
+        .where(ReportDailyCount.day > year_start, ReportDailyCount.day <= as_of)
+        .subquery()
+    )
+    keys = (daily.c.category_id, daily.c.district_id, daily.c.recent)
+    rows = _frame(
+        session,
+        select(*keys, func.sum(daily.c.count)).group_by(*keys).order_by(*keys),
+        ["category_id", "district_id", "recent", "count"],
+    )
+    day = [as_of if recent else concern_start for recent in rows["recent"]]
+    return pd.DataFrame(
+        {
+            "day": pd.Series(day, dtype=object),
+            "category_id": rows["category_id"].astype("int64"),
+            "district_id": rows["district_id"].astype("int64"),
+            "count": rows["count"].astype("int64"),
+        }
+    )
+
+
+def load_scoring_inputs(session: Session, as_of: dt.date) -> ScoringInputs:
+    """Everything ``score_problems`` needs as of a date, as DataFrames (see ``COLUMNS``).
+
+    Problems are those not resolved; observations and status updates later than ``as_of``
+    are left out, and citizen reports come from the ``report_daily_counts`` aggregate only.
+    """
+    problems = _frame(
+        session,
+        select(
+            Problem.id,
+            Problem.title,
+            Problem.status,
+            Problem.policy_area,
+            Problem.political_capital,
+            Problem.authority,
+        )
+        .where(Problem.status.in_(RANKED_STATUSES))
+        .order_by(Problem.id),
+        ["id", "title", "status", "policy_area", "political_capital", "authority"],
+    )
+    return ScoringInputs(
+        problems=problems,
+        problem_districts=_frame(
+            session,
+            select(ProblemDistrict.problem_id, ProblemDistrict.district_id).order_by(
+                ProblemDistrict.problem_id, ProblemDistrict.district_id
+            ),
+            ["problem_id", "district_id"],
+        ),
+        districts=_frame(
+            session,
+            select(
+                District.id,
+                District.code,
+                District.name,
+                District.population,
+                District.median_household_income,
+                District.need_index,
+            ).order_by(District.id),
+            ["id", "code", "name", "population", "median_household_income", "need_index"],
+        ),
+        indicators=_frame(
+            session,
+            select(
+                Indicator.id,
+                Indicator.code,
+                Indicator.name,
+                Indicator.unit,
+                Indicator.direction,
+                Indicator.cadence,
+                Indicator.target,
+                Indicator.warning_threshold,
+                Indicator.critical_threshold,
+            ).order_by(Indicator.id),
+            [
+                "id",
+                "code",
+                "name",
+                "unit",
+                "direction",
+                "cadence",
+                "target",
+                "warning_threshold",
+                "critical_threshold",
+            ],
+        ),
+        problem_indicators=_frame(
+            session,
+            select(
+                ProblemIndicator.problem_id, ProblemIndicator.indicator_id, ProblemIndicator.weight
+            ).order_by(ProblemIndicator.problem_id, ProblemIndicator.indicator_id),
+            ["problem_id", "indicator_id", "weight"],
+        ),
+        observations=_observations(session, as_of),
+        status_updates=_latest_status_updates(session, as_of),
+        report_counts=_report_counts(session, as_of),
+        category_problems=_frame(
+            session,
+            select(
+                CategoryProblem.category_id, CategoryProblem.problem_id, CategoryProblem.weight
+            ).order_by(CategoryProblem.problem_id, CategoryProblem.category_id),
+            ["category_id", "problem_id", "weight"],
+        ),
+        factors=_frame(
+            session,
+            select(
+                CausalFactor.id,
+                CausalFactor.problem_id,
+                CausalFactor.title,
+                CausalFactor.reach,
+                CausalFactor.evidence,
+                CausalFactor.weight,
+                CausalFactor.indicator_id,
+            ).order_by(CausalFactor.id),
+            ["id", "problem_id", "title", "reach", "evidence", "weight", "indicator_id"],
+        ),
+        factor_links=_frame(
+            session,
+            select(FactorLink.factor_id, FactorLink.parent_id).order_by(
+                FactorLink.factor_id, FactorLink.parent_id
+            ),
+            ["factor_id", "parent_id"],
+        ),
+        actors=_frame(
+            session,
+            select(Actor.id, Actor.name, Actor.sector).order_by(Actor.id),
+            ["id", "name", "sector"],
+        ),
+        engagements=_frame(
+            session,
+            select(
+                Engagement.id,
+                Engagement.actor_id,
+                Engagement.problem_id,
+                Engagement.factor_id,
+                Engagement.role,
+                Engagement.stance,
+                Engagement.committed_funding,
+            ).order_by(Engagement.id),
+            ["id", "actor_id", "problem_id", "factor_id", "role", "stance", "committed_funding"],
+        ),
+        innovations=_frame(
+            session,
+            select(
+                Innovation.id,
+                Innovation.problem_id,
+                Innovation.title,
+                Innovation.origin,
+                Innovation.kind,
+                Innovation.stage,
+                Innovation.evidence,
+            ).order_by(Innovation.id),
+            ["id", "problem_id", "title", "origin", "kind", "stage", "evidence"],
+        ),
+    )
+
+
+def load_weights(session: Session) -> ScoringWeights:
+    """The stored scoring weights, or the defaults when none are stored."""
+    value = session.scalar(select(AppSetting.value).where(AppSetting.key == ScoringWeights.KEY))
+    return ScoringWeights.from_dict(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types only (numpy scalars and NaN would not survive every backend)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float) or hasattr(value, "item"):
+        number = value.item() if hasattr(value, "item") else value
+        if isinstance(number, float) and not math.isfinite(number):
+            return None
+        return number
+    return str(value)
+
+
+def save_snapshot(session: Session, week: str, scores: pd.DataFrame) -> None:
+    """Store ``scores`` (``score_problems`` output) as the snapshot of ``week``.
+
+    Upserts one row per problem; rows of that week for problems no longer scored are deleted,
+    so the stored week is exactly the latest computation. Flushes, never commits.
+    """
+    existing = {
+        snapshot.problem_id: snapshot
+        for snapshot in session.scalars(select(ScoreSnapshot).where(ScoreSnapshot.week == week))
+    }
+    now = utcnow()
+    seen: set[int] = set()
+    for row in scores.to_dict("records"):
+        problem_id = int(row["problem_id"])
+        seen.add(problem_id)
+        values: dict[str, Any] = {name: float(row[name]) for name in SCORE_FIELDS}
+        values.update(
+            rank=int(row["rank"]),
+            components=_jsonable(row.get("components") or {}),
+            explanation=str(row.get("explanation") or ""),
+            computed_at=now,
+        )
+        snapshot = existing.get(problem_id)
+        if snapshot is None:
+            session.add(ScoreSnapshot(week=week, problem_id=problem_id, **values))
+        else:
+            for name, value in values.items():
+                setattr(snapshot, name, value)
+    for problem_id, snapshot in existing.items():
+        if problem_id not in seen:
+            session.delete(snapshot)
+    session.flush()
+
+
+def load_snapshot(session: Session, week: str) -> pd.DataFrame:
+    """The stored snapshot of ``week`` ordered by rank (empty when the week was not scored).
+
+    Columns: problem_id, title, rank, priority, priority_low, priority_high, importance,
+    tractability, neglectedness, confidence, components (dict), explanation, computed_at.
+    """
+    return _frame(
+        session,
+        select(
+            ScoreSnapshot.problem_id,
+            Problem.title,
+            ScoreSnapshot.rank,
+            ScoreSnapshot.priority,
+            ScoreSnapshot.priority_low,
+            ScoreSnapshot.priority_high,
+            ScoreSnapshot.importance,
+            ScoreSnapshot.tractability,
+            ScoreSnapshot.neglectedness,
+            ScoreSnapshot.confidence,
+            ScoreSnapshot.components,
+            ScoreSnapshot.explanation,
+            ScoreSnapshot.computed_at,
+        )
+        .join(Problem, Problem.id == ScoreSnapshot.problem_id)
+        .where(ScoreSnapshot.week == week)
+        .order_by(ScoreSnapshot.rank, ScoreSnapshot.problem_id),
+        SNAPSHOT_COLUMNS,
+    )
+
+
+def latest_snapshot_week(session: Session, before: str | None = None) -> str | None:
+    """The most recent week with a stored snapshot, strictly before ``before`` when given.
+
+    ISO weeks like ``2026-W07`` sort as text, so the comparison happens in the database.
+    """
+    statement = select(func.max(ScoreSnapshot.week))
+    if before is not None:
+        statement = statement.where(ScoreSnapshot.week < before)
+    return session.scalar(statement)

@@ -1,0 +1,224 @@
+"""Shared presentational pieces: page headers, KPI cards, tables, badges, empty and error states.
+
+Everything here renders text as text (plain ``html.*`` children), never as HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from dash import dcc, html
+
+UNITLESS = frozenset({"count", "number", "#", "n"})
+STATUS_TONES = {
+    # problem statuses
+    "watch": "neutral",
+    "emerging": "warning",
+    "focus": "info",
+    "monitoring": "neutral",
+    "resolved": "success",
+    # indicator statuses
+    "on_track": "success",
+    "at_risk": "warning",
+    "off_track": "danger",
+    # users
+    "active": "success",
+    "disabled": "neutral",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: its header text and the row key it shows."""
+
+    header: str
+    key: str
+    numeric: bool = False
+
+
+def humanize(code: object) -> str:
+    """``"off_track"`` → ``"Off track"``; empty values become an em dash."""
+    if code is None or (isinstance(code, float) and math.isnan(code)) or code == "":
+        return "—"
+    text = str(code).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def format_number(value: object, unit: str = "", digits: int = 1) -> str:
+    """A readable number with its unit (``"82.5 %"``, ``"1,204 reports"``); missing → ``"—"``."""
+    if value is None:
+        return "—"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(number):
+        return "—"
+    text = f"{number:,.0f}" if number.is_integer() else f"{number:,.{digits}f}"
+    if not unit or unit.strip().lower() in UNITLESS:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def format_date(value: object) -> str:
+    """ISO date for a date or datetime; missing → ``"—"``."""
+    if value is None or bool(pd.isna(value)):
+        return "—"
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()  # type: ignore[union-attr]
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return text if text not in {"NaT", "nan", "None"} else "—"
+
+
+def page_header(title: str, lead: str | None = None, extra: Any = None) -> html.Div:
+    """The page's single ``h1`` with an optional one-line lead paragraph."""
+    children: list[Any] = [html.H1(title, className="page-title")]
+    if lead:
+        children.append(html.P(lead, className="page-lead"))
+    if extra is not None:
+        children.append(extra)
+    return html.Div(children, className="page-header")
+
+
+def section(title: str, children: Any, *, level: int = 2, class_name: str = "") -> html.Section:
+    """A titled section of a page (``h2`` by default) for the document outline."""
+    heading = html.H2 if level == 2 else html.H3
+    return html.Section(
+        [heading(title, className="section-title"), children],
+        className=f"page-section {class_name}".strip(),
+    )
+
+
+def kpi_card(label: str, value: str, detail: str | None = None, tone: str = "neutral") -> html.Div:
+    """A key figure: a label, a large value and an optional detail line."""
+    children: list[Any] = [
+        html.P(label, className="kpi-label"),
+        html.P(value, className="kpi-value"),
+    ]
+    if detail:
+        children.append(html.P(detail, className="kpi-detail"))
+    return html.Div(children, className=f"kpi-card kpi-{tone}")
+
+
+def kpi_row(cards: Sequence[html.Div]) -> html.Div:
+    return html.Div(list(cards), className="kpi-row")
+
+
+def status_badge(status: object) -> html.Span:
+    """A coloured label for a problem, indicator or user status (text, never colour alone)."""
+    key = str(status) if status is not None else ""
+    tone = STATUS_TONES.get(key, "neutral")
+    return html.Span(humanize(status), className=f"status-badge tone-{tone}")
+
+
+def flag(text: str, tone: str = "warning") -> html.Span:
+    """A short inline marker such as "Overdue" or "No actor"."""
+    return html.Span(text, className=f"flag tone-{tone}")
+
+
+def empty_state(title: str, message: str = "") -> html.Div:
+    """What a section shows when it has nothing to show, and why."""
+    children: list[Any] = [html.P(title, className="empty-title")]
+    if message:
+        children.append(html.P(message, className="empty-message"))
+    return html.Div(children, className="empty-state")
+
+
+def notice(message: Any, tone: str = "info", *, title: str | None = None) -> html.Div:
+    """A message box; errors use role=alert so screen readers announce them at once."""
+    role = "alert" if tone == "danger" else "status"
+    children: list[Any] = []
+    if title:
+        children.append(html.P(title, className="notice-title"))
+    children.append(message if not isinstance(message, str) else html.P(message))
+    return html.Div(children, className=f"notice tone-{tone}", role=role)
+
+
+def loading(children: Any) -> dcc.Loading:
+    """A spinner shown while a callback fills ``children`` (after a short delay, no flicker)."""
+    return dcc.Loading(children, type="circle", delay_show=250, color="var(--tri-accent)")
+
+
+def data_table(
+    columns: Sequence[Column],
+    rows: Sequence[dict[str, Any]],
+    *,
+    caption: str,
+    row_header: str | None = None,
+) -> html.Div:
+    """A plain, responsive HTML table; cells may be text or small components.
+
+    ``caption`` names the table for screen readers; ``row_header`` makes that column's cells
+    ``th scope=row`` so each row is announced by its name.
+    """
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(c.header, scope="col", className="num" if c.numeric else None)
+                for c in columns
+            ]
+        )
+    )
+    body_rows = []
+    for row in rows:
+        cells = []
+        for c in columns:
+            value = row.get(c.key)
+            content = value if value is not None else "—"
+            class_name = "num" if c.numeric else None
+            if c.key == row_header:
+                cells.append(html.Th(content, scope="row", className=class_name))
+            else:
+                cells.append(html.Td(content, className=class_name))
+        body_rows.append(html.Tr(cells))
+    table = html.Table(
+        [html.Caption(caption, className="visually-hidden"), head, html.Tbody(body_rows)],
+        className="table table-hover align-middle data-table",
+    )
+    return html.Div(table, className="table-responsive")
+
+
+def access_denied() -> html.Div:
+    """Shown instead of a page the signed-in role may not see."""
+    return html.Div(
+        [
+            page_header("You don't have access to this page"),
+            html.P(
+                "Your account's role does not include this part of Triage. "
+                "If you need it, ask an administrator.",
+                className="page-lead",
+            ),
+            dcc.Link("Back to the problems", href="/", className="btn btn-primary"),
+        ],
+        className="state-page",
+    )
+
+
+def not_found(what: str = "Page") -> html.Div:
+    """Shown for an unknown address or an unknown record."""
+    return html.Div(
+        [
+            page_header(f"{what} not found"),
+            html.P(
+                f"There is no {what.lower()} at this address. It may have been removed, "
+                "or the link may be mistyped.",
+                className="page-lead",
+            ),
+            dcc.Link("Back to the problems", href="/", className="btn btn-primary"),
+        ],
+        className="state-page",
+    )
+
+
+def not_found_page(**_kwargs: Any) -> html.Div:
+    """Layout of the catch-all 404 page."""
+    return not_found("Page")

@@ -1,0 +1,47 @@
+"""Browser test helpers: sign in through the real form, screenshots at 1440x900, console errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.webutil import demo_password
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+WINDOW = (1440, 900)
+
+
+def sign_in(duo, username: str, next_path: str = "/") -> None:
+    """Fill in the sign-in form like a person and wait for the Dash app to load."""
+    driver = duo.driver
+    driver.get(f"{duo.server.url}/login?next={next_path}")
+    WebDriverWait(driver, 10).until(
+        expected_conditions.presence_of_element_located((By.ID, "login-username-input"))
+    )
+    driver.find_element(By.ID, "login-username-input").send_keys(username)
+    driver.find_element(By.ID, "login-password-input").send_keys(demo_password(username))
+    driver.find_element(By.ID, "login-submit-button").click()
+    duo.wait_for_element("#react-entry-point #shell-main-region", timeout=15)
+
+
+def screenshot(duo, name: str, focus: str | None = None) -> Path:
+    """Save the viewport (1440x900) as tests/browser/screenshots/<name>.png.
+
+    ``focus`` is a CSS selector to scroll into view first (e.g. a message below the fold).
+    """
+    SCREENSHOTS.mkdir(exist_ok=True)
+    duo.driver.set_window_size(*WINDOW)
+    if focus:
+        element = duo.find_element(focus)
+        duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    path = SCREENSHOTS / f"{name}.png"
+    duo.driver.save_screenshot(str(path))
+    return path
+
+
+def severe_logs(duo) -> list[dict]:
+    """Browser console errors, minus the favicon noise some Chromium builds log."""
+    return [entry for entry in duo.get_logs() if "favicon" not in entry.get("message", "")]

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``triage bench ...``: generated data with known truth, scored side by side."""
