@@ -9,11 +9,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db.audit import write_audit
-from db.models import Indicator, IndicatorStatusUpdate, Observation, Problem
+from db.models import AppSetting, Indicator, IndicatorStatusUpdate, Observation, Problem
+from triage.scoring import ScoringWeights
 from triage.security import Capability, Principal, require, require_department
 from triage.validation import ValidationError, validate_observation
 
-__all__ = ["EditConflict", "ValidationError", "record_observation", "update_problem"]
+__all__ = [
+    "EditConflict",
+    "ValidationError",
+    "record_observation",
+    "set_scoring_weights",
+    "update_problem",
+]
 
 
 def record_observation(
@@ -131,3 +138,20 @@ def update_problem(
         raise EditConflict("problem", problem_id, expected_version, current or -1) from None
     write_audit(session, actor, "update", "problem", problem_id, before=before, after=changes)
     return problem.version
+
+
+def set_scoring_weights(session: Session, actor: Principal, data: dict[str, object]) -> None:
+    """Store new scoring weights (validated) with an audit row holding the old and new values."""
+    require(actor, Capability.CONFIGURE)
+    weights = ScoringWeights.from_dict(data)
+    row = session.get(AppSetting, ScoringWeights.KEY)
+    before = dict(row.value) if row is not None else None
+    after = weights.to_dict()
+    if row is None:
+        session.add(AppSetting(key=ScoringWeights.KEY, value=after))
+    else:
+        row.value = after
+    session.flush()
+    write_audit(
+        session, actor, "update", "app_setting", ScoringWeights.KEY, before=before, after=after
+    )

@@ -17,9 +17,11 @@ from db.accounts import (
     set_user_active,
 )
 from db.models import AuditLog, Department, IndicatorStatusUpdate, LoginAttempt, Observation
+from db.scoring_inputs import load_weights
 from db.session import Database
-from db.writes import ValidationError, record_observation
+from db.writes import ValidationError, record_observation, set_scoring_weights
 from tests.db.factories import PASSWORD, make_world
+from triage.scoring import ScoringWeights
 from triage.security import PermissionDenied, Principal, Role
 
 ADMIN = Principal.system("test-admin")
@@ -204,3 +206,23 @@ def test_obs003_validation_rejections_write_nothing(
             today=dt.date(2026, 11, 20),
         )
     assert _observation_count(database) == 0
+
+
+def test_wts001_weights_are_validated_stored_and_audited(database: Database) -> None:
+    with database.session(write=True) as s:
+        world = make_world(s)
+    data = ScoringWeights().to_dict()
+    data["importance"] = 2.0
+    with database.session(write=True) as s:
+        set_scoring_weights(s, world.chief, data)
+    with database.session() as s:
+        assert load_weights(s).importance == 2.0
+        audit = s.scalars(select(AuditLog).where(AuditLog.entity == "app_setting")).one()
+        assert audit.before is None and audit.after["importance"] == 2.0
+    with pytest.raises(PermissionDenied), database.session(write=True) as s:
+        set_scoring_weights(s, world.head_parks, ScoringWeights().to_dict())
+    with pytest.raises(ValidationError), database.session(write=True) as s:
+        set_scoring_weights(s, world.chief, {**data, "tractability": -1})
+    with database.session() as s:
+        assert load_weights(s).importance == 2.0
+        assert s.scalar(select(func.count()).where(AuditLog.entity == "app_setting")) == 1
