@@ -67,3 +67,57 @@ def weekly_snapshot(job_id: str = "weekly-snapshot") -> None:
         return {"rows": len(ranking.scores), "week": ranking.week}
 
     run_recorded(settings.database_url, job_id, body)
+
+
+def due_sources(database: Database, now: dt.datetime) -> list[str]:
+    """Active sources with a poll interval whose last attempt is at least that old."""
+    from sqlalchemy import select
+
+    from db.models import DataSource
+
+    with database.session() as session:
+        rows = session.execute(
+            select(DataSource.name, DataSource.poll_minutes, DataSource.last_attempt_at).where(
+                DataSource.active.is_(True), DataSource.poll_minutes.is_not(None)
+            )
+        ).all()
+    return [
+        name
+        for name, minutes, last in rows
+        if last is None or now - last >= dt.timedelta(minutes=int(minutes))
+    ]
+
+
+def poll_sources(job_id: str = "poll-sources") -> None:
+    """Scheduled: run every data source that is due; one failing source never stops the rest.
+
+    A failure keeps the source's last good data, records the error on the source and raises a
+    stale-source alert (``triage.ingest``); here it is counted in the run's detail.
+    """
+    import os
+
+    from db.models import utcnow
+    from triage.ingest import run_source
+    from triage.ingest.errors import IngestError
+
+    settings = Settings.from_env()
+
+    def body(database: Database) -> dict[str, object]:
+        rows, done, failed = 0, [], {}
+        for name in due_sources(database, utcnow()):
+            try:
+                summary = run_source(
+                    database,
+                    name,
+                    city_tz=settings.timezone,
+                    api_key=os.environ.get("TRIAGE_OPEN311_API_KEY"),
+                )
+            except IngestError as exc:
+                failed[name] = str(exc)
+                continue
+            rows += summary.read
+            done.append(name)
+        outcome = "success" if done or not failed else "error"
+        return {"rows": rows, "outcome": outcome, "sources": done, "failed": failed}
+
+    run_recorded(settings.database_url, job_id, body)

@@ -49,6 +49,12 @@ def job_specs() -> list[JobSpec]:
     """Every job the scheduler runs, with its timing in the city's time zone."""
     return [
         JobSpec(
+            "poll-sources",
+            "triage.jobs:poll_sources",
+            "Poll every data source whose interval has elapsed (Open311 feeds, watched files).",
+            lambda s: IntervalTrigger(minutes=1, timezone=s.timezone),
+        ),
+        JobSpec(
             "weekly-snapshot",
             "triage.jobs:weekly_snapshot",
             "Score every problem and store this ISO week's snapshot (Mondays 06:00).",

@@ -1,0 +1,925 @@
+"""Ingest writes: reports upserted on (source, service_request_id), aggregates kept in step.
+
+Nothing here commits: a batch's reports, daily-count changes and cursor land together or not
+at all, and an older ``updated_at`` never overwrites a newer one (the upsert's ``WHERE``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, column, func, or_, select, table, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from db.audit import write_audit
+from db.models import (
+    Alert,
+    CategoryProblem,
+    CitizenReport,
+    DataSource,
+    District,
+    Indicator,
+    IndicatorStatusUpdate,
+    Observation,
+    ReportCategory,
+    ReportDailyCount,
+    utcnow,
+)
+from db.writes import record_observation
+from triage.ingest.errors import IngestError, Rejection
+from triage.ingest.geo import DistrictLocator
+from triage.security import PermissionDenied, Principal
+from triage.validation import ValidationError, validate_observation
+
+UNLOCATED_DISTRICT_CODE = "UNLOCATED"
+UNLOCATED_DISTRICT_NAME = "Location unknown"
+UNCATEGORISED_CODE = "uncategorised"
+SOURCE_FAILED_PREFIX = "source-failed:"
+STORAGE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DateTime text, read back by the ORM
+LOOKUP_BATCH = 5000
+SQLITE_CACHE_KIB = -65536
+WRITE_COLUMNS = (
+    "source",
+    "service_request_id",
+    "category_id",
+    "raw_category",
+    "description",
+    "status",
+    "requested_at",
+    "updated_at",
+    "closed_at",
+    "lat",
+    "lon",
+    "address",
+    "district_id",
+    "ingested_at",
+)
+STAGE_TABLE = "triage_ingest_stage"
+STAGE_DDL = f"""
+CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} (
+    source VARCHAR(64), service_request_id VARCHAR(128), category_id INTEGER,
+    raw_category VARCHAR(200), description TEXT, status VARCHAR(32),
+    requested_at TIMESTAMP, updated_at TIMESTAMP, closed_at TIMESTAMP,
+    lat DOUBLE PRECISION, lon DOUBLE PRECISION, address VARCHAR(255), district_id INTEGER,
+    ingested_at TIMESTAMP
+) ON COMMIT DELETE ROWS
+"""
+COUNT_STAGE = "triage_ingest_count_stage"
+COUNT_STAGE_DDL = f"""
+CREATE TEMPORARY TABLE IF NOT EXISTS {COUNT_STAGE} (
+    day DATE, category_id INTEGER, district_id INTEGER, count INTEGER
+) ON COMMIT DELETE ROWS
+"""
+
+
+@dataclass
+class UpsertCounts:
+    """What one batch (or a whole run) did to the stored rows."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+@dataclass(frozen=True)
+class SourceState:
+    id: int
+    name: str
+    kind: str
+    cursor: str | None
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def ensure_source(
+    session: Session,
+    name: str,
+    kind: str,
+    *,
+    url: str = "",
+    config: Mapping[str, Any] | None = None,
+) -> SourceState:
+    """The data source called ``name`` (created on first use), locked for this transaction.
+
+    The row lock (``FOR UPDATE`` on PostgreSQL; SQLite writers already hold the database)
+    serialises two ingests of the same source, so their cursor and counts cannot interleave.
+    Raises ``IngestError`` when the name belongs to a source of another kind.
+    """
+    name = name.strip()[:64]
+    if not name:
+        raise IngestError("A data source needs a name.")
+    row = session.scalars(
+        select(DataSource).where(DataSource.name == name).with_for_update()
+    ).first()
+    if row is None:
+        insert = pg_insert if not _is_sqlite(session) else sqlite_insert
+        session.execute(
+            insert(DataSource)
+            .values(name=name, kind=kind, url=url[:500], config=dict(config or {}))
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        row = session.scalars(
+            select(DataSource).where(DataSource.name == name).with_for_update()
+        ).one()
+        write_audit(
+            session,
+            Principal.system("ingest"),
+            "create",
+            "data_source",
+            row.id,
+            after={"name": name, "kind": kind, "url": url[:500]},
+        )
+    if row.kind != kind:
+        raise IngestError(f"The source {name!r} is a {row.kind} source, not {kind}.")
+    return SourceState(row.id, row.name, row.kind, row.cursor)
+
+
+def save_cursor(session: Session, source_id: int, cursor: str | None) -> None:
+    """Store how far the source has been read; call it in the transaction of those rows."""
+    session.execute(update(DataSource).where(DataSource.id == source_id).values(cursor=cursor))
+
+
+def category_code(raw: str) -> str:
+    """A stable category code from a source's raw category name (64 characters at most)."""
+    folded = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^0-9a-z]+", "-", folded.lower()).strip("-")
+    if not slug:
+        if not raw.strip():
+            return UNCATEGORISED_CODE
+        slug = "category"
+        return f"{slug}-{hashlib.sha256(raw.encode('utf-8', 'replace')).hexdigest()[:12]}"
+    if len(slug) > 64:
+        digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+        slug = f"{slug[:55].rstrip('-')}-{digest}"
+    return slug
+
+
+@dataclass
+class CategoryCache:
+    """Raw category name -> category id, creating categories the first time a name appears.
+
+    Nothing is dropped: a raw name nobody has mapped to a problem still gets a category, and
+    ``unmapped_categories`` lists it for an analyst. ``created`` holds the new codes.
+    """
+
+    by_code: dict[str, int] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+
+    def ids(self, session: Session, raw: pd.Series) -> np.ndarray:
+        names = pd.unique(raw.to_numpy())
+        code_of = {name: category_code(name) for name in names}
+        missing = {c: n for n, c in code_of.items() if c not in self.by_code}
+        if missing:
+            existing = dict(
+                session.execute(
+                    select(ReportCategory.code, ReportCategory.id).where(
+                        ReportCategory.code.in_(list(missing))
+                    )
+                ).all()
+            )
+            new = {c: n for c, n in missing.items() if c not in existing}
+            if new:
+                insert = sqlite_insert if _is_sqlite(session) else pg_insert
+                session.execute(
+                    insert(ReportCategory)
+                    .values(
+                        [{"code": c, "name": (n or "Uncategorised")[:200]} for c, n in new.items()]
+                    )
+                    .on_conflict_do_nothing(index_elements=["code"])
+                )
+                existing = dict(
+                    session.execute(
+                        select(ReportCategory.code, ReportCategory.id).where(
+                            ReportCategory.code.in_(list(missing))
+                        )
+                    ).all()
+                )
+                self.created.extend(sorted(new))
+            self.by_code.update(existing)
+        lookup = {name: self.by_code[code] for name, code in code_of.items()}
+        return raw.map(lookup).to_numpy(dtype=np.int64)
+
+
+def _district_key(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().upper())
+
+
+@dataclass
+class DistrictResolver:
+    """District per report: a district column first, else the point inside a boundary.
+
+    Reports that neither names nor locates go to the "Location unknown" district, so that the
+    daily counts (whose district is part of the key) still add up to every report.
+    """
+
+    by_key: dict[str, int]
+    locator: DistrictLocator | None
+    unlocated_id: int
+
+    def resolve(self, frame: pd.DataFrame) -> np.ndarray:
+        """District ids for a report frame (columns ``district``, ``lat``, ``lon``)."""
+        named = {
+            value: self.by_key.get(_district_key(value), np.nan)
+            for value in pd.unique(frame["district"].to_numpy())
+        }
+        ids = frame["district"].map(named).to_numpy(dtype=float, copy=True)
+        todo = np.isnan(ids)
+        if self.locator is not None and todo.any():
+            found = self.locator.locate(
+                frame["lon"].to_numpy(dtype=float)[todo], frame["lat"].to_numpy(dtype=float)[todo]
+            )
+            located = ids[todo]
+            located[found >= 0] = found[found >= 0]
+            ids[todo] = located
+        ids[np.isnan(ids)] = self.unlocated_id
+        return ids.astype(np.int64)
+
+
+def load_districts(session: Session) -> DistrictResolver:
+    """Build the resolver from the districts table, creating the "Location unknown" row."""
+    insert = sqlite_insert if _is_sqlite(session) else pg_insert
+    session.execute(
+        insert(District)
+        .values(code=UNLOCATED_DISTRICT_CODE, name=UNLOCATED_DISTRICT_NAME, population=0)
+        .on_conflict_do_nothing()
+    )
+    rows = session.execute(
+        select(District.id, District.code, District.name, District.geometry)
+    ).all()
+    by_key: dict[str, int] = {}
+    unlocated_id = -1
+    ids: list[int] = []
+    geometries: list[Any] = []
+    for district_id, code, name, geometry in rows:
+        if code == UNLOCATED_DISTRICT_CODE:
+            unlocated_id = district_id
+            continue
+        by_key.setdefault(_district_key(name), district_id)
+        by_key[_district_key(code)] = district_id
+        if geometry:
+            ids.append(district_id)
+            geometries.append(geometry)
+    if unlocated_id < 0:
+        raise IngestError(
+            f"The district code {UNLOCATED_DISTRICT_CODE} or name {UNLOCATED_DISTRICT_NAME!r} "
+            "is taken by another district."
+        )
+    locator = DistrictLocator(ids, geometries) if ids else None
+    return DistrictResolver(by_key, locator, unlocated_id)
+
+
+def local_days(times: pd.Series, city_tz: str) -> pd.Series:
+    """Naive-UTC times to the city's local calendar day, as ``YYYY-MM-DD`` text."""
+    local = times.dt.tz_localize("UTC").dt.tz_convert(city_tz).dt.tz_localize(None)
+    return pd.Series(
+        np.datetime_as_string(local.to_numpy().astype("datetime64[D]"), unit="D"),
+        index=times.index,
+    )
+
+
+def _times(series: pd.Series) -> list[str | None]:
+    text = series.dt.strftime(STORAGE_TIME)
+    return text.astype(object).where(series.notna(), None).tolist()
+
+
+def _floats(series: pd.Series) -> list[float | None]:
+    return series.astype(object).where(series.notna(), None).tolist()
+
+
+def _existing(connection: Connection, source: str, ids: list[str], sqlite_db: bool) -> pd.DataFrame:
+    """Stored version, day inputs and cells of the reports among ``ids``."""
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        part = ids[start : start + LOOKUP_BATCH]
+        if sqlite_db:
+            marks = ", ".join("?" * len(part))  # placeholders only: the ids are parameters
+            result = connection.exec_driver_sql(
+                "SELECT service_request_id, requested_at, updated_at, category_id, district_id "  # noqa: S608
+                f"FROM citizen_reports WHERE source = ? AND service_request_id IN ({marks})",
+                (source, *part),
+            )
+        else:
+            result = connection.exec_driver_sql(
+                "SELECT service_request_id, requested_at, updated_at, category_id, district_id "
+                "FROM citizen_reports WHERE source = %s AND service_request_id = ANY(%s)",
+                (source, part),
+            )
+        rows.extend(tuple(r) for r in result)
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "service_request_id",
+            "old_requested",
+            "old_updated",
+            "old_category",
+            "old_district",
+        ],
+    )
+    for name in ("old_requested", "old_updated"):
+        frame[name] = pd.to_datetime(frame[name], format="ISO8601", errors="coerce").astype(
+            "datetime64[us]"
+        )
+    return frame
+
+
+def _upsert_statement(sqlite_db: bool) -> str:
+    """The guarded upsert: VALUES rows on SQLite, the COPY staging table on PostgreSQL."""
+    target = CitizenReport.__table__
+    if sqlite_db:
+        stmt = sqlite_insert(target)
+    else:
+        stage = table(STAGE_TABLE, *[column(c) for c in WRITE_COLUMNS])
+        stmt = pg_insert(target).from_select(list(WRITE_COLUMNS), select(*stage.c))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[target.c.source, target.c.service_request_id],
+        set_={c: stmt.excluded[c] for c in WRITE_COLUMNS[2:]},
+        where=or_(target.c.updated_at.is_(None), stmt.excluded.updated_at > target.c.updated_at),
+    )
+    if sqlite_db:
+        dialect = sqlite.dialect(paramstyle="qmark")
+        return stmt.compile(dialect=dialect, column_keys=list(WRITE_COLUMNS)).string
+    return stmt.compile(dialect=postgresql.psycopg.dialect()).string
+
+
+_STATEMENTS: dict[bool, str] = {}
+
+
+def _write_rows(
+    connection: Connection,
+    inserts: list[tuple[Any, ...]],
+    updates: list[tuple[Any, ...]],
+    sqlite_db: bool,
+) -> None:
+    """Write new rows and newer versions of stored rows (``WRITE_COLUMNS`` tuples)."""
+    if sqlite_db not in _STATEMENTS:
+        _STATEMENTS[sqlite_db] = _upsert_statement(sqlite_db)
+    statement = _STATEMENTS[sqlite_db]
+    if sqlite_db:
+        if inserts or updates:
+            # A larger page cache (64 MiB, a constant) keeps the indexes' hot pages in memory.
+            connection.exec_driver_sql(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
+            connection.exec_driver_sql(statement, inserts + updates)
+        return
+    # PostgreSQL: rows the batch found absent go in by COPY (the source's row lock keeps other
+    # ingests of this source out, and a row that appeared anyway fails the unique key and the
+    # whole batch rolls back); newer versions go through a temporary table and the guarded
+    # INSERT ... ON CONFLICT DO UPDATE ... WHERE, the same statement as on SQLite.
+    if inserts:
+        _copy(connection, f"citizen_reports ({', '.join(WRITE_COLUMNS)})", inserts)
+    if updates:
+        connection.exec_driver_sql(STAGE_DDL)
+        _copy(connection, f"{STAGE_TABLE} ({', '.join(WRITE_COLUMNS)})", updates)
+        connection.exec_driver_sql(statement)
+        connection.exec_driver_sql(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608 - a constant
+
+
+def _copy(connection: Connection, target: str, rows: list[tuple[Any, ...]]) -> None:
+    """COPY rows into a (temporary) PostgreSQL table on the session's own connection."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _apply_counts(connection: Connection, deltas: pd.DataFrame, sqlite_db: bool) -> None:
+    """Add ``count`` deltas to daily cells (``day`` text, ``category_id``, ``district_id``)."""
+    if deltas.empty:
+        return
+    grouped = deltas.groupby(["day", "category_id", "district_id"], sort=True)["count"].sum()
+    grouped = grouped[grouped != 0]
+    if grouped.empty:
+        return
+    rows = [(d, int(c), int(t), int(n)) for (d, c, t), n in grouped.items()]
+    if sqlite_db:
+        connection.exec_driver_sql(
+            "INSERT INTO report_daily_counts (day, category_id, district_id, count) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (day, category_id, district_id) "
+            "DO UPDATE SET count = report_daily_counts.count + excluded.count",
+            rows,
+        )
+    else:
+        connection.exec_driver_sql(COUNT_STAGE_DDL)
+        _copy(connection, f"{COUNT_STAGE} (day, category_id, district_id, count)", rows)
+        connection.exec_driver_sql(
+            "INSERT INTO report_daily_counts (day, category_id, district_id, count) "  # noqa: S608
+            f"SELECT day, category_id, district_id, count FROM {COUNT_STAGE} "
+            "ON CONFLICT (day, category_id, district_id) "
+            "DO UPDATE SET count = report_daily_counts.count + excluded.count"
+        )
+        connection.exec_driver_sql(f"DELETE FROM {COUNT_STAGE}")  # noqa: S608 - a constant
+    emptied = [r[:3] for r in rows if r[3] < 0]
+    if emptied:
+        mark = "?" if sqlite_db else "%s"
+        connection.exec_driver_sql(
+            "DELETE FROM report_daily_counts WHERE day = "  # noqa: S608 - placeholders only
+            f"{mark} AND category_id = {mark} AND district_id = {mark} AND count <= 0",
+            emptied,
+        )
+
+
+def upsert_reports(
+    session: Session,
+    source: str,
+    frame: pd.DataFrame,
+    *,
+    categories: CategoryCache,
+    districts: DistrictResolver,
+    city_tz: str,
+    now: dt.datetime | None = None,
+) -> UpsertCounts:
+    """Insert new reports, update those whose ``updated_at`` is newer, leave the rest.
+
+    ``frame`` follows ``triage.ingest.records.REPORT_COLUMNS`` (naive-UTC times, ``updated_at``
+    never NaT). Within the frame the newest copy of a request wins; the others count as
+    unchanged. The daily counts move with the rows: +1 in the new (day, category, district)
+    cell, -1 in the old one when an update moves a report. Days are local to ``city_tz``.
+    """
+    counts = UpsertCounts()
+    if frame.empty:
+        return counts
+    sqlite_db = _is_sqlite(session)
+    connection = session.connection()
+    total = len(frame)
+    # Newest copy wins; among copies with the same time the first in the input does, as it
+    # would had they come in separate batches (an equal version never overwrites).
+    frame = frame.sort_values("updated_at", kind="stable", ascending=False).drop_duplicates(
+        "service_request_id", keep="first"
+    )
+    counts.unchanged += total - len(frame)
+    frame = frame.reset_index(drop=True)
+    frame["category_id"] = categories.ids(session, frame["raw_category"])
+    frame["district_id"] = districts.resolve(frame)
+    frame["day"] = local_days(frame["requested_at"], city_tz)
+
+    old = _existing(connection, source, frame["service_request_id"].tolist(), sqlite_db)
+    if len(old):
+        frame = frame.merge(old, on="service_request_id", how="left")
+        exists = (
+            frame["old_requested"].notna()
+            | frame["old_updated"].notna()
+            | frame["old_category"].notna()
+        )
+        newer = exists & (
+            frame["old_updated"].isna() | (frame["updated_at"] > frame["old_updated"])
+        )
+        write = ~exists | newer
+    else:
+        exists = pd.Series(False, index=frame.index)
+        newer = exists
+        write = ~exists
+    counts.added += int((~exists).sum())
+    counts.updated += int(newer.sum())
+    counts.unchanged += int((exists & ~newer).sum())
+
+    rows = frame[write.to_numpy()]
+    if len(rows):
+        stamp = (now or utcnow()).strftime(STORAGE_TIME)
+        n = len(rows)
+        values = list(
+            zip(
+                [source] * n,
+                rows["service_request_id"].tolist(),
+                rows["category_id"].tolist(),
+                rows["raw_category"].tolist(),
+                rows["description"].tolist(),
+                rows["status"].tolist(),
+                _times(rows["requested_at"]),
+                _times(rows["updated_at"]),
+                _times(rows["closed_at"]),
+                _floats(rows["lat"]),
+                _floats(rows["lon"]),
+                rows["address"].tolist(),
+                rows["district_id"].tolist(),
+                [stamp] * n,
+                strict=True,
+            )
+        )
+        fresh = (~exists[write]).tolist()
+        _write_rows(
+            connection,
+            [v for v, new in zip(values, fresh, strict=True) if new],
+            [v for v, new in zip(values, fresh, strict=True) if not new],
+            sqlite_db,
+        )
+
+    plus = pd.DataFrame(
+        {
+            "day": rows["day"],
+            "category_id": rows["category_id"],
+            "district_id": rows["district_id"],
+            "count": 1,
+        }
+    )
+    moved = frame[newer.to_numpy()]
+    moved = (
+        moved[moved["old_category"].notna() & moved["old_requested"].notna()]
+        if len(moved)
+        else moved
+    )
+    if len(moved):
+        old_district = moved["old_district"].fillna(districts.unlocated_id)
+        minus = pd.DataFrame(
+            {
+                "day": local_days(moved["old_requested"], city_tz),
+                "category_id": moved["old_category"].astype("int64"),
+                "district_id": old_district.astype("int64"),
+                "count": -1,
+            }
+        )
+        plus = pd.concat([plus, minus], ignore_index=True)
+    _apply_counts(connection, plus, sqlite_db)
+    return counts
+
+
+def unmapped_categories(session: Session) -> pd.DataFrame:
+    """Categories no problem is mapped to, busiest first, for an analyst to map.
+
+    Columns: id, code, name, reports (all-time count from the daily aggregates).
+    """
+    totals = (
+        select(ReportDailyCount.category_id, func.sum(ReportDailyCount.count).label("reports"))
+        .group_by(ReportDailyCount.category_id)
+        .subquery()
+    )
+    mapped = select(CategoryProblem.category_id)
+    rows = session.execute(
+        select(
+            ReportCategory.id,
+            ReportCategory.code,
+            ReportCategory.name,
+            func.coalesce(totals.c.reports, 0),
+        )
+        .outerjoin(totals, totals.c.category_id == ReportCategory.id)
+        .where(ReportCategory.id.not_in(mapped))
+        .order_by(func.coalesce(totals.c.reports, 0).desc(), ReportCategory.code)
+    ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["id", "code", "name", "reports"])
+    return frame.astype({"id": "int64", "reports": "int64"})
+
+
+def weekly_report_counts(session: Session, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Weekly counts per category x district from the daily aggregates (no raw scan).
+
+    Columns: week_start (the Monday, a date), category_id, district_id, count; days from
+    ``start`` to ``end`` inclusive.
+    """
+    rows = session.execute(
+        select(
+            ReportDailyCount.day,
+            ReportDailyCount.category_id,
+            ReportDailyCount.district_id,
+            ReportDailyCount.count,
+        ).where(ReportDailyCount.day >= start, ReportDailyCount.day <= end)
+    ).all()
+    columns = ["week_start", "category_id", "district_id", "count"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["day", *columns[1:]])
+    frame["week_start"] = [d - dt.timedelta(days=d.weekday()) for d in frame["day"]]
+    out = frame.groupby(columns[:3], as_index=False)["count"].sum()
+    return out[columns]
+
+
+def record_source_success(session: Session, source_id: int, now: dt.datetime | None = None) -> None:
+    """Mark a completed run: attempt and success times, no error; close its failure alert."""
+    now = now or utcnow()
+    source = session.get(DataSource, source_id)
+    if source is None:
+        return
+    source.last_attempt_at = now
+    source.last_success_at = now
+    source.last_error = ""
+    alert = session.scalars(
+        select(Alert).where(Alert.dedupe_key == SOURCE_FAILED_PREFIX + source.name)
+    ).first()
+    if alert is not None and alert.state in {"new", "acknowledged"}:
+        before = {"state": alert.state}
+        alert.state = "resolved"
+        alert.state_reason = "The source answered again."
+        write_audit(
+            session,
+            Principal.system("ingest"),
+            "update",
+            "alert",
+            alert.id,
+            before=before,
+            after={"state": "resolved"},
+        )
+
+
+def record_source_failure(
+    session: Session,
+    name: str,
+    kind: str,
+    error: str,
+    now: dt.datetime | None = None,
+) -> int:
+    """Note a failed run (its stored data stays as it was) and raise or refresh an alert.
+
+    Returns the alert id. The alert is keyed per source, so repeated failures update one
+    alert rather than piling up new ones.
+    """
+    now = now or utcnow()
+    state = ensure_source(session, name, kind)
+    source = session.get(DataSource, state.id)
+    assert source is not None
+    source.last_attempt_at = now
+    source.last_error = error[:4000]
+    last_good = (
+        source.last_success_at.strftime("%Y-%m-%d %H:%M UTC") if source.last_success_at else "never"
+    )
+    message = (
+        f"Data source {name} failed: {error[:500]} Its last good data is kept "
+        f"(last success: {last_good})."
+    )
+    key = SOURCE_FAILED_PREFIX + name
+    alert = session.scalars(select(Alert).where(Alert.dedupe_key == key)).first()
+    today = now.date()
+    if alert is None:
+        alert = Alert(
+            dedupe_key=key,
+            kind="stale",
+            method="source_failure",
+            severity="warning",
+            series_key=f"source:{name}",
+            first_detected=today,
+            last_detected=today,
+            message=message,
+        )
+        session.add(alert)
+        session.flush()
+        write_audit(
+            session,
+            Principal.system("ingest"),
+            "create",
+            "alert",
+            alert.id,
+            after={"dedupe_key": key, "message": message},
+        )
+    else:
+        alert.last_detected = today
+        alert.message = message
+        if alert.state in {"resolved", "dismissed"}:
+            alert.state = "new"
+            alert.state_reason = ""
+    return alert.id
+
+
+def source_freshness(session: Session, now: dt.datetime | None = None) -> pd.DataFrame:
+    """How stale each data source is, for the dashboard.
+
+    Columns: name, kind, last_success_at, last_attempt_at, age_hours (since the last success;
+    NaN when never), poll_minutes, failing (bool: the last attempt failed), stale (bool: never
+    succeeded, or older than twice its poll interval, or a day when it has none), last_error.
+    """
+    now = now or utcnow()
+    rows = session.execute(
+        select(
+            DataSource.name,
+            DataSource.kind,
+            DataSource.last_success_at,
+            DataSource.last_attempt_at,
+            DataSource.poll_minutes,
+            DataSource.last_error,
+        ).order_by(DataSource.name)
+    ).all()
+    records = []
+    for name, kind, success, attempt, poll, error in rows:
+        age = (now - success).total_seconds() / 3600 if success else float("nan")
+        limit_hours = 2 * poll / 60 if poll else 24.0
+        records.append(
+            {
+                "name": name,
+                "kind": kind,
+                "last_success_at": success,
+                "last_attempt_at": attempt,
+                "age_hours": age,
+                "poll_minutes": poll,
+                "failing": bool(error),
+                "stale": success is None or age > limit_hours,
+                "last_error": error or "",
+            }
+        )
+    columns = [
+        "name",
+        "kind",
+        "last_success_at",
+        "last_attempt_at",
+        "age_hours",
+        "poll_minutes",
+        "failing",
+        "stale",
+        "last_error",
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def _rejection_field(message: str) -> str:
+    lowered = message.lower()
+    for key, field_name in (
+        ("period", "period"),
+        ("percentage", "value"),
+        ("value", "value"),
+        ("status", "status"),
+        ("note", "note"),
+    ):
+        if key in lowered:
+            return field_name
+    return ""
+
+
+def import_observations(
+    session: Session,
+    actor: Principal,
+    frame: pd.DataFrame,
+    *,
+    today: dt.date,
+) -> tuple[UpsertCounts, list[Rejection]]:
+    """Record indicator rows through the department-head form's rules, row by row.
+
+    ``frame`` follows ``triage.ingest.indicators.OBSERVATION_COLUMNS``; ``indicator`` matches
+    an indicator's code or name (case-insensitive). A row whose value (and status and note)
+    equal the latest stored for that indicator and period is unchanged, so a file imported
+    twice changes nothing; a different value is a correction appended to the history
+    (updated); a period with no value yet is added. Rows the form would refuse, and rows the
+    actor may not write, come back as rejections.
+    """
+    counts = UpsertCounts()
+    rejections: list[Rejection] = []
+    if frame.empty:
+        return counts, rejections
+    indicators = session.execute(
+        select(Indicator.id, Indicator.code, Indicator.name, Indicator.unit)
+    ).all()
+    by_key: dict[str, tuple[int, str]] = {}
+    for ident, _code, name, unit in indicators:
+        by_key.setdefault(name.strip().lower(), (ident, unit))
+    for ident, code, _name, unit in indicators:
+        by_key[code.strip().lower()] = (ident, unit)
+    wanted = {by_key[k][0] for k in frame["indicator"].str.strip().str.lower() if k in by_key}
+    latest: dict[tuple[int, dt.date], float] = {}
+    statuses: dict[int, tuple[str, str]] = {}
+    if wanted:
+        for indicator_id, period, value in session.execute(
+            select(Observation.indicator_id, Observation.period, Observation.value)
+            .where(Observation.indicator_id.in_(wanted))
+            .order_by(Observation.id)
+        ):
+            latest[(indicator_id, period)] = value
+        for indicator_id, status, note in session.execute(
+            select(
+                IndicatorStatusUpdate.indicator_id,
+                IndicatorStatusUpdate.status,
+                IndicatorStatusUpdate.note,
+            )
+            .where(IndicatorStatusUpdate.indicator_id.in_(wanted))
+            .order_by(IndicatorStatusUpdate.id)
+        ):
+            statuses[indicator_id] = (status, note)
+    for record in frame.itertuples(index=False):
+        key = str(record.indicator).strip().lower()
+        if key not in by_key:
+            rejections.append(
+                Rejection(
+                    int(record.row),
+                    "indicator",
+                    "no indicator has this code or name",
+                    str(record.indicator)[:200],
+                )
+            )
+            continue
+        indicator_id, unit = by_key[key]
+        status = str(record.status or "").strip() or None
+        try:
+            clean = validate_observation(
+                unit, record.period, record.value, status, record.note, today
+            )
+        except ValidationError as exc:
+            rejections.append(
+                Rejection(
+                    int(record.row), _rejection_field(str(exc)), str(exc), str(record.value)[:200]
+                )
+            )
+            continue
+        previous = latest.get((indicator_id, clean.period))
+        status_same = (clean.status is None and not clean.note) or statuses.get(indicator_id) == (
+            clean.status or "on_track",
+            clean.note,
+        )
+        if previous is not None and previous == clean.value and status_same:
+            counts.unchanged += 1
+            continue
+        try:
+            record_observation(
+                session,
+                actor,
+                indicator_id,
+                clean.period,
+                clean.value,
+                status=clean.status,
+                note=clean.note,
+                today=today,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            rejections.append(Rejection(int(record.row), "indicator", str(exc), key[:200]))
+            continue
+        latest[(indicator_id, clean.period)] = clean.value
+        if clean.status is not None or clean.note:
+            statuses[indicator_id] = (clean.status or "on_track", clean.note)
+        if previous is None:
+            counts.added += 1
+        else:
+            counts.updated += 1
+    return counts, rejections
+
+
+def report_counts_consistent(session: Session, city_tz: str) -> pd.DataFrame:
+    """Cells where the daily counts and a GROUP BY over raw reports disagree (for checks).
+
+    Columns: day, category_id, district_id, stored, actual. Empty when consistent. Scans the
+    raw reports: for tests and the ``triage bench`` checks, never for pages.
+    """
+    raw = session.execute(
+        select(
+            CitizenReport.requested_at, CitizenReport.category_id, CitizenReport.district_id
+        ).where(CitizenReport.category_id.is_not(None))
+    ).all()
+    unlocated = session.scalar(select(District.id).where(District.code == UNLOCATED_DISTRICT_CODE))
+    frame = pd.DataFrame(
+        [tuple(r) for r in raw], columns=["requested_at", "category_id", "district_id"]
+    )
+    if len(frame):
+        frame["requested_at"] = pd.to_datetime(frame["requested_at"]).astype("datetime64[us]")
+        frame["day"] = local_days(frame["requested_at"], city_tz)
+        frame["district_id"] = frame["district_id"].fillna(unlocated if unlocated else -1)
+        actual = frame.groupby(["day", "category_id", "district_id"]).size().rename("actual")
+    else:
+        actual = pd.Series(dtype="int64", name="actual")
+    stored_rows = session.execute(
+        select(
+            ReportDailyCount.day,
+            ReportDailyCount.category_id,
+            ReportDailyCount.district_id,
+            ReportDailyCount.count,
+        )
+    ).all()
+    stored = pd.DataFrame(
+        [(d.isoformat(), int(c), int(t), int(n)) for d, c, t, n in stored_rows],
+        columns=["day", "category_id", "district_id", "stored"],
+    ).set_index(["day", "category_id", "district_id"])["stored"]
+    actual.index = (
+        actual.index.set_levels(
+            [
+                actual.index.levels[0],
+                actual.index.levels[1].astype("int64"),
+                actual.index.levels[2].astype("int64"),
+            ]
+        )
+        if len(actual)
+        else actual.index
+    )
+    joined = pd.concat([stored, actual], axis=1).fillna(0).astype("int64")
+    diff = joined[joined["stored"] != joined["actual"]].reset_index()
+    diff.columns = ["day", "category_id", "district_id", "stored", "actual"]
+    return diff
+
+
+__all__ = [
+    "CategoryCache",
+    "DistrictResolver",
+    "SourceState",
+    "UpsertCounts",
+    "category_code",
+    "ensure_source",
+    "import_observations",
+    "load_districts",
+    "record_source_failure",
+    "record_source_success",
+    "save_cursor",
+    "source_freshness",
+    "unmapped_categories",
+    "upsert_reports",
+    "weekly_report_counts",
+]

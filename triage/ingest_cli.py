@@ -1,0 +1,321 @@
+"""``triage ingest open311|csv|indicators`` and ``triage bench ingest``: argparse wiring only.
+
+``register(commands, bench)`` adds the commands to the sub-parser collections of the main
+parser; each command prints what was added, updated, unchanged and rejected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from triage.ingest import IngestSummary
+    from triage.settings import Settings
+
+API_KEY_ENV = "TRIAGE_OPEN311_API_KEY"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from triage.settings import Settings
+
+    return Settings.from_env(database_url=args.db)
+
+
+def _command_error(message: str) -> Exception:
+    from triage.cli import CommandError
+
+    return CommandError(message)
+
+
+def _database(settings: Settings) -> Any:
+    from db import migrate
+    from db.session import Database
+
+    if not migrate.is_current(settings.database_url):
+        raise _command_error("The database is not at the current schema; run `triage init` first.")
+    return Database(settings.database_url)
+
+
+def _rejects_path(args: argparse.Namespace, source: str) -> Path:
+    if args.rejects:
+        return Path(args.rejects)
+    slug = re.sub(r"[^0-9A-Za-z._-]+", "-", source).strip("-") or "ingest"
+    return Path.cwd() / f"{slug}.rejects.csv"
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    if args.no_progress or args.json:
+        return None
+    from triage.cli import _progress as progress_bar
+
+    return progress_bar()
+
+
+def _report(summary: IngestSummary, rejects: Path | None, as_json: bool) -> int:
+    """Print the run's figures; 1 when nothing could be read, else 0."""
+    nothing = summary.read == 0 if summary.kind != "open311" else False
+    nothing = nothing or (summary.read > 0 and summary.accepted == 0 and summary.skipped == 0)
+    if as_json:
+        print(json.dumps({**summary.as_dict(), "rejects_file": str(rejects) if rejects else None}))
+        return 1 if nothing else 0
+    head = f"{summary.source} ({summary.kind}): {summary.read:,} records read"
+    print(f"{head} in {summary.seconds:.1f}s")
+    print(f"  added      {summary.added:>10,}")
+    print(f"  updated    {summary.updated:>10,}")
+    print(f"  unchanged  {summary.unchanged:>10,}")
+    print(f"  rejected   {summary.rejected:>10,}")
+    if summary.skipped:
+        print(f"  skipped    {summary.skipped:>10,}  (committed by an interrupted earlier run)")
+    for reason, count in summary.reasons.most_common(10):
+        print(f"    {count:>8,}  {reason}")
+    if summary.rejected and rejects is not None:
+        print(f"  rejected rows and reasons: {rejects}")
+    if summary.new_categories:
+        shown = ", ".join(summary.new_categories[:8])
+        more = (
+            f" and {len(summary.new_categories) - 8} more"
+            if len(summary.new_categories) > 8
+            else ""
+        )
+        print(f"  new categories to map to problems: {shown}{more}")
+    if nothing:
+        print("triage: nothing could be read from this input.", file=sys.stderr)
+    return 1 if nothing else 0
+
+
+def _failed(exc: Exception, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": str(exc)}))
+    print(f"triage: {exc}", file=sys.stderr)
+    return 1
+
+
+def _parse_time(text: str | None, flag: str) -> dt.datetime | None:
+    """An ISO date or date-time; zoned values are converted to naive UTC."""
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise _command_error(f"{flag} {text!r} is not an ISO date or date-time.") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def cmd_ingest_open311(args: argparse.Namespace) -> int:
+    from triage.ingest import IngestError, RejectsFile, default_open311_source, ingest_open311
+    from triage.ingest.open311_client import Open311Client
+
+    settings = _settings(args)
+    try:
+        client = Open311Client(
+            args.url,
+            fmt=args.format,
+            jurisdiction_id=args.jurisdiction_id,
+            api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
+            timeout=args.timeout,
+            retries=args.retries,
+            page_limit=args.page_limit,
+        )
+    except IngestError as exc:
+        raise _command_error(str(exc)) from None
+    start = _parse_time(args.since, "--since")
+    end = _parse_time(args.until, "--until")
+    if end is not None and start is None:
+        raise _command_error("--until needs --since (a backfill window).")
+    database = _database(settings)
+    source = args.source or default_open311_source(client)
+    rejects = RejectsFile(_rejects_path(args, source), source)
+    try:
+        summary = ingest_open311(
+            database,
+            client,
+            source=source,
+            city_tz=settings.timezone,
+            source_tz=args.source_tz,
+            start=start,
+            end=end,
+            window=dt.timedelta(hours=args.window_hours),
+            progress=_progress(args),
+            on_reject=rejects,
+        )
+    except IngestError as exc:
+        return _failed(exc, args.json)
+    finally:
+        database.dispose()
+    return _report(summary, rejects.path if rejects.written else None, args.json)
+
+
+def cmd_ingest_csv(args: argparse.Namespace) -> int:
+    from triage.ingest import IngestError, RejectsFile, ingest_portal_export
+    from triage.ingest.portal_csv import load_layout
+
+    settings = _settings(args)
+    path = Path(args.file)
+    if not path.is_file():
+        raise _command_error(f"There is no file {path}.")
+    try:
+        layout = load_layout(args.layout)
+    except IngestError as exc:
+        raise _command_error(str(exc)) from None
+    database = _database(settings)
+    source = (args.source or layout.source or layout.name)[:64]
+    rejects = RejectsFile(_rejects_path(args, source), source)
+    try:
+        summary = ingest_portal_export(
+            database,
+            path,
+            layout,
+            source=source,
+            city_tz=settings.timezone,
+            chunk_rows=args.chunk_rows,
+            max_rows=args.max_rows,
+            progress=_progress(args),
+            on_reject=rejects,
+        )
+    except IngestError as exc:
+        return _failed(exc, args.json)
+    finally:
+        database.dispose()
+    return _report(summary, rejects.path if rejects.written else None, args.json)
+
+
+def cmd_ingest_indicators(args: argparse.Namespace) -> int:
+    from triage.ingest import IngestError, RejectsFile, ingest_indicator_file
+
+    settings = _settings(args)
+    path = Path(args.file)
+    if not path.is_file():
+        raise _command_error(f"There is no file {path}.")
+    database = _database(settings)
+    source = (args.source or f"indicators:{path.stem}")[:64]
+    rejects = RejectsFile(_rejects_path(args, source), source)
+    try:
+        summary = ingest_indicator_file(
+            database,
+            path,
+            layout=args.layout,
+            source=source,
+            max_rows=args.max_rows,
+            on_reject=rejects,
+        )
+    except IngestError as exc:
+        return _failed(exc, args.json)
+    finally:
+        database.dispose()
+    return _report(summary, rejects.path if rejects.written else None, args.json)
+
+
+def cmd_bench_ingest(args: argparse.Namespace) -> int:
+    from triage.bench.ingest import run_bench
+
+    return run_bench(args)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", help="data source name (the unique key's first half)")
+    parser.add_argument("--rejects", metavar="FILE", help="CSV of rejected rows (appended)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def register(commands: Any, bench: Any) -> None:
+    """Add ``ingest`` (open311, csv, indicators) to ``commands`` and ``ingest`` to ``bench``."""
+    ingest = commands.add_parser("ingest", help="bring 311 reports and indicator files in")
+    sources = ingest.add_subparsers(dest="ingest_command", required=True, metavar="SOURCE")
+
+    o311 = sources.add_parser("open311", help="poll or backfill an Open311 GeoReport v2 endpoint")
+    o311.add_argument("url", help="endpoint base URL, e.g. https://city.example/open311/v2")
+    o311.add_argument("--format", choices=("json", "xml"), default="json")
+    o311.add_argument("--jurisdiction-id")
+    o311.add_argument("--api-key", help=f"API key (better: set ${API_KEY_ENV})")
+    o311.add_argument("--since", help="backfill requests made from this ISO date (UTC)")
+    o311.add_argument("--until", help="end of the backfill (default: now)")
+    o311.add_argument("--window-hours", type=float, default=24.0, help="date window (24)")
+    o311.add_argument("--timeout", type=float, default=30.0, help="seconds per request (30)")
+    o311.add_argument("--retries", type=int, default=4, help="retries on 5xx/timeouts (4)")
+    o311.add_argument("--page-limit", type=int, default=1000, help="server's result cap (1000)")
+    o311.add_argument("--source-tz", help="time zone of zoneless server times (city's)")
+    _common(o311)
+    o311.set_defaults(func=cmd_ingest_open311)
+
+    portal = sources.add_parser("csv", help="a portal export (CSV or Socrata JSON array)")
+    portal.add_argument("file")
+    portal.add_argument(
+        "--layout",
+        required=True,
+        metavar="nyc|chicago|sf|boston|FILE.toml",
+        help="column layout of the export",
+    )
+    portal.add_argument("--chunk-rows", type=int, default=20_000, help="rows per transaction")
+    portal.add_argument("--max-rows", type=int, help="refuse files with more records")
+    _common(portal)
+    portal.set_defaults(func=cmd_ingest_csv)
+
+    indicators = sources.add_parser("indicators", help="an indicator file (CSV or XLSX)")
+    indicators.add_argument("file")
+    indicators.add_argument(
+        "--layout", metavar="generic|cityscore|FILE.toml", help="columns (default: detected)"
+    )
+    indicators.add_argument("--max-rows", type=int, help="refuse files with more rows (100,000)")
+    _common(indicators)
+    indicators.set_defaults(func=cmd_ingest_indicators)
+
+    bench_ingest = bench.add_parser(
+        "ingest", help="reports/s and peak memory of a generated export vs the raw floor"
+    )
+    bench_ingest.add_argument("--rows", type=int, default=3_000_000)
+    bench_ingest.add_argument(
+        "--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql"
+    )
+    bench_ingest.add_argument(
+        "--pg-url",
+        help="PostgreSQL server for scratch databases "
+        "(default: $TRIAGE_BENCH_PG_URL, else postgresql://postgres@127.0.0.1:5432/postgres)",
+    )
+    bench_ingest.add_argument("--workdir", help="where the generated export is kept")
+    bench_ingest.add_argument("--seed", type=int, default=7)
+    bench_ingest.add_argument("--chunk-rows", type=int, default=20_000)
+    bench_ingest.add_argument(
+        "--no-flat-check",
+        action="store_true",
+        help="skip the run on a tenth of the rows that shows memory is flat in file size",
+    )
+    bench_ingest.add_argument(
+        "--json", action="store_true", help="figures as JSON on the last line"
+    )
+    bench_ingest.set_defaults(func=cmd_bench_ingest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ingest commands on their own (``python -m triage.ingest_cli``), as the main
+    ``triage`` parser would: ``--db URL`` first, then ``ingest ...`` or ``bench ingest ...``."""
+    from triage.cli import CommandError
+
+    parser = argparse.ArgumentParser(prog="triage")
+    parser.add_argument("--db", metavar="URL")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    bench = commands.add_parser("bench", help="benchmarks").add_subparsers(
+        dest="bench_command", required=True, metavar="BENCH"
+    )
+    register(commands, bench)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"triage: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
