@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from triage.indicators import CADENCE_DAYS
+
 CITY_NAME = "Riverton"
 TIMEZONE = "America/New_York"
 DISTRICTS_GEOJSON = Path(__file__).resolve().parent / "data" / "districts.geojson"
@@ -35,9 +37,6 @@ POLICY_AREAS: dict[str, str] = {
     "equity_community": "Equity & community relations",
     "government_services": "Government services",
 }
-
-# Days in one period of each cadence: the yardstick for "stale" (last value older than 2x this).
-CADENCE_DAYS: dict[str, int] = {"weekly": 7, "monthly": 31, "quarterly": 92, "annual": 366}
 
 
 # --------------------------------------------------------------------------------------------

@@ -121,3 +121,142 @@ def poll_sources(job_id: str = "poll-sources") -> None:
         return {"rows": rows, "outcome": outcome, "sources": done, "failed": failed}
 
     run_recorded(settings.database_url, job_id, body)
+
+
+HISTORY_DAYS = 3 * 366  # two years of seasonal history plus the baseline windows
+
+
+def _detector_inputs(
+    database: Database, as_of: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Daily counts (from the aggregate, never raw reports), indicators and observations."""
+    from sqlalchemy import select
+
+    from db.models import Indicator, Observation, ReportDailyCount
+
+    since = as_of - dt.timedelta(days=HISTORY_DAYS)
+    with database.session() as session:
+        counts = pd.DataFrame(
+            session.execute(
+                select(
+                    ReportDailyCount.day,
+                    ReportDailyCount.category_id,
+                    ReportDailyCount.district_id,
+                    ReportDailyCount.count,
+                ).where(ReportDailyCount.day >= since, ReportDailyCount.day <= as_of)
+            ).all(),
+            columns=["day", "category_id", "district_id", "count"],
+        )
+        indicators = pd.DataFrame(
+            session.execute(
+                select(
+                    Indicator.id,
+                    Indicator.name,
+                    Indicator.unit,
+                    Indicator.direction,
+                    Indicator.cadence,
+                    Indicator.warning_threshold,
+                    Indicator.critical_threshold,
+                    Indicator.created_at,
+                )
+            ).all(),
+            columns=[
+                "indicator_id",
+                "name",
+                "unit",
+                "direction",
+                "cadence",
+                "warning_threshold",
+                "critical_threshold",
+                "created_at",
+            ],
+        )
+        observations = pd.DataFrame(
+            session.execute(
+                select(
+                    Observation.indicator_id,
+                    Observation.period,
+                    Observation.value,
+                    Observation.entered_at,
+                ).where(Observation.period <= as_of)
+            ).all(),
+            columns=["indicator_id", "period", "value", "entered_at"],
+        )
+    return counts, indicators, observations
+
+
+def _series_labels(database: Database, ids: pd.DataFrame) -> dict[str, str]:
+    """Readable names for report series: "Illegal dumping reports in Millbrook" or "citywide"."""
+    from sqlalchemy import select
+
+    from db.models import District, ReportCategory
+
+    with database.session() as session:
+        categories = dict(session.execute(select(ReportCategory.id, ReportCategory.name)).all())
+        districts = dict(session.execute(select(District.id, District.name)).all())
+    labels = {}
+    for key, category, district in zip(
+        ids["series"], ids["category_id"], ids["district_id"], strict=True
+    ):
+        where = "citywide" if pd.isna(district) else f"in {districts.get(int(district), district)}"
+        labels[key] = f"{categories.get(int(category), category)} reports {where}"
+    return labels
+
+
+def refresh_alerts(database: Database, as_of: dt.date, *, lookback_days: int = 7) -> dict[str, int]:
+    """Run every detector for the last ``lookback_days`` up to ``as_of`` and store the alerts.
+
+    Idempotent: episodes are keyed and de-duplicated against stored alerts, so a second run for
+    the same day inserts nothing; alerts quiet for 28 days are resolved.
+    """
+    from db.alerts import apply_alert_changes, existing_alerts
+    from triage.detection import (
+        ALERT_COLUMNS,
+        detect_indicator_alerts,
+        detect_surges,
+        indicator_series_key,
+        plan_alert_changes,
+        report_count_series,
+    )
+
+    counts, indicators, observations = _detector_inputs(database, as_of)
+    parts: list[pd.DataFrame] = []
+    links: dict[str, dict[str, int | None]] = {}
+    if not counts.empty:
+        series = report_count_series(counts)
+        start = as_of - dt.timedelta(days=lookback_days - 1)
+        ids = series.drop_duplicates("series")
+        labels = _series_labels(database, ids)
+        parts.append(
+            detect_surges(
+                series[["series", "date", "value"]], start=start, end=as_of, labels=labels
+            )
+        )
+        for key, category, district in zip(
+            ids["series"], ids["category_id"], ids["district_id"], strict=True
+        ):
+            links[key] = {
+                "category_id": int(category),
+                "district_id": None if pd.isna(district) else int(district),
+            }
+    if not indicators.empty:
+        found = detect_indicator_alerts(indicators, observations, as_of)
+        parts.append(found)
+        for indicator_id in indicators["indicator_id"]:
+            links[indicator_series_key(indicator_id)] = {"indicator_id": int(indicator_id)}
+    parts = [p[list(ALERT_COLUMNS)] for p in parts if not p.empty]
+    alerts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ALERT_COLUMNS)
+    with database.session(write=True) as session:
+        changes = plan_alert_changes(existing_alerts(session), alerts, as_of)
+        result = apply_alert_changes(session, changes, links)
+    return {"rows": len(alerts), **result}
+
+
+def detect_alerts(job_id: str = "detect-alerts") -> None:
+    """Scheduled: refresh the early-warning alerts for today (daily, after the night's data)."""
+    settings = Settings.from_env()
+
+    def body(database: Database) -> dict[str, object]:
+        return dict(refresh_alerts(database, city_today(settings)))
+
+    run_recorded(settings.database_url, job_id, body)

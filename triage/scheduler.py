@@ -55,6 +55,12 @@ def job_specs() -> list[JobSpec]:
             lambda s: IntervalTrigger(minutes=1, timezone=s.timezone),
         ),
         JobSpec(
+            "detect-alerts",
+            "triage.jobs:detect_alerts",
+            "Early warning: surges in reports, indicator breaches, trends and stale indicators.",
+            lambda s: CronTrigger(hour=5, minute=30, timezone=s.timezone),
+        ),
+        JobSpec(
             "weekly-snapshot",
             "triage.jobs:weekly_snapshot",
             "Score every problem and store this ISO week's snapshot (Mondays 06:00).",

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from triage.backward_map import EVIDENCE_VALUE, map_metrics
-from triage.validation import ValidationError
 
 # An indicator is overdue when its latest period is older than two of its cadence periods
 # (one for the data to happen, one to report it): the same rule as ``db.queries.is_overdue``.
-CADENCE_DAYS: dict[str, int] = {"weekly": 7, "monthly": 31, "quarterly": 92, "annual": 366}
+from triage.indicators import CADENCE_DAYS
+from triage.validation import ValidationError
+
 CADENCE_WORD: dict[str, str] = {
     "weekly": "weeks",
     "monthly": "months",

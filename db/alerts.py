@@ -1,0 +1,205 @@
+"""Stored alerts: applying a detection run (de-duplicated episodes) and the office's actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.audit import write_audit
+from db.models import Alert, Problem, utcnow
+from triage.detection import AlertChanges, check_alert_transition
+from triage.security import Capability, Principal, require
+from triage.validation import ValidationError
+
+SERIES_LINK_FIELDS = ("indicator_id", "category_id", "district_id", "problem_id")
+
+
+def existing_alerts(session: Session) -> pd.DataFrame:
+    """Stored alerts for de-duplication: id, dedupe_key, series, kind, state, last_detected."""
+    rows = session.execute(
+        select(
+            Alert.id,
+            Alert.dedupe_key,
+            Alert.series_key,
+            Alert.kind,
+            Alert.state,
+            Alert.last_detected,
+        )
+    ).all()
+    columns = ["id", "dedupe_key", "series", "kind", "state", "last_detected"]
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def _num(value: Any) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _day(value: Any) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _episode_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "method": str(row["method"])[:64],
+        "severity": str(row["severity"]),
+        "first_detected": _day(row["first_detected"]),
+        "last_detected": _day(row["last_detected"]),
+        "expected": _num(row["expected"]),
+        "lower": _num(row["lower"]),
+        "upper": _num(row["upper"]),
+        "observed": _num(row["observed"]),
+        "message": str(row["message"]),
+    }
+
+
+def apply_alert_changes(
+    session: Session,
+    changes: AlertChanges,
+    links: Mapping[str, Mapping[str, int | None]],
+    *,
+    actor: Principal | None = None,
+) -> dict[str, int]:
+    """Write a detection run: insert new episodes, refresh continuing ones, resolve quiet ones.
+
+    ``links`` maps a series key to the ids it concerns (indicator, category, district, problem).
+    One audit row summarises the run. Returns counts ``inserted``, ``updated``, ``resolved``.
+    """
+    actor = actor or Principal.system("detector")
+    now = utcnow()
+    for row in changes.insert.to_dict("records"):
+        link = links.get(row["series"], {})
+        session.add(
+            Alert(
+                dedupe_key=row["dedupe_key"],
+                kind=row["kind"],
+                series_key=row["series"][:200],
+                state="new",
+                **{field: link.get(field) for field in SERIES_LINK_FIELDS},
+                **_episode_values(row),
+            )
+        )
+    for row in changes.update.to_dict("records"):
+        alert = session.get(Alert, int(row["id"]))
+        if alert is None:
+            continue
+        for key, value in _episode_values(row).items():
+            setattr(alert, key, value)
+        alert.first_detected = min(alert.first_detected, _day(row["first_detected"]))
+        alert.updated_at = now
+    for row in changes.resolve.to_dict("records"):
+        alert = session.get(Alert, int(row["id"]))
+        if alert is not None and alert.state in {"new", "acknowledged"}:
+            alert.state = "resolved"
+            alert.state_reason = str(row["state_reason"])
+            alert.updated_at = now
+    counts = {
+        "inserted": len(changes.insert),
+        "updated": len(changes.update),
+        "resolved": len(changes.resolve),
+    }
+    session.flush()
+    if any(counts.values()):
+        write_audit(session, actor, "detect", "alerts", "", after=counts)
+    return counts
+
+
+def transition_alert(
+    session: Session,
+    actor: Principal,
+    alert_id: int,
+    target: str,
+    *,
+    reason: str = "",
+    problem_id: int | None = None,
+) -> None:
+    """Acknowledge, link to a problem, resolve, dismiss (with a reason) or reopen an alert."""
+    require(actor, Capability.MANAGE_ALERTS)
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise ValidationError(f"There is no alert with id {alert_id}.")
+    reason = (reason or "").strip()
+    if len(reason) > 2000:
+        raise ValidationError("The reason is longer than 2,000 characters.")
+    try:
+        check_alert_transition(alert.state, target, reason)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if target == "linked":
+        if problem_id is None or session.get(Problem, problem_id) is None:
+            raise ValidationError("Choose the problem this alert belongs to.")
+        alert.problem_id = problem_id
+    before = {"state": alert.state, "state_reason": alert.state_reason}
+    alert.state = target
+    alert.state_reason = reason
+    alert.updated_at = utcnow()
+    after = {"state": target, "state_reason": reason}
+    if target == "linked":
+        after["problem_id"] = problem_id
+    write_audit(session, actor, target, "alert", alert.id, before=before, after=after)
+
+
+def active_alerts(session: Session) -> pd.DataFrame:
+    """Alerts that still ask for attention (new, acknowledged, linked), worst and newest first.
+
+    Columns: id, kind, method, severity, series, indicator_id, category_id, district_id,
+    problem_id, first_detected, last_detected, expected, lower, upper, observed, message, state.
+    """
+    rows = session.execute(
+        select(
+            Alert.id,
+            Alert.kind,
+            Alert.method,
+            Alert.severity,
+            Alert.series_key,
+            Alert.indicator_id,
+            Alert.category_id,
+            Alert.district_id,
+            Alert.problem_id,
+            Alert.first_detected,
+            Alert.last_detected,
+            Alert.expected,
+            Alert.lower,
+            Alert.upper,
+            Alert.observed,
+            Alert.message,
+            Alert.state,
+        )
+        .where(Alert.state.in_(("new", "acknowledged", "linked")))
+        .order_by(Alert.last_detected.desc(), Alert.id.desc())
+    ).all()
+    columns = [
+        "id",
+        "kind",
+        "method",
+        "severity",
+        "series",
+        "indicator_id",
+        "category_id",
+        "district_id",
+        "problem_id",
+        "first_detected",
+        "last_detected",
+        "expected",
+        "lower",
+        "upper",
+        "observed",
+        "message",
+        "state",
+    ]
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    order = {"critical": 0, "warning": 1, "info": 2}
+    return frame.sort_values(
+        ["severity", "last_detected", "id"],
+        key=lambda s: s.map(order) if s.name == "severity" else s,
+        ascending=[True, False, False],
+        kind="stable",
+    ).reset_index(drop=True)

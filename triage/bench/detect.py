@@ -1,0 +1,571 @@
+"""Benchmark of the early-warning detector against NSSP-ESSENCE (pynssp) on planted problems.
+
+City-like daily count series (weekday and annual seasonality, slow trends, over-dispersion,
+small counts) with emerging problems planted in half of them; both detectors see the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import resource
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import signal
+
+START = dt.date(2022, 1, 3)  # a Monday, so 7-day blocks from the start are calendar weeks
+EVAL_START = 364  # first scored day: every detector has had a year of history
+EVENT_DAYS = 56  # a planted problem lasts eight weeks, then the series returns to normal
+DETECTION_DAYS = 28  # "detected" = any alert in [start, start + 28 days)
+ESSENCE_METHODS = ("alert_switch", "alert_ewma", "alert_regression")
+
+DEFINITIONS = (
+    "sensitivity = planted events with an alert on their series in [start, start+28 days); "
+    "median delay = days from start to the first such alert (detected events); "
+    "false-alarm rate = share of clean series-weeks (series without an event, or weeks before "
+    "its start) with at least one alert day; precision = alerted series-weeks inside an event "
+    "(start to start+8 weeks) / all alerted series-weeks. Scored from day 364 (week 53) on; "
+    "weeks are 7-day blocks from the first day (Mondays)."
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Generated series
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Generated:
+    """Counts as a (series, day) matrix, the planted events and each series' traits."""
+
+    counts: np.ndarray
+    names: np.ndarray
+    start: dt.date
+    events: pd.DataFrame  # row, kind, start, end, size_sd, relative, low_count
+    traits: pd.DataFrame  # level, low_count, bump, ar_sd, nb_size
+
+    def long(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """``series, date, value`` in long form (optionally for some series only)."""
+        idx = np.arange(len(self.names)) if rows is None else np.asarray(rows)
+        n_days = self.counts.shape[1]
+        codes = np.repeat(np.arange(len(idx)), n_days)
+        dates = np.tile(np.datetime64(self.start, "D") + np.arange(n_days), len(idx))
+        return pd.DataFrame(
+            {
+                "series": pd.Categorical.from_codes(codes, categories=self.names[idx]),
+                "date": dates.astype("datetime64[s]"),
+                "value": self.counts[idx].reshape(-1),
+            }
+        )
+
+
+def generate(
+    n_series: int,
+    years: float,
+    seed: int,
+    *,
+    event_share: float = 0.5,
+    step_sd: tuple[float, float] = (3.0, 8.0),
+    ramp_sd: tuple[float, float] = (4.0, 10.0),
+    ramp_days: tuple[int, int] = (7, 28),
+) -> Generated:
+    """Daily report counts for ``n_series`` category x district series over ``years`` years.
+
+    Each series: a level (half low-count, 0.2-3 a day; half high-count, 3-100 a day); weekday
+    factors (weekends 0.3-1 times weekdays); annual seasonality of up to +-50 % with a second
+    harmonic, and in a fifth of the series a sharp yearly peak (e.g. leaf season) of +35-120 %
+    over 2-6 weeks that smooth harmonics cannot follow; a trend of up to +-20 % a year; a
+    slowly wandering level (AR(1), up to 10 %); and negative-binomial day-to-day noise (size
+    3-100, so small counts can be very over-dispersed).
+
+    Planted problems (``event_share`` of series, one each, starting uniformly after the first
+    year plus 4 weeks and lasting :data:`EVENT_DAYS`): half steps and half linear ramps that
+    reach full size after ``ramp_days``. Sizes are multiples of the series' own weekly standard
+    deviation at the start (the convention of Noufaily et al., 2013), so a problem is as hard
+    to see on a quiet series as on a busy one: steps ``step_sd``, ramps ``ramp_sd``.
+    """
+    rng = np.random.default_rng(seed)
+    n, n_days = n_series, round(365 * years)
+    t = np.arange(n_days)
+    low = rng.random(n) < 0.5
+    level = np.where(low, _log_uniform(rng, 0.2, 3.0, n), _log_uniform(rng, 3.0, 100.0, n))
+    weekday = np.exp(rng.normal(0.0, 0.1, (n, 7)))
+    weekday[:, 5:] *= rng.uniform(0.3, 1.0, (n, 1))
+    weekday /= weekday.mean(axis=1, keepdims=True)
+    day_of_year = (t + START.timetuple().tm_yday - 1) % 365.25
+    angle = 2 * np.pi * day_of_year / 365.25
+    a1, a2 = rng.uniform(0, 0.5, n), rng.uniform(0, 0.2, n)
+    f1, f2 = rng.uniform(0, 2 * np.pi, n), rng.uniform(0, 2 * np.pi, n)
+    season = a1[:, None] * np.cos(angle[None] - f1[:, None])
+    season += a2[:, None] * np.cos(2 * angle[None] - f2[:, None])
+    bumpy = rng.random(n) < 0.2
+    centre, width = rng.uniform(0, 365.25, n), rng.uniform(7, 21, n)
+    height = np.where(bumpy, rng.uniform(0.3, 0.8, n), 0.0)
+    distance = np.abs(day_of_year[None] - centre[:, None])
+    distance = np.minimum(distance, 365.25 - distance)
+    season += height[:, None] * np.exp(-0.5 * (distance / width[:, None]) ** 2)
+    slope = rng.uniform(-0.2, 0.2, n)
+    ar_sd, rho = rng.uniform(0.0, 0.1, n), 0.9
+    shocks = rng.normal(0.0, 1.0, (n, n_days)) * (ar_sd * np.sqrt(1 - rho**2))[:, None]
+    wander = signal.lfilter([1.0], [1.0, -rho], shocks, axis=1)
+    nb_size = _log_uniform(rng, 3.0, 100.0, n)
+    mean = (
+        level[:, None]
+        * weekday[:, (t + START.weekday()) % 7]
+        * np.exp(season + slope[:, None] * t[None] / 365.25)
+    )
+    rate = mean * np.exp(wander) * rng.gamma(nb_size[:, None], 1.0 / nb_size[:, None], (n, n_days))
+
+    rows = np.flatnonzero(rng.random(n) < event_share)
+    kind = np.where(rng.random(len(rows)) < 0.5, "step", "ramp")
+    first = EVAL_START + DETECTION_DAYS
+    start = rng.integers(first, max(n_days - EVENT_DAYS, first + 1), len(rows))
+    ramp = rng.integers(ramp_days[0], ramp_days[1] + 1, len(rows))
+    size_sd = np.where(
+        kind == "step", rng.uniform(*step_sd, len(rows)), rng.uniform(*ramp_sd, len(rows))
+    )
+    week_mean = mean[rows[:, None], start[:, None] - 1 - np.arange(7)[None]].sum(axis=1)
+    lags = np.abs(np.arange(7)[:, None] - np.arange(7)[None])
+    week_var = (
+        week_mean
+        + week_mean**2 / (7 * nb_size[rows])
+        + week_mean**2 * ar_sd[rows] ** 2 * (rho**lags).mean()
+    )
+    relative = size_sd * np.sqrt(week_var) / week_mean
+    k = np.arange(EVENT_DAYS)
+    for i, row in enumerate(rows):
+        shape = np.ones(EVENT_DAYS) if kind[i] == "step" else np.minimum((k + 1) / ramp[i], 1.0)
+        end = min(start[i] + EVENT_DAYS, n_days)
+        rate[row, start[i] : end] *= 1.0 + relative[i] * shape[: end - start[i]]
+    counts = rng.poisson(rate).astype(np.int64)
+    names = np.array([f"s{i:05d}" for i in range(n)], dtype=object)
+    events = pd.DataFrame(
+        {
+            "row": rows,
+            "kind": kind,
+            "start": start,
+            "end": np.minimum(start + EVENT_DAYS, n_days),
+            "ramp_days": np.where(kind == "ramp", ramp, 0),
+            "size_sd": size_sd,
+            "relative": relative,
+            "low_count": low[rows],
+        }
+    )
+    traits = pd.DataFrame(
+        {"level": level, "low_count": low, "bump": bumpy, "ar_sd": ar_sd, "nb_size": nb_size}
+    )
+    return Generated(counts, names, START, events, traits)
+
+
+def _log_uniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
+    return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    """The four headline figures for one detector on some series, and their counts."""
+
+    sensitivity: float
+    median_delay: float
+    false_alarm_rate: float
+    precision: float
+    events: int
+    detected: int
+    clean_weeks: int
+    false_weeks: int
+    alerted_weeks: int
+    true_weeks: int
+    breakdown: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def figures(self) -> dict[str, object]:
+        return {
+            "sensitivity": _round(self.sensitivity),
+            "median_delay_days": _round(self.median_delay),
+            "false_alarm_rate": _round(self.false_alarm_rate, 5),
+            "precision": _round(self.precision),
+            "events": self.events,
+            "detected": self.detected,
+            "clean_series_weeks": self.clean_weeks,
+            "false_alarm_weeks": self.false_weeks,
+            "alerted_series_weeks": self.alerted_weeks,
+            "true_alerted_weeks": self.true_weeks,
+            "breakdown": self.breakdown,
+        }
+
+
+def score(alerts: np.ndarray, gen: Generated, rows: np.ndarray | None = None) -> Score:
+    """Score a (series, day) boolean alert matrix; ``rows`` = which series it covers."""
+    rows = np.arange(len(gen.names)) if rows is None else np.asarray(rows)
+    n, n_days = alerts.shape
+    n_weeks = n_days // 7
+    weekly = alerts[:, : n_weeks * 7].reshape(n, n_weeks, 7).any(axis=2)
+    scored = np.zeros(n_weeks, dtype=bool)
+    scored[EVAL_START // 7 :] = True
+    position = {r: i for i, r in enumerate(rows)}
+    events = gen.events[gen.events["row"].isin(rows)]
+    clean = np.broadcast_to(scored, (n, n_weeks)).copy()
+    inside = np.zeros((n, n_weeks), dtype=bool)
+    detected, delays, labels = [], [], []
+    for ev in events.itertuples(index=False):
+        i = position[ev.row]
+        clean[i, ev.start // 7 :] = False
+        inside[i, ev.start // 7 : (ev.end - 1) // 7 + 1] = True
+        hits = np.flatnonzero(alerts[i, ev.start : ev.start + DETECTION_DAYS])
+        detected.append(len(hits) > 0)
+        delays.append(float(hits[0]) if len(hits) else np.nan)
+        labels.append(f"{ev.kind}, {'low' if ev.low_count else 'high'} count")
+    alerted = weekly & scored
+    detected_a, delays_a = np.array(detected, dtype=bool), np.array(delays)
+    breakdown = {}
+    for label in sorted(set(labels)):
+        mask = np.array([lab == label for lab in labels])
+        breakdown[label] = {
+            "events": int(mask.sum()),
+            "sensitivity": _round(detected_a[mask].mean()),
+            "median_delay_days": _round(_nanmedian(delays_a[mask])),
+        }
+    return Score(
+        sensitivity=float(detected_a.mean()) if len(detected_a) else float("nan"),
+        median_delay=_nanmedian(delays_a),
+        false_alarm_rate=float(weekly[clean].mean()) if clean.any() else float("nan"),
+        precision=float((alerted & inside).sum() / alerted.sum()) if alerted.any() else 1.0,
+        events=len(detected_a),
+        detected=int(detected_a.sum()),
+        clean_weeks=int(clean.sum()),
+        false_weeks=int(weekly[clean].sum()),
+        alerted_weeks=int(alerted.sum()),
+        true_weeks=int((alerted & inside).sum()),
+        breakdown=breakdown,
+    )
+
+
+def _nanmedian(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) else float("nan")
+
+
+def _round(value: float, digits: int = 3) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+# --------------------------------------------------------------------------------------------
+# Running the detectors
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class OursRun:
+    qvalues: np.ndarray  # (series, day) BH-adjusted p-value of each alert, inf elsewhere
+    seconds: float
+    cpu_seconds: float  # all threads: what the run costs on an idle machine, give or take
+    peak_traced_mb: float
+    alert_rows: int
+
+    def alerts(self, fdr: float) -> np.ndarray:
+        return self.qvalues <= fdr
+
+
+def run_ours(gen: Generated, fdr: float, workers: int | None = None) -> OursRun:
+    """Run :func:`triage.detection.detect_surges` on every series, timed and memory-traced.
+
+    The clock covers the detector alone (long-form frame in, alerts frame out); tracemalloc
+    sees numpy's buffers, so its peak is the detector's working memory. Alerts at any lower
+    FDR level are the rows whose q-value is at or below it (exact for BH), so one run serves
+    every level up to ``fdr``.
+    """
+    from triage.detection import SurgeConfig, detect_surges
+
+    frame = gen.long()
+    tracemalloc.start()
+    began, cpu = time.perf_counter(), time.process_time()
+    found = detect_surges(frame, SurgeConfig(fdr=fdr), workers=workers)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    qvalues = np.full(gen.counts.shape, np.inf, dtype=np.float32)
+    index = {name: i for i, name in enumerate(gen.names)}
+    rows = np.array([index[s] for s in found["series"]], dtype=np.int64)
+    start = np.datetime64(gen.start, "D")
+    days = (found["date"].to_numpy().astype("datetime64[D]") - start).astype(np.int64)
+    qvalues[rows, days] = found["q_value"].to_numpy()
+    return OursRun(qvalues, seconds, cpu, peak / 2**20, len(found))
+
+
+_SHARED: dict[str, np.ndarray] = {}
+
+
+def run_essence(
+    gen: Generated, rows: np.ndarray, workers: int, progress: Callable[[int, int], None] | None
+) -> dict[str, np.ndarray]:
+    """pynssp's ESSENCE detectors on some series: per method, red and red-or-yellow matrices.
+
+    ``alert_switch`` runs adaptive regression and EWMA inside it; to avoid computing them
+    twice per series, its module's references to the two are pointed, for that call only, at
+    the results already computed for the series (pynssp's own switch logic then runs as is).
+    """
+    _SHARED["counts"] = gen.counts
+    _SHARED["start"] = np.array([np.datetime64(gen.start, "D")])
+    chunks = [c for c in np.array_split(np.asarray(rows), max(len(rows) // 5, 1)) if len(c)]
+    out = {
+        f"{m}:{level}": np.zeros((len(rows), gen.counts.shape[1]), dtype=bool)
+        for m in ESSENCE_METHODS
+        for level in ("red", "red_or_yellow")
+    }
+    position = {r: i for i, r in enumerate(rows)}
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    done = 0
+    with ProcessPoolExecutor(
+        max_workers=max(workers, 1), mp_context=context, initializer=_quiet_worker
+    ) as pool:
+        for result in pool.map(_essence_chunk, chunks):
+            for row, levels in result:
+                for key, flags in levels.items():
+                    out[key][position[row]] = flags
+            done += 1
+            if progress:
+                progress(done, len(chunks))
+    return out
+
+
+def _quiet_worker() -> None:
+    warnings.simplefilter("ignore")
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+
+
+def _essence_chunk(rows: np.ndarray) -> list[tuple[int, dict[str, np.ndarray]]]:
+    return [(int(row), _essence_series(_SHARED["counts"][row])) for row in rows]
+
+
+def _essence_series(counts: np.ndarray) -> dict[str, np.ndarray]:
+    import pynssp
+    import pynssp.detectors.switch as switch
+
+    frame = pd.DataFrame(
+        {"date": pd.date_range(START, periods=len(counts), freq="D"), "count": counts}
+    )
+    ewma = pynssp.alert_ewma(frame.copy())
+    regression = pynssp.alert_regression(frame.copy())
+    saved = switch.alert_regression, switch.alert_ewma
+    switch.alert_regression = lambda *a, **k: regression.copy()
+    switch.alert_ewma = lambda *a, **k: ewma.copy()
+    try:
+        combined = pynssp.alert_switch(frame.copy())
+    finally:
+        switch.alert_regression, switch.alert_ewma = saved
+    out = {}
+    for name, table in (
+        ("alert_switch", combined),
+        ("alert_ewma", ewma),
+        ("alert_regression", regression),
+    ):
+        levels = table.sort_values("date")["alert"].to_numpy()
+        if len(levels) != len(counts):
+            raise RuntimeError(f"pynssp {name} returned {len(levels)} rows for {len(counts)} days")
+        out[f"{name}:red"] = levels == "red"
+        out[f"{name}:red_or_yellow"] = np.isin(levels, ("red", "yellow"))
+    return out
+
+
+def check_switch_shortcut(counts: np.ndarray) -> bool:
+    """True when the shortcut in :func:`run_essence` matches a plain ``alert_switch`` call."""
+    import pynssp
+
+    frame = pd.DataFrame(
+        {"date": pd.date_range(START, periods=len(counts), freq="D"), "count": counts}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = pynssp.alert_switch(frame.copy()).sort_values("date")["alert"].to_numpy()
+        fast = _essence_series(counts)
+    return bool(np.array_equal(plain == "red", fast["alert_switch:red"]))
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmark
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    series: int = 10_000
+    years: float = 3.0
+    seed: int = 7
+    fdr: float = 0.2
+    fdr_levels: tuple[float, ...] = (0.05, 0.1, 0.2)
+    skip_pynssp: bool = False
+    pynssp_series: int = 200
+    workers: int = 2
+    cache: str | None = None  # folder keeping pynssp's alerts between runs (they are slow)
+
+
+def run(options: Options, log: Callable[[str], None] = lambda _: None) -> dict[str, object]:
+    """Generate, run both detectors, score; the result is JSON-ready."""
+    started = began = time.perf_counter()
+    gen = generate(options.series, options.years, options.seed)
+    log(
+        f"generated {options.series:,} series x {gen.counts.shape[1]:,} days "
+        f"({len(gen.events):,} planted events) in {time.perf_counter() - began:.1f}s"
+    )
+    levels = tuple(sorted({*options.fdr_levels, options.fdr}))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    ours = run_ours(gen, max(levels), options.workers)
+    log(
+        f"triage detector: {ours.seconds:.1f}s, {ours.alert_rows:,} alert rows at FDR {max(levels)}"
+    )
+    result: dict[str, object] = {
+        "benchmark": "detect",
+        "series": options.series,
+        "days": int(gen.counts.shape[1]),
+        "seed": options.seed,
+        "events": len(gen.events),
+        "fdr": options.fdr,
+        "detector_seconds": round(ours.seconds, 2),
+        "detector_cpu_seconds": round(ours.cpu_seconds, 2),
+        "load_average_before": round(load, 2),
+        "detector_peak_traced_mb": round(ours.peak_traced_mb, 1),
+        "process_max_rss_mb": None,
+        "workers": options.workers,
+        "ours": score(ours.alerts(options.fdr), gen).figures(),
+        "ours_by_fdr": {str(q): score(ours.alerts(q), gen).figures() for q in levels},
+        "pynssp_series": 0,
+        "ours_on_pynssp_series": None,
+        "essence": None,
+        "essence_alert_level": "red (p < 0.01); red or yellow (p < 0.05) also shown",
+        "definitions": DEFINITIONS,
+    }
+    if not options.skip_pynssp and options.pynssp_series > 0:
+        rng = np.random.default_rng(options.seed + 1)
+        count = min(options.pynssp_series, options.series)
+        rows = np.sort(rng.choice(options.series, size=count, replace=False))
+        began = time.perf_counter()
+        cached = _cache_path(options, count)
+        from_cache = cached is not None and cached.exists()
+        if cached is not None and from_cache:
+            with np.load(cached) as stored:
+                flags = {key: stored[key] for key in stored.files if key != "identical"}
+                identical = bool(stored["identical"])
+            log(f"pynssp: alerts read from {cached}")
+        else:
+            identical = check_switch_shortcut(gen.counts[rows[0]])
+            flags = run_essence(
+                gen,
+                rows,
+                options.workers,
+                lambda done, total: (
+                    log(f"pynssp: {done}/{total} chunks")
+                    if done % max(total // 10, 1) == 0
+                    else None
+                ),
+            )
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                np.savez_compressed(cached, identical=identical, **flags)
+        result["pynssp_seconds"] = round(time.perf_counter() - began, 1)
+        result["pynssp_cached"] = from_cache
+        result["pynssp_switch_shortcut_identical"] = identical
+        result["pynssp_series"] = count
+        result["ours_on_pynssp_series"] = score(ours.alerts(options.fdr)[rows], gen, rows).figures()
+        result["essence"] = {key: score(value, gen, rows).figures() for key, value in flags.items()}
+    result["process_max_rss_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
+    result["total_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _cache_path(options: Options, count: int) -> Path | None:
+    if not options.cache:
+        return None
+    import pynssp
+
+    name = (
+        f"pynssp-{pynssp.__version__}-seed{options.seed}-n{options.series}-y{options.years:g}"
+        f"-sub{count}.npz"
+    )
+    return Path(options.cache) / name
+
+
+def table(result: dict[str, object]) -> str:
+    """The readable side-by-side table printed by ``triage bench detect``."""
+    lines = []
+    head = (
+        f"{'detector':<40} {'series':>7} {'sensitivity':>11} {'median delay':>13} "
+        f"{'false alarms':>13} {'precision':>9}"
+    )
+    rule = "-" * len(head)
+
+    def line(name: str, n: int, fig: dict[str, object]) -> str:
+        return (
+            f"{name:<40} {n:>7,} {_fmt(fig['sensitivity'], '.3f'):>11} "
+            f"{_fmt(fig['median_delay_days'], '.1f') + ' d':>13} "
+            f"{_fmt(fig['false_alarm_rate'], '.2%'):>13} {_fmt(fig['precision'], '.3f'):>9}"
+        )
+
+    lines += [head, rule]
+    fdr = float(result["fdr"])
+    for level, figures in result["ours_by_fdr"].items():
+        mark = " (default)" if float(level) == fdr else ""
+        name = f"triage, BH FDR {float(level):.0%}{mark}"
+        lines.append(line(name, int(result["series"]), figures))
+    essence = result.get("essence")
+    if essence:
+        n = int(result["pynssp_series"])
+        name = f"triage, FDR {fdr:.0%}, pynssp's subsample"
+        lines.append(line(name, n, result["ours_on_pynssp_series"]))
+        for method in ESSENCE_METHODS:
+            lines.append(line(f"pynssp {method} (red)", n, essence[f"{method}:red"]))
+        lines.append(
+            line("pynssp alert_switch (red or yellow)", n, essence["alert_switch:red_or_yellow"])
+        )
+    lines.append(rule)
+    lines.append(
+        "goal: sensitivity >= 0.9, median delay <= 7 d, false alarms <= 1%, precision >= 0.8"
+    )
+    lines.append(
+        f"triage detector time: {result['detector_seconds']}s wall, "
+        f"{result['detector_cpu_seconds']}s CPU, for {result['series']:,} series x "
+        f"{result['days']:,} days on {result['workers']} worker thread(s) (machine load average "
+        f"{result['load_average_before']} before it); peak traced memory "
+        f"{result['detector_peak_traced_mb']} MB; process max RSS {result['process_max_rss_mb']} MB"
+    )
+    if essence:
+        lines.append(
+            f"pynssp ran on a random subsample of {result['pynssp_series']} series "
+            + (
+                "(alerts read from the --cache)"
+                if result.get("pynssp_cached")
+                else f"({result['pynssp_seconds']}s)"
+            )
+            + "; ESSENCE alert = red (p < 0.01), as pynssp colours it"
+        )
+    lines.append(f"Breakdown for triage at FDR {fdr:.0%} (sensitivity / median delay):")
+    for label, fig in result["ours"]["breakdown"].items():
+        lines.append(
+            f"  {label:<24} {fig['events']:>6} events  {_fmt(fig['sensitivity'], '.3f')} / "
+            f"{_fmt(fig['median_delay_days'], '.1f')} d"
+        )
+    lines.append("Definitions: " + str(result["definitions"]))
+    return "\n".join(lines)
+
+
+def _fmt(value: object, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
