@@ -1198,7 +1198,6 @@ def detect_new_categories(
 # --------------------------------------------------------------------------------------------
 
 
-
 def indicator_series_key(indicator_id: object) -> str:
     """The ``series`` name of an indicator's alerts."""
     return f"indicator:{indicator_id}"
