@@ -8,13 +8,29 @@ from __future__ import annotations
 
 import dash
 
-from callbacks import admin_users, department, home, policy, problem
+from callbacks import (
+    actors,
+    admin,
+    admin_users,
+    department,
+    home,
+    policy,
+    priorities,
+    problem,
+    problem_edit,
+    reports,
+)
 
 
 def register_callbacks(app: dash.Dash) -> None:
     """Register every page's callbacks plus the rules for Dash's own Pages callbacks."""
     policy.register_builtin_rules(app)
+    priorities.register(app)
     home.register(app)
     problem.register(app)
+    problem_edit.register(app)
     department.register(app)
     admin_users.register(app)
+    actors.register(app)
+    reports.register(app)
+    admin.register(app)

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db.audit import write_audit
-from db.models import AppSetting, Indicator, IndicatorStatusUpdate, Observation, Problem
-from triage.scoring import ScoringWeights
+from db.models import (
+    DECISIONS,
+    AppSetting,
+    Decision,
+    Indicator,
+    IndicatorStatusUpdate,
+    Observation,
+    Problem,
+)
+from triage.scoring import ScoringWeights, week_start
 from triage.security import Capability, Principal, require, require_department
-from triage.validation import ValidationError, validate_observation
+from triage.validation import MAX_NOTE_LENGTH, ValidationError, validate_observation
 
 __all__ = [
     "EditConflict",
     "ValidationError",
+    "record_decision",
     "record_observation",
     "set_scoring_weights",
     "update_problem",
@@ -155,3 +165,81 @@ def set_scoring_weights(session: Session, actor: Principal, data: dict[str, obje
     write_audit(
         session, actor, "update", "app_setting", ScoringWeights.KEY, before=before, after=after
     )
+
+
+WEEK_PATTERN = re.compile(r"^\d{4}-W\d{2}$")
+
+
+def _clean_note(note: object) -> str:
+    """A note as plain text: stripped, control characters other than newline and tab removed
+    (PostgreSQL cannot store NUL), and at most ``MAX_NOTE_LENGTH`` characters."""
+    text = "".join(
+        ch for ch in str(note or "") if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)
+    ).strip()
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ValidationError(
+            f"The note is {len(text):,} characters long; at most {MAX_NOTE_LENGTH:,} fit."
+        )
+    return text
+
+
+def record_decision(
+    session: Session,
+    actor: Principal,
+    problem_id: int,
+    week: str,
+    decision: str,
+    note: object = "",
+) -> int:
+    """Record the office's decision on a problem for an ISO week; returns the new row's id.
+
+    ``decision`` is one of ``DECISIONS`` (focus, delegate, convene, monitor, drop); ``week``
+    an ISO week like ``2026-W47``; the note at most 2,000 characters. A second decision for
+    the same problem and week supersedes the first: both rows are kept (the history), the
+    latest is the one in force, and the audit row names the one it replaced. Raises
+    ``PermissionDenied`` unless the actor may decide, ``ValidationError`` for bad input.
+    """
+    require(actor, Capability.DECIDE)
+    choice = str(decision or "").strip().lower()
+    if choice not in DECISIONS:
+        raise ValidationError(
+            "Choose a decision: " + ", ".join(DECISIONS[:-1]) + f" or {DECISIONS[-1]}."
+        )
+    clean_week = str(week or "").strip().upper()
+    if not WEEK_PATTERN.match(clean_week):
+        raise ValidationError(f"Week {str(week)[:20]!r} is not an ISO week like 2026-W47.")
+    week_start(clean_week)  # raises ValidationError for a week that does not exist (W54)
+    clean_note = _clean_note(note)
+    try:
+        problem_key = int(problem_id)
+    except (TypeError, ValueError):
+        raise ValidationError(f"There is no problem with id {str(problem_id)[:20]}.") from None
+    if session.get(Problem, problem_key) is None:
+        raise ValidationError(f"There is no problem with id {problem_key}.")
+    previous = session.execute(
+        select(Decision.id, Decision.decision, Decision.note)
+        .where(Decision.problem_id == problem_key, Decision.week == clean_week)
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
+        .limit(1)
+    ).first()
+    row = Decision(
+        week=clean_week,
+        problem_id=problem_key,
+        decision=choice,
+        note=clean_note,
+        author_id=actor.user_id,
+    )
+    session.add(row)
+    session.flush()
+    after: dict[str, object] = {
+        "problem_id": problem_key,
+        "week": clean_week,
+        "decision": choice,
+        "note": clean_note,
+    }
+    before = None
+    if previous is not None:
+        after["supersedes"] = previous.id
+        before = {"decision": previous.decision, "note": previous.note}
+    write_audit(session, actor, "create", "decision", row.id, before=before, after=after)
+    return row.id

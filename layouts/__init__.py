@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import dash
+import flask
 from dash import html
 
-from layouts import admin_users, components, department, home, problem
+from layouts import actors, admin, components, department, home, priorities, problem, reports
 from triage.security import Capability, Role, role_allows
 
 ViewerRole = Callable[[], Role | None]
@@ -30,10 +31,23 @@ class PageSpec:
     layout: Callable[..., Any]
     nav_label: str | None = None
     path_template: str | None = None
+    # Old addresses that redirect here (e.g. /admin/users → /admin).
+    redirect_from: tuple[str, ...] = ()
+    # The layout takes ``viewer_role`` (set by the gate, never from the URL; None while Dash
+    # builds its validation layout) to leave out parts the role may not use.
+    role_aware: bool = False
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("home", "/", "Problems", Capability.VIEW_CITY, home.layout, "Problems"),
+    PageSpec(
+        "priorities",
+        "/",
+        "Weekly priorities",
+        Capability.VIEW_CITY,
+        priorities.layout,
+        "Priorities",
+    ),
+    PageSpec("home", "/problems", "Problems", Capability.VIEW_CITY, home.layout, "Problems"),
     PageSpec(
         "problem",
         "/problems/<problem_id>",
@@ -51,12 +65,30 @@ PAGES: tuple[PageSpec, ...] = (
         "My department",
     ),
     PageSpec(
-        "admin_users",
-        "/admin/users",
-        "Users",
-        Capability.MANAGE_USERS,
-        admin_users.layout,
-        "Users",
+        "actors",
+        "/actors",
+        "Actors and funding",
+        Capability.VIEW_CITY,
+        actors.layout,
+        "Actors",
+    ),
+    PageSpec(
+        "reports",
+        "/reports",
+        "Citizen reports",
+        Capability.VIEW_CITY,
+        reports.layout,
+        "Reports",
+    ),
+    PageSpec(
+        "admin",
+        "/admin",
+        "Administration",
+        Capability.CONFIGURE,
+        admin.layout,
+        "Administration",
+        redirect_from=("/admin/users",),
+        role_aware=True,
     ),
 )
 
@@ -89,6 +121,8 @@ def gated_layout(spec: PageSpec, viewer_role: ViewerRole) -> Callable[..., Any]:
         role = viewer_role()
         if role is not None and not role_allows(role, spec.capability):
             return components.access_denied()
+        if spec.role_aware:
+            kwargs["viewer_role"] = role
         return spec.layout(**kwargs)
 
     layout.__name__ = f"{spec.module}_layout"
@@ -98,6 +132,15 @@ def gated_layout(spec: PageSpec, viewer_role: ViewerRole) -> Callable[..., Any]:
 def validation_layout(shell: Any) -> html.Div:
     """The shell plus every page skeleton, so Dash can check all callback IDs up front."""
     return html.Div([shell, *(spec.layout() for spec in PAGES)])
+
+
+def _redirect_view(target: str) -> Callable[[], Any]:
+    """A view answering with a redirect to ``target`` (an old address kept working)."""
+
+    def view() -> Any:
+        return flask.redirect(target, code=302)
+
+    return view
 
 
 def register_pages(app: dash.Dash, viewer_role: ViewerRole, *, city_name: str) -> None:
@@ -117,6 +160,14 @@ def register_pages(app: dash.Dash, viewer_role: ViewerRole, *, city_name: str) -
             title=f"{spec.title} · {city_name} Triage",
             layout=gated_layout(spec, viewer_role),
         )
+        # Dash's own ``redirect_from`` adds the route to the first Dash app of the process
+        # (``get_app()``), which breaks app factories; the route goes on this app instead.
+        for old in spec.redirect_from:
+            app.server.add_url_rule(
+                app.get_relative_path(old),
+                f"redirect{old.replace('/', '-')}",
+                _redirect_view(app.get_relative_path(spec.path)),
+            )
     dash.register_page(
         "layouts.not_found_404",
         path="/404",

@@ -1,4 +1,7 @@
-"""User administration (admins only): who can sign in, with buttons to enable or disable them."""
+"""User administration (admins only): who can sign in, with buttons to enable or disable them.
+
+Shown as the "Users and roles" tab of ``layouts.admin``.
+"""
 
 from __future__ import annotations
 
@@ -15,20 +18,24 @@ from layouts.components import (
     format_date,
     loading,
     notice,
-    page_header,
     status_badge,
 )
 
 
-def layout(**_kwargs: Any) -> html.Div:
-    """Skeleton: feedback line and the user table (filled by callback)."""
+def panel() -> html.Div:
+    """The "Users and roles" tab of the administration page: feedback line and user table."""
     return html.Div(
         [
             dcc.Store(id=ids.ADMIN_USERS_CHANGED_STORE, data=0),
-            page_header(
-                "Users",
-                "Disabling an account ends its open sessions at once; enabling it lets the person "
-                "sign in again.",
+            html.H2("Users and roles", className="section-title"),
+            html.P(
+                [
+                    "Disabling an account ends its open sessions at once; enabling it lets the "
+                    "person sign in again. New accounts are added from the command line: ",
+                    html.Code("triage user add NAME --role ROLE [--department CODE]"),
+                    ".",
+                ],
+                className="section-note",
             ),
             html.Div(id=ids.ADMIN_USERS_FEEDBACK_DIV, **{"aria-live": "polite"}),
             loading(html.Div(id=ids.ADMIN_USERS_TABLE_DIV, className="table-slot")),

@@ -197,7 +197,7 @@ def access_denied() -> html.Div:
                 "If you need it, ask an administrator.",
                 className="page-lead",
             ),
-            dcc.Link("Back to the problems", href="/", className="btn btn-primary"),
+            dcc.Link("Back to the problems", href="/problems", className="btn btn-primary"),
         ],
         className="state-page",
     )
@@ -213,7 +213,7 @@ def not_found(what: str = "Page") -> html.Div:
                 "or the link may be mistyped.",
                 className="page-lead",
             ),
-            dcc.Link("Back to the problems", href="/", className="btn btn-primary"),
+            dcc.Link("Back to the problems", href="/problems", className="btn btn-primary"),
         ],
         className="state-page",
     )
@@ -222,3 +222,39 @@ def not_found(what: str = "Page") -> html.Div:
 def not_found_page(**_kwargs: Any) -> html.Div:
     """Layout of the catch-all 404 page."""
     return not_found("Page")
+
+
+def chart_block(
+    figure: Any,
+    *,
+    label: str,
+    summary: str,
+    table: Any = None,
+    table_label: str = "Show the numbers as a table",
+    height: int | None = None,
+) -> html.Figure:
+    """A chart with its text alternatives: an image label, a visible summary, a data table.
+
+    The graph is one image to assistive technology (``role=img`` named by ``label``); the
+    caption says what it shows in words and the table (folded in a ``details``) gives every
+    number, so nothing depends on seeing or hovering the chart.
+    """
+    graph_props: dict[str, Any] = {"style": {"height": f"{height}px"}} if height else {}
+    children: list[Any] = [
+        html.Div(
+            dcc.Graph(
+                figure=figure,
+                config={"displayModeBar": False, "responsive": True},
+                **graph_props,
+            ),
+            role="img",
+            className="chart-graph",
+            **{"aria-label": label},
+        ),
+        html.Figcaption(summary, className="chart-caption"),
+    ]
+    if table is not None:
+        children.append(
+            html.Details([html.Summary(table_label), table], className="chart-table")
+        )
+    return html.Figure(children, className="chart-block")

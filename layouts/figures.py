@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import html as html_text
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 SERIES_COLOUR = "#1d4f91"
 TARGET_COLOUR = "#1e7d45"
@@ -45,58 +48,1058 @@ def indicator_history_figure(
     ``history`` has columns ``period`` (date) and ``value`` (float), one row per period.
     """
     unit_label = plotly_text(unit)
-    figure = go.Figure()
     frame = history.sort_values("period") if not history.empty else history
-    figure.add_trace(
-        go.Scatter(
-            x=list(frame["period"]) if not frame.empty else [],
-            y=list(frame["value"]) if not frame.empty else [],
-            mode="lines+markers",
-            name="Observed",
-            line={"color": SERIES_COLOUR, "width": 2},
-            marker={"size": 5},
-            hovertemplate="%{x|%Y-%m-%d}: %{y:,.4~g} " + unit_label + "<extra></extra>",
-        )
-    )
+    observed = {
+        "type": "scatter",
+        "x": list(frame["period"]) if not frame.empty else [],
+        "y": list(frame["value"]) if not frame.empty else [],
+        "mode": "lines+markers",
+        "name": "Observed",
+        "line": {"color": SERIES_COLOUR, "width": 2},
+        "marker": {"size": 5},
+        "hovertemplate": "%{x|%Y-%m-%d}: %{y:,.4~g} " + unit_label + "<extra></extra>",
+    }
     # Labels sit at different ends so that close lines do not print on top of each other.
+    # The figure is built in one go: add_hline and update_* cost 10-25 ms each in Plotly 7.
+    # Of the two thresholds (both at the right), the higher is labelled above its line and the
+    # lower below its own, so close thresholds never print over each other.
+    critical_higher = (
+        _is_number(warning_threshold)
+        and _is_number(critical_threshold)
+        and float(critical_threshold) > float(warning_threshold)  # type: ignore[arg-type]
+    )
     lines = (
-        (target, "Target", TARGET_COLOUR, "dash", "top left"),
-        (warning_threshold, "Warning", WARNING_COLOUR, "dot", "top right"),
-        (critical_threshold, "Critical", CRITICAL_COLOUR, "dot", "bottom right"),
+        (target, "Target", TARGET_COLOUR, "dash", (0, "left", "bottom")),
+        (
+            warning_threshold,
+            "Warning",
+            WARNING_COLOUR,
+            "dot",
+            (1, "right", "top" if critical_higher else "bottom"),
+        ),
+        (
+            critical_threshold,
+            "Critical",
+            CRITICAL_COLOUR,
+            "dot",
+            (1, "right", "bottom" if critical_higher else "top"),
+        ),
     )
-    for value, label, colour, dash, position in lines:
+    shapes, labels = [], []
+    for value, label, colour, dash, (x, xanchor, yanchor) in lines:
         if _is_number(value):
-            figure.add_hline(
-                y=float(value),  # type: ignore[arg-type]
-                line={"color": colour, "dash": dash, "width": 1.5},
-                annotation_text=f"{label} {float(value):,.4g}",  # type: ignore[arg-type]
-                annotation_position=position,
-                annotation_font={"color": colour, "size": 11},
+            level = float(value)  # type: ignore[arg-type]
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": "x domain",
+                    "x0": 0,
+                    "x1": 1,
+                    "yref": "y",
+                    "y0": level,
+                    "y1": level,
+                    "line": {"color": colour, "dash": dash, "width": 1.5},
+                }
             )
-    figure.update_layout(
-        title={"text": plotly_text(name), "font": {"size": 14}, "x": 0, "xanchor": "left"},
-        height=CHART_HEIGHT,
-        margin={"l": 56, "r": 16, "t": 40, "b": 36},
-        showlegend=False,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="#ffffff",
-        font={"family": FONT_FAMILY, "size": 12, "color": "#1b2430"},
-        hoverlabel={"bgcolor": "#ffffff"},
-    )
-    figure.update_xaxes(showgrid=False, linecolor="#c9d1dc", ticks="outside")
-    figure.update_yaxes(
-        title={"text": unit_label, "font": {"size": 12}},
-        gridcolor="#e6eaf0",
-        zeroline=False,
-    )
+            labels.append(
+                {
+                    "text": f"{label} {level:,.4g}",
+                    "xref": "x domain",
+                    "x": x,
+                    "xanchor": xanchor,
+                    "yref": "y",
+                    "y": level,
+                    "yanchor": yanchor,
+                    "showarrow": False,
+                    "font": {"color": colour, "size": 11},
+                }
+            )
     if frame.empty:
-        figure.add_annotation(
-            text="No observations yet",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            font={"size": 13, "color": "#5b6776"},
+        labels.append(
+            {
+                "text": "No observations yet",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "font": {"size": 13, "color": "#5b6776"},
+            }
         )
+    layout = {
+        "shapes": shapes,
+        "annotations": labels,
+        "title": {"text": plotly_text(name), "font": {"size": 14}, "x": 0, "xanchor": "left"},
+        "height": CHART_HEIGHT,
+        "margin": {"l": 56, "r": 16, "t": 40, "b": 36},
+        "showlegend": False,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": FONT_FAMILY, "size": 12, "color": "#1b2430"},
+        "hoverlabel": {"bgcolor": "#ffffff"},
+        "xaxis": {"showgrid": False, "linecolor": "#c9d1dc", "ticks": "outside"},
+        "yaxis": {
+            "title": {"text": unit_label, "font": {"size": 12}},
+            "gridcolor": "#e6eaf0",
+            "zeroline": False,
+        },
+    }
+    return go.Figure(data=[observed], layout=layout)
+
+
+# ---------------------------------------------------------------- maps, heat maps, flows, reports
+# Added for the actors, citizen reports and administration pages (and reused by the drill-down).
+
+MAP_COLOURSCALE: list[list[Any]] = [
+    [0.0, "#f1f5fb"],
+    [0.25, "#c6d8ef"],
+    [0.5, "#7fa6d6"],
+    [0.75, "#3b6fb0"],
+    [1.0, "#13294b"],
+]
+NO_DATA_COLOUR = "#d9dde3"
+MAP_HEIGHT = 520
+MUTED_COLOUR = "#8a94a3"
+# Colour-blind safe (Okabe-Ito, plus a grey and a deep blue), one per sector, fixed order.
+SECTOR_COLOURS: dict[str, str] = {
+    "government_agency": "#0072b2",
+    "elected_political": "#cc79a7",
+    "philanthropic": "#e69f00",
+    "corporate_civic": "#56b4e9",
+    "community": "#009e73",
+    "nonprofit_social_enterprise": "#d55e00",
+    "labour": "#6f4e37",
+    "faith": "#7a7a7a",
+    "media": "#13294b",
+}
+OTHER_COLOUR = "#9aa5b4"
+
+
+def house_layout(title: str, *, height: int, legend: bool = True) -> dict[str, Any]:
+    """The house look as a layout dict (build a figure in one ``go.Figure(data, layout)``
+    call where speed matters: each ``update_*`` call costs 10-25 ms in Plotly 7)."""
+    return {
+        "title": {"text": plotly_text(title), "font": {"size": 15}, "x": 0, "xanchor": "left"},
+        "height": height,
+        "margin": {"l": 16, "r": 16, "t": 48, "b": 16},
+        "showlegend": legend,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": FONT_FAMILY, "size": 12, "color": "#1b2430"},
+        "hoverlabel": {"bgcolor": "#ffffff"},
+    }
+
+
+def _base_layout(figure: go.Figure, title: str, *, height: int, legend: bool = True) -> None:
+    """The house look: left-aligned escaped title, system font, white plot, horizontal legend."""
+    figure.update_layout(house_layout(title, height=height, legend=legend))
+
+
+def _empty_note(figure: go.Figure, text: str) -> go.Figure:
+    figure.add_annotation(
+        text=plotly_text(text),
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font={"size": 13, "color": "#5b6776"},
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
     return figure
+
+
+def _layout(title: str, *, height: int, legend: bool = True, **extra: Any) -> dict[str, Any]:
+    """The house look as a plain layout dict (see :func:`_figure`)."""
+    layout: dict[str, Any] = {
+        "title": {"text": plotly_text(title), "font": {"size": 15}, "x": 0, "xanchor": "left"},
+        "height": height,
+        "margin": {"l": 16, "r": 16, "t": 48, "b": 16},
+        "showlegend": legend,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": FONT_FAMILY, "size": 12, "color": "#1b2430"},
+        "hoverlabel": {"bgcolor": "#ffffff"},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A figure from plain dicts without Plotly's property validation, which costs tens of
+    milliseconds per chart; the tests validate every builder's output once instead."""
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _empty_figure(layout: dict[str, Any], text: str) -> go.Figure:
+    layout.update(
+        annotations=[
+            {
+                "text": plotly_text(text),
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "font": {"size": 13, "color": "#5b6776"},
+            }
+        ],
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+    )
+    return _figure([], layout)
+
+
+def _rings(geometry: Any) -> list[list[tuple[float, float]]]:
+    """The outer rings of a GeoJSON Polygon or MultiPolygon as (lon, lat) lists (holes dropped)."""
+    if not isinstance(geometry, Mapping):
+        return []
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates") or []
+    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
+    rings = []
+    for polygon in polygons:
+        if polygon and len(polygon[0]) >= 3:
+            rings.append([(float(point[0]), float(point[1])) for point in polygon[0]])
+    return rings
+
+
+def _ring_centroid(ring: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """Area-weighted centroid of a ring and its absolute area (shoelace formula)."""
+    area = cx = cy = 0.0
+    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+        cross = x0 * y1 - x1 * y0
+        area += cross
+        cx += (x0 + x1) * cross
+        cy += (y0 + y1) * cross
+    if abs(area) < 1e-15:
+        xs, ys = zip(*ring, strict=True)
+        return sum(xs) / len(xs), sum(ys) / len(ys), 0.0
+    return cx / (3 * area), cy / (3 * area), abs(area) / 2
+
+
+def district_shapes(districts: Any) -> list[dict[str, Any]]:
+    """Districts as plain dicts: id, code, name and rings (outer rings, lon/lat).
+
+    Accepts a GeoJSON FeatureCollection (properties ``id``/``code``/``name``), a DataFrame with
+    a ``geometry`` column (GeoJSON geometry dicts) beside ``id``/``code``/``name``, or a list of
+    such records. Districts without a usable geometry are left out.
+    """
+    if isinstance(districts, pd.DataFrame):
+        records = districts.to_dict("records")
+    elif isinstance(districts, Mapping) and districts.get("type") == "FeatureCollection":
+        records = [
+            {**(feature.get("properties") or {}), "geometry": feature.get("geometry")}
+            for feature in districts.get("features") or []
+        ]
+    else:
+        records = list(districts or [])
+    shapes = []
+    for record in records:
+        rings = _rings(record.get("geometry"))
+        if rings:
+            shapes.append(
+                {
+                    "id": record.get("id"),
+                    "code": record.get("code"),
+                    "name": str(record.get("name") or record.get("code") or ""),
+                    "rings": rings,
+                }
+            )
+    return shapes
+
+
+def _lookup(values: Mapping[Any, Any], shape: dict[str, Any]) -> float | None:
+    for key in ("id", "code", "name"):
+        candidate = shape.get(key)
+        if candidate is None:
+            continue
+        for probe in (candidate, str(candidate)):
+            if probe in values and _is_number(values[probe]):
+                return float(values[probe])
+    return None
+
+
+def district_map_figure(
+    districts: Any,
+    values: Mapping[Any, Any] | pd.Series,
+    title: str,
+    unit: str,
+    *,
+    height: int = MAP_HEIGHT,
+    value_format: str = ",.1f",
+) -> go.Figure:
+    """A choropleth of districts drawn from their own boundaries: no tiles, fully offline.
+
+    ``districts``: see :func:`district_shapes`. ``values`` maps a district's id, code or name
+    to its number (a dict or a Series); districts without one are grey ("No data"). Each
+    district is a filled ``go.Scatter`` polygon on lon/lat axes kept to scale; a marker at each
+    centroid carries the hover text and the colour bar (titled with ``unit``).
+    """
+    layout = _layout(title, height=height)
+    shapes = district_shapes(districts)
+    if not shapes:
+        return _empty_figure(layout, "No district boundaries recorded")
+    lookup = dict(values.items()) if isinstance(values, pd.Series) else dict(values or {})
+    numbers = [_lookup(lookup, shape) for shape in shapes]
+    known = [n for n in numbers if n is not None]
+    low, high = (min(known), max(known)) if known else (0.0, 1.0)
+    span = high - low if high > low else 1.0
+    colours = sample_colorscale(
+        MAP_COLOURSCALE, [(n - low) / span if n is not None else 0.0 for n in numbers]
+    )
+    unit_label = plotly_text(unit)
+    traces: list[dict[str, Any]] = []
+    missing_shown = False
+    centroids: list[tuple[float, float, str, float | None]] = []
+    for shape, number, colour in zip(shapes, numbers, colours, strict=True):
+        lons: list[float | None] = []
+        lats: list[float | None] = []
+        for ring in shape["rings"]:
+            lons += [p[0] for p in ring] + [None]
+            lats += [p[1] for p in ring] + [None]
+        name = plotly_text(shape["name"])
+        if number is None:
+            colour, text = NO_DATA_COLOUR, f"{name}: no data"
+        else:
+            text = f"{name}: {format(number, value_format)} {unit_label}"
+        show_missing = number is None and not missing_shown
+        missing_shown = missing_shown or show_missing
+        traces.append(
+            {
+                "type": "scatter",
+                "x": lons,
+                "y": lats,
+                "mode": "lines",
+                "fill": "toself",
+                "fillcolor": colour,
+                "line": {"color": "#ffffff", "width": 1.2},
+                "hoveron": "fills",
+                "hoverinfo": "text",
+                "text": text,
+                "name": "No data" if show_missing else name,
+                "showlegend": show_missing,
+            }
+        )
+        x, y, _ = max((_ring_centroid(ring) for ring in shape["rings"]), key=lambda c: c[2])
+        centroids.append((x, y, name, number))
+    marked = [c for c in centroids if c[3] is not None]
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [c[0] for c in marked],
+            "y": [c[1] for c in marked],
+            "mode": "markers",
+            "marker": {
+                "size": 7,
+                "color": [c[3] for c in marked],
+                "colorscale": MAP_COLOURSCALE,
+                "cmin": low,
+                "cmax": high if high > low else low + 1,
+                "line": {"color": "#ffffff", "width": 1.5},
+                "showscale": bool(marked),
+                "colorbar": {
+                    "title": {"text": unit_label, "side": "right"},
+                    "thickness": 14,
+                    "len": 0.75,
+                    "outlinewidth": 0,
+                },
+            },
+            "customdata": [c[2] for c in marked],
+            "hovertemplate": "%{customdata}: %{marker.color:"
+            + value_format
+            + "} "
+            + unit_label
+            + "<extra></extra>",
+            "name": unit_label,
+            "showlegend": False,
+        }
+    )
+    mean_lat = sum(c[1] for c in centroids) / len(centroids)
+    layout.update(
+        plot_bgcolor="rgba(0,0,0,0)",
+        dragmode=False,
+        xaxis={
+            "visible": False,
+            "scaleanchor": "y",
+            "scaleratio": math.cos(math.radians(mean_lat)),
+            "constrain": "domain",
+            "fixedrange": True,
+        },
+        yaxis={"visible": False, "constrain": "domain", "fixedrange": True},
+    )
+    return _figure(traces, layout)
+
+
+HEAT_COLOURSCALE: list[list[Any]] = [
+    [0.0, "#ffffff"],
+    [0.0001, "#e4edf9"],
+    [0.5, "#6f9bd1"],
+    [1.0, "#13294b"],
+]
+LABEL_CHARACTERS = 46
+
+
+def short_label(value: object, limit: int = LABEL_CHARACTERS) -> str:
+    """Stored text escaped for Plotly and cut to ``limit`` characters (with an ellipsis)."""
+    text = str(value if value is not None else "")
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return plotly_text(text)
+
+
+def money_text(value: float) -> str:
+    """``$1.2M``, ``$350k``, ``$900``; zero or missing → an empty string."""
+    if not _is_number(value) or float(value) == 0:
+        return ""
+    number = float(value)
+    if abs(number) >= 1e6:
+        return f"${number / 1e6:.1f}M"
+    if abs(number) >= 1e3:
+        return f"${number / 1e3:.0f}k"
+    return f"${number:,.0f}"
+
+
+def engagement_heatmap_figure(
+    cells: pd.DataFrame,
+    problems: pd.DataFrame,
+    sectors: Sequence[str],
+    title: str,
+    unit: str,
+    *,
+    sector_labels: Mapping[str, str] | None = None,
+    money: bool = False,
+) -> go.Figure:
+    """A sector × problem heat map: problems as rows (in the order given), sectors as columns.
+
+    ``cells``: problem_id, sector, value (engagement count or USD); ``problems``: id, title,
+    one row per problem to show (problems with no cell stay as an empty row, which is the
+    point). Zero cells are white and unlabelled; others print their value.
+    """
+    layout = _layout(title, height=max(260, 26 * len(problems) + 150), legend=False)
+    if problems.empty or not sectors:
+        return _empty_figure(layout, "No problems to show")
+    labels = sector_labels or {}
+    values = {
+        (int(p), str(s)): float(v)
+        for p, s, v in zip(cells["problem_id"], cells["sector"], cells["value"], strict=True)
+        if _is_number(v)
+    }
+    problem_ids = [int(i) for i in problems["id"]]
+    titles = [str(t) for t in problems["title"]]
+    z = [[values.get((pid, sector), 0.0) for sector in sectors] for pid in problem_ids]
+    text = [[money_text(v) if money else (f"{v:,.0f}" if v else "") for v in row] for row in z]
+    x_labels = [plotly_text(labels.get(s, s.replace("_", " "))) for s in sectors]
+    # Rows carry the problem id so that two problems with one title stay apart.
+    y_labels = [f"{short_label(t)} · #{pid}" for t, pid in zip(titles, problem_ids, strict=True)]
+    hover_unit = plotly_text(unit)
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": x_labels,
+        "y": y_labels,
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 11},
+        "customdata": [[plotly_text(t)] * len(sectors) for t in titles],
+        "colorscale": HEAT_COLOURSCALE,
+        "zmin": 0,
+        "xgap": 2,
+        "ygap": 2,
+        "hovertemplate": "%{customdata}<br>%{x}: %{z:,.0f} " + hover_unit + "<extra></extra>",
+        "colorbar": {"title": {"text": hover_unit, "side": "right"}, "thickness": 14},
+    }
+    layout.update(
+        margin={"l": 16, "r": 16, "t": 96, "b": 16},
+        xaxis={"side": "top", "tickangle": -30, "showgrid": False, "fixedrange": True},
+        yaxis={
+            "autorange": "reversed",
+            "showgrid": False,
+            "fixedrange": True,
+            "automargin": True,
+        },
+    )
+    return _figure([trace], layout)
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    colour = colour.lstrip("#")
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def funding_sankey_figure(
+    flows: pd.DataFrame,
+    title: str,
+    *,
+    sector_labels: Mapping[str, str] | None = None,
+    no_partner_label: str = "No delivering partner recorded",
+) -> go.Figure:
+    """Funding as a Sankey: funders (left) → delivering actors (middle) → problems (right).
+
+    ``flows``: funder, funder_sector, actor (None when the problem has no delivering actor),
+    actor_sector, problem, amount (USD). Nodes of each column are keyed separately, so an
+    actor that both funds and delivers appears twice. Every label is escaped.
+    """
+    if not flows.empty:
+        flows = flows[flows["amount"].map(_is_number)]
+        flows = flows[flows["amount"].astype(float) > 0]
+    height = max(320, min(900, 22 * max(len(flows), 1) + 160))
+    layout = _layout(title, height=height)
+    if flows.empty:
+        return _empty_figure(layout, "No funding recorded for these filters")
+    labels = sector_labels or {}
+    keys: dict[tuple[str, str], int] = {}
+    node_labels: list[str] = []
+    node_full: list[str] = []
+    node_colours: list[str] = []
+
+    def node(column: str, name: str, colour: str) -> int:
+        key = (column, name)
+        if key not in keys:
+            keys[key] = len(node_labels)
+            node_labels.append(short_label(name, 34))
+            node_full.append(plotly_text(name))
+            node_colours.append(colour)
+        return keys[key]
+
+    sources, targets, amounts, link_colours = [], [], [], []
+    for row in flows.to_dict("records"):
+        funder_colour = SECTOR_COLOURS.get(str(row["funder_sector"]), OTHER_COLOUR)
+        funder = node("funder", str(row["funder"]), funder_colour)
+        actor = row["actor"]
+        if isinstance(actor, str) and actor:
+            middle = node(
+                "actor", actor, SECTOR_COLOURS.get(str(row["actor_sector"]), OTHER_COLOUR)
+            )
+        else:
+            middle = node("actor", no_partner_label, "#c3c9d2")
+        problem = node("problem", str(row["problem"]), "#3d4754")
+        for source, target in ((funder, middle), (middle, problem)):
+            sources.append(source)
+            targets.append(target)
+            amounts.append(float(row["amount"]))
+            link_colours.append(_rgba(funder_colour, 0.35))
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "sankey",
+            "arrangement": "snap",
+            "valueformat": "$,.0f",
+            "node": {
+                "label": node_labels,
+                "customdata": node_full,
+                "color": node_colours,
+                "pad": 12,
+                "thickness": 14,
+                "line": {"color": "#ffffff", "width": 0.5},
+                "hovertemplate": "%{customdata}<br>%{value:$,.0f}<extra></extra>",
+            },
+            "link": {
+                "source": sources,
+                "target": targets,
+                "value": amounts,
+                "color": link_colours,
+                "customdata": [
+                    f"{node_full[s]} → {node_full[t]}"
+                    for s, t in zip(sources, targets, strict=True)
+                ],
+                "hovertemplate": "%{customdata}<br>%{value:$,.0f}<extra></extra>",
+            },
+        }
+    ]
+    # Sankey traces have no legend of their own: empty scatter traces name the sector colours.
+    present = set(flows["funder_sector"]) | set(flows["actor_sector"])
+    for sector in (s for s in SECTOR_COLOURS if s in present):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "markers",
+                "marker": {"size": 10, "color": SECTOR_COLOURS[sector], "symbol": "square"},
+                "name": plotly_text(labels.get(sector, sector.replace("_", " "))),
+                "hoverinfo": "skip",
+            }
+        )
+    layout.update(
+        plot_bgcolor="rgba(0,0,0,0)",
+        margin={"l": 16, "r": 16, "t": 48, "b": 56},
+        legend={**layout["legend"], "yanchor": "top", "y": -0.02, "font": {"size": 11}},
+        xaxis={"visible": False, "fixedrange": True},
+        yaxis={"visible": False, "fixedrange": True},
+    )
+    return _figure(traces, layout)
+
+
+def weekly_reports_figure(weekly: pd.DataFrame, title: str, unit: str = "reports") -> go.Figure:
+    """Weekly report counts for the chosen weeks against the same weeks a year earlier.
+
+    ``weekly``: week_start (date, a Monday), count, last_year (count 52 weeks earlier, NaN when
+    unknown), days (days of the week inside the chosen range; fewer than 7 is a partial week).
+    """
+    layout = _layout(title, height=320)
+    if weekly.empty:
+        return _empty_figure(layout, "No reports match these filters")
+    unit_label = plotly_text(unit)
+    frame = weekly.sort_values("week_start")
+    weeks = [d.isoformat() if hasattr(d, "isoformat") else str(d) for d in frame["week_start"]]
+    partial = [f" (partial week: {int(d)} of 7 days)" if int(d) < 7 else "" for d in frame["days"]]
+    last_year = [None if not _is_number(v) else float(v) for v in frame["last_year"]]
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": weeks,
+            "y": [float(v) for v in frame["count"]],
+            "mode": "lines+markers",
+            "name": "Selected weeks",
+            "line": {"color": SERIES_COLOUR, "width": 2.5},
+            "marker": {"size": 6},
+            "customdata": partial,
+            "hovertemplate": "Week of %{x|%Y-%m-%d}: %{y:,.0f} "
+            + unit_label
+            + "%{customdata}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": weeks,
+            "y": last_year,
+            "mode": "lines",
+            "name": "Same weeks last year",
+            "line": {"color": MUTED_COLOUR, "width": 2, "dash": "dash"},
+            "hovertemplate": "Same week last year: %{y:,.0f} " + unit_label + "<extra></extra>",
+        },
+    ]
+    layout.update(
+        margin={"l": 56, "r": 16, "t": 64, "b": 40},
+        hovermode="x unified",
+        xaxis={
+            "type": "date",
+            "showgrid": False,
+            "linecolor": "#c9d1dc",
+            "ticks": "outside",
+            "fixedrange": True,
+        },
+        yaxis={
+            "title": {"text": f"{unit_label} per week", "font": {"size": 12}},
+            "gridcolor": "#e6eaf0",
+            "rangemode": "tozero",
+            "fixedrange": True,
+        },
+    )
+    return _figure(traces, layout)
+
+
+def _bar_traces(
+    names: list[str],
+    series: Sequence[tuple[str, list[float], str, str]],
+    unit_label: str,
+    value_format: str,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "bar",
+            "y": names,
+            "x": values,
+            "orientation": "h",
+            "name": label,
+            "marker": {"color": colour},
+            "hovertemplate": "%{y}<br>"
+            + hover_name
+            + ": %{x:"
+            + value_format
+            + "} "
+            + unit_label
+            + "<extra></extra>",
+        }
+        for label, values, colour, hover_name in series
+    ]
+
+
+def _bar_layout(layout: dict[str, Any], unit_label: str) -> dict[str, Any]:
+    layout.update(
+        barmode="group",
+        bargap=0.25,
+        bargroupgap=0.05,
+        margin={"l": 16, "r": 16, "t": 64, "b": 48},
+        xaxis={
+            "title": {"text": unit_label, "font": {"size": 12}},
+            "gridcolor": "#e6eaf0",
+            "rangemode": "tozero",
+            "fixedrange": True,
+        },
+        yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
+    )
+    return layout
+
+
+def category_bars_figure(frame: pd.DataFrame, title: str, unit: str = "reports") -> go.Figure:
+    """Top categories as horizontal bars, largest first, with the same period a year earlier.
+
+    ``frame``: name, count, last_year (NaN when unknown), in the order to draw.
+    """
+    layout = _layout(title, height=max(260, 34 * len(frame) + 130))
+    if frame.empty:
+        return _empty_figure(layout, "No reports match these filters")
+    unit_label = plotly_text(unit)
+    traces = _bar_traces(
+        [short_label(n, 38) for n in frame["name"]],
+        (
+            ("Selected period", [float(v) for v in frame["count"]], SERIES_COLOUR, "Selected"),
+            (
+                "Same period last year",
+                [float(v) if _is_number(v) else 0.0 for v in frame["last_year"]],
+                "#a9bcd6",
+                "Last year",
+            ),
+        ),
+        unit_label,
+        ",.0f",
+    )
+    return _figure(traces, _bar_layout(layout, unit_label))
+
+
+ADJUSTED_COLOUR = "#b35806"
+
+
+def district_rates_figure(
+    frame: pd.DataFrame, title: str, unit: str = "reports per 1,000 residents"
+) -> go.Figure:
+    """Reports per 1,000 residents by district, raw beside adjusted for reporting habits.
+
+    ``frame``: name, raw_per_1k, adjusted_per_1k, in the order to draw.
+    """
+    layout = _layout(title, height=max(280, 40 * len(frame) + 130))
+    if frame.empty:
+        return _empty_figure(layout, "No districts recorded")
+    unit_label = plotly_text(unit)
+
+    def numbers(column: str) -> list[float | None]:
+        return [float(v) if _is_number(v) else None for v in frame[column]]
+
+    traces = _bar_traces(
+        [short_label(n, 30) for n in frame["name"]],
+        (
+            ("As reported", numbers("raw_per_1k"), SERIES_COLOUR, "Raw"),
+            (
+                "Adjusted for reporting habits",
+                numbers("adjusted_per_1k"),
+                ADJUSTED_COLOUR,
+                "Adjusted",
+            ),
+        ),
+        unit_label,
+        ",.1f",
+    )
+    return _figure(traces, _bar_layout(layout, unit_label))
+
+
+# ---------------------------------------------------------------- problem drill-down
+
+SCORE_GROUP_COLOURS: dict[str, str] = {
+    "importance": "#1d4f91",
+    "tractability": "#1e7d45",
+    "neglectedness": "#8a4f00",
+}
+CATEGORY_COLOURS = ("#1d4f91", "#b3261e", "#1e7d45", "#7a4500", "#6a3d9a", "#00707a")
+
+
+def component_breakdown_figure(parts: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of every score component (0..1) with its range, grouped by score.
+
+    ``parts``: group (importance, tractability or neglectedness), label (the component's
+    name), value, low, high (0..1; NaN when unknown), weight (its share of the group, 0..1)
+    and missing (bool: no data, so a typical value was assumed; drawn hatched), in display
+    order. The groups are named on the axis, so there is no legend.
+    """
+    rows = parts[parts["value"].map(_is_number)] if not parts.empty else parts
+    layout = _layout(
+        "What its score is made of (0 = low, 1 = high)",
+        height=130 + 28 * len(rows),
+        legend=False,
+    )
+    if rows.empty:
+        return _empty_figure(layout, "Not scored yet")
+    traces = []
+    for group, colour in SCORE_GROUP_COLOURS.items():
+        frame = rows[rows["group"] == group]
+        if frame.empty:
+            continue
+        values = [float(v) for v in frame["value"]]
+        low = [float(v) if _is_number(v) else p for v, p in zip(frame["low"], values, strict=True)]
+        high = [
+            float(v) if _is_number(v) else p for v, p in zip(frame["high"], values, strict=True)
+        ]
+        missing = [bool(m) for m in frame["missing"]]
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": values,
+                "y": [[group.capitalize()] * len(frame), [plotly_text(v) for v in frame["label"]]],
+                "name": group.capitalize(),
+                "marker": {
+                    "color": colour,
+                    "pattern": {
+                        "shape": ["/" if m else "" for m in missing],
+                        "fgcolor": "#ffffff",
+                        "size": 7,
+                    },
+                },
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [max(h - v, 0.0) for h, v in zip(high, values, strict=True)],
+                    "arrayminus": [max(v - lo, 0.0) for v, lo in zip(values, low, strict=True)],
+                    "color": "#1b2430",
+                    "thickness": 1.2,
+                    "width": 4,
+                },
+                "text": [f"{v:.2f}" for v in values],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "customdata": [
+                    [lo, hi, float(w) * 100, "no data, typical value assumed" if m else "measured"]
+                    for lo, hi, w, m in zip(low, high, frame["weight"], missing, strict=True)
+                ],
+                "hovertemplate": "%{y}: %{x:.2f} (range %{customdata[0]:.2f} to "
+                "%{customdata[1]:.2f})<br>weight %{customdata[2]:.0f}% of "
+                + group
+                + ", %{customdata[3]}<extra></extra>",
+            }
+        )
+    layout.update(
+        margin={"l": 16, "r": 32, "t": 48, "b": 48},
+        bargap=0.3,
+        xaxis={
+            "range": [0, 1.1],
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+            "title": {"text": "component score, 0 to 1 (whiskers: range)", "font": {"size": 12}},
+            "gridcolor": "#e6eaf0",
+            "zeroline": False,
+            "fixedrange": True,
+        },
+        yaxis={"autorange": "reversed", "fixedrange": True},
+    )
+    return _figure(traces, layout)
+
+
+def reports_over_time_figure(series: pd.DataFrame, *, window_days: int = 7) -> go.Figure:
+    """Citizen reports per window and category: as reported (solid) and adjusted for each
+    district's reporting habits (dotted, same colour).
+
+    ``series``: period_end (date, the last day of each window), category (name), raw and
+    adjusted (reports in the window).
+    """
+    layout = _layout(f"Citizen reports every {window_days} days, by category", height=360)
+    if series.empty:
+        return _empty_figure(layout, "No reports in this problem's categories yet")
+    frame = series.sort_values(["category", "period_end"])
+    traces = []
+    for index, category in enumerate(dict.fromkeys(frame["category"])):
+        colour = CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
+        rows = frame[frame["category"] == category]
+        name = short_label(category, 40)
+        for column, dash, label in (
+            ("raw", "solid", "as reported"),
+            ("adjusted", "dot", "adjusted"),
+        ):
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": list(rows["period_end"]),
+                    "y": [float(v) for v in rows[column]],
+                    "mode": "lines+markers" if column == "raw" else "lines",
+                    "name": f"{name} ({label})",
+                    "legendgroup": name,
+                    "line": {"color": colour, "width": 2 if column == "raw" else 2.5, "dash": dash},
+                    "marker": {"size": 4},
+                    "hovertemplate": f"{name}, {label}: %{{y:,.0f}} reports in the {window_days} "
+                    "days to %{x|%Y-%m-%d}<extra></extra>",
+                }
+            )
+    layout.update(
+        margin={"l": 56, "r": 16, "t": 48, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        xaxis={"showgrid": False, "linecolor": "#c9d1dc", "ticks": "outside", "fixedrange": True},
+        yaxis={
+            "title": {"text": f"reports per {window_days} days", "font": {"size": 12}},
+            "gridcolor": "#e6eaf0",
+            "rangemode": "tozero",
+            "fixedrange": True,
+        },
+    )
+    return _figure(traces, layout)
+
+
+# ---------------------------------------------------------------- weekly priorities quadrant
+
+# Trend of a problem: label, colour and marker shape (shape too, so colour is never alone).
+TREND_STYLES: dict[str, tuple[str, str, str]] = {
+    "worsening": ("Worsening", "#b3261e", "triangle-up"),
+    "steady": ("Steady", "#4f5b6b", "circle"),
+    "improving": ("Improving", "#1e7d45", "triangle-down"),
+}
+QUADRANT_HEIGHT = 480
+QUADRANT_MAX_DIAMETER = 46
+QUADRANT_LABELS = (
+    (1.0, 1.0, "right", "top", "Important and tractable"),
+    (0.0, 1.0, "left", "top", "Tractable, less important"),
+    (1.0, 0.0, "right", "bottom", "Important, harder to move"),
+    (0.0, 0.0, "left", "bottom", "Less important, harder to move"),
+)
+
+
+def _axis_range(values: pd.Series) -> list[float]:
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    if numbers.empty:
+        return [0.0, 1.0]
+    low, high = float(numbers.min()), float(numbers.max())
+    pad = max(0.06, (high - low) * 0.12)
+    return [max(0.0, low - pad), min(1.0, high + pad)]
+
+
+def priority_quadrant_figure(
+    points: pd.DataFrame,
+    *,
+    title: str,
+    size_label: str,
+    label_top: int = 10,
+) -> go.Figure:
+    """Importance (x) against tractability (y), one bubble per problem, with median lines.
+
+    ``points``: problem_id, title, rank, importance, tractability, priority, size (the
+    bubble's quantity, >= 0, e.g. adjusted citizen reports) and trend (worsening, steady,
+    improving: colour and marker shape). ``size_label`` names the size quantity in the legend
+    and the hover. Bubbles of the top ``label_top`` carry their rank. Each point's customdata
+    starts with the problem id, so a click can open the problem.
+    """
+    layout = house_layout(title, height=QUADRANT_HEIGHT)
+    layout["title"]["subtitle"] = {
+        "text": "Bubble area: " + plotly_text(size_label),
+        "font": {"size": 12, "color": "#4f5b6b"},
+    }
+    layout.update(
+        margin={"l": 64, "r": 24, "t": 64, "b": 96},
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.2,
+            "x": 0,
+            "xanchor": "left",
+            "title": {"text": "Trend:"},
+            "itemsizing": "constant",
+        },
+        dragmode=False,
+    )
+    if points.empty:
+        layout.update(
+            annotations=[
+                {
+                    "text": "No problems ranked for this week",
+                    "showarrow": False,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                    "font": {"size": 13, "color": "#5b6776"},
+                }
+            ],
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+        )
+        return go.Figure(data=[], layout=layout, _validate=False)
+    sizes = pd.to_numeric(points["size"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    biggest = float(sizes.max()) or 1.0
+    size_ref = 2.0 * biggest / (QUADRANT_MAX_DIAMETER**2)
+    size_unit = plotly_text(size_label)
+    traces: list[dict[str, Any]] = []
+    for trend, (label, colour, symbol) in TREND_STYLES.items():
+        rows = points[points["trend"] == trend]
+        if rows.empty:
+            continue
+        ranks = [int(r) for r in rows["rank"]]
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": label,
+                "x": [float(v) for v in rows["importance"]],
+                "y": [float(v) for v in rows["tractability"]],
+                "text": [str(r) if r <= label_top else "" for r in ranks],
+                "textposition": "top center",
+                "textfont": {"size": 11, "color": "#1b2430"},
+                "marker": {
+                    "size": [float(v) for v in sizes.loc[rows.index]],
+                    "sizemode": "area",
+                    "sizeref": size_ref,
+                    "sizemin": 7,
+                    "color": colour,
+                    "symbol": symbol,
+                    "opacity": 0.78,
+                    "line": {"color": "#ffffff", "width": 1},
+                },
+                "customdata": [
+                    [int(pid), plotly_text(name), rank, float(priority), float(size)]
+                    for pid, name, rank, priority, size in zip(
+                        rows["problem_id"],
+                        rows["title"],
+                        ranks,
+                        rows["priority"],
+                        sizes.loc[rows.index],
+                        strict=True,
+                    )
+                ],
+                "hovertemplate": "<b>#%{customdata[2]} %{customdata[1]}</b><br>"
+                "Importance %{x:.2f} · tractability %{y:.2f}<br>"
+                "Priority %{customdata[3]:.2f}<br>"
+                + size_unit
+                + ": %{customdata[4]:,.0f}<br>"
+                + f"Trend: {label.lower()} · click to open<extra></extra>",
+            }
+        )
+    x_mid = float(pd.to_numeric(points["importance"]).median())
+    y_mid = float(pd.to_numeric(points["tractability"]).median())
+    line = {"color": "#8a94a3", "width": 1, "dash": "dash"}
+    layout["shapes"] = [
+        {"type": "line", "xref": "x", "yref": "paper", "x0": x_mid, "x1": x_mid, "y0": 0,
+         "y1": 1, "line": line},
+        {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": y_mid,
+         "y1": y_mid, "line": line},
+    ]  # fmt: skip
+    annotations = [
+        {
+            "text": label,
+            "xref": "paper",
+            "yref": "paper",
+            "x": x,
+            "y": y,
+            "xanchor": xanchor,
+            "yanchor": yanchor,
+            "showarrow": False,
+            "font": {"size": 11, "color": "#4f5b6b"},
+        }
+        for x, y, xanchor, yanchor, label in QUADRANT_LABELS
+    ]
+    annotations += [
+        {"text": f"median {x_mid:.2f}", "xref": "x", "yref": "paper", "x": x_mid, "y": 0,
+         "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+         "font": {"size": 10, "color": "#4f5b6b"}},
+        {"text": f"median {y_mid:.2f}", "xref": "paper", "yref": "y", "x": 1, "y": y_mid,
+         "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+         "font": {"size": 10, "color": "#4f5b6b"}},
+    ]  # fmt: skip
+    layout["annotations"] = annotations
+    axis = {"gridcolor": "#e6eaf0", "zeroline": False, "fixedrange": True, "ticks": "outside"}
+    layout["xaxis"] = {
+        **axis,
+        "title": {"text": "Importance (score 0 to 1: bigger gap, more people, worsening)"},
+        "range": _axis_range(points["importance"]),
+    }
+    layout["yaxis"] = {
+        **axis,
+        "title": {"text": "Tractability (score 0 to 1)"},
+        "range": _axis_range(points["tractability"]),
+    }
+    return go.Figure(data=traces, layout=layout, _validate=False)

@@ -26,10 +26,81 @@ HOME_KPI_DIV = "home-kpi-div"
 HOME_TABLE_DIV = "home-problems-div"
 HOME_QUERY_STORE = "home-query-store"
 
+# Weekly priorities (the landing page): week and filters in ``?week=&show=``, decision dialog
+PRIORITIES_PAGE_STORE = "priorities-page-store"
+PRIORITIES_QUERY_STORE = "priorities-query-store"
+PRIORITIES_SAVED_STORE = "priorities-saved-store"
+PRIORITIES_LOCATION = "priorities-nav-location"
+PRIORITIES_WEEK_SELECT = "priorities-week-select"
+PRIORITIES_SHOW_SELECT = "priorities-show-select"
+PRIORITIES_WEEK_NOTICE_DIV = "priorities-week-notice-div"
+PRIORITIES_SUMMARY_DIV = "priorities-summary-div"
+PRIORITIES_LIST_DIV = "priorities-list-div"
+PRIORITIES_QUADRANT_GRAPH = "priorities-quadrant-graph"
+PRIORITIES_QUADRANT_TEXT_DIV = "priorities-quadrant-text-div"
+PRIORITIES_CHANGES_DIV = "priorities-changes-div"
+PRIORITIES_CSV_BUTTON = "priorities-csv-button"
+PRIORITIES_CSV_DOWNLOAD = "priorities-csv-download"
+PRIORITIES_BRIEF_BUTTON = "priorities-brief-button"
+PRIORITIES_BRIEF_DOWNLOAD = "priorities-brief-download"
+PRIORITIES_DECISION_MODAL = "priorities-decision-modal"
+PRIORITIES_DECISION_TITLE = "priorities-decision-title"
+PRIORITIES_DECISION_CONTEXT_DIV = "priorities-decision-context-div"
+PRIORITIES_DECISION_PROBLEM_STORE = "priorities-decision-problem-store"
+PRIORITIES_DECISION_RADIO = "priorities-decision-choice-radio"
+PRIORITIES_DECISION_NOTE_TEXTAREA = "priorities-decision-note-textarea"
+PRIORITIES_DECISION_SAVE_BUTTON = "priorities-decision-save-button"
+PRIORITIES_DECISION_CANCEL_BUTTON = "priorities-decision-cancel-button"
+PRIORITIES_DECISION_FEEDBACK_DIV = "priorities-decision-feedback-div"
+PRIORITIES_DECISION_STATUS_DIV = "priorities-decision-status-div"
+PRIORITIES_DECIDE_BUTTON_TYPE = "priorities-decide-button"
+
 # One problem
 PROBLEM_ID_STORE = "problem-id-store"
 PROBLEM_BODY_DIV = "problem-body-div"
 PROBLEM_INDICATOR_GRAPH_TYPE = "problem-indicator-graph"
+# Drill-down: header, section tabs (kept in ``?tab=``), one panel per tab, the map graph
+PROBLEM_VERSION_STORE = "problem-version-store"
+PROBLEM_EDITOR_STORE = "problem-editor-store"
+PROBLEM_TAB_STORE = "problem-tab-store"
+PROBLEM_HEADER_DIV = "problem-header-div"
+PROBLEM_SECTIONS_DIV = "problem-sections-div"
+PROBLEM_TABS = "problem-section-tablist"
+PROBLEM_OVERVIEW_DIV = "problem-overview-div"
+PROBLEM_INDICATORS_DIV = "problem-indicators-div"
+PROBLEM_REPORTS_DIV = "problem-reports-div"
+PROBLEM_MAP_DIV = "problem-map-div"
+PROBLEM_ACTORS_DIV = "problem-actors-div"
+PROBLEM_INNOVATIONS_DIV = "problem-innovations-div"
+PROBLEM_HISTORY_DIV = "problem-history-div"
+PROBLEM_MAP_GRAPH_TYPE = "problem-map-graph"
+PROBLEM_MAP_DETAIL_TYPE = "problem-map-detail-div"
+# Drill-down editors (chief of staff): one panel per form; fields via ``problem_field``
+PROBLEM_EDIT_PANEL = "problem-edit-panel-div"
+PROBLEM_EDIT_SAVE_BUTTON = "problem-edit-save-button"
+PROBLEM_EDIT_FEEDBACK_DIV = "problem-edit-feedback-div"
+PROBLEM_EDIT_SAVED_STORE = "problem-edit-saved-store"
+PROBLEM_FACTOR_PANEL = "problem-factor-panel-div"
+PROBLEM_FACTOR_SELECT = "problem-factor-choice-select"
+PROBLEM_FACTOR_SAVE_BUTTON = "problem-factor-save-button"
+PROBLEM_FACTOR_REMOVE_CONFIRM = "problem-factor-remove-confirm"
+PROBLEM_FACTOR_REMOVE_BUTTON = "problem-factor-remove-button"
+PROBLEM_FACTOR_FEEDBACK_DIV = "problem-factor-feedback-div"
+PROBLEM_FACTOR_SAVED_STORE = "problem-factor-saved-store"
+PROBLEM_ENGAGEMENT_PANEL = "problem-engagement-panel-div"
+PROBLEM_ENGAGEMENT_SELECT = "problem-engagement-choice-select"
+PROBLEM_ENGAGEMENT_SAVE_BUTTON = "problem-engagement-save-button"
+PROBLEM_ENGAGEMENT_REMOVE_CONFIRM = "problem-engagement-remove-confirm"
+PROBLEM_ENGAGEMENT_REMOVE_BUTTON = "problem-engagement-remove-button"
+PROBLEM_ENGAGEMENT_FEEDBACK_DIV = "problem-engagement-feedback-div"
+PROBLEM_ENGAGEMENT_SAVED_STORE = "problem-engagement-saved-store"
+PROBLEM_INNOVATION_PANEL = "problem-innovation-panel-div"
+PROBLEM_INNOVATION_SELECT = "problem-innovation-choice-select"
+PROBLEM_INNOVATION_SAVE_BUTTON = "problem-innovation-save-button"
+PROBLEM_INNOVATION_REMOVE_CONFIRM = "problem-innovation-remove-confirm"
+PROBLEM_INNOVATION_REMOVE_BUTTON = "problem-innovation-remove-button"
+PROBLEM_INNOVATION_FEEDBACK_DIV = "problem-innovation-feedback-div"
+PROBLEM_INNOVATION_SAVED_STORE = "problem-innovation-saved-store"
 
 # My department
 DEPARTMENT_PAGE_STORE = "department-page-store"
@@ -51,6 +122,56 @@ ADMIN_USERS_FEEDBACK_DIV = "admin-users-feedback-div"
 ADMIN_USERS_CHANGED_STORE = "admin-users-changed-store"
 ADMIN_USERS_TOGGLE_TYPE = "admin-users-toggle-button"
 
+# Actors and funding
+ACTORS_QUERY_STORE = "actors-query-store"
+ACTORS_SECTOR_SELECT = "actors-sector-select"
+ACTORS_SEARCH_INPUT = "actors-search-input"
+ACTORS_MEASURE_RADIO = "actors-measure-radio"
+ACTORS_MIN_SECTORS_SELECT = "actors-minsectors-select"
+ACTORS_DIRECTORY_DIV = "actors-directory-div"
+ACTORS_HEATMAP_DIV = "actors-heatmap-div"
+ACTORS_SANKEY_DIV = "actors-sankey-div"
+ACTORS_GAPS_DIV = "actors-gaps-div"
+
+# Citizen reports
+REPORTS_PAGE_STORE = "reports-page-store"
+REPORTS_QUERY_STORE = "reports-query-store"
+REPORTS_CATEGORY_SELECT = "reports-category-select"
+REPORTS_DISTRICT_SELECT = "reports-district-select"
+REPORTS_PROBLEM_SELECT = "reports-problem-select"
+REPORTS_FROM_INPUT = "reports-from-input"
+REPORTS_TO_INPUT = "reports-to-input"
+REPORTS_MEASURE_RADIO = "reports-measure-radio"
+REPORTS_SUMMARY_DIV = "reports-summary-div"
+REPORTS_TREND_DIV = "reports-trend-div"
+REPORTS_CATEGORIES_DIV = "reports-categories-div"
+REPORTS_DISTRICTS_DIV = "reports-districts-div"
+REPORTS_RECENT_DIV = "reports-recent-div"
+
+# Administration (tabs: users, scoring weights, category mapping, data sources and jobs)
+ADMIN_TAB_NAV = "admin-tab-nav"
+ADMIN_WEIGHTS_PAGE_STORE = "admin-weights-page-store"
+ADMIN_WEIGHTS_COMPONENTS_STORE = "admin-weights-components-store"
+ADMIN_WEIGHTS_SAVED_STORE = "admin-weights-saved-store"
+ADMIN_WEIGHTS_INPUT_TYPE = "admin-weights-value-input"
+ADMIN_WEIGHTS_FORM_DIV = "admin-weights-form-div"
+ADMIN_WEIGHTS_PREVIEW_DIV = "admin-weights-preview-div"
+ADMIN_WEIGHTS_SAVE_BUTTON = "admin-weights-save-button"
+ADMIN_WEIGHTS_DEFAULTS_BUTTON = "admin-weights-defaults-button"
+ADMIN_WEIGHTS_FEEDBACK_DIV = "admin-weights-feedback-div"
+ADMIN_MAPPING_CHANGED_STORE = "admin-mapping-changed-store"
+ADMIN_MAPPING_TABLE_DIV = "admin-mapping-table-div"
+ADMIN_MAPPING_CATEGORY_SELECT = "admin-mapping-category-select"
+ADMIN_MAPPING_PROBLEM_SELECT = "admin-mapping-problem-select"
+ADMIN_MAPPING_WEIGHT_INPUT = "admin-mapping-weight-input"
+ADMIN_MAPPING_SAVE_BUTTON = "admin-mapping-save-button"
+ADMIN_MAPPING_FEEDBACK_DIV = "admin-mapping-feedback-div"
+ADMIN_MAPPING_REMOVE_TYPE = "admin-mapping-remove-button"
+ADMIN_MAPPING_EDIT_TYPE = "admin-mapping-edit-button"
+ADMIN_SOURCES_PAGE_STORE = "admin-sources-page-store"
+ADMIN_SOURCES_DIV = "admin-sources-table-div"
+ADMIN_JOBS_DIV = "admin-jobs-table-div"
+
 
 def admin_user_toggle(user_id: Any, action: Any) -> dict[str, Any]:
     """The enable/disable button of one user; ``action`` is ``"enable"`` or ``"disable"``.
@@ -63,3 +184,46 @@ def admin_user_toggle(user_id: Any, action: Any) -> dict[str, Any]:
 def indicator_chart(indicator_id: Any) -> dict[str, Any]:
     """The history chart of one indicator on the problem page."""
     return {"type": PROBLEM_INDICATOR_GRAPH_TYPE, "index": indicator_id}
+
+
+def problem_field(form: str, field: str) -> str:
+    """A field of a problem-page editor: ``problem_field("factor", "title")`` →
+    ``"problem-factor-title-field"`` (``form``: edit, factor, engagement or innovation)."""
+    return f"problem-{form}-{field.replace('_', '-')}-field"
+
+
+def problem_map_graph(problem_id: Any) -> dict[str, Any]:
+    """The backward-map graph (Cytoscape) of one problem."""
+    return {"type": PROBLEM_MAP_GRAPH_TYPE, "index": problem_id}
+
+
+def problem_map_detail(problem_id: Any) -> dict[str, Any]:
+    """The panel beside the graph that describes the node last selected."""
+    return {"type": PROBLEM_MAP_DETAIL_TYPE, "index": problem_id}
+
+
+def problem_tab_button(tab: str) -> str:
+    """The tab (a button, ``role="tab"``) of one section of the problem page."""
+    return f"problem-{tab}-tab-button"
+
+
+def problem_tab_panel(tab: str) -> str:
+    """The panel (``role="tabpanel"``) a problem-page tab shows."""
+    return f"problem-{tab}-tab-panel"
+
+
+def admin_weight_input(name: Any) -> dict[str, Any]:
+    """The number input of one scoring weight (``name`` as in ``ScoringWeights.names()``)."""
+    return {"type": ADMIN_WEIGHTS_INPUT_TYPE, "index": name}
+
+
+
+def admin_mapping_button(kind: str, category_id: Any, problem_id: Any) -> dict[str, Any]:
+    """The remove (``kind="remove"``) or edit (``"edit"``) button of one category mapping."""
+    kind_type = ADMIN_MAPPING_REMOVE_TYPE if kind == "remove" else ADMIN_MAPPING_EDIT_TYPE
+    return {"type": kind_type, "index": category_id, "problem": problem_id}
+
+
+def priorities_decide_button(problem_id: Any) -> dict[str, Any]:
+    """The "Record decision" button of one problem on the weekly priorities page."""
+    return {"type": PRIORITIES_DECIDE_BUTTON_TYPE, "index": problem_id}

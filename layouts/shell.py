@@ -111,7 +111,7 @@ def shell_layout(context: ShellContext) -> html.Div:
                             ],
                             href="/",
                             className="shell-brand",
-                            title=f"{context.city_name} Triage: problems",
+                            title=f"{context.city_name} Triage: weekly priorities",
                         ),
                         html.Nav(
                             _nav_links(context.nav),

@@ -8,7 +8,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from triage.settings import Settings, SettingsError
 
@@ -294,6 +294,14 @@ def _display_url(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
+def _command_registrars() -> list[Callable[[Any, Any], None]]:
+    """Command groups that live beside their subject (ingestion, detection, UI benchmark)."""
+    from triage import detect_cli, ingest_cli
+    from triage.bench import ui
+
+    return [ingest_cli.register, detect_cli.register, ui.register]
+
+
 def build_parser() -> argparse.ArgumentParser:
     from triage.security import Role
 
@@ -331,6 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
         "scheduler", help="run the job scheduler (exactly one per deployment; a lease enforces it)"
     )
     scheduler.set_defaults(func=cmd_scheduler)
+
+    bench = commands.add_parser(
+        "bench", help="benchmarks that print figures (--json: one JSON object on the last line)"
+    ).add_subparsers(dest="bench_command", required=True, metavar="BENCHMARK")
+    for register in _command_registrars():
+        register(commands, bench)
 
     rank = commands.add_parser("rank", help="score every problem for an ISO week and print it")
     rank.add_argument("--week", metavar="YYYY-Www", help="ISO week (default: this week)")

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_br001_mayor_sees_problems_and_opens_one(app_duo) -> None:
-    sign_in(app_duo, "mayor")
+    sign_in(app_duo, "mayor", next_path="/problems")
     app_duo.wait_for_element("#home-problems-div table tbody tr", timeout=15)
     app_duo.wait_for_element("#home-kpi-div .kpi-card")
     assert app_duo.find_element("#shell-user-text").text
@@ -28,6 +28,7 @@ def test_br001_mayor_sees_problems_and_opens_one(app_duo) -> None:
     title = link.text
     link.click()
     app_duo.wait_for_contains_text("#problem-body-div h1", title, timeout=15)
+    app_duo.find_element("#problem-indicators-tab-button").click()
     app_duo.wait_for_element("#problem-body-div .indicator-card", timeout=15)
     app_duo.wait_for_element("#problem-body-div .indicator-card .js-plotly-plot", timeout=15)
     assert "Backward map" in app_duo.find_element("#problem-body-div").text
@@ -36,7 +37,7 @@ def test_br001_mayor_sees_problems_and_opens_one(app_duo) -> None:
 
 
 def test_br002_filters_live_in_the_query_string(app_duo) -> None:
-    sign_in(app_duo, "chief", next_path="/?status=focus")
+    sign_in(app_duo, "chief", next_path="/problems?status=focus")
     app_duo.wait_for_element("#home-problems-div table tbody tr", timeout=15)
     assert Select(app_duo.find_element("#home-status-select")).first_selected_option.text == (
         "Focus"

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import dash
 import pytest
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
@@ -67,25 +68,32 @@ def test_cbhome003_filters_apply_and_unknown_values_are_ignored(env: WebEnv) -> 
 
 def test_cbprob001_problem_page_shows_its_sections(env: WebEnv) -> None:
     problem_id, title, _ = _first_problem(env)
-    body = problem.problem_body(problem_id, principal=env.principal("chief"))
-    text = texts(body)
-    assert title in text
-    for heading in (
-        "Indicators",
-        "Backward map",
-        "Who is engaged",
-        "Innovations",
-        "Recent decisions",
+    chief = env.principal("chief")
+    header, sections_hidden, version, *_editors = problem.problem_header(
+        problem_id, 0, 0, 0, 0, principal=chief
+    )
+    assert title in texts(header) and sections_hidden is False and isinstance(version, int)
+    for tab, heading in (
+        ("indicators", "Indicators"),
+        ("map", "Causal factors"),
+        ("actors", "Actors"),
+        ("innovations", "Innovations"),
+        ("history", "Decisions"),
     ):
-        assert heading in text
-    graph_ids = [i for i in find_ids(body) if isinstance(i, dict)]
+        panels = problem.section_panels(tab, version, problem_id, principal=chief)
+        filled = [p for p in panels if p is not dash.no_update]
+        assert len(filled) == 1 and heading in texts(filled[0]), tab
+    indicators = problem.section_panels("indicators", version, problem_id, principal=chief)
+    graph_ids = [i for i in find_ids(indicators) if isinstance(i, dict)]
     assert graph_ids, "each indicator has a chart"
 
 
 @pytest.mark.parametrize("bad_id", [999_999, "abc", None, "-1", "1.5"])
 def test_cbprob002_unknown_problem_is_not_found(env: WebEnv, bad_id: object) -> None:
-    body = problem.problem_body(bad_id, principal=env.principal("mayor"))
-    assert "Problem not found" in texts(body)
+    header, sections_hidden, *_rest = problem.problem_header(
+        bad_id, 0, 0, 0, 0, principal=env.principal("mayor")
+    )
+    assert "Problem not found" in texts(header) and sections_hidden is True
 
 
 def test_cbdept001_head_sees_only_her_department(env: WebEnv) -> None:

@@ -18,11 +18,15 @@ from db.models import Observation
 from db.queries import count_rows
 from tests import webutil
 from tests.webutil import WebEnv, post_callback, signed_in_client
+from triage.scoring import iso_week
 from triage.security import CAPABILITY_ROLES, Role
 
 ALL = frozenset(Role)
 INDICATOR_EDITORS = frozenset({Role.DEPARTMENT_HEAD, Role.CHIEF_OF_STAFF, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
+DECIDERS = frozenset({Role.MAYOR, Role.CHIEF_OF_STAFF})
+CONFIGURERS = frozenset({Role.CHIEF_OF_STAFF, Role.ADMIN})
+PROBLEM_EDITORS = frozenset({Role.CHIEF_OF_STAFF, Role.ADMIN})  # edit problems and their maps
 CLIENTSIDE = "clientside"  # runs in the browser; the server refuses every POST to it
 
 # Every route of the Flask server: "public" answers without a session, "session" does not.
@@ -35,6 +39,7 @@ EXPECTED_ROUTES: dict[str, str] = {
     "/_dash-update-component": "session",
     "/_favicon.ico": "public",
     "/_reload-hash": "session",
+    "/admin/users": "session",  # redirects to /admin (the Users tab)
     "/assets/<path:filename>": "public",
     "/healthz": "public",
     "/login": "public",
@@ -48,7 +53,62 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "..home-kpi-div.children...home-area-select.options...home-status-select.options..": ALL,
     "home-problems-div.children": ALL,
     "home-query-store.data": CLIENTSIDE,
-    "problem-body-div.children": ALL,
+    "..problem-header-div.children...problem-sections-div.hidden...problem-version-store.data"
+    "...problem-editor-store.data...problem-edit-panel-div.hidden...problem-factor-panel-div.hidden"
+    "...problem-engagement-panel-div.hidden...problem-innovation-panel-div.hidden..": ALL,
+    "..problem-overview-div.children...problem-indicators-div.children"
+    "...problem-reports-div.children...problem-map-div.children...problem-actors-div.children"
+    "...problem-innovations-div.children...problem-history-div.children..": ALL,
+    '{"index":["MATCH"],"type":"problem-map-detail-div"}.children': CLIENTSIDE,
+    "..problem-tab-store.data...problem-overview-tab-button.className"
+    "...problem-indicators-tab-button.className...problem-reports-tab-button.className"
+    "...problem-map-tab-button.className...problem-actors-tab-button.className"
+    "...problem-innovations-tab-button.className...problem-history-tab-button.className"
+    "...problem-overview-tab-button.aria-selected...problem-indicators-tab-button.aria-selected"
+    "...problem-reports-tab-button.aria-selected...problem-map-tab-button.aria-selected"
+    "...problem-actors-tab-button.aria-selected...problem-innovations-tab-button.aria-selected"
+    "...problem-history-tab-button.aria-selected...problem-overview-tab-panel.hidden"
+    "...problem-indicators-tab-panel.hidden...problem-reports-tab-panel.hidden"
+    "...problem-map-tab-panel.hidden...problem-actors-tab-panel.hidden"
+    "...problem-innovations-tab-panel.hidden...problem-history-tab-panel.hidden..": CLIENTSIDE,
+    "..problem-edit-title-field.value...problem-edit-status-field.value"
+    "...problem-edit-description-field.value...problem-edit-desired-outcome-field.value"
+    "...problem-edit-authority-field.value...problem-edit-authority-notes-field.value"
+    "...problem-edit-political-capital-field.value...problem-edit-political-notes-field.value..": (
+        PROBLEM_EDITORS
+    ),
+    "..problem-edit-feedback-div.children...problem-edit-saved-store.data..": PROBLEM_EDITORS,
+    "..problem-factor-choice-select.options...problem-factor-choice-select.value"
+    "...problem-factor-title-field.value...problem-factor-description-field.value"
+    "...problem-factor-reach-field.value...problem-factor-evidence-field.value"
+    "...problem-factor-weight-field.value...problem-factor-parent-ids-field.value"
+    "...problem-factor-indicator-id-field.value...problem-factor-parent-ids-field.options"
+    "...problem-factor-indicator-id-field.options...problem-factor-remove-button.disabled..": (
+        PROBLEM_EDITORS
+    ),
+    "..problem-factor-feedback-div.children...problem-factor-saved-store.data..": PROBLEM_EDITORS,
+    "..problem-engagement-choice-select.options...problem-engagement-choice-select.value"
+    "...problem-engagement-actor-id-field.value...problem-engagement-factor-id-field.value"
+    "...problem-engagement-role-field.value...problem-engagement-stance-field.value"
+    "...problem-engagement-committed-funding-field.value"
+    "...problem-engagement-last-contact-field.value...problem-engagement-authorisation-field.value"
+    "...problem-engagement-strings-field.value...problem-engagement-actor-id-field.options"
+    "...problem-engagement-factor-id-field.options...problem-engagement-remove-button.disabled..": (
+        PROBLEM_EDITORS
+    ),
+    "..problem-engagement-feedback-div.children...problem-engagement-saved-store.data..": (
+        PROBLEM_EDITORS
+    ),
+    "..problem-innovation-choice-select.options...problem-innovation-choice-select.value"
+    "...problem-innovation-title-field.value...problem-innovation-origin-field.value"
+    "...problem-innovation-kind-field.value...problem-innovation-stage-field.value"
+    "...problem-innovation-lead-actor-id-field.value...problem-innovation-evidence-field.value"
+    "...problem-innovation-cost-field.value...problem-innovation-description-field.value"
+    "...problem-innovation-evidence-note-field.value...problem-innovation-lead-actor-id-field.options"
+    "...problem-innovation-remove-button.disabled..": PROBLEM_EDITORS,
+    "..problem-innovation-feedback-div.children...problem-innovation-saved-store.data..": (
+        PROBLEM_EDITORS
+    ),
     "..department-dept-select.options...department-dept-select.value"
     "...department-dept-select.disabled..": INDICATOR_EDITORS,
     "..department-indicators-div.children...department-indicator-select.options"
@@ -57,6 +117,41 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "...department-value-input.value...department-note-textarea.value..": INDICATOR_EDITORS,
     "admin-users-table-div.children": ADMINS,
     "..admin-users-feedback-div.children...admin-users-changed-store.data..": ADMINS,
+    "actors-directory-div.children": ALL,
+    "actors-heatmap-div.children": ALL,
+    "actors-sankey-div.children": ALL,
+    "actors-gaps-div.children": ALL,
+    "actors-query-store.data": CLIENTSIDE,
+    "..reports-category-select.options...reports-district-select.options"
+    "...reports-problem-select.options...reports-from-input.value...reports-to-input.value..": ALL,
+    "..reports-summary-div.children...reports-trend-div.children..": ALL,
+    "..reports-categories-div.children...reports-districts-div.children..": ALL,
+    "reports-recent-div.children": ALL,
+    "reports-query-store.data": CLIENTSIDE,
+    "admin-weights-form-div.children": CONFIGURERS,
+    "admin-weights-components-store.data": CONFIGURERS,
+    "admin-weights-preview-div.children": CONFIGURERS,
+    "..admin-weights-feedback-div.children...admin-weights-saved-store.data..": CONFIGURERS,
+    "..admin-mapping-table-div.children...admin-mapping-category-select.options"
+    "...admin-mapping-problem-select.options..": CONFIGURERS,
+    "..admin-mapping-feedback-div.children...admin-mapping-changed-store.data..": CONFIGURERS,
+    "..admin-mapping-category-select.value...admin-mapping-problem-select.value"
+    "...admin-mapping-weight-input.value..": CONFIGURERS,
+    "..admin-sources-table-div.children...admin-jobs-table-div.children..": CONFIGURERS,
+    "..priorities-week-select.options...priorities-week-select.value"
+    "...priorities-week-notice-div.children..": ALL,
+    "..priorities-summary-div.children...priorities-list-div.children"
+    "...priorities-quadrant-graph.figure...priorities-quadrant-text-div.children"
+    "...priorities-changes-div.children..": ALL,
+    "priorities-nav-location.href": ALL,
+    "..priorities-decision-modal.is_open...priorities-decision-title.children"
+    "...priorities-decision-context-div.children...priorities-decision-problem-store.data"
+    "...priorities-decision-choice-radio.value...priorities-decision-note-textarea.value"
+    "...priorities-decision-feedback-div.children...priorities-saved-store.data"
+    "...priorities-decision-status-div.children..": DECIDERS,
+    "priorities-csv-download.data": ALL,
+    "priorities-brief-download.data": ALL,
+    "priorities-query-store.data": CLIENTSIDE,
 }
 
 # Values that make a request meaningful (everything else is sent as None / []).
@@ -64,6 +159,10 @@ CALLBACK_VALUES = {
     "_pages_location.pathname": "/",
     "_pages_location.search": "",
     "problem-id-store.data": 1,
+    "priorities-week-select.value": iso_week(dt.date.today()),
+    "priorities-show-select.value": "all",
+    "priorities-csv-button.n_clicks": 1,
+    "priorities-brief-button.n_clicks": 1,
 }
 
 

@@ -137,8 +137,8 @@ def test_guard010_validation_layout_is_complete_whoever_comes_first(env: WebEnv)
 def test_guard011_layout_is_per_user(env: WebEnv) -> None:
     mayor = signed_in_client(env, "mayor").get("/_dash-layout").get_data(as_text=True)
     admin = signed_in_client(env, "admin").get("/_dash-layout").get_data(as_text=True)
-    assert '"Users"' not in mayor and '"Mayor"' in mayor
-    assert '"Users"' in admin and '"Administrator"' in admin
+    assert '"Administration"' not in mayor and '"Mayor"' in mayor
+    assert '"Administration"' in admin and '"Administrator"' in admin
 
 
 def test_guard012_bootstrap_loads_once_and_before_our_css(env: WebEnv) -> None:

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 import layouts
-from layouts import admin_users, components, department, figures, home, ids, problem
+from layouts import admin_users, components, department, figures, home, ids, problem, problem_map
 from layouts.shell import ShellContext, shell_layout
 from tests.webutil import find_ids, texts
-from triage.security import Capability, Role
+from triage.backward_map import backward_map
+from triage.security import Role
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 LAYOUT_DIRS = [Path(layouts.__file__).parent, Path(layouts.__file__).parent.parent / "callbacks"]
@@ -37,19 +38,29 @@ def test_web002_no_html_rendering_of_text_anywhere() -> None:
 
 def test_web003_nav_follows_capabilities() -> None:
     labels = {role: [item.label for item in layouts.nav_items(role)] for role in Role}
-    assert labels[Role.MAYOR] == ["Problems"]
-    assert labels[Role.ANALYST] == ["Problems"]
-    assert labels[Role.DEPARTMENT_HEAD] == ["Problems", "My department"]
-    assert labels[Role.ADMIN] == ["Problems", "My department", "Users"]
+    city = ["Actors", "Reports"]
+    assert labels[Role.MAYOR] == ["Priorities", "Problems", *city]
+    assert labels[Role.ANALYST] == ["Priorities", "Problems", *city]
+    assert labels[Role.DEPARTMENT_HEAD] == ["Priorities", "Problems", "My department", *city]
+    assert labels[Role.CHIEF_OF_STAFF][-1] == "Administration"
+    assert labels[Role.ADMIN] == [
+        "Priorities",
+        "Problems",
+        "My department",
+        *city,
+        "Administration",
+    ]
     assert layouts.nav_items(None) == []
 
 
 def test_web004_gated_layout_denies_roles_without_the_capability() -> None:
-    spec = next(s for s in layouts.PAGES if s.capability is Capability.MANAGE_USERS)
+    spec = next(s for s in layouts.PAGES if s.module == "admin")
     denied = layouts.gated_layout(spec, lambda: Role.DEPARTMENT_HEAD)()
     assert "You don't have access to this page" in texts(denied)
     allowed = layouts.gated_layout(spec, lambda: Role.ADMIN)()
     assert ids.ADMIN_USERS_TABLE_DIV in find_ids(allowed)
+    chief = layouts.gated_layout(spec, lambda: Role.CHIEF_OF_STAFF)(tab="users")
+    assert ids.ADMIN_USERS_TABLE_DIV not in find_ids(chief)  # the Users tab is admins' only
     validation = layouts.gated_layout(spec, lambda: None)()
     assert ids.ADMIN_USERS_TABLE_DIV in find_ids(validation)
 
@@ -143,29 +154,27 @@ def test_web010_figure_escapes_plotly_markup() -> None:
     assert empty.layout.annotations[0].text == "No observations yet"
 
 
-def test_web011_backward_map_nests_factors_and_flags_missing_actors() -> None:
+def test_web011_backward_map_lists_factors_and_flags_missing_actors() -> None:
     factors = pd.DataFrame(
         [
-            {"id": 1, "title": "Root cause", "description": "", "reach": "controls",
-             "evidence": "strong", "weight": 0.8},
-            {"id": 2, "title": "Deeper cause", "description": "", "reach": "outside",
-             "evidence": "weak", "weight": 0.4},
-            {"id": 3, "title": "Cycle", "description": "", "reach": "influences",
-             "evidence": "moderate", "weight": 0.2},
+            {"id": 1, "problem_id": 9, "title": "Root cause", "reach": "controls",
+             "evidence": "strong", "weight": 0.8, "indicator_id": None},
+            {"id": 2, "problem_id": 9, "title": "Deeper cause", "reach": "outside",
+             "evidence": "weak", "weight": 0.4, "indicator_id": None},
         ]
     )  # fmt: skip
-    links = pd.DataFrame({"factor_id": [2, 3, 2], "parent_id": [1, 2, 3]})
+    links = pd.DataFrame({"factor_id": [2], "parent_id": [1]})
     engagements = pd.DataFrame(
         [
-            {"id": 1, "actor_name": "Block club", "sector": "community", "role": "delivering",
-             "stance": "complementary", "committed_funding": 0.0, "factor_id": 1,
-             "factor_title": "Root cause", "authorisation": "", "last_contact": None},
+            {"id": 1, "actor_id": 5, "problem_id": 9, "factor_id": 1, "role": "delivering",
+             "stance": "complementary", "committed_funding": 0.0},
         ]
     )  # fmt: skip
-    tree = problem.backward_map(factors, links, engagements)
-    text = texts(tree)
+    actors = pd.DataFrame([{"id": 5, "name": "Block club", "sector": "community"}])
+    bmap = backward_map(9, factors, links, engagements, actors, title="A problem")
+    text = texts(problem_map.map_section(bmap, "The backward map has a loop."))
     assert "Block club" in text and "No actor" in text and "Outside the city's reach" in text
-    assert text.count("Deeper cause") >= 1  # the cycle 2 → 3 → 2 ends instead of recursing
+    assert "Deeper cause" in text and "The map needs fixing" in text
 
 
 def test_web012_department_presenters() -> None:

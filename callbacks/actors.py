@@ -1,0 +1,123 @@
+"""Actors page callbacks: directory, heat map, funding flows, missing sectors, and the URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output
+
+from callbacks.policy import current_database, secured_callback, secured_clientside_callback
+from db import queries_actors
+from layouts import actors, ids
+from triage.security import Capability, Principal
+
+# Keeps the address bar in step with the filters (``replaceState``: no reload, no history).
+SYNC_QUERY_JS = """
+function(sector, search, measure, minSectors) {
+    const params = new URLSearchParams();
+    if (sector && sector !== "all") { params.set("sector", sector); }
+    if (search) { params.set("q", search); }
+    if (measure && measure !== "count") { params.set("measure", measure); }
+    if (minSectors && String(minSectors) !== "3") { params.set("min_sectors", minSectors); }
+    const query = params.toString();
+    const url = window.location.pathname + (query ? "?" + query : "");
+    if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, "", url);
+    }
+    return query;
+}
+"""
+
+
+def actors_directory(
+    sector: Any, search: Any, measure: Any, min_sectors: Any, *, principal: Principal
+) -> Any:
+    """KPIs, sector cards and the actor table for the chosen sector and name search."""
+    chosen = actors.clean_sector(sector)
+    text = actors.query_text(search)
+    with current_database().session() as session:
+        summary = queries_actors.sector_summary(session)
+        directory = queries_actors.actor_directory(session, sector=chosen, search=text)
+        shown = [int(i) for i in directory["id"].head(actors.DIRECTORY_ROWS)]
+        engagements = queries_actors.actor_engagements(session, shown)
+    return actors.directory(
+        summary,
+        directory,
+        engagements,
+        sector=chosen,
+        search=text,
+        measure=actors.clean_measure(measure),
+        min_sectors=actors.clean_min_sectors(min_sectors),
+    )
+
+
+def actors_heatmap(sector: Any, measure: Any, *, principal: Principal) -> Any:
+    """The sector × problem heat map (engagement counts or committed funding)."""
+    chosen = actors.clean_sector(sector)
+    with current_database().session() as session:
+        problems, _week = queries_actors.portfolio_problems(session)
+        cells = queries_actors.sector_problem_cells(session, sector=chosen)
+    return actors.heatmap(cells, problems, measure=actors.clean_measure(measure), sector=chosen)
+
+
+def actors_sankey(sector: Any, search: Any, *, principal: Principal) -> Any:
+    """Funding flows from funders through delivering actors to problems."""
+    chosen = actors.clean_sector(sector)
+    text = actors.query_text(search)
+    with current_database().session() as session:
+        engagements = queries_actors.funding_engagements(session)
+    flows = queries_actors.funding_flows(engagements, sector=chosen, search=text)
+    return actors.sankey(flows, sector=chosen, search=text)
+
+
+def actors_gaps(min_sectors: Any, *, principal: Principal) -> Any:
+    """Sectors missing from the top-priority problems; problems engaging too few sectors."""
+    with current_database().session() as session:
+        problems, week = queries_actors.portfolio_problems(session)
+        coverage = queries_actors.sector_coverage(session)
+    return actors.portfolio_gaps(
+        problems, coverage, week=week, min_sectors=actors.clean_min_sectors(min_sectors)
+    )
+
+
+def register(app: dash.Dash) -> None:
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.ACTORS_DIRECTORY_DIV, "children"),
+        Input(ids.ACTORS_SECTOR_SELECT, "value"),
+        Input(ids.ACTORS_SEARCH_INPUT, "value"),
+        Input(ids.ACTORS_MEASURE_RADIO, "value"),
+        Input(ids.ACTORS_MIN_SECTORS_SELECT, "value"),
+    )(actors_directory)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.ACTORS_HEATMAP_DIV, "children"),
+        Input(ids.ACTORS_SECTOR_SELECT, "value"),
+        Input(ids.ACTORS_MEASURE_RADIO, "value"),
+    )(actors_heatmap)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.ACTORS_SANKEY_DIV, "children"),
+        Input(ids.ACTORS_SECTOR_SELECT, "value"),
+        Input(ids.ACTORS_SEARCH_INPUT, "value"),
+    )(actors_sankey)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.ACTORS_GAPS_DIV, "children"),
+        Input(ids.ACTORS_MIN_SECTORS_SELECT, "value"),
+    )(actors_gaps)
+    secured_clientside_callback(
+        app,
+        SYNC_QUERY_JS,
+        Output(ids.ACTORS_QUERY_STORE, "data"),
+        Input(ids.ACTORS_SECTOR_SELECT, "value"),
+        Input(ids.ACTORS_SEARCH_INPUT, "value"),
+        Input(ids.ACTORS_MEASURE_RADIO, "value"),
+        Input(ids.ACTORS_MIN_SECTORS_SELECT, "value"),
+        prevent_initial_call=True,
+    )

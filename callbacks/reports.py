@@ -1,0 +1,270 @@
+"""Citizen reports callbacks: filter choices, summary and trend, categories and districts, the
+most recent reports, and the address bar. Every filter is checked against the database first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import dash
+from dash import Input, Output, State
+
+from callbacks.policy import (
+    current_database,
+    local_today,
+    secured_callback,
+    secured_clientside_callback,
+)
+from db import queries_reports
+from db.queries_reports import ReportFilters
+from layouts import ids, reports
+from triage.security import Capability, Principal
+
+SYNC_QUERY_JS = """
+function(category, district, problem, dateFrom, dateTo, measure) {
+    const params = new URLSearchParams();
+    if (category && category !== "all") { params.set("category", category); }
+    if (district && district !== "all") { params.set("district", district); }
+    if (problem && problem !== "all") { params.set("problem", problem); }
+    if (dateFrom) { params.set("from", dateFrom); }
+    if (dateTo) { params.set("to", dateTo); }
+    if (measure && measure !== "raw") { params.set("measure", measure); }
+    const query = params.toString();
+    const url = window.location.pathname + (query ? "?" + query : "");
+    if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, "", url);
+    }
+    return query;
+}
+"""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The filters as the database understands them, with words for them and any corrections."""
+
+    filters: ReportFilters
+    category: str | None
+    district: str | None
+    problem: str | None
+    notes: tuple[str, ...]
+
+    @property
+    def scope(self) -> str:
+        return reports.scope_text(self.category, self.district, self.problem)
+
+
+def resolve_filters(
+    session: Any, category: Any, district: Any, problem: Any, date_from: Any, date_to: Any
+) -> Resolved:
+    """Turn the raw filter values (user input) into ``ReportFilters``; unknown values are
+    dropped with a note rather than trusted."""
+    notes: list[str] = []
+    category_ids: tuple[int, ...] | None = None
+    category_name = district_name = problem_title = None
+    code = reports.query_text(category, 64)
+    if code and code != reports.ALL_VALUE:
+        known = queries_reports.categories(session)
+        match = known[known["code"] == code]
+        if match.empty:
+            notes.append("The category in the address is unknown, so all categories are shown.")
+        else:
+            category_ids = (int(match.iloc[0]["id"]),)
+            category_name = str(match.iloc[0]["name"])
+    district_id = None
+    district_code = reports.query_text(district, 16)
+    if district_code and district_code != reports.ALL_VALUE:
+        known = queries_reports.districts(session)
+        match = known[known["code"] == district_code]
+        if match.empty:
+            notes.append("The district in the address is unknown, so all districts are shown.")
+        else:
+            district_id = int(match.iloc[0]["id"])
+            district_name = str(match.iloc[0]["name"])
+    problem_text = reports.query_text(problem, 12)
+    if problem_text and problem_text != reports.ALL_VALUE:
+        known = queries_reports.problems(session)
+        match = known[known["id"].astype(str) == problem_text]
+        if match.empty:
+            notes.append("The problem in the address has no categories, so it is ignored.")
+        else:
+            problem_title = str(match.iloc[0]["title"])
+            mapped = queries_reports.problem_category_ids(session, int(match.iloc[0]["id"]))
+            if category_ids is None:
+                category_ids = mapped
+            else:
+                category_ids = tuple(c for c in category_ids if c in mapped)
+                if not category_ids:
+                    notes.append(f"“{category_name}” is not mapped to “{problem_title}”.")
+    span = reports.date_range(
+        date_from,
+        date_to,
+        latest=queries_reports.latest_report_day(session),
+        today=local_today(),
+    )
+    return Resolved(
+        ReportFilters(span.start, span.end, category_ids, district_id),
+        category_name,
+        district_name,
+        problem_title,
+        (*notes, *span.notes),
+    )
+
+
+def reports_filters(
+    _page: Any, date_from: Any, date_to: Any, *, principal: Principal
+) -> tuple[list, list, list, str, str]:
+    """The choices of the three selects, and the date range with its defaults filled in."""
+    with current_database().session() as session:
+        categories = queries_reports.categories(session)
+        districts = queries_reports.districts(session)
+        problems = queries_reports.problems(session)
+        span = reports.date_range(
+            date_from,
+            date_to,
+            latest=queries_reports.latest_report_day(session),
+            today=local_today(),
+        )
+    return (
+        reports.select_options(
+            list(zip(categories["code"], categories["name"], strict=True)), "All categories"
+        ),
+        reports.select_options(
+            list(zip(districts["code"], districts["name"], strict=True)), "All districts"
+        ),
+        reports.select_options(
+            [(str(i), str(t)) for i, t in zip(problems["id"], problems["title"], strict=True)],
+            "All problems",
+        ),
+        span.start.isoformat(),
+        span.end.isoformat(),
+    )
+
+
+def reports_summary(
+    category: Any,
+    district: Any,
+    problem: Any,
+    date_from: Any,
+    date_to: Any,
+    *,
+    principal: Principal,
+) -> tuple[Any, Any]:
+    """Headline cards and the weekly trend against the same weeks last year."""
+    with current_database().session() as session:
+        chosen = resolve_filters(session, category, district, problem, date_from, date_to)
+        filters = chosen.filters
+        current = queries_reports.daily_counts(session, filters)
+        previous = queries_reports.daily_counts(session, filters.last_year())
+    weekly = queries_reports.weekly_series(current, previous, filters.date_from, filters.date_to)
+    total = int(current["count"].sum()) if len(current) else 0
+    before = int(previous["count"].sum()) if len(previous) else 0
+    cards = reports.summary(
+        total,
+        before,
+        start=filters.date_from,
+        end=filters.date_to,
+        scope=chosen.scope,
+        notes=chosen.notes,
+    )
+    return cards, reports.trend(weekly, scope=chosen.scope)
+
+
+def reports_breakdown(
+    category: Any,
+    district: Any,
+    problem: Any,
+    date_from: Any,
+    date_to: Any,
+    measure: Any,
+    *,
+    principal: Principal,
+) -> tuple[Any, Any]:
+    """Top categories, and districts raw beside adjusted per 1,000 residents with the map."""
+    with current_database().session() as session:
+        chosen = resolve_filters(session, category, district, problem, date_from, date_to)
+        filters = chosen.filters
+        cells = queries_reports.cell_counts(session, filters)
+        top = queries_reports.top_categories(session, filters, cells)
+        counts = queries_reports.district_totals(session, cells)
+        propensity = queries_reports.district_propensity(session, filters.date_to)
+        geometry = queries_reports.districts(session, geometry=True)
+    rates = reports.district_rates(counts, propensity, filters.days)
+    return (
+        reports.categories(top, total=int(cells["count"].sum()) if len(cells) else 0),
+        reports.districts(
+            rates,
+            geometry,
+            measure=reports.clean_measure(measure),
+            start=filters.date_from,
+            end=filters.date_to,
+            as_of=filters.date_to,
+        ),
+    )
+
+
+def reports_recent(
+    category: Any,
+    district: Any,
+    problem: Any,
+    date_from: Any,
+    date_to: Any,
+    *,
+    principal: Principal,
+) -> Any:
+    """The 20 most recent matching reports, as plain text."""
+    with current_database().session() as session:
+        chosen = resolve_filters(session, category, district, problem, date_from, date_to)
+        frame = queries_reports.recent_reports(session, chosen.filters)
+    return reports.recent(frame)
+
+
+def register(app: dash.Dash) -> None:
+    filters = (
+        Input(ids.REPORTS_CATEGORY_SELECT, "value"),
+        Input(ids.REPORTS_DISTRICT_SELECT, "value"),
+        Input(ids.REPORTS_PROBLEM_SELECT, "value"),
+        Input(ids.REPORTS_FROM_INPUT, "value"),
+        Input(ids.REPORTS_TO_INPUT, "value"),
+    )
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.REPORTS_CATEGORY_SELECT, "options"),
+        Output(ids.REPORTS_DISTRICT_SELECT, "options"),
+        Output(ids.REPORTS_PROBLEM_SELECT, "options"),
+        Output(ids.REPORTS_FROM_INPUT, "value"),
+        Output(ids.REPORTS_TO_INPUT, "value"),
+        Input(ids.REPORTS_PAGE_STORE, "data"),
+        State(ids.REPORTS_FROM_INPUT, "value"),
+        State(ids.REPORTS_TO_INPUT, "value"),
+    )(reports_filters)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.REPORTS_SUMMARY_DIV, "children"),
+        Output(ids.REPORTS_TREND_DIV, "children"),
+        *filters,
+    )(reports_summary)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.REPORTS_CATEGORIES_DIV, "children"),
+        Output(ids.REPORTS_DISTRICTS_DIV, "children"),
+        *filters,
+        Input(ids.REPORTS_MEASURE_RADIO, "value"),
+    )(reports_breakdown)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.REPORTS_RECENT_DIV, "children"),
+        *filters,
+    )(reports_recent)
+    secured_clientside_callback(
+        app,
+        SYNC_QUERY_JS,
+        Output(ids.REPORTS_QUERY_STORE, "data"),
+        *filters,
+        Input(ids.REPORTS_MEASURE_RADIO, "value"),
+        prevent_initial_call=True,
+    )
