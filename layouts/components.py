@@ -254,7 +254,5 @@ def chart_block(
         html.Figcaption(summary, className="chart-caption"),
     ]
     if table is not None:
-        children.append(
-            html.Details([html.Summary(table_label), table], className="chart-table")
-        )
+        children.append(html.Details([html.Summary(table_label), table], className="chart-table"))
     return html.Figure(children, className="chart-block")

@@ -217,7 +217,6 @@ def admin_weight_input(name: Any) -> dict[str, Any]:
     return {"type": ADMIN_WEIGHTS_INPUT_TYPE, "index": name}
 
 
-
 def admin_mapping_button(kind: str, category_id: Any, problem_id: Any) -> dict[str, Any]:
     """The remove (``kind="remove"``) or edit (``"edit"``) button of one category mapping."""
     kind_type = ADMIN_MAPPING_REMOVE_TYPE if kind == "remove" else ADMIN_MAPPING_EDIT_TYPE
