@@ -111,6 +111,12 @@ def resolve_filters(
     )
 
 
+def comparable(filters: ReportFilters, history_start: Any) -> bool:
+    """Whether the reports reach back over the whole range a year earlier (else the
+    comparison would set a full period against a partly counted one)."""
+    return history_start is not None and history_start <= filters.last_year().date_from
+
+
 def reports_filters(
     _page: Any, date_from: Any, date_to: Any, *, principal: Principal
 ) -> tuple[list, list, list, str, str]:
@@ -156,16 +162,20 @@ def reports_summary(
         filters = chosen.filters
         current = queries_reports.daily_counts(session, filters)
         previous = queries_reports.daily_counts(session, filters.last_year())
-    weekly = queries_reports.weekly_series(current, previous, filters.date_from, filters.date_to)
+        history = queries_reports.earliest_report_day(session)
+    weekly = queries_reports.weekly_series(
+        current, previous, filters.date_from, filters.date_to, history_start=history
+    )
     total = int(current["count"].sum()) if len(current) else 0
     before = int(previous["count"].sum()) if len(previous) else 0
     cards = reports.summary(
         total,
-        before,
+        before if comparable(filters, history) else None,
         start=filters.date_from,
         end=filters.date_to,
         scope=chosen.scope,
         notes=chosen.notes,
+        history_start=history,
     )
     return cards, reports.trend(weekly, scope=chosen.scope)
 
@@ -185,7 +195,10 @@ def reports_breakdown(
         chosen = resolve_filters(session, category, district, problem, date_from, date_to)
         filters = chosen.filters
         cells = queries_reports.cell_counts(session, filters)
-        top = queries_reports.top_categories(session, filters, cells)
+        history = queries_reports.earliest_report_day(session)
+        top = queries_reports.top_categories(
+            session, filters, cells, comparable=comparable(filters, history)
+        )
         counts = queries_reports.district_totals(session, cells)
         propensity = queries_reports.district_propensity(session, filters.date_to)
         geometry = queries_reports.districts(session, geometry=True)

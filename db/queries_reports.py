@@ -126,6 +126,14 @@ def latest_report_day(session: Session) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+def earliest_report_day(session: Session) -> dt.date | None:
+    """The first day with counted reports (the start of the history), or None."""
+    value = session.scalar(select(func.min(ReportDailyCount.day)))
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
 def _as_date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -150,14 +158,20 @@ def daily_counts(session: Session, filters: ReportFilters) -> pd.DataFrame:
 
 
 def weekly_series(
-    current: pd.DataFrame, previous: pd.DataFrame, date_from: dt.date, date_to: dt.date
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    history_start: dt.date | None = None,
 ) -> pd.DataFrame:
     """Daily counts rolled into ISO weeks (Monday first) with the same weeks a year earlier.
 
-    In: two frames of :func:`daily_counts` (``previous`` covers the range 52 weeks earlier).
-    Out, one row per week touching the range: week_start (date), count, last_year (reports in
-    the same week 52 weeks earlier; NaN throughout when the earlier range has no reports at
-    all, i.e. nothing was counted back then), days (days of the week inside the range).
+    In: two frames of :func:`daily_counts` (``previous`` covers the range 52 weeks earlier)
+    and the first day with any reports at all. Out, one row per week touching the range:
+    week_start (date), count, last_year (reports in the same days 52 weeks earlier; NaN when
+    those days lie before ``history_start``: nothing was counted then, which is not zero),
+    days (days of the week inside the range).
     """
     columns = ["week_start", "count", "last_year", "days"]
     if date_to < date_from:
@@ -167,8 +181,8 @@ def weekly_series(
     start = first
     while start <= date_to:
         end = start + dt.timedelta(days=6)
-        days = (min(end, date_to) - max(start, date_from)).days + 1
-        weeks.append((start, days))
+        inside = max(start, date_from)
+        weeks.append((start, (min(end, date_to) - inside).days + 1, inside - LAST_YEAR))
         start += dt.timedelta(days=7)
 
     def per_week(frame: pd.DataFrame, shift: dt.timedelta) -> dict[dt.date, int]:
@@ -181,16 +195,17 @@ def weekly_series(
 
     now = per_week(current, dt.timedelta(0))
     before = per_week(previous, LAST_YEAR)
-    has_before = not previous.empty
     return pd.DataFrame(
         [
             (
                 start,
                 now.get(start, 0),
-                float(before.get(start, 0)) if has_before else float("nan"),
+                float(before.get(start, 0))
+                if history_start is not None and earlier >= history_start
+                else float("nan"),
                 days,
             )
-            for start, days in weeks
+            for start, days, earlier in weeks
         ],
         columns=columns,
     )
@@ -220,12 +235,18 @@ def cell_counts(session: Session, filters: ReportFilters) -> pd.DataFrame:
 
 
 def top_categories(
-    session: Session, filters: ReportFilters, cells: pd.DataFrame, *, limit: int = 10
+    session: Session,
+    filters: ReportFilters,
+    cells: pd.DataFrame,
+    *,
+    limit: int = 10,
+    comparable: bool = True,
 ) -> pd.DataFrame:
     """The categories with most reports in ``cells`` (from :func:`cell_counts`), with the same
     range a year earlier.
 
-    Columns: category_id, code, name, count, last_year; ordered by count (desc), name.
+    Columns: category_id, code, name, count, last_year (NaN unless ``comparable``: the
+    history reaches back over the whole earlier range); ordered by count (desc), name.
     """
     columns = ["category_id", "code", "name", "count", "last_year"]
     if cells.empty:
@@ -241,6 +262,8 @@ def top_categories(
         }
     )
     frame = frame.sort_values(["count", "name"], ascending=[False, True]).head(limit)
+    if not comparable:
+        return frame.assign(last_year=float("nan")).reset_index(drop=True)[columns]
     earlier = filters.last_year()
     ids = tuple(int(i) for i in frame["category_id"])
     previous = dict(

@@ -661,16 +661,19 @@ def weekly_reports_figure(weekly: pd.DataFrame, title: str, unit: str = "reports
             + unit_label
             + "%{customdata}<extra></extra>",
         },
-        {
-            "type": "scatter",
-            "x": weeks,
-            "y": last_year,
-            "mode": "lines",
-            "name": "Same weeks last year",
-            "line": {"color": MUTED_COLOUR, "width": 2, "dash": "dash"},
-            "hovertemplate": "Same week last year: %{y:,.0f} " + unit_label + "<extra></extra>",
-        },
     ]
+    if any(v is not None for v in last_year):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": weeks,
+                "y": last_year,
+                "mode": "lines",
+                "name": "Same weeks last year",
+                "line": {"color": MUTED_COLOUR, "width": 2, "dash": "dash"},
+                "hovertemplate": "Same week last year: %{y:,.0f} " + unit_label + "<extra></extra>",
+            }
+        )
     layout.update(
         margin={"l": 56, "r": 16, "t": 64, "b": 40},
         hovermode="x unified",
@@ -693,7 +696,7 @@ def weekly_reports_figure(weekly: pd.DataFrame, title: str, unit: str = "reports
 
 def _bar_traces(
     names: list[str],
-    series: Sequence[tuple[str, list[float], str, str]],
+    series: Sequence[tuple[str, list[float | None], str, str]],
     unit_label: str,
     value_format: str,
 ) -> list[dict[str, Any]]:
@@ -743,20 +746,12 @@ def category_bars_figure(frame: pd.DataFrame, title: str, unit: str = "reports")
     if frame.empty:
         return _empty_figure(layout, "No reports match these filters")
     unit_label = plotly_text(unit)
-    traces = _bar_traces(
-        [short_label(n, 38) for n in frame["name"]],
-        (
-            ("Selected period", [float(v) for v in frame["count"]], SERIES_COLOUR, "Selected"),
-            (
-                "Same period last year",
-                [float(v) if _is_number(v) else 0.0 for v in frame["last_year"]],
-                "#a9bcd6",
-                "Last year",
-            ),
-        ),
-        unit_label,
-        ",.0f",
-    )
+    counts: list[float | None] = [float(v) for v in frame["count"]]
+    series = [("Selected period", counts, SERIES_COLOUR, "Selected")]
+    if any(_is_number(v) for v in frame["last_year"]):
+        last_year = [float(v) if _is_number(v) else None for v in frame["last_year"]]
+        series.append(("Same period last year", last_year, "#a9bcd6", "Last year"))
+    traces = _bar_traces([short_label(n, 38) for n in frame["name"]], series, unit_label, ",.0f")
     return _figure(traces, _bar_layout(layout, unit_label))
 
 

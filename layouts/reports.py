@@ -244,22 +244,34 @@ def _change(now: float, before: float) -> str:
 
 def summary(
     total: int,
-    last_year: int,
+    last_year: int | None,
     *,
     start: dt.date,
     end: dt.date,
     scope: str,
     notes: Sequence[str] = (),
+    history_start: dt.date | None = None,
 ) -> html.Div:
-    """Headline cards for the filtered reports, with any correction of the filters above."""
+    """Headline cards for the filtered reports, with any correction of the filters above.
+
+    ``last_year`` is None when the history does not reach back over the same period a year
+    earlier: the comparison is then left out rather than set against a partial count.
+    """
     days = (end - start).days + 1
+    if last_year is None:
+        since = f"reports start on {history_start.isoformat()}" if history_start else "no reports"
+        against = kpi_card("Against last year", "—", f"Not comparable: {since}.")
+    else:
+        against = kpi_card(
+            "Against last year", _pct_value(total, last_year), _change(total, last_year)
+        )
     cards = [
         kpi_card(
             "Showing", scope[:1].upper() + scope[1:], f"{start.isoformat()} to {end.isoformat()}"
         ),
         kpi_card("Reports", f"{total:,}", f"over {days} days", tone="info"),
         kpi_card("Per week", f"{total / days * 7:,.0f}", "on average over the range"),
-        kpi_card("Against last year", _pct_value(total, last_year), _change(total, last_year)),
+        against,
     ]
     children: list[Any] = []
     if notes:
@@ -294,10 +306,15 @@ def trend(weekly: pd.DataFrame, *, scope: str) -> Any:
         f"{format_date(peak['week_start'])} with {int(peak['count']):,}."
     )
     known = weekly["last_year"].notna()
-    if known.any():
-        before = float(weekly.loc[known, "last_year"].sum())
-        now = float(weekly.loc[known, "count"].sum())
+    if known.all():
+        before = float(weekly["last_year"].sum())
+        now = float(weekly["count"].sum())
         sentence += f" Against the same weeks last year: {_change(now, before)}."
+    elif known.any():
+        sentence += (
+            f" Only {int(known.sum())} of the {len(weekly)} weeks have reports from a year "
+            "earlier to compare with; the dashed line shows those."
+        )
     else:
         sentence += " There are no reports from the same weeks last year to compare with."
     partial = weekly[weekly["days"] < 7]
@@ -339,8 +356,8 @@ def categories(frame: pd.DataFrame, *, total: int) -> Any:
         {
             "name": r.name,
             "count": f"{int(r.count):,}",
-            "last_year": f"{r.last_year:,.0f}",
-            "change": _pct_value(float(r.count), float(r.last_year)),
+            "last_year": "—" if pd.isna(r.last_year) else f"{r.last_year:,.0f}",
+            "change": "—" if pd.isna(r.last_year) else _pct_value(float(r.count), r.last_year),
         }
         for r in frame.itertuples(index=False)
     ]

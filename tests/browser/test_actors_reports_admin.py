@@ -244,7 +244,13 @@ def test_bradm001_chief_previews_and_saves_weights(app_duo, web_env: WebEnv) -> 
     bad.send_keys("0", Keys.TAB)
     app_duo.wait_for_contains_text("#admin-weights-preview-div", "must be above zero", WAIT)
     click(app_duo, "#admin-weights-defaults-button")
-    until(lambda: _weight_input(app_duo, "importance").get_attribute("value") == "1", WAIT)
+    # Read in the page: the form is re-rendered, so a held element reference may go stale.
+    read = (
+        "const e = document.getElementById("
+        '\'{"index":"importance","type":"admin-weights-value-input"}\');'
+        "return e ? e.value : null;"
+    )
+    until(lambda: app_duo.driver.execute_script(read) == "1", WAIT)
     assert severe_logs(app_duo) == []
 
 

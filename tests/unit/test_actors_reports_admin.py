@@ -181,14 +181,18 @@ def test_rep002_weekly_series_counts_weeks_partial_days_and_last_year() -> None:
          "count": [5, 7, 2]}
     )  # fmt: skip
     previous = pd.DataFrame({"day": [dt.date(2026, 6, 8) - LAST_YEAR], "count": [4]})
-    weekly = weekly_series(current, previous, start, end)
+    weekly = weekly_series(current, previous, start, end, history_start=dt.date(2025, 1, 1))
     assert list(weekly["week_start"]) == [dt.date(2026, 6, 1), dt.date(2026, 6, 8),
                                           dt.date(2026, 6, 15)]  # fmt: skip
     assert list(weekly["count"]) == [5, 7, 2]
     assert list(weekly["days"]) == [5, 7, 2]
     assert list(weekly["last_year"]) == [0.0, 4.0, 0.0]
-    unknown = weekly_series(current, previous.iloc[0:0], start, end)
+    unknown = weekly_series(current, previous.iloc[0:0], start, end, history_start=None)
     assert unknown["last_year"].isna().all()
+    # History starting inside the earlier range: only the weeks it covers compare.
+    partial = weekly_series(current, previous, start, end, history_start=dt.date(2025, 6, 9))
+    assert partial["last_year"].isna().tolist() == [True, False, False]
+    assert "Only 2 of the 3 weeks" in texts(reports.trend(partial, scope="all"))
     figure = _valid(figures.weekly_reports_figure(weekly, XSS))
     assert "partial week: 5 of 7 days" in figure.data[0].customdata[0]
     assert [t.name for t in figure.data] == ["Selected weeks", "Same weeks last year"]
@@ -362,6 +366,9 @@ def test_rep011_filters_change_every_section(env: WebEnv) -> None:
     filtered_cards, _ = report_callbacks.reports_summary(category, "D01", "all", None, None,
                                                          principal=mayor)  # fmt: skip
     assert "All categories citywide" in texts(cards) and "Reports per week" in texts(trend)
+    # The small demo city counts reports for one year only: no comparison with a partial year.
+    assert "Not comparable: reports start on" in texts(cards)
+    assert "no reports from the same weeks last year" in texts(trend)
     assert "citywide" not in texts(filtered_cards)
     top, districts = report_callbacks.reports_breakdown(*args, "adjusted", principal=mayor)
     assert "leads with" in texts(top) and "after adjustment" in texts(districts)
