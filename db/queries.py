@@ -15,20 +15,13 @@ from sqlalchemy.orm import Session
 
 from db.models import (
     PROBLEM_STATUSES,
-    Actor,
     CategoryProblem,
-    CausalFactor,
     Decision,
     Department,
-    District,
-    Engagement,
-    FactorLink,
     Indicator,
     IndicatorStatusUpdate,
-    Innovation,
     Observation,
     Problem,
-    ProblemDistrict,
     ProblemIndicator,
     ReportDailyCount,
     User,
@@ -331,61 +324,6 @@ def home_kpis(session: Session, *, today: dt.date) -> HomeKpis:
     )
 
 
-@dataclass(frozen=True)
-class ProblemDetail:
-    """The header facts of one problem."""
-
-    id: int
-    title: str
-    description: str
-    desired_outcome: str
-    policy_area: str
-    status: str
-    lead_department: str | None
-    owner: str | None
-    districts: tuple[str, ...]
-
-
-def problem_detail(session: Session, problem_id: int) -> ProblemDetail | None:
-    """One problem's header facts, or None when there is no such problem."""
-    row = session.execute(
-        select(
-            Problem.id,
-            Problem.title,
-            Problem.description,
-            Problem.desired_outcome,
-            Problem.policy_area,
-            Problem.status,
-            Department.name,
-            User.display_name,
-        )
-        .outerjoin(Department, Department.id == Problem.lead_department_id)
-        .outerjoin(User, User.id == Problem.owner_id)
-        .where(Problem.id == problem_id)
-    ).first()
-    if row is None:
-        return None
-    districts = tuple(
-        session.scalars(
-            select(District.name)
-            .join(ProblemDistrict, ProblemDistrict.district_id == District.id)
-            .where(ProblemDistrict.problem_id == problem_id)
-            .order_by(District.name)
-        )
-    )
-    return ProblemDetail(
-        id=row[0],
-        title=row[1],
-        description=row[2] or "",
-        desired_outcome=row[3] or "",
-        policy_area=row[4],
-        status=row[5],
-        lead_department=row[6],
-        owner=row[7],
-        districts=districts,
-    )
-
-
 def problem_indicators(session: Session, problem_id: int, *, today: dt.date) -> pd.DataFrame:
     """The indicators linked to a problem, with latest values; columns as :func:`indicator_status`
     plus weight."""
@@ -431,105 +369,6 @@ def indicator_histories(session: Session, indicator_ids: list[int]) -> pd.DataFr
         columns,
     )
     return frame.assign(period=frame["period"].map(_as_date))
-
-
-def causal_factors(session: Session, problem_id: int) -> pd.DataFrame:
-    """The factors of a problem's backward map.
-
-    Columns: id, title, description, reach, evidence, weight; ordered by weight (desc), title.
-    """
-    return _frame(
-        session,
-        select(
-            CausalFactor.id,
-            CausalFactor.title,
-            CausalFactor.description,
-            CausalFactor.reach,
-            CausalFactor.evidence,
-            CausalFactor.weight,
-        )
-        .where(CausalFactor.problem_id == problem_id)
-        .order_by(CausalFactor.weight.desc(), CausalFactor.title),
-        ["id", "title", "description", "reach", "evidence", "weight"],
-    )
-
-
-def factor_links(session: Session, problem_id: int) -> pd.DataFrame:
-    """Edges of the backward map: ``factor_id`` contributes to ``parent_id``.
-
-    Columns: factor_id, parent_id. A factor with no row contributes to the problem itself.
-    """
-    return _frame(
-        session,
-        select(FactorLink.factor_id, FactorLink.parent_id)
-        .join(CausalFactor, CausalFactor.id == FactorLink.factor_id)
-        .where(CausalFactor.problem_id == problem_id),
-        ["factor_id", "parent_id"],
-    )
-
-
-def problem_engagements(session: Session, problem_id: int) -> pd.DataFrame:
-    """Who is engaged on a problem and how.
-
-    Columns: id, actor_name, sector, role, stance, committed_funding, factor_id (or None),
-    factor_title (or None), authorisation, last_contact; ordered by sector, actor.
-    """
-    return _frame(
-        session,
-        select(
-            Engagement.id,
-            Actor.name,
-            Actor.sector,
-            Engagement.role,
-            Engagement.stance,
-            Engagement.committed_funding,
-            Engagement.factor_id,
-            CausalFactor.title,
-            Engagement.authorisation,
-            Engagement.last_contact,
-        )
-        .join(Actor, Actor.id == Engagement.actor_id)
-        .outerjoin(CausalFactor, CausalFactor.id == Engagement.factor_id)
-        .where(Engagement.problem_id == problem_id)
-        .order_by(Actor.sector, Actor.name),
-        [
-            "id",
-            "actor_name",
-            "sector",
-            "role",
-            "stance",
-            "committed_funding",
-            "factor_id",
-            "factor_title",
-            "authorisation",
-            "last_contact",
-        ],
-    )
-
-
-def problem_innovations(session: Session, problem_id: int) -> pd.DataFrame:
-    """Innovations in play on a problem.
-
-    Columns: id, title, origin, kind, stage, evidence, lead_actor (or None), cost (or None);
-    ordered by title.
-    """
-    return _frame(
-        session,
-        select(
-            Innovation.id,
-            Innovation.title,
-            Innovation.origin,
-            Innovation.kind,
-            Innovation.stage,
-            Innovation.evidence,
-            Actor.name,
-            Innovation.cost,
-        )
-        .outerjoin(Actor, Actor.id == Innovation.lead_actor_id)
-        .where(Innovation.problem_id == problem_id)
-        .order_by(Innovation.title),
-        ["id", "title", "origin", "kind", "stage", "evidence", "lead_actor", "cost"],
-    )
 
 
 def problem_decisions(session: Session, problem_id: int, *, limit: int = 5) -> pd.DataFrame:
