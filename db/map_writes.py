@@ -530,14 +530,7 @@ def remove_engagement(
     session: Session, actor: Principal, engagement_id: int, expected_version: int
 ) -> SavedEdit:
     """Remove an engagement (the actor itself stays in the city's list)."""
-    require(actor, Capability.EDIT_PROBLEMS)
-    engagement = _owner(session, Engagement, engagement_id, "engagement")
-    _problem, version = _start(session, actor, engagement.problem_id, expected_version)
-    before = row_state(engagement)
-    session.delete(engagement)
-    session.flush()
-    write_audit(session, actor, "delete", "engagement", engagement_id, before=before)
-    return SavedEdit(engagement_id, version)
+    return _remove(session, actor, Engagement, engagement_id, "engagement", expected_version)
 
 
 # ---------------------------------------------------------------- innovations
@@ -612,11 +605,23 @@ def remove_innovation(
     session: Session, actor: Principal, innovation_id: int, expected_version: int
 ) -> SavedEdit:
     """Remove an innovation from the portfolio (its history stays in the audit trail)."""
+    return _remove(session, actor, Innovation, innovation_id, "innovation", expected_version)
+
+
+def _remove(
+    session: Session,
+    actor: Principal,
+    model: type[Engagement] | type[Innovation],
+    row_id: int,
+    entity: str,
+    expected_version: int,
+) -> SavedEdit:
+    """Delete one row of a problem's map, bumping the problem's version, with an audit row."""
     require(actor, Capability.EDIT_PROBLEMS)
-    innovation = _owner(session, Innovation, innovation_id, "innovation")
-    _problem, version = _start(session, actor, innovation.problem_id, expected_version)
-    before = row_state(innovation)
-    session.delete(innovation)
+    row = _owner(session, model, row_id, entity)
+    _problem, version = _start(session, actor, row.problem_id, expected_version)
+    before = row_state(row)
+    session.delete(row)
     session.flush()
-    write_audit(session, actor, "delete", "innovation", innovation_id, before=before)
-    return SavedEdit(innovation_id, version)
+    write_audit(session, actor, "delete", entity, row_id, before=before)
+    return SavedEdit(row_id, version)
