@@ -12,7 +12,6 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dash
 import flask
@@ -82,12 +81,8 @@ def current_settings() -> Settings:
 
 
 def local_today() -> dt.date:
-    """Today in the city's time zone (the date indicators and reports are counted in)."""
-    try:
-        zone = ZoneInfo(current_settings().timezone)
-    except (ZoneInfoNotFoundError, ValueError, KeyError, RuntimeError):
-        return dt.date.today()
-    return dt.datetime.now(zone).date()
+    """Today in the city's time zone (the zone is checked when the app starts)."""
+    return current_settings().today()
 
 
 def secured(capability: Capability, function: Callable[..., Any]) -> Callable[..., Any]:

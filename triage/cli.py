@@ -144,7 +144,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     import json
 
     from triage.export import safe_csv
-    from triage.jobs import city_today, rank_week
+    from triage.jobs import rank_week
     from triage.scoring import ranking_table, week_end
 
     settings = _settings(args)
@@ -155,7 +155,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
             raise CommandError(f"--week {args.week!r} is not an ISO week like 2026-W47.") from None
     database = _database(settings)
     try:
-        ranking = rank_week(database, args.week, city_today(settings), save=not args.dry_run)
+        ranking = rank_week(database, args.week, settings.today(), save=not args.dry_run)
     finally:
         database.dispose()
     table = ranking_table(ranking.scores, ranking.moves)

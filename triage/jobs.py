@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -31,11 +30,6 @@ class WeekRanking:
     scores: pd.DataFrame
     moves: pd.DataFrame
     previous_week: str | None
-
-
-def city_today(settings: Settings) -> dt.date:
-    """Today's date in the city's time zone."""
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
 
 
 def rank_week(
@@ -63,7 +57,7 @@ def weekly_snapshot(job_id: str = "weekly-snapshot") -> None:
     settings = Settings.from_env()
 
     def body(database: Database) -> dict[str, object]:
-        ranking = rank_week(database, None, city_today(settings))
+        ranking = rank_week(database, None, settings.today())
         return {"rows": len(ranking.scores), "week": ranking.week}
 
     run_recorded(settings.database_url, job_id, body)
@@ -257,6 +251,6 @@ def detect_alerts(job_id: str = "detect-alerts") -> None:
     settings = Settings.from_env()
 
     def body(database: Database) -> dict[str, object]:
-        return dict(refresh_alerts(database, city_today(settings)))
+        return dict(refresh_alerts(database, settings.today()))
 
     run_recorded(settings.database_url, job_id, body)

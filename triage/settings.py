@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = REPO_ROOT / "instance"
@@ -62,6 +64,10 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
+    def today(self) -> dt.date:
+        """Today's date in the city's time zone (the date reports and indicators count in)."""
+        return dt.datetime.now(ZoneInfo(self.timezone)).date()
+
     def validated(self) -> Settings:
         """Return settings ready to serve, or raise ``SettingsError`` when they are unsafe.
 
@@ -72,6 +78,12 @@ class Settings:
             raise SettingsError(
                 f"TRIAGE_MODE must be demo, development or production, not {self.mode!r}"
             )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"TRIAGE_TIMEZONE {self.timezone!r} is not a time zone (e.g. America/New_York)."
+            ) from None
         if self.mode == "production":
             key = self.secret_key
             if key.lower() in WEAK_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:

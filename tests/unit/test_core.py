@@ -153,3 +153,14 @@ def test_val003_validate_observation_only_raises_validation_error(
         assert str(exc)
         return
     assert dt.date(1990, 1, 1) <= clean.period <= TODAY and 0 <= clean.value <= 100
+
+
+def test_set003_time_zone_is_checked_and_gives_the_city_date() -> None:
+    with pytest.raises(SettingsError, match="not a time zone"):
+        Settings(timezone="Mars/Olympus").validated()
+    kiritimati, samoa = (
+        Settings(timezone="Pacific/Kiritimati"),
+        Settings(timezone="Pacific/Pago_Pago"),
+    )
+    # UTC+14 and UTC-11 are a day apart whatever the hour.
+    assert (kiritimati.today() - samoa.today()).days == 1
