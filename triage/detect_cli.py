@@ -54,7 +54,7 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
         "--output", required=True, metavar="CSV", help="alerts file to write ('-' = stdout)"
     )
     detect.add_argument(
-        "--fdr", type=_fraction, default=0.2, help="false discovery rate per date (default 0.2)"
+        "--fdr", type=_fraction, default=None, help="false discovery rate per date (default 0.15)"
     )
     detect.add_argument("--from", dest="start", type=_iso_date, help="first date to report")
     detect.add_argument("--to", dest="end", type=_iso_date, help="last date to report")
@@ -63,6 +63,12 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
     )
     detect.add_argument(
         "--workers", type=int, default=None, help="threads (default: cores, at most 4)"
+    )
+    detect.add_argument(
+        "--unit",
+        default="",
+        metavar="NOUN",
+        help="what the values count, as a plural noun for the messages (e.g. reports, calls)",
     )
     detect.set_defaults(func=cmd_detect)
 
@@ -79,7 +85,10 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
     run.add_argument("--years", type=float, default=3.0, help="years of daily data (default 3)")
     run.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     run.add_argument(
-        "--fdr", type=_fraction, default=0.2, help="FDR level of the headline figures (0.2)"
+        "--fdr",
+        type=_fraction,
+        default=None,
+        help="FDR level of the headline figures (default: the detector's, 0.15)",
     )
     run.add_argument("--skip-pynssp", action="store_true", help="run only the triage detector")
     run.add_argument(
@@ -228,12 +237,16 @@ def cmd_detect(args: argparse.Namespace) -> int:
     frame = parsed.frame
     if parsed.ignored_columns:
         _note(f"ignored column(s): {', '.join(parsed.ignored_columns)}")
-    config = SurgeConfig(fdr=args.fdr)
+    config = SurgeConfig() if args.fdr is None else SurgeConfig(fdr=args.fdr)
     periods = infer_periods(frame)
     _warn_sparse(frame, periods)
     short = _too_short(frame, config)
     try:
-        alerts = detect_surges(frame, config, start=args.start, end=args.end, workers=args.workers)
+        unit = args.unit.strip()
+        units = dict.fromkeys(frame["series"].unique(), unit) if unit else None
+        alerts = detect_surges(
+            frame, config, start=args.start, end=args.end, workers=args.workers, units=units
+        )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     _write(alerts, args.output)
@@ -258,6 +271,12 @@ def cmd_detect(args: argparse.Namespace) -> int:
         f"{destination}. Method: {surge_method(config)}"
     )
     return 0
+
+
+def _default_fdr() -> float:
+    from triage.detection import SurgeConfig
+
+    return SurgeConfig().fdr
 
 
 def min_history_days(config: SurgeConfig) -> int:
@@ -401,7 +420,7 @@ def cmd_bench_detect(args: argparse.Namespace) -> int:
         series=args.series,
         years=args.years,
         seed=args.seed,
-        fdr=args.fdr,
+        fdr=args.fdr if args.fdr is not None else _default_fdr(),
         skip_pynssp=args.skip_pynssp,
         pynssp_series=args.pynssp_series,
         workers=args.workers,

@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import math
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import pandas as pd
 from scipy import special
 
 from triage.indicators import CADENCE_DAYS, OVERDUE_PERIODS
+from triage.validation import PERCENT_UNITS
 
 ALERT_KINDS = ("threshold", "trend", "seasonal", "surge", "new_category", "stale")
 SEVERITIES = ("info", "warning", "critical")
@@ -56,12 +58,19 @@ class SurgeConfig:
 
     The longest window, the baseline and the refit interval are whole weeks, so weekday
     effects cancel exactly in every ratio; a window shorter than a week is compared with the
-    same weekdays of the baseline. The baseline ends where the longest window starts, so an
-    emerging problem cannot inflate its own expectation for ``max(windows_days)`` days.
+    same weekdays of the baseline. Each window's baseline ends where that window starts (a
+    3-day window: its same weekdays from one week back), so an emerging problem cannot
+    inflate its own expectation while it is inside the window; with ``baseline_per_window``
+    off, every baseline ends where the longest window starts (slower: a more distant
+    baseline predicts the current level less well, measured 7 -> 8 days median delay).
     """
 
-    fdr: float = 0.2  # Benjamini-Hochberg level across the series tested on each date
-    windows_days: tuple[int, ...] = (7, 28)
+    fdr: float = 0.15  # Benjamini-Hochberg level across the series tested on each date
+    windows_days: tuple[int, ...] = (3, 7, 28)
+    # Share of the per-series error rate spent on each window (weighted Simes): most on the
+    # week, which sees both sudden and gradual problems soonest; a little on the short window
+    # (sharp steps a few days sooner) and on the 28 days (small, persistent excesses).
+    window_weights: tuple[float, ...] = (0.3, 0.6, 0.1)
     baseline_days: int = 84
     refit_days: int = 56  # how often trend and seasonality are refitted
     calibration_days: int = 364  # residual history behind each dispersion estimate
@@ -73,8 +82,9 @@ class SurgeConfig:
     trim: float = 0.05  # share of the largest calibration residuals left out
     dof_per_window: float = 1.25  # dof per window length of residuals (measured, trim 5%)
     ongoing_only: bool = True  # long windows count only while the latest week is up
-    guard_days: int = 0  # extra days between the baseline's end and the longest window
-    simes: bool = True  # combine the windows' p-values by Simes (else Bonferroni)
+    guard_days: int = 0  # extra days between each baseline's end and its window
+    simes: bool = True  # combine the windows' p-values by weighted Simes (else Bonferroni)
+    baseline_per_window: bool = True  # each window's baseline ends where it starts (above)
     min_family: int = 100  # BH counts at least this many tests per date (see detect_surges)
     moderation_min_series: int = 20
     max_prior_dof: float = 1000.0
@@ -90,19 +100,32 @@ class SurgeConfig:
             )
         if not 0 < self.fdr < 1:
             raise ValueError("fdr must be between 0 and 1")
+        if len(set(self.windows_days)) != len(self.windows_days):
+            raise ValueError("the windows must be different lengths")
+        if len(self.window_weights) != len(self.windows_days) or min(self.window_weights) <= 0:
+            raise ValueError("give one positive weight per window")
 
 
 def surge_method(config: SurgeConfig | None = None) -> str:
     """One paragraph saying what :func:`detect_surges` does with this configuration."""
     cfg = config or SurgeConfig()
-    windows = " and ".join(f"{w}" for w in sorted(cfg.windows_days))
+    days = sorted(cfg.windows_days)
+    windows = ", ".join(f"{w}" for w in days[:-1]) + f" and {days[-1]}" if len(days) > 1 else ""
+    windows = windows or f"{days[0]}"
+    shares = ", ".join(
+        f"{w} d {v / sum(cfg.window_weights):.0%}"
+        for w, v in sorted(zip(cfg.windows_days, cfg.window_weights, strict=True))
+    )
+    combine = "weighted Simes" if cfg.simes else "weighted Bonferroni"
     return (
         f"Conditional quasi-Poisson test of each series' total over the last {windows} days "
-        f"against a baseline of {cfg.baseline_days} days ending where the longest window starts; "
+        f"against a baseline of {cfg.baseline_days} days ending where that window starts; "
         "trend and annual seasonality from a robust Poisson fit (trend, 3 harmonics and the "
-        "same weeks of the previous years) on up to two years of weekly totals before the "
-        "dates tested; over-dispersion calibrated on the series' own out-of-sample residuals "
-        "of the past year and moderated across series (empirical Bayes, t reference); "
+        "same days of the previous years, shrunk by their own noise) on up to two years of "
+        "weekly totals before the dates tested; over-dispersion calibrated on the series' own "
+        "out-of-sample residuals of the past year and moderated across series (empirical "
+        "Bayes, t reference); "
+        f"one-sided (upper) tests combined per series by {combine} ({shares}); "
         f"Benjamini-Hochberg false discovery rate {cfg.fdr:.0%} across all series tested on "
         "each date. Causal: alerts for a date use data up to that date only."
     )
@@ -144,6 +167,7 @@ def detect_surges(
     end: dt.date | str | None = None,
     labels: Mapping[str, str] | None = None,
     workers: int | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Days on which a count series surges above what its own history predicts.
 
@@ -156,10 +180,11 @@ def detect_surges(
     ``[start, end]``; ``expected``/``lower``/``upper``/``observed`` are totals over the
     ``window_days`` that gave the smallest p-value.
 
-    Method (:func:`surge_method`): for each date d and window w (7 and 28 days) the total X
-    over (d-w, d] is compared with the total S over the 84 days that end where the 28-day
-    window starts. A Poisson log-linear model (trend, three annual harmonics, and a profile of
-    the same weeks in the previous one or two years for sharp recurring peaks), refitted every
+    Method (:func:`surge_method`): for each date d and window w (3, 7 and 28 days) the total X
+    over (d-w, d] is compared with the total S over the 84 days that end where that window
+    starts (for the 3-day window, the same weekdays of the 12 weeks before). A Poisson
+    log-linear model (trend, three annual harmonics, and a profile of the same days in the
+    previous one or two years for sharp recurring peaks, shrunk by its own noise), refitted every
     56 days on up to two years of weekly totals before the dates it serves, with outlying
     weeks left out so past surges do not become "normal", gives the expected ratio of the two
     totals; the level itself comes from S, so slow drifts and level shifts are absorbed.
@@ -169,12 +194,22 @@ def detect_surges(
     previous year (each computed with the model in force on its date, so out of sample),
     shrunk towards what series of similar size show (empirical Bayes, limma-style) and
     carried by a t reference for its remaining uncertainty. A 28-day excess counts only while
-    the latest week is still above expectation. The per-series p-value is the Simes
-    combination of the two windows' p-values, and Benjamini-Hochberg at ``config.fdr``
-    runs across every series tested on each date (counting at least ``config.min_family``
-    tests, absent ones as p = 1), so on a date with no real surge the expected number of
-    false alerts is at most ``fdr``. Everything for date d uses data up to d only: alerts
-    never change when later data arrive.
+    the latest week is still above expectation. All tests are one-sided (only rises alert).
+
+    Multiplicity: within a series, the windows' p-values are combined by the weighted Simes
+    test (Genovese, Roeder and Wasserman, 2006; ``config.window_weights``, most weight on the
+    week), valid for the positively dependent nested windows; across series, BH at
+    ``config.fdr`` runs over every series tested on each date (counting at least
+    ``config.min_family`` tests, absent ones as p = 1), so the expected share of false alerts
+    among a date's alerts is at most ``fdr``, however many series there are.
+
+    Why no CUSUM: for a linear ramp, the best statistic (matched filter, which a CUSUM can at
+    most equal) weights each day by its excess; on days 7 to 13 of a ramp, when ramps get
+    caught, it beats the plain 7-day total by only 6-10% in signal-to-noise (independent
+    days), so a sequential component would add a fourth test to the multiplicity budget for
+    little gain. The 3-day window buys speed on sharp steps; the 7-day window carries ramps;
+    the 28-day window, small lasting excesses.
+    Everything for date d uses data up to d only: alerts never change when later data arrive.
     """
     cfg = config or SurgeConfig()
     lo = None if start is None else _to_day(start)
@@ -197,7 +232,7 @@ def detect_surges(
     keep = qvalues <= cfg.fdr
     found = {key: value[keep] for key, value in found.items()}
     qvalues = qvalues[keep]
-    return _surge_frame(found, qvalues, cfg, labels)
+    return _surge_frame(found, qvalues, cfg, labels, units)
 
 
 def _grids(series: pd.DataFrame) -> list[_Grid]:
@@ -211,9 +246,13 @@ def _grids(series: pd.DataFrame) -> list[_Grid]:
     values = pd.to_numeric(series["value"], errors="raise").to_numpy(dtype=float)
     if np.any(values < 0):
         raise ValueError("counts must be >= 0")
-    order = np.lexsort((days, codes))
-    codes, days, values = codes[order], days[order], values[order]
-    if np.any((np.diff(codes) == 0) & (np.diff(days) == 0)):
+    # Input already ordered by series then date (the usual case) skips a costly sort.
+    step_code, step_day = np.diff(codes), np.diff(days)
+    if not np.all((step_code > 0) | ((step_code == 0) & (step_day >= 0))):
+        order = np.lexsort((days, codes))
+        codes, days, values = codes[order], days[order], values[order]
+        step_code, step_day = np.diff(codes), np.diff(days)
+    if np.any((step_code == 0) & (step_day == 0)):
         raise ValueError("each series may have only one value per date")
     periods = _periods_from_sorted(codes, days, len(names))
     phase = np.where(periods == 7, days[_first_rows(codes, len(names))] % 7, 0)
@@ -246,6 +285,7 @@ class _Plan:
     """The detector's lengths in grid periods, and the refit blocks of one grid."""
 
     windows: tuple[int, ...]
+    weights: tuple[float, ...]  # each window's share of the error rate (sum 1)
     week: int
     longest: int
     gap: int  # periods from the start of the baseline's end to the test date
@@ -258,7 +298,14 @@ class _Plan:
     def build(cls, grid: _Grid, cfg: SurgeConfig, lo: int | None, hi: int | None) -> _Plan:
         p = grid.period
         # Windows shorter than a period (a 3-day window on weekly data) cannot be formed.
-        windows = tuple(sorted({w // p for w in cfg.windows_days if w % p == 0}))
+        kept = sorted(
+            (w // p, v)
+            for w, v in zip(cfg.windows_days, cfg.window_weights, strict=True)
+            if w % p == 0
+        )
+        windows = tuple(w for w, _ in kept)
+        total = sum(v for _, v in kept)
+        weights = tuple(v / total for _, v in kept)
         longest, base = max(windows), cfg.baseline_days // p
         refit = max(cfg.refit_days // p, 1)
         n_t = grid.values.shape[1]
@@ -277,6 +324,7 @@ class _Plan:
             blocks.append((first, last))
         return cls(
             windows,
+            weights,
             max(7 // p, 1),
             longest,
             gap,
@@ -348,8 +396,9 @@ class _Chunk:
         self.trim_constant = _trimmed_chi2_mean(cfg.trim)
         self.block_stats: list[dict[str, np.ndarray]] = []
         # Cells whose normal-approximation z is below this cannot reach the FDR level even
-        # unadjusted; skipping their exact tails keeps the incomplete-beta calls few.
-        self.z_floor = float(special.ndtri(1.0 - cfg.fdr / len(plan.windows))) - 0.5
+        # unadjusted; skipping their exact tails keeps the incomplete-beta calls few (a
+        # skipped p-value is 1, which can only raise the combined p-value: still valid).
+        self.z_floor = float(special.ndtri(1.0 - cfg.fdr)) - 0.5
 
     def calibrate(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Refit the shape for block b; each window's phi, its dof and log size, (windows, n).
@@ -471,9 +520,15 @@ class _Chunk:
             }
             for key, value in candidate.items():
                 best[key] = np.where(better, value, best.get(key, value))
-        combined = (
-            _simes(np.stack(window_p)) if cfg.simes else np.minimum(best_p * len(plan.windows), 1.0)
-        )
+        stacked = np.stack(window_p)
+        weights = np.array(plan.weights)
+        if cfg.simes:
+            combined = _simes(stacked, weights)
+        else:
+            combined = np.minimum(
+                np.min(np.where(np.isfinite(stacked), stacked, 1.0) / weights[:, None, None], 0),
+                1.0,
+            )
         combined[~any_tested] = np.inf
         r, c = np.nonzero(combined <= cfg.fdr)
         piece = {key: value[r, c] for key, value in best.items()}
@@ -483,17 +538,22 @@ class _Chunk:
         return piece, pd.Series(any_tested.sum(axis=0), index=grid.day(test_t))
 
 
-def _simes(pvalues: np.ndarray) -> np.ndarray:
-    """Simes' combination over the first axis: min over i of k p_(i) / i.
+def _simes(pvalues: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Weighted Simes combination over the first axis (Genovese, Roeder and Wasserman, 2006).
 
-    Valid when the tests are positively dependent, as nested windows of one series are, and
-    never larger than Bonferroni's k * min p.
+    With weights w_i summing to 1, sort the ratios r_i = p_i / w_i; the combined p-value is
+    the minimum over j of r_(j) / j. Equal weights give Simes' k p_(j) / j. Valid when the
+    tests are independent or positively dependent, as nested windows of one series are, and
+    never larger than weighted Bonferroni's min p_i / w_i.
     """
     k = pvalues.shape[0]
-    ordered = np.sort(np.where(np.isfinite(pvalues), pvalues, 1.0), axis=0)
-    scale = k / np.arange(1, k + 1)
-    combined = np.min(ordered * scale.reshape((k,) + (1,) * (pvalues.ndim - 1)), axis=0)
-    return np.minimum(combined, 1.0)
+    p = np.where(np.isfinite(pvalues), pvalues, 1.0)
+    if weights is None:
+        weights = np.full(k, 1.0 / k)
+    w = (weights / weights.sum()).reshape((k,) + (1,) * (p.ndim - 1))
+    ratios = np.sort(p / w, axis=0)
+    rank = np.arange(1, k + 1).reshape((k,) + (1,) * (p.ndim - 1))
+    return np.minimum(np.min(ratios / rank, axis=0), 1.0)
 
 
 def _no_candidates() -> dict[str, np.ndarray]:
@@ -538,8 +598,11 @@ def _window_stats(
     x = csum[:, t + 1] - csum[:, t + 1 - w]
     vx = cvalid[:, t + 1] - cvalid[:, t + 1 - w]
     et = cshape[:, t + 1 - span0] - cshape[:, t + 1 - w - span0]
+    gap = plan.gap
+    if cfg.baseline_per_window:
+        gap = max(w, plan.week) + cfg.guard_days // (7 // plan.week)
     if w % plan.week == 0:
-        b_end = t - plan.gap + 1  # the baseline covers [b_end - base, b_end)
+        b_end = t - gap + 1  # the baseline covers [b_end - base, b_end)
         b_start = b_end - plan.base
         s = csum[:, b_end] - csum[:, b_start]
         vs = cvalid[:, b_end] - cvalid[:, b_start]
@@ -551,7 +614,7 @@ def _window_stats(
         s = np.zeros_like(x)
         vs = np.zeros_like(x)
         eb = np.zeros_like(x)
-        first_copy = -(-plan.gap // plan.week)
+        first_copy = -(-gap // plan.week)
         copies = range(first_copy, first_copy + plan.base // plan.week)
         for m in copies:
             end = t + 1 - m * plan.week
@@ -723,6 +786,7 @@ class _Fit:
     enough: np.ndarray  # (n,) bool: a year of usable weeks
     profile: np.ndarray  # (n, positions): log ratio of the week around each to the fit
     profile_start: int  # grid position of the profile's first column
+    profile_noise: np.ndarray  # (n,) typical squared profile value (see _ShapeModel.log_shape)
 
 
 class _ShapeModel:
@@ -730,8 +794,8 @@ class _ShapeModel:
 
     log rate(t) = a + b * years + sum_h (c_h cos + d_h sin)(2 pi h day / 365.25) + profile(t):
     a Poisson GLM fitted by penalised IRLS, batched over all series with one matrix product
-    per step, plus a seasonal profile: the log ratio of the same weeks in the
-    previous one or two years to that fit (same calendar dates), which carries
+    per step, plus a seasonal profile: the log ratio of 5 days centred on the same calendar
+    dates in the previous one or two years to that fit, which carries
     sharp recurring peaks (a summer surge, leaf season) that three harmonics cannot. The
     intercept is dropped (the level comes from each test's own baseline). A normal prior (sd
     0.5) on slope and harmonics shrinks them where counts are too small to tell, the profile
@@ -739,10 +803,15 @@ class _ShapeModel:
     exceeds 3 (after dispersion) get zero weight in the smooth fit, so past surges do not bend
     the curve. The profile counts a deviation only if both past years agree on it (their
     mean when within a factor of two, else the smaller), so a one-off surge last year does
-    not come back as "seasonal"; with a single past year, half of its deviation is used.
+    not come back as "seasonal"; with a single past year, half of its deviation is used. The
+    result is then shrunk by its noise, factor max(0, 1 - 2 v / profile^2) with v the
+    series' typical squared profile (median, i.e. noise) over the averaged years: for most
+    series last year's days are noise, which would otherwise enter every expectation (this
+    and the per-window baselines took the bench's median delay from 8 to 7 days).
     """
 
     pseudo_count = 5.0
+    profile_shrink = 2.0  # multiples of the profile's noise variance taken off (see log_shape)
 
     def __init__(self, grid: _Grid, cfg: SurgeConfig) -> None:
         self.grid = grid
@@ -817,7 +886,20 @@ class _ShapeModel:
             same, np.sign(last) * np.where(large <= 2 * small, (small + large) / 2, small), 0.0
         )
         profile = np.where(np.isfinite(before), both, np.where(np.isfinite(last), 0.5 * last, 0.0))
-        return out + np.nan_to_num(profile)
+        profile = np.nan_to_num(profile)
+        if self.profile_shrink > 0 and fit.profile.shape[1]:
+            # Shrink the profile by its own noise (a soft James-Stein-like factor): for most
+            # series last year's days are noise, which would otherwise enter every
+            # expectation. The noise variance is the median squared profile value / 0.455
+            # (the median of chi-square 1): robust to the few weeks of a real peak. Halved
+            # where two years were combined; the one-year case (already halved) is shrunk
+            # as if unhalved, erring on the side of trusting a single year less.
+            noise = fit.profile_noise[rows][:, None]
+            scale = np.where(np.isfinite(before), 0.5, 1.0) * noise
+            with np.errstate(invalid="ignore", divide="ignore"):
+                keep = np.clip(1.0 - self.profile_shrink * scale / profile**2, 0.0, 1.0)
+            profile = np.where(profile != 0, profile * keep, 0.0)
+        return out + profile
 
     def fit(
         self, csum: np.ndarray, cvalid: np.ndarray, fit_end: int, start: np.ndarray | None
@@ -853,7 +935,13 @@ class _ShapeModel:
         mu = exposure * np.exp(np.clip(coef @ design.T, -30, 30))
         info = ((weight * mu) @ outer).reshape(len(y), k, k) + np.diag(self.prior)
         profile, profile_start = self._profile(csum, cvalid, fit_end, coef, enough)
-        return _Fit(coef, design, info, weight, mu, y, ends, outer, enough, profile, profile_start)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # rows without a profile
+            noise = np.nanmedian(np.where(profile != 0, profile**2, np.nan), axis=1) / 0.455
+        noise = np.nan_to_num(noise) if profile.shape[1] else np.zeros(len(coef))
+        return _Fit(
+            coef, design, info, weight, mu, y, ends, outer, enough, profile, profile_start, noise
+        )
 
     def _profile(
         self,
@@ -863,14 +951,16 @@ class _ShapeModel:
         coef: np.ndarray,
         enough: np.ndarray,
     ) -> tuple[np.ndarray, int]:
-        """log((y + c) / (fit + c)) over the week centred on each period, and its first position.
+        """log((y + c) / (fit + c)) over 5 days centred on each period, and its first position.
 
         Per day on daily grids (so a sharp peak keeps its edges when looked up a year later),
         per period on weekly ones; far enough back that two years ago is covered. Outlying
         weeks are out of the smooth fit but in the profile: a peak that recurs is an outlier
         to three harmonics every year, and the profile is where it belongs.
         """
-        half = (self.block - 1) // 2
+        # Five days on daily grids: narrow enough that a sharp peak's edges stay sharp a year
+        # later (a centred week smeared them, and its first days looked like a new surge).
+        half = 2 if self.block > 1 else 0
         reach = 2 * self.year + max(self.cfg.refit_days // self.grid.period, 1) + self.block
         first = max(fit_end - half - reach, half)
         last = fit_end - half
@@ -1012,6 +1102,7 @@ def _surge_frame(
     qvalues: np.ndarray,
     cfg: SurgeConfig,
     labels: Mapping[str, str] | None,
+    units: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     if len(qvalues) == 0:
         return _empty_alerts()
@@ -1036,18 +1127,19 @@ def _surge_frame(
         }
     )
     names = frame["series"].map(labels).fillna(frame["series"]) if labels else frame["series"]
-    frame["message"] = [
-        surge_message(name, obs, exp, up, int(win), when, cfg.fdr)
-        for name, obs, exp, up, win, when in zip(
-            names.to_numpy(),
-            observed,
-            expected,
-            found["upper"],
-            window,
-            frame["date"].dt.strftime("%Y-%m-%d").to_numpy(),
-            strict=True,
-        )
-    ]
+    keys = frame["series"]
+    default = np.where(keys.str.startswith("reports:"), "reports", "")
+    nouns = keys.map(units).fillna(pd.Series(default, index=keys.index)) if units else default
+    frame["message"] = _surge_messages(
+        names.to_numpy(dtype=object),
+        observed,
+        expected,
+        found["upper"],
+        window,
+        frame["date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object),
+        cfg.fdr,
+        np.asarray(nouns, dtype=object),
+    )
     return frame.sort_values(["date", "series"], ignore_index=True)[list(ALERT_COLUMNS)]
 
 
@@ -1059,16 +1151,93 @@ def surge_message(
     window_days: int,
     date: pd.Timestamp | dt.date | str,
     fdr: float,
+    unit: str = "",
 ) -> str:
-    """A plain sentence for a surge alert."""
+    """A plain sentence for a surge alert, counts in ``unit`` (a plural noun such as "reports").
+
+    "Potholes: 46 reports in the 7 days to 2026-03-05 (6.6 a day), against about 20 expected
+    (usual range up to 29), 2.3 times the usual level; unlikely to be chance (...)."
+    """
     when = date if isinstance(date, str) else pd.Timestamp(date).date().isoformat()
     ratio = observed / expected if expected > 0 else math.inf
-    times = f"{ratio:.1f} times" if math.isfinite(ratio) else "far above"
+    times = f"{ratio:.1f} times the usual level" if math.isfinite(ratio) else "far above usual"
+    noun = unit.strip()
+    if noun and observed == 1 and noun.endswith("s"):
+        noun = noun[:-1]
+    counted = f"{_fmt(observed)} {noun}" if noun else _fmt(observed)
+    period = "day" if window_days == 1 else f"{window_days} days"
+    per_day = "" if window_days <= 1 else f" ({_rate(observed / window_days)} a day)"
     return (
-        f"{label}: {_fmt(observed)} in the {window_days} days to {when}, against about "
-        f"{_fmt(expected)} expected (usual range up to {_fmt(upper)}), {times} the usual level; "
+        f"{label}: {counted} in the {period} to {when}{per_day}, against about "
+        f"{_fmt(expected)} expected (usual range up to {_fmt(upper)}), {times}; "
         f"unlikely to be chance (false discovery rate {fdr:.0%})."
     )
+
+
+def _surge_messages(
+    labels: np.ndarray,
+    observed: np.ndarray,
+    expected: np.ndarray,
+    upper: np.ndarray,
+    window: np.ndarray,
+    dates: np.ndarray,
+    fdr: float,
+    units: np.ndarray,
+) -> list[str]:
+    """:func:`surge_message` for many rows at once (the same text; numbers formatted in bulk)."""
+    obs, exp, up = _fmt_many(observed), _fmt_many(expected), _fmt_many(upper)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(expected > 0, observed / expected, np.inf)
+        per_day = observed / np.maximum(window, 1)
+    times = [
+        f"{r:.1f} times the usual level" if math.isfinite(r) else "far above usual"
+        for r in ratio.tolist()
+    ]
+    rates = [
+        "" if w <= 1 else f" ({_rate(d)} a day)"
+        for w, d in zip(window.tolist(), per_day.tolist(), strict=True)
+    ]
+    tail = f"; unlikely to be chance (false discovery rate {fdr:.0%})."
+    out = []
+    for label, o, value, e, u, w, when, noun, x, rate in zip(
+        labels,
+        obs,
+        observed.tolist(),
+        exp,
+        up,
+        window.tolist(),
+        dates,
+        units,
+        times,
+        rates,
+        strict=True,
+    ):
+        noun = noun.strip() if isinstance(noun, str) else ""
+        if noun and value == 1 and noun.endswith("s"):
+            noun = noun[:-1]
+        counted = f"{o} {noun}" if noun else o
+        period = "day" if w == 1 else f"{w} days"
+        out.append(
+            f"{label}: {counted} in the {period} to {when}{rate}, against about {e} expected "
+            f"(usual range up to {u}), {x}{tail}"
+        )
+    return out
+
+
+def _fmt_many(values: np.ndarray) -> list[str]:
+    """:func:`_fmt` of every value (whole numbers and values of 100 or more without decimals)."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    whole = finite & ((np.abs(values) >= 100) | (values == np.round(values)))
+    return [
+        (f"{v:,.0f}" if w else f"{v:,.1f}") if f else "n/a"
+        for v, w, f in zip(values.tolist(), whole.tolist(), finite.tolist(), strict=True)
+    ]
+
+
+def _rate(value: float) -> str:
+    """A daily rate: one decimal below 10 ("0.4", "6.6"), whole numbers above."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1274,8 +1443,8 @@ def detect_threshold_breaches(
                 lower=warn if (warn is not None and not lower_is_better) else math.nan,
                 upper=warn if (warn is not None and lower_is_better) else math.nan,
                 message=(
-                    f"{ind.name} is {_fmt(value)}{unit} for {period.isoformat()}, {side} its "
-                    f"{severity} threshold of {_fmt(limit)}{unit} ({better} is better)."
+                    f"{ind.name} is {_with_unit(value, unit)} for {period.isoformat()}, {side} its "
+                    f"{severity} threshold of {_with_unit(limit, unit)} ({better} is better)."
                 ),
                 indicator_id=ind.indicator_id,
             )
@@ -1346,13 +1515,36 @@ def detect_deterioration(
                     q_value=float(qv),
                     message=(
                         f"{ind.name} has {way} steadily over its last {n} values, to "
-                        f"{_fmt(last)}{unit} against a median of {_fmt(median)}{unit} "
+                        f"{_with_unit(last, unit)} against a median of {_with_unit(median, unit)} "
                         f"(sustained deterioration)."
                     ),
                     indicator_id=ind.indicator_id,
                 )
             )
     return _alerts_frame(rows, indicator=True)
+
+
+def _year_ago(codes: np.ndarray, days: np.ndarray, tolerance: np.ndarray) -> np.ndarray:
+    """Per row (sorted by code, then day): the row of the same code nearest to 365 days
+    before, within ``tolerance`` days and earlier in the series; -1 when none. On equal
+    distance the earlier row wins (as ``min`` over [previous - 1, previous] did)."""
+    span = int(days.max() - days.min()) + 400 if len(days) else 1
+    key = codes.astype(np.int64) * (2 * span) + (days - (days.min() if len(days) else 0))
+    target = key - 365
+    previous = np.searchsorted(key, target)
+    n = len(key)
+    rows = np.arange(n)
+    best = np.full(n, -1)
+    best_gap = np.full(n, np.iinfo(np.int64).max)
+    for j in (previous - 1, previous):  # the order decides ties
+        inside = (j >= 0) & (j < rows)
+        jj = np.where(inside, j, 0)
+        same = inside & (codes[jj] == codes)
+        gap = np.abs(days[jj] - (days - 365))
+        ok = same & (gap <= tolerance) & (gap < best_gap)
+        best = np.where(ok, jj, best)
+        best_gap = np.where(ok, gap, best_gap)
+    return best
 
 
 def detect_seasonal_anomalies(
@@ -1377,31 +1569,34 @@ def detect_seasonal_anomalies(
     """
     latest = latest_observations(observations, as_of)
     when = _from_day(np.array([_to_day(as_of)]))[0]
-    by_id = {k: g.sort_values("period") for k, g in latest.groupby("indicator_id")}
+    latest = latest.sort_values(["indicator_id", "period"], kind="stable")
+    ids = latest["indicator_id"].to_numpy()
+    codes, uniques = pd.factorize(ids, sort=False)
+    days = _day_index(latest["period"])
+    values = latest["value"].to_numpy(float)
+    cadence_of = dict(
+        zip(indicators["indicator_id"], indicators["cadence"].astype(str), strict=False)
+    )
+    cadence_days = np.array([CADENCE_DAYS.get(cadence_of.get(u, ""), 0) for u in uniques])
+    tolerance = np.maximum(cadence_days // 2, 3)[codes] if len(codes) else np.array([], int)
+    match = _year_ago(codes, days, tolerance)
+    changes = np.where(match >= 0, values - values[np.maximum(match, 0)], np.nan)
+    starts = (
+        np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], int)
+    )
+    ends = np.r_[starts[1:], len(codes)]
+    span_of = {uniques[codes[s]]: (s, e) for s, e in zip(starts, ends, strict=True)}
     tests = []
     for ind in indicators.itertuples(index=False):
-        hist = by_id.get(ind.indicator_id)
+        bounds = span_of.get(ind.indicator_id)
         cadence = CADENCE_DAYS.get(str(ind.cadence))
-        if hist is None or cadence is None or ind.cadence == "annual":
+        if bounds is None or cadence is None or ind.cadence == "annual":
             continue
-        days = _day_index(hist["period"])
-        values = hist["value"].to_numpy(float)
-        tolerance = max(cadence // 2, 3)
-        previous = np.searchsorted(days, days - 365)
-        candidates: list[int | None] = []
-        for i, day in enumerate(days):
-            near = [
-                int(j)
-                for j in (previous[i] - 1, previous[i])
-                if 0 <= j < i and abs(days[j] - (day - 365)) <= tolerance
-            ]
-            candidates.append(min(near, key=lambda j: abs(days[j] - (day - 365))) if near else None)
-        changes = np.array(
-            [values[i] - values[j] if j is not None else np.nan for i, j in enumerate(candidates)]
-        )
-        if candidates[-1] is None:
+        start, end = bounds
+        if match[end - 1] < 0:
             continue
-        past = changes[:-1][np.isfinite(changes[:-1])]
+        series = changes[start:end]
+        past = series[:-1][np.isfinite(series[:-1])]
         if len(past) < min_history:
             continue
         centre = float(np.median(past))
@@ -1409,11 +1604,11 @@ def detect_seasonal_anomalies(
         if scale <= 0:
             continue
         sign = 1.0 if ind.direction == "down" else -1.0
-        score = sign * (changes[-1] - centre) / scale
+        score = sign * (series[-1] - centre) / scale
         if score <= 0:
             continue
-        expected = values[candidates[-1]] + centre
-        tests.append((ind, float(special.ndtr(-score)), expected, values[-1], scale))
+        expected = values[match[end - 1]] + centre
+        tests.append((ind, float(special.ndtr(-score)), expected, values[end - 1], scale))
     rows = []
     if tests:
         p = np.array([t[1] for t in tests])
@@ -1436,9 +1631,9 @@ def detect_seasonal_anomalies(
                     p_value=pv,
                     q_value=float(qv),
                     message=(
-                        f"{ind.name} is {_fmt(value)}{unit}, worse than usual for the time of "
-                        f"year: about {_fmt(expected)}{unit} was expected from last year and "
-                        f"the usual year-over-year change."
+                        f"{ind.name} is {_with_unit(value, unit)}, worse than usual for the "
+                        f"time of year: about {_with_unit(expected, unit)} was expected from last "
+                        "year and the usual year-over-year change."
                     ),
                     indicator_id=ind.indicator_id,
                 )
@@ -1782,9 +1977,27 @@ def _num(value: object) -> float | None:
 
 def _unit(ind: object) -> str:
     unit = getattr(ind, "unit", "") or ""
-    if not isinstance(unit, str) or not unit:
-        return ""
-    return unit if unit in ("%",) else f" {unit}"
+    return unit.strip() if isinstance(unit, str) else ""
+
+
+# Units that say nothing a reader needs after the number ("46", not "46 count").
+_PLAIN_UNITS = frozenset({"", "count", "counts", "number", "ratio", "rate", "index", "score"})
+
+
+def _with_unit(value: float, unit: str) -> str:
+    """A value in plain English with its unit: "12.5%", "$180,000", "46", "3 days", "1 day"."""
+    unit = (unit or "").strip()
+    if not math.isfinite(value):
+        return "n/a"
+    if unit.lower() in PERCENT_UNITS:
+        return f"{_fmt(value)}%"
+    if unit.upper() in ("USD", "$"):
+        return f"-${_fmt(-value)}" if value < 0 else f"${_fmt(value)}"
+    if unit.lower() in _PLAIN_UNITS:
+        return _fmt(value)
+    if abs(value) == 1 and unit.endswith("s") and not unit.endswith("ss"):
+        unit = unit[:-1]
+    return f"{_fmt(value)} {unit}"
 
 
 def _alert_row(

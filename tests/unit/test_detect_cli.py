@@ -64,6 +64,20 @@ def test_dcli001_good_csv_gives_an_alerts_csv(tmp_path: Path, capsys) -> None:
     assert "Benjamini-Hochberg" in err and "wrote" in err
 
 
+def test_dcli012_unit_names_what_the_values_count(tmp_path: Path, capsys) -> None:
+    source = write_series(tmp_path / "series.csv")
+    target = tmp_path / "alerts.csv"
+    argv = ["detect", "--input", str(source), "--output", str(target), "--unit", "calls"]
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    messages = pd.read_csv(target)["message"]
+    assert len(messages) and messages.str.match(r"ward-\d+: [\d,]+ calls in the \d+ days").all()
+    assert messages.str.contains(r"\(\d+(?:\.\d)? a day\)").all()
+    code, _, err = run(["detect", "--input", str(source), "--output", str(target)], capsys)
+    plain = pd.read_csv(target)["message"]
+    assert code == 0 and plain.str.match(r"ward-\d+: [\d,]+ in the \d+ days").all()
+
+
 def test_dcli002_missing_columns_are_named(tmp_path: Path, capsys) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("name,day,count\nx,2024-01-01,3\n")
@@ -164,7 +178,8 @@ def test_dcli009_bench_prints_a_table_and_json_last(capsys) -> None:
     for key in ("sensitivity", "median_delay_days", "false_alarm_rate", "precision"):
         assert key in ours
     assert ours["false_alarm_rate"] < 0.02
-    assert any(line.startswith("triage, BH FDR 20% (default)") for line in lines)
+    assert any(line.startswith("triage, BH FDR 15% (default)") for line in lines)
+    assert figures["fdr"] == 0.15
     assert figures["essence"] is None
 
 

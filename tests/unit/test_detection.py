@@ -72,7 +72,7 @@ def test_det001_step_on_a_low_count_series_is_detected_within_two_weeks() -> Non
     first = alerts[(alerts["series"] == "s000") & (day_of(alerts) >= 900)].iloc[0]
     assert first["kind"] == "surge"
     assert first["observed"] > first["upper"] > first["expected"]
-    assert "expected" in first["message"] and "false discovery rate 20%" in first["message"]
+    assert "expected" in first["message"] and "false discovery rate 15%" in first["message"]
 
 
 def test_det002_clean_over_dispersed_series_stay_within_the_fdr_budget() -> None:
@@ -210,11 +210,12 @@ def test_det010_output_contract_and_method() -> None:
     alerts = detect_surges(panel(rng.poisson(rate)), labels={"s001": "Potholes, Ward 3"})
     assert tuple(alerts.columns) == ALERT_COLUMNS
     assert set(alerts["severity"]) <= {"warning", "critical"}
-    assert (alerts["q_value"] <= 0.2).all() and (alerts["p_value"] <= alerts["q_value"]).all()
+    assert (alerts["q_value"] <= 0.15).all() and (alerts["p_value"] <= alerts["q_value"]).all()
     labelled = alerts["series"] == "s001"
     assert labelled.any() and alerts[labelled]["message"].str.startswith("Potholes, Ward 3:").all()
     assert alerts[~labelled]["message"].str.match(r"s0\d\d: ").all()
-    assert "Benjamini-Hochberg" in surge_method() and "20%" in surge_method()
+    assert "Benjamini-Hochberg" in surge_method() and "15%" in surge_method()
+    assert "weighted Simes (3 d 30%, 7 d 60%, 28 d 10%)" in surge_method()
 
 
 def test_det011_benjamini_hochberg_matches_the_textbook_procedure() -> None:

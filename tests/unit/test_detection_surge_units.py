@@ -1,0 +1,153 @@
+"""Surge detector: weighted Simes, window weights, and plain-English messages with units."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special
+
+from triage.detection import (
+    SurgeConfig,
+    _simes,
+    _with_unit,
+    detect_surges,
+    detect_threshold_breaches,
+    surge_message,
+)
+
+START = np.datetime64("2022-01-03")
+
+
+def panel(counts: np.ndarray, names: list[str]) -> pd.DataFrame:
+    n, days = counts.shape
+    return pd.DataFrame(
+        {
+            "series": np.repeat(names, days),
+            "date": np.tile(START + np.arange(days), n).astype("datetime64[s]"),
+            "value": counts.reshape(-1).astype(float),
+        }
+    )
+
+
+def test_detu001_weighted_simes_matches_hand_computation() -> None:
+    p = np.array([[0.01], [0.04], [0.5]])
+    # Equal weights: Simes' min(3 * 0.01 / 1, 3 * 0.04 / 2, 3 * 0.5 / 3) = 0.03.
+    assert _simes(p)[0] == pytest.approx(0.03)
+    # Weights 0.3/0.6/0.1: ratios p / w sorted = (0.0333, 0.0667, 5); min of r_(j) / j.
+    weighted = _simes(p, np.array([0.3, 0.6, 0.1]))[0]
+    assert weighted == pytest.approx(min(0.01 / 0.3, 0.04 / 0.6 / 2, 0.5 / 0.1 / 3))
+    # Never above weighted Bonferroni, and unknown p-values count as 1.
+    assert weighted <= min(0.01 / 0.3, 0.04 / 0.6, 0.5 / 0.1)
+    assert _simes(np.array([[np.inf], [0.02]]), np.array([0.5, 0.5]))[0] == pytest.approx(0.04)
+
+
+def test_detu002_weighted_simes_holds_its_level_independent_or_positively_dependent() -> None:
+    rng = np.random.default_rng(3)
+    weights = np.array([0.3, 0.6, 0.1])
+    independent = _simes(rng.random((3, 200_000)), weights)
+    shared = rng.normal(size=(1, 200_000))
+    z = np.sqrt(0.6) * shared + np.sqrt(0.4) * rng.normal(size=(3, 200_000))
+    dependent = _simes(special.ndtr(-z), weights)
+    for level in (0.01, 0.05, 0.2):
+        assert abs(np.mean(independent <= level) - level) < 0.1 * level
+        assert np.mean(dependent <= level) <= 1.02 * level
+
+
+def test_detu003_config_refuses_mismatched_weights() -> None:
+    with pytest.raises(ValueError, match="one positive weight per window"):
+        SurgeConfig(windows_days=(7, 28), window_weights=(1.0,))
+    with pytest.raises(ValueError, match="one positive weight per window"):
+        SurgeConfig(windows_days=(7, 28), window_weights=(1.0, 0.0))
+    with pytest.raises(ValueError, match="different lengths"):
+        SurgeConfig(windows_days=(7, 7, 28), window_weights=(1.0, 1.0, 1.0))
+
+
+def test_detu004_report_series_say_reports_and_a_daily_rate() -> None:
+    rng = np.random.default_rng(4)
+    rate = np.full((30, 900), 2.0)
+    rate[0, 800:] = 9.0
+    names = ["reports:7:all"] + [f"other{i:02d}" for i in range(29)]
+    alerts = detect_surges(panel(rng.poisson(rate), names), labels={"reports:7:all": "Potholes"})
+    mine = alerts[alerts["series"] == "reports:7:all"]
+    assert len(mine) > 0
+    first = mine.iloc[0]
+    observed, window = int(first["observed"]), int(first["window_days"])
+    assert first["message"].startswith(f"Potholes: {observed:,} reports in the {window} days to ")
+    assert f"({observed / window:.1f} a day)" in first["message"] or observed / window >= 10
+    assert " count" not in first["message"]
+
+
+def test_detu005_units_given_per_series_and_none_for_unknown_series() -> None:
+    text = surge_message("Calls", 46, 20, 29, 7, "2026-03-05", 0.15, "calls")
+    assert text.startswith("Calls: 46 calls in the 7 days to 2026-03-05 (6.6 a day), against")
+    assert "2.3 times the usual level" in text
+    assert surge_message("x", 1, 0.2, 1, 1, "2026-03-05", 0.15, "reports").startswith(
+        "x: 1 report in the day to 2026-03-05, against"
+    )
+    plain = surge_message("s1", 46, 20, 29, 28, "2026-03-05", 0.15)
+    assert plain.startswith("s1: 46 in the 28 days to 2026-03-05 (1.6 a day)")
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (46, "count", "46"),
+        (12.5, "%", "12.5%"),
+        (180_000, "USD", "$180,000"),
+        (94, "days", "94 days"),
+        (1, "days", "1 day"),
+        (6.5, "rate", "6.5"),
+        (7.4, "mph", "7.4 mph"),
+        (9, "lane-miles", "9 lane-miles"),
+    ],
+)
+def test_detu006_values_read_in_plain_english(value, unit, text) -> None:
+    assert _with_unit(value, unit) == text
+
+
+def test_detu007_threshold_message_has_no_count_unit() -> None:
+    indicators = pd.DataFrame(
+        {
+            "indicator_id": [1, 2],
+            "name": ["Shootings with injury", "Pothole damage claims paid"],
+            "direction": ["down", "down"],
+            "warning_threshold": [40.0, 100_000.0],
+            "critical_threshold": [np.nan, np.nan],
+            "unit": ["count", "USD"],
+            "cadence": ["weekly", "quarterly"],
+        }
+    )
+    observations = pd.DataFrame(
+        {"indicator_id": [1, 2], "period": ["2026-11-16", "2026-07-01"], "value": [46.0, 180_000]}
+    )
+    alerts = detect_threshold_breaches(indicators, observations, "2026-11-23")
+    messages = dict(zip(alerts["indicator_id"], alerts["message"], strict=True))
+    assert messages[1].startswith("Shootings with injury is 46 for 2026-11-16, above its warning")
+    assert "threshold of 40 (lower is better)" in messages[1]
+    assert "is $180,000 for 2026-07-01" in messages[2] and "of $100,000" in messages[2]
+
+
+def test_detu008_bulk_messages_read_exactly_like_single_ones() -> None:
+    from triage.detection import _surge_messages
+
+    rows = [
+        ("Potholes", 46.0, 19.6, 28.9, 7, "2026-03-05", "reports"),
+        ("s1", 1.0, 0.2, 1.3, 1, "2026-03-06", "reports"),
+        ("s2", 1234.0, 800.25, 950.5, 28, "2026-03-07", ""),
+        ("s3", 3.0, 0.0, 0.0, 3, "2026-03-08", "calls"),
+    ]
+    columns = list(zip(*rows, strict=True))
+    bulk = _surge_messages(
+        np.array(columns[0], dtype=object),
+        np.array(columns[1]),
+        np.array(columns[2]),
+        np.array(columns[3]),
+        np.array(columns[4]),
+        np.array(columns[5], dtype=object),
+        0.15,
+        np.array(columns[6], dtype=object),
+    )
+    single = [surge_message(a, b, c, d, e, f, 0.15, g) for a, b, c, d, e, f, g in rows]
+    assert bulk == single
+    assert "far above usual" in bulk[3] and "1,234 in the 28 days" in bulk[2]
