@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import write_audit
@@ -61,6 +61,19 @@ def _episode_values(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _chunks(values: list[int], size: int = 1000) -> list[list[int]]:
+    """Id lists short enough for one ``IN`` (SQLite caps the bound parameters of a statement)."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _stored(session: Session, column: Any, ids: list[int]) -> dict[int, Any]:
+    """``column`` of the stored alerts among ``ids``, by id (ids no longer stored are absent)."""
+    found: dict[int, Any] = {}
+    for chunk in _chunks(ids):
+        found.update(session.execute(select(Alert.id, column).where(Alert.id.in_(chunk))).all())
+    return found
+
+
 def apply_alert_changes(
     session: Session,
     changes: AlertChanges,
@@ -72,35 +85,55 @@ def apply_alert_changes(
 
     ``links`` maps a series key to the ids it concerns (indicator, category, district, problem).
     One audit row summarises the run. Returns counts ``inserted``, ``updated``, ``resolved``.
+    Thousands of alerts a day at a city's scale, so rows are written in bulk (one statement
+    per kind of change, executed for many rows), not object by object.
     """
     actor = actor or Principal.system("detector")
     now = utcnow()
+    inserts = []
     for row in changes.insert.to_dict("records"):
         link = links.get(row["series"], {})
-        session.add(
-            Alert(
-                dedupe_key=row["dedupe_key"],
-                kind=row["kind"],
-                series_key=row["series"][:200],
-                state="new",
+        inserts.append(
+            {
+                "dedupe_key": row["dedupe_key"],
+                "kind": row["kind"],
+                "series_key": row["series"][:200],
+                "state": "new",
+                "state_reason": "",
                 **{field: link.get(field) for field in SERIES_LINK_FIELDS},
                 **_episode_values(row),
-            )
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-    for row in changes.update.to_dict("records"):
-        alert = session.get(Alert, int(row["id"]))
-        if alert is None:
+    if inserts:
+        session.execute(insert(Alert), inserts)
+    updates = changes.update.to_dict("records")
+    first_stored = _stored(session, Alert.first_detected, [int(row["id"]) for row in updates])
+    refreshed = []
+    for row in updates:
+        alert_id = int(row["id"])
+        if alert_id not in first_stored:
             continue
-        for key, value in _episode_values(row).items():
-            setattr(alert, key, value)
-        alert.first_detected = min(alert.first_detected, _day(row["first_detected"]))
-        alert.updated_at = now
-    for row in changes.resolve.to_dict("records"):
-        alert = session.get(Alert, int(row["id"]))
-        if alert is not None and alert.state in {"new", "acknowledged"}:
-            alert.state = "resolved"
-            alert.state_reason = str(row["state_reason"])
-            alert.updated_at = now
+        values = _episode_values(row)
+        values["first_detected"] = min(first_stored[alert_id], _day(row["first_detected"]))
+        refreshed.append({"id": alert_id, **values, "updated_at": now})
+    if refreshed:
+        session.execute(update(Alert), refreshed)
+    resolves = changes.resolve.to_dict("records")
+    states = _stored(session, Alert.state, [int(row["id"]) for row in resolves])
+    resolved = [
+        {
+            "id": int(row["id"]),
+            "state": "resolved",
+            "state_reason": str(row["state_reason"]),
+            "updated_at": now,
+        }
+        for row in resolves
+        if states.get(int(row["id"])) in {"new", "acknowledged"}
+    ]
+    if resolved:
+        session.execute(update(Alert), resolved)
     counts = {
         "inserted": len(changes.insert),
         "updated": len(changes.update),

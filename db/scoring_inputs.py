@@ -7,13 +7,14 @@ owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, case, delete, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from db.models import (
     Actor,
@@ -78,60 +79,95 @@ def _frame(session: Session, statement: Select, columns: Sequence[str]) -> pd.Da
     return pd.DataFrame([tuple(row) for row in rows], columns=list(columns))
 
 
+def _datetimes(values: pd.Series) -> pd.Series:
+    """datetime64 from what drivers return for dates: ISO text (SQLite) or date objects."""
+    if values.empty:
+        return pd.Series(values.to_numpy(dtype="datetime64[ns]"), index=values.index)
+    sample = values.dropna()
+    if len(sample) and isinstance(sample.iloc[0], str):
+        return pd.to_datetime(values, format="ISO8601")
+    return pd.to_datetime(values)
+
+
+def read_frame(
+    session: Session, statement: Select, columns: Sequence[str], *, dates: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The rows of ``statement`` as a DataFrame, for reads of hundreds of thousands of rows.
+
+    Rows come straight from the driver's cursor as tuples: no ``Row`` object and no type
+    conversion per value, which is most of the cost of a large read through SQLAlchemy. So
+    only plain numbers, text and NULLs come back as such; the ``dates`` columns (dates or
+    datetimes) are converted in one vectorised step to datetime64. Not for JSON columns.
+    """
+    result = session.connection().execute(statement)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    frame = pd.DataFrame.from_records(rows, columns=list(columns), nrows=len(rows))
+    for name in dates:
+        frame[name] = _datetimes(frame[name])
+    return frame
+
+
 def _observations(session: Session, as_of: dt.date) -> pd.DataFrame:
     """Observations the trend and the latest value need, not the whole history.
 
     Per cadence, the periods within reach of the last ``TREND_POINTS`` on-time observations
-    plus the overdue allowance; then, for indicators with nothing that recent, their latest
-    period (so a stale indicator still shows its last value and is marked stale).
+    plus the overdue allowance; for an indicator with nothing that recent (or of an unknown
+    cadence), its latest period, so a stale indicator still shows its last value and is
+    marked stale. One query: each indicator's first period to read (the earlier of its
+    window's start and its latest period) is worked out first, in a materialised CTE so that
+    the planner then seeks ``ix_observations_indicator_period`` once per indicator instead
+    of scanning the whole history.
     """
-    columns = ["id", "indicator_id", "period", "value", "entered_at"]
     reach = TREND_POINTS + OVERDUE_PERIODS + STALE_FADE_PERIODS
-    recent_filter = or_(
+    window_start = case(
         *(
-            and_(
-                Indicator.cadence == cadence,
-                Observation.period >= as_of - dt.timedelta(days=reach * days),
-            )
+            (Indicator.cadence == cadence, as_of - dt.timedelta(days=reach * days))
             for cadence, days in CADENCE_DAYS.items()
-        )
+        ),
+        else_=None,
     )
-    select_columns = (
-        Observation.id,
-        Observation.indicator_id,
-        Observation.period,
-        Observation.value,
-        Observation.entered_at,
-    )
-    recent = _frame(
-        session,
-        select(*select_columns)
-        .join(Indicator, Indicator.id == Observation.indicator_id)
-        .where(Observation.period <= as_of, recent_filter),
-        columns,
-    )
+    known = aliased(Observation)
     latest_period = (
-        select(
-            Observation.indicator_id.label("indicator_id"),
-            func.max(Observation.period).label("period"),
-        )
-        .where(Observation.period <= as_of)
-        .group_by(Observation.indicator_id)
-        .subquery()
+        select(func.max(known.period))
+        .where(known.indicator_id == Indicator.id, known.period <= as_of)
+        .scalar_subquery()
     )
-    latest = _frame(
+    starts = (
+        select(
+            Indicator.id.label("indicator_id"),
+            case(
+                (window_start.is_(None), latest_period),
+                (latest_period < window_start, latest_period),
+                else_=window_start,
+            ).label("start"),
+        )
+        .cte("observation_starts")
+        .prefix_with("MATERIALIZED")
+    )
+    frame = read_frame(
         session,
-        select(*select_columns).join(
-            latest_period,
+        select(
+            Observation.id,
+            Observation.indicator_id,
+            Observation.period,
+            Observation.value,
+            Observation.entered_at,
+        )
+        .select_from(starts)
+        .join(
+            Observation,
             and_(
-                latest_period.c.indicator_id == Observation.indicator_id,
-                latest_period.c.period == Observation.period,
+                Observation.indicator_id == starts.c.indicator_id,
+                Observation.period >= starts.c.start,
+                Observation.period <= as_of,
             ),
         ),
-        columns,
+        ["id", "indicator_id", "period", "value", "entered_at"],
+        dates=["period", "entered_at"],
     )
-    latest = latest[~latest["indicator_id"].isin(set(recent["indicator_id"]))]
-    frame = pd.concat([recent, latest], ignore_index=True) if len(latest) else recent
     return frame.sort_values(["indicator_id", "period", "entered_at", "id"]).reset_index(drop=True)
 
 
@@ -360,37 +396,58 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _plain_json(value: Any) -> Any:
+    """``value`` when it already is plain JSON (as ``score_problems`` builds it), else cleaned.
+
+    The C encoder checks a few hundred values far faster than walking them in Python.
+    """
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return _jsonable(value)
+    if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+        return _jsonable(value)
+    return value
+
+
 def save_snapshot(session: Session, week: str, scores: pd.DataFrame) -> None:
     """Store ``scores`` (``score_problems`` output) as the snapshot of ``week``.
 
     Upserts one row per problem; rows of that week for problems no longer scored are deleted,
-    so the stored week is exactly the latest computation. Flushes, never commits.
+    so the stored week is exactly the latest computation. Written in bulk (one insert, one
+    update and one delete statement, each for many rows). Flushes, never commits.
     """
-    existing = {
-        snapshot.problem_id: snapshot
-        for snapshot in session.scalars(select(ScoreSnapshot).where(ScoreSnapshot.week == week))
-    }
+    session.flush()
+    existing = dict(
+        session.execute(
+            select(ScoreSnapshot.problem_id, ScoreSnapshot.id).where(ScoreSnapshot.week == week)
+        ).all()
+    )
     now = utcnow()
     seen: set[int] = set()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for row in scores.to_dict("records"):
         problem_id = int(row["problem_id"])
         seen.add(problem_id)
         values: dict[str, Any] = {name: float(row[name]) for name in SCORE_FIELDS}
         values.update(
             rank=int(row["rank"]),
-            components=_jsonable(row.get("components") or {}),
+            components=_plain_json(row.get("components") or {}),
             explanation=str(row.get("explanation") or ""),
             computed_at=now,
         )
-        snapshot = existing.get(problem_id)
-        if snapshot is None:
-            session.add(ScoreSnapshot(week=week, problem_id=problem_id, **values))
+        if problem_id in existing:
+            updates.append({"id": existing[problem_id], **values})
         else:
-            for name, value in values.items():
-                setattr(snapshot, name, value)
-    for problem_id, snapshot in existing.items():
-        if problem_id not in seen:
-            session.delete(snapshot)
+            inserts.append({"week": week, "problem_id": problem_id, **values})
+    if inserts:
+        session.execute(insert(ScoreSnapshot), inserts)
+    if updates:
+        session.execute(update(ScoreSnapshot), updates)
+    gone = [snapshot_id for problem_id, snapshot_id in existing.items() if problem_id not in seen]
+    if gone:
+        session.execute(delete(ScoreSnapshot).where(ScoreSnapshot.id.in_(gone)))
     session.flush()
 
 

@@ -1155,10 +1155,16 @@ def _ranks(priority: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 def score_problems(
-    inputs: ScoringInputs, weights: ScoringWeights | None = None, as_of: dt.date | None = None
+    inputs: ScoringInputs,
+    weights: ScoringWeights | None = None,
+    as_of: dt.date | None = None,
+    *,
+    components: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Score and rank every problem in ``inputs.problems`` as of a date (default: today;
     pass it explicitly wherever the result must be reproducible, as snapshots must).
+    ``components`` (from :func:`problem_components` on the same inputs and date) saves
+    computing them again when the caller also needs them, e.g. for the sensitivity.
 
     Out, one row per problem ordered by rank: problem_id, title, rank, priority,
     priority_low, priority_high, importance, tractability, neglectedness (each in [0, 1],
@@ -1169,7 +1175,7 @@ def score_problems(
     """
     weights = weights or ScoringWeights()
     as_of = as_of or dt.date.today()
-    comp = problem_components(inputs, as_of)
+    comp = components if components is not None else problem_components(inputs, as_of)
     scores = combine(comp, weights)
     frame = pd.DataFrame({"problem_id": comp.index.to_numpy(), "title": comp["title"].to_numpy()})
     for column in (
