@@ -11,12 +11,12 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, column, func, or_, select, table, update
+from sqlalchemy import Connection, column, func, or_, select, table, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,6 +28,7 @@ from db.models import (
     CategoryProblem,
     CitizenReport,
     DataSource,
+    Department,
     District,
     Indicator,
     IndicatorStatusUpdate,
@@ -36,10 +37,15 @@ from db.models import (
     ReportDailyCount,
     utcnow,
 )
-from db.writes import record_observation
 from triage.ingest.errors import IngestError, Rejection
 from triage.ingest.geo import DistrictLocator
-from triage.security import PermissionDenied, Principal
+from triage.security import (
+    Capability,
+    PermissionDenied,
+    Principal,
+    require,
+    require_department,
+)
 from triage.validation import ValidationError, validate_observation
 
 UNLOCATED_DISTRICT_CODE = "UNLOCATED"
@@ -75,6 +81,14 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} (
     ingested_at TIMESTAMP
 ) ON COMMIT DELETE ROWS
 """
+# SQLite's staging table: untyped columns keep each value exactly as bound (no affinity).
+SQLITE_STAGE_DDL = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} ({', '.join(WRITE_COLUMNS)})"
+)
+SQLITE_STAGE_INSERT = (
+    f"INSERT INTO {STAGE_TABLE} ({', '.join(WRITE_COLUMNS)}) "  # noqa: S608 - constants
+    f"VALUES ({', '.join('?' * len(WRITE_COLUMNS))})"
+)
 COUNT_STAGE = "triage_ingest_count_stage"
 COUNT_STAGE_DDL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {COUNT_STAGE} (
@@ -342,22 +356,21 @@ def _existing(connection: Connection, source: str, ids: list[str], sqlite_db: bo
 
 
 def _upsert_statement(sqlite_db: bool) -> str:
-    """The guarded upsert: VALUES rows on SQLite, the COPY staging table on PostgreSQL."""
+    """The guarded upsert, from the staging table into ``citizen_reports`` (both dialects).
+
+    ``WHERE true`` keeps SQLite from reading ``ON CONFLICT`` as a join constraint.
+    """
     target = CitizenReport.__table__
-    if sqlite_db:
-        stmt = sqlite_insert(target)
-    else:
-        stage = table(STAGE_TABLE, *[column(c) for c in WRITE_COLUMNS])
-        stmt = pg_insert(target).from_select(list(WRITE_COLUMNS), select(*stage.c))
+    stage = table(STAGE_TABLE, *[column(c) for c in WRITE_COLUMNS])
+    insert = sqlite_insert if sqlite_db else pg_insert
+    stmt = insert(target).from_select(list(WRITE_COLUMNS), select(*stage.c).where(true()))
     stmt = stmt.on_conflict_do_update(
         index_elements=[target.c.source, target.c.service_request_id],
         set_={c: stmt.excluded[c] for c in WRITE_COLUMNS[2:]},
         where=or_(target.c.updated_at.is_(None), stmt.excluded.updated_at > target.c.updated_at),
     )
-    if sqlite_db:
-        dialect = sqlite.dialect(paramstyle="qmark")
-        return stmt.compile(dialect=dialect, column_keys=list(WRITE_COLUMNS)).string
-    return stmt.compile(dialect=postgresql.psycopg.dialect()).string
+    dialect = sqlite.dialect() if sqlite_db else postgresql.psycopg.dialect()
+    return stmt.compile(dialect=dialect).string
 
 
 _STATEMENTS: dict[bool, str] = {}
@@ -377,7 +390,14 @@ def _write_rows(
         if inserts or updates:
             # A larger page cache (64 MiB, a constant) keeps the indexes' hot pages in memory.
             connection.exec_driver_sql(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
-            connection.exec_driver_sql(statement, inserts + updates)
+            # Rows go to an unindexed temporary table, then one guarded INSERT ... SELECT ...
+            # ON CONFLICT DO UPDATE moves them. The same upsert run once per row (executemany)
+            # costs 2-3 times the CPU with foreign keys on: SQLite opens a statement journal
+            # for every execution.
+            connection.exec_driver_sql(SQLITE_STAGE_DDL)
+            connection.exec_driver_sql(SQLITE_STAGE_INSERT, inserts + updates)
+            connection.exec_driver_sql(statement)
+            connection.exec_driver_sql(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608 - a constant
         return
     # PostgreSQL: rows the batch found absent go in by COPY (the source's row lock keeps other
     # ingests of this source out, and a row that appeared anyway fails the unique key and the
@@ -407,11 +427,20 @@ def _apply_counts(connection: Connection, deltas: pd.DataFrame, sqlite_db: bool)
     """Add ``count`` deltas to daily cells (``day`` text, ``category_id``, ``district_id``)."""
     if deltas.empty:
         return
-    grouped = deltas.groupby(["day", "category_id", "district_id"], sort=True)["count"].sum()
-    grouped = grouped[grouped != 0]
+    keys = ["day", "category_id", "district_id"]
+    grouped = deltas.groupby(keys, sort=True, as_index=False)["count"].sum()
+    grouped = grouped[grouped["count"] != 0]
     if grouped.empty:
         return
-    rows = [(d, int(c), int(t), int(n)) for (d, c, t), n in grouped.items()]
+    rows = list(
+        zip(
+            grouped["day"].tolist(),
+            grouped["category_id"].astype("int64").tolist(),
+            grouped["district_id"].astype("int64").tolist(),
+            grouped["count"].astype("int64").tolist(),
+            strict=True,
+        )
+    )
     if sqlite_db:
         connection.exec_driver_sql(
             "INSERT INTO report_daily_counts (day, category_id, district_id, count) "
@@ -750,108 +779,310 @@ def _rejection_field(message: str) -> str:
     return ""
 
 
-def import_observations(
+OBSERVATION_ACTIONS = ("added", "updated", "unchanged")
+PERIODS_LOOKED_UP = 2000  # more distinct periods than this: read the whole history
+
+
+@dataclass(frozen=True)
+class PlannedObservation:
+    """One valid indicator row of a file and what recording it would do.
+
+    ``action`` is ``added`` (no value yet for that period), ``updated`` (a correction: the
+    value, status or note differs from what is stored) or ``unchanged``; ``previous`` is the
+    value stored for the period before this row (None when added).
+    """
+
+    row: int
+    indicator_id: int
+    indicator_code: str
+    indicator_name: str
+    unit: str
+    period: dt.date
+    value: float
+    status: str | None
+    note: str
+    action: str
+    previous: float | None = None
+
+
+@dataclass
+class _StoredState:
+    """What is stored for the indicators of a file, kept current while rows are planned."""
+
+    values: dict[tuple[int, dt.date], float] = field(default_factory=dict)
+    newest: dict[int, dt.date] = field(default_factory=dict)
+    status: dict[int, tuple[str, str]] = field(default_factory=dict)
+    seen: dict[int, set[tuple[str, str]]] = field(default_factory=dict)
+
+    def note(self, indicator_id: int, period: dt.date, value: float) -> None:
+        self.values[(indicator_id, period)] = value
+        if period > self.newest.get(indicator_id, dt.date.min):
+            self.newest[indicator_id] = period
+
+    def note_status(self, indicator_id: int, pair: tuple[str, str]) -> None:
+        self.status[indicator_id] = pair
+        self.seen.setdefault(indicator_id, set()).add(pair)
+
+    def status_stored(self, indicator_id: int, period: dt.date, pair: tuple[str, str]) -> bool:
+        """The row's status and note are already recorded: they are the indicator's current
+        ones, or (for a period older than its newest value) were recorded before."""
+        if self.status.get(indicator_id) == pair:
+            return True
+        older = period < self.newest.get(indicator_id, dt.date.min)
+        return older and pair in self.seen.get(indicator_id, set())
+
+
+def _stored_state(session: Session, indicator_ids: set[int], periods: set[dt.date]) -> _StoredState:
+    """Stored values of the file's periods, each indicator's newest period, and statuses."""
+    state = _StoredState()
+    if not indicator_ids:
+        return state
+    for indicator_id, newest in session.execute(
+        select(Observation.indicator_id, func.max(Observation.period))
+        .where(Observation.indicator_id.in_(indicator_ids))
+        .group_by(Observation.indicator_id)
+    ):
+        state.newest[indicator_id] = newest
+    where = [Observation.indicator_id.in_(indicator_ids)]
+    if len(periods) <= PERIODS_LOOKED_UP:
+        where.append(Observation.period.in_(periods))
+    for indicator_id, period, value in session.execute(
+        select(Observation.indicator_id, Observation.period, Observation.value)
+        .where(*where)
+        .order_by(Observation.id)
+    ):
+        state.values[(indicator_id, period)] = value
+    for indicator_id, status, note in session.execute(
+        select(
+            IndicatorStatusUpdate.indicator_id,
+            IndicatorStatusUpdate.status,
+            IndicatorStatusUpdate.note,
+        )
+        .where(IndicatorStatusUpdate.indicator_id.in_(indicator_ids))
+        .order_by(IndicatorStatusUpdate.id)
+    ):
+        state.note_status(indicator_id, (status, note))
+    return state
+
+
+def plan_observations(
     session: Session,
     actor: Principal,
     frame: pd.DataFrame,
     *,
     today: dt.date,
-) -> tuple[UpsertCounts, list[Rejection]]:
-    """Record indicator rows through the department-head form's rules, row by row.
+    department_id: int | None = None,
+) -> tuple[list[PlannedObservation], list[Rejection]]:
+    """What recording ``frame`` would do, row by row, without writing anything.
 
     ``frame`` follows ``triage.ingest.indicators.OBSERVATION_COLUMNS``; ``indicator`` matches
-    an indicator's code or name (case-insensitive). A row whose value (and status and note)
-    equal the latest stored for that indicator and period is unchanged, so a file imported
-    twice changes nothing; a different value is a correction appended to the history
-    (updated); a period with no value yet is added. Rows the form would refuse, and rows the
-    actor may not write, come back as rejections.
+    an indicator's code or name (case-insensitive). A row is rejected when it names no
+    indicator, when its indicator belongs to a department other than ``department_id`` (when
+    given), when the actor may not write that indicator (a department head: only her own
+    department), or when the department-head form would refuse it.
+
+    The valid rows come back in the order they are to be recorded: by period, and in file
+    order within a period (a later row for the same indicator and period corrects an earlier
+    one), so that the status of an indicator's newest period is recorded last and a file
+    imported twice changes nothing. A row whose value equals the stored value for its period
+    is unchanged when it gives no status or note, or when its status and note are already
+    stored (see ``_StoredState.status_stored``).
     """
-    counts = UpsertCounts()
     rejections: list[Rejection] = []
     if frame.empty:
-        return counts, rejections
+        return [], rejections
     indicators = session.execute(
-        select(Indicator.id, Indicator.code, Indicator.name, Indicator.unit)
+        select(
+            Indicator.id,
+            Indicator.code,
+            Indicator.name,
+            Indicator.unit,
+            Indicator.department_id,
+            Department.name,
+        ).join(Department, Department.id == Indicator.department_id)
     ).all()
-    by_key: dict[str, tuple[int, str]] = {}
-    for ident, _code, name, unit in indicators:
-        by_key.setdefault(name.strip().lower(), (ident, unit))
-    for ident, code, _name, unit in indicators:
-        by_key[code.strip().lower()] = (ident, unit)
-    wanted = {by_key[k][0] for k in frame["indicator"].str.strip().str.lower() if k in by_key}
-    latest: dict[tuple[int, dt.date], float] = {}
-    statuses: dict[int, tuple[str, str]] = {}
-    if wanted:
-        for indicator_id, period, value in session.execute(
-            select(Observation.indicator_id, Observation.period, Observation.value)
-            .where(Observation.indicator_id.in_(wanted))
-            .order_by(Observation.id)
-        ):
-            latest[(indicator_id, period)] = value
-        for indicator_id, status, note in session.execute(
-            select(
-                IndicatorStatusUpdate.indicator_id,
-                IndicatorStatusUpdate.status,
-                IndicatorStatusUpdate.note,
-            )
-            .where(IndicatorStatusUpdate.indicator_id.in_(wanted))
-            .order_by(IndicatorStatusUpdate.id)
-        ):
-            statuses[indicator_id] = (status, note)
-    for record in frame.itertuples(index=False):
-        key = str(record.indicator).strip().lower()
+    by_id = {row[0]: row for row in indicators}
+    by_key: dict[str, int] = {}
+    for ident, _code, name, *_rest in indicators:
+        by_key.setdefault(name.strip().lower(), ident)
+    for ident, code, *_rest in indicators:
+        by_key[code.strip().lower()] = ident
+    scope_name = next((row[5] for row in indicators if row[4] == department_id), None)
+    keys = frame["indicator"].astype(str).str.strip().str.lower().tolist()
+    may_write: dict[int, str] = {}  # owning department id -> "" or the refusal
+    valid: list[PlannedObservation] = []
+    for record, key in zip(frame.itertuples(index=False), keys, strict=True):
+        row = int(record.row)
         if key not in by_key:
             rejections.append(
                 Rejection(
-                    int(record.row),
+                    row,
                     "indicator",
                     "no indicator has this code or name",
                     str(record.indicator)[:200],
                 )
             )
             continue
-        indicator_id, unit = by_key[key]
+        indicator_id, code, name, unit, owner, owner_name = by_id[by_key[key]]
+        if owner not in may_write:
+            try:
+                require(actor, Capability.UPDATE_INDICATORS)
+                require_department(actor, owner)
+                may_write[owner] = ""
+            except PermissionDenied as exc:
+                may_write[owner] = str(exc)
+        if may_write[owner]:
+            rejections.append(
+                Rejection(row, "indicator", may_write[owner], str(record.indicator)[:200])
+            )
+            continue
+        if department_id is not None and owner != department_id:
+            chosen = f" ({scope_name})" if scope_name else ""
+            rejections.append(
+                Rejection(
+                    row,
+                    "indicator",
+                    f"{code} belongs to {owner_name}, not to the department of this upload{chosen}",
+                    str(record.indicator)[:200],
+                )
+            )
+            continue
         status = str(record.status or "").strip() or None
         try:
             clean = validate_observation(
                 unit, record.period, record.value, status, record.note, today
             )
         except ValidationError as exc:
-            rejections.append(
-                Rejection(
-                    int(record.row), _rejection_field(str(exc)), str(exc), str(record.value)[:200]
-                )
-            )
+            field_name = _rejection_field(str(exc))
+            written = {"period": record.period, "status": record.status, "note": record.note}
+            raw = written.get(field_name, record.value)
+            rejections.append(Rejection(row, field_name, str(exc), str(raw)[:200]))
             continue
-        previous = latest.get((indicator_id, clean.period))
-        status_same = (clean.status is None and not clean.note) or statuses.get(indicator_id) == (
-            clean.status or "on_track",
-            clean.note,
-        )
-        if previous is not None and previous == clean.value and status_same:
-            counts.unchanged += 1
-            continue
-        try:
-            record_observation(
-                session,
-                actor,
+        valid.append(
+            PlannedObservation(
+                row,
                 indicator_id,
+                code,
+                name,
+                unit,
                 clean.period,
                 clean.value,
-                status=clean.status,
-                note=clean.note,
-                today=today,
+                clean.status,
+                clean.note,
+                "unchanged",
             )
-        except (ValidationError, PermissionDenied) as exc:
-            rejections.append(Rejection(int(record.row), "indicator", str(exc), key[:200]))
-            continue
-        latest[(indicator_id, clean.period)] = clean.value
-        if clean.status is not None or clean.note:
-            statuses[indicator_id] = (clean.status or "on_track", clean.note)
-        if previous is None:
-            counts.added += 1
+        )
+    state = _stored_state(
+        session, {item.indicator_id for item in valid}, {item.period for item in valid}
+    )
+    planned: list[PlannedObservation] = []
+    for item in sorted(valid, key=lambda p: p.period):
+        previous = state.values.get((item.indicator_id, item.period))
+        pair = (item.status or "on_track", item.note)
+        status_same = (item.status is None and not item.note) or state.status_stored(
+            item.indicator_id, item.period, pair
+        )
+        if previous is not None and previous == item.value and status_same:
+            action = "unchanged"
         else:
-            counts.updated += 1
+            action = "added" if previous is None else "updated"
+            state.note(item.indicator_id, item.period, item.value)
+            if item.status is not None or item.note:
+                state.note_status(item.indicator_id, pair)
+        planned.append(replace(item, action=action, previous=previous))
+    return planned, rejections
+
+
+def count_planned(planned: list[PlannedObservation]) -> UpsertCounts:
+    """How many planned rows would be added, updated (corrections) and left unchanged."""
+    counts = UpsertCounts()
+    for item in planned:
+        setattr(counts, item.action, getattr(counts, item.action) + 1)
+    return counts
+
+
+def record_planned(session: Session, actor: Principal, planned: list[PlannedObservation]) -> int:
+    """Write the planned rows that change something, each with its audit row.
+
+    The rows come from ``plan_observations`` (validated, scope-checked, for this ``actor``);
+    each is written as ``db.writes.record_observation`` writes one value (an observation, a
+    status update when a status or note is given, an audit row), but in a few multi-row
+    statements rather than a flush per row. Returns how many were written.
+    """
+    changing = [item for item in planned if item.action != "unchanged"]
+    if not changing:
+        return 0
+    require(actor, Capability.UPDATE_INDICATORS)
+    observations = Observation.__table__
+    new_ids = session.scalars(
+        observations.insert().returning(observations.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "indicator_id": item.indicator_id,
+                "period": item.period,
+                "value": item.value,
+                "entered_by_id": actor.user_id,
+            }
+            for item in changing
+        ],
+    ).all()
+    statuses = [
+        {
+            "indicator_id": item.indicator_id,
+            "status": item.status or "on_track",
+            "note": item.note,
+            "author_id": actor.user_id,
+        }
+        for item in changing
+        if item.status is not None or item.note
+    ]
+    if statuses:
+        session.execute(IndicatorStatusUpdate.__table__.insert(), statuses)
+    for item, observation_id in zip(changing, new_ids, strict=True):
+        after: dict[str, object] = {
+            "indicator_id": item.indicator_id,
+            "period": item.period,
+            "value": item.value,
+        }
+        if item.status is not None or item.note:
+            after.update(status=item.status, note=item.note)
+        write_audit(session, actor, "create", "observation", observation_id, after=after)
+    session.flush()
+    return len(changing)
+
+
+def import_observations(
+    session: Session,
+    actor: Principal,
+    frame: pd.DataFrame,
+    *,
+    today: dt.date,
+    department_id: int | None = None,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+) -> tuple[UpsertCounts, list[Rejection]]:
+    """Record indicator rows through the department-head form's rules, row by row.
+
+    ``frame`` follows ``triage.ingest.indicators.OBSERVATION_COLUMNS``; ``indicator`` matches
+    an indicator's code or name (case-insensitive). A row whose value (and status and note)
+    equal what is stored for that indicator and period is unchanged, so a file imported twice
+    changes nothing; a different value is a correction appended to the history (updated); a
+    period with no value yet is added. Rows the form would refuse, and rows the actor may not
+    write, come back as rejections (see ``plan_observations``, which also explains
+    ``department_id``); the other rows are recorded, each with its audit row.
+
+    ``dry_run`` writes nothing and returns what recording would do. With ``all_or_nothing``
+    a single rejection means nothing is written and the counts are all zero.
+    """
+    planned, rejections = plan_observations(
+        session, actor, frame, today=today, department_id=department_id
+    )
+    counts = count_planned(planned)
+    if dry_run:
+        return counts, rejections
+    if all_or_nothing and rejections:
+        return UpsertCounts(), rejections
+    record_planned(session, actor, planned)
     return counts, rejections
 
 
@@ -909,12 +1140,16 @@ def report_counts_consistent(session: Session, city_tz: str) -> pd.DataFrame:
 __all__ = [
     "CategoryCache",
     "DistrictResolver",
+    "PlannedObservation",
     "SourceState",
     "UpsertCounts",
     "category_code",
+    "count_planned",
     "ensure_source",
     "import_observations",
     "load_districts",
+    "plan_observations",
+    "record_planned",
     "record_source_failure",
     "record_source_success",
     "save_cursor",

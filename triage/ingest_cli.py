@@ -255,7 +255,7 @@ def register(commands: Any, bench: Any) -> None:
         metavar="nyc|chicago|sf|boston|FILE.toml",
         help="column layout of the export",
     )
-    portal.add_argument("--chunk-rows", type=int, default=20_000, help="rows per transaction")
+    portal.add_argument("--chunk-rows", type=int, default=50_000, help="rows per transaction")
     portal.add_argument("--max-rows", type=int, help="refuse files with more records")
     _common(portal)
     portal.set_defaults(func=cmd_ingest_csv)
@@ -283,7 +283,7 @@ def register(commands: Any, bench: Any) -> None:
     )
     bench_ingest.add_argument("--workdir", help="where the generated export is kept")
     bench_ingest.add_argument("--seed", type=int, default=7)
-    bench_ingest.add_argument("--chunk-rows", type=int, default=20_000)
+    bench_ingest.add_argument("--chunk-rows", type=int, default=50_000)
     bench_ingest.add_argument(
         "--no-flat-check",
         action="store_true",

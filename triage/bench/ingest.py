@@ -236,7 +236,7 @@ def _phase_floor_sqlite(url: str, path: Path) -> dict[str, Any]:
     connection.execute("PRAGMA synchronous=NORMAL")
     # The same page cache as the ingest's connection, so the comparison is of the work alone.
     connection.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     connection.execute("BEGIN")
     connection.executemany(
         f"INSERT INTO citizen_reports ({FLOOR_COLUMNS}) "  # noqa: S608 - constant columns
@@ -244,16 +244,16 @@ def _phase_floor_sqlite(url: str, path: Path) -> dict[str, Any]:
         _floor_rows(path),
     )
     connection.execute("COMMIT")
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     connection.close()
-    return {"seconds": seconds, "peak_mb": _peak_mb()}
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb()}
 
 
 def _phase_floor_postgresql(url: str, path: Path) -> dict[str, Any]:
     import psycopg
 
     connection = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY citizen_reports ({FLOOR_COLUMNS}) FROM STDIN") as copy,
@@ -261,9 +261,9 @@ def _phase_floor_postgresql(url: str, path: Path) -> dict[str, Any]:
         for row in _floor_rows(path):
             copy.write_row(row)
     connection.commit()
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     connection.close()
-    return {"seconds": seconds, "peak_mb": _peak_mb()}
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb()}
 
 
 def _phase_ingest(url: str, path: Path, chunk_rows: int) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def _phase_ingest(url: str, path: Path, chunk_rows: int) -> dict[str, Any]:
     from triage.ingest.portal_csv import load_layout
 
     database = Database(url)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     summary = ingest_portal_export(
         database,
         path,
@@ -281,7 +281,7 @@ def _phase_ingest(url: str, path: Path, chunk_rows: int) -> dict[str, Any]:
         city_tz=CITY_TZ,
         chunk_rows=chunk_rows,
     )
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     with database.session() as session:
         from sqlalchemy import func, select
 
@@ -292,6 +292,7 @@ def _phase_ingest(url: str, path: Path, chunk_rows: int) -> dict[str, Any]:
     database.dispose()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_mb": _peak_mb(),
         "summary": summary.as_dict(),
         "stored": int(stored or 0),
@@ -386,12 +387,18 @@ def bench_backend(
         rate = rows / result["seconds"] if result["seconds"] else float("inf")
         figures[f"{phase}_rate"] = round(rate)
         figures[f"{phase}_seconds"] = round(result["seconds"], 2)
+        # This process's CPU (every thread); PostgreSQL's own work is in its server processes.
+        figures[f"{phase}_cpu_seconds"] = round(result["cpu_seconds"], 2)
         figures[f"{phase}_peak_mb"] = round(result["peak_mb"], 1)
         if phase == "ingest":
             figures["stored"] = result["stored"]
             figures["aggregated"] = result["aggregated"]
             figures["rejected"] = result["summary"]["rejected"]
     figures["ratio"] = round(figures["ingest_rate"] / max(1, figures["floor_rate"]), 3)
+    figures["cpu_ratio"] = round(
+        figures["floor_cpu_seconds"] / max(0.001, figures["ingest_cpu_seconds"]), 3
+    )
+    figures["load_average"] = round(os.getloadavg()[0], 2)
     return figures
 
 
@@ -420,7 +427,10 @@ def run_bench(args: argparse.Namespace) -> int:
                 print(
                     f"{backend:<11} {rows:>10,} rows  floor {figures['floor_rate']:>9,}/s "
                     f"({figures['floor_peak_mb']:,.0f} MB)  ingest {figures['ingest_rate']:>9,}/s "
-                    f"({figures['ingest_peak_mb']:,.0f} MB)  ratio {figures['ratio']:.2f}",
+                    f"({figures['ingest_peak_mb']:,.0f} MB)  ratio {figures['ratio']:.2f}  "
+                    f"CPU s floor {figures['floor_cpu_seconds']:,.1f} "
+                    f"ingest {figures['ingest_cpu_seconds']:,.1f}  "
+                    f"load {figures['load_average']:.1f}",
                     flush=True,
                 )
     for backend in backends:

@@ -255,7 +255,7 @@ def ingest_portal_export(
     *,
     source: str | None = None,
     city_tz: str = "UTC",
-    chunk_rows: int = 20_000,
+    chunk_rows: int = 50_000,
     max_rows: int | None = None,
     progress: Progress | None = None,
     on_reject: RejectSink | None = None,

@@ -23,7 +23,7 @@ from triage.ingest.errors import IngestError, Rejection
 from triage.ingest.records import RAW_FIELDS, US_TIME, build_reports, empty_reports
 
 REQUIRED_FIELDS = ("id", "requested", "category")
-DEFAULT_CHUNK_ROWS = 20_000
+DEFAULT_CHUNK_ROWS = 50_000
 JSON_READ_BYTES = 1 << 20
 MAX_JSON_RECORD_BYTES = 16 << 20
 NYC_TIME = US_TIME

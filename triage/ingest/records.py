@@ -7,7 +7,7 @@ plus one ``Rejection`` per row it cannot use, so that no input row is ever lost 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -75,17 +75,36 @@ def empty_reports() -> pd.DataFrame:
 def clean_text(series: pd.Series, surrogates: bool = False) -> pd.Series:
     """Strip and drop NUL characters (PostgreSQL refuses them); with ``surrogates``, also
     replace lone surrogates (JSON can carry them, UTF-8 cannot). Returns object dtype."""
-    values = [
-        ("" if v is None or v != v else str(v)) if not isinstance(v, str) else v
-        for v in series.tolist()
-    ]
-    cleaned = [v.replace("\x00", "").strip() if "\x00" in v else v.strip() for v in values]
-    if surrogates:
+    values = series.tolist()
+    if not all(map(str.__instancecheck__, values)):  # isinstance(v, str) for each, in C
+        values = [
+            ("" if v is None or v != v else str(v)) if not isinstance(v, str) else v for v in values
+        ]
+    # Whole-column checks in C first: a CSV chunk almost never holds a NUL or a surrogate,
+    # and then each value needs only its strip.
+    if _any_in(values, _has_nul):
+        values = [v.replace("\x00", "") for v in values]
+    cleaned = list(map(str.strip, values))
+    if surrogates and _any_in(cleaned, _has_surrogate):
         cleaned = [
             v.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(v) else v
             for v in cleaned
         ]
     return pd.Series(cleaned, index=series.index, dtype=object)
+
+
+def _any_in(values: list[str], test: Callable[[str], bool], block: int = 4096) -> bool:
+    """Whether ``test`` holds for the text of any block of values (joined, so tested in C)."""
+    return any(test("".join(values[i : i + block])) for i in range(0, len(values), block))
+
+
+def _has_nul(value: str) -> bool:
+    return "\x00" in value
+
+
+def lengths(series: pd.Series) -> np.ndarray:
+    """Character count of each value of a text column (faster than ``str.len`` on objects)."""
+    return np.fromiter(map(len, series.tolist()), dtype=np.int64, count=len(series))
 
 
 def _has_surrogate(value: str) -> bool:
@@ -150,7 +169,7 @@ def _fast_us_times(text: pd.Series) -> pd.Series:
     out NaT, for the general parser to try.
     """
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-    shaped = text.str.len().to_numpy() == 22
+    shaped = lengths(text) == 22
     if not shaped.any():
         return result
     try:
@@ -212,7 +231,7 @@ def parse_datetimes(text: pd.Series, formats: Sequence[str], tz: str) -> pd.Seri
 
 
 def _truncate(series: pd.Series, limit: int) -> pd.Series:
-    too_long = series.str.len() > limit
+    too_long = lengths(series) > limit
     if too_long.any():
         series = series.copy()
         series[too_long] = series[too_long].str.slice(0, limit - 1) + "…"
@@ -221,8 +240,13 @@ def _truncate(series: pd.Series, limit: int) -> pd.Series:
 
 def normalise_status(series: pd.Series) -> pd.Series:
     """``Open``, ``In Progress`` and ``closed`` become ``open``, ``in_progress``, ``closed``."""
-    status = series.str.lower().str.replace(STATUS_CHARS, "_", regex=True).str.strip("_")
-    return status.str.slice(0, MAX_STATUS_LENGTH)
+    # A feed has a handful of distinct statuses: normalise each once, then look them up.
+    distinct = pd.unique(series.to_numpy(dtype=object))
+    normal = {
+        value: STATUS_CHARS.sub("_", value.lower()).strip("_")[:MAX_STATUS_LENGTH]
+        for value in distinct
+    }
+    return pd.Series([normal[v] for v in series.tolist()], index=series.index, dtype=object)
 
 
 def build_reports(
