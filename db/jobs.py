@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import AppSetting, JobRun, utcnow
+from db.models import AppSetting, CitizenReport, JobRun, Observation, utcnow
 
 LEASE_PREFIX = "lease:"
 
@@ -61,6 +61,31 @@ def recent_runs(session: Session, limit: int = 50) -> pd.DataFrame:
     ).all()
     columns = ["id", "job_id", "started_at", "finished_at", "outcome", "rows", "error"]
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def last_success_detail(session: Session, job_id: str) -> dict[str, Any]:
+    """The detail of ``job_id``'s newest successful run ({} when it never succeeded)."""
+    detail = session.scalar(
+        select(JobRun.detail)
+        .where(JobRun.job_id == job_id, JobRun.outcome == "success")
+        .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+        .limit(1)
+    )
+    return dict(detail or {})
+
+
+def data_stamp(session: Session) -> dict[str, str]:
+    """What new data would change: the newest report ingestion and the newest observation.
+
+    Both are index probes. Report ingestion stamps ``ingested_at`` on every row it adds or
+    changes; observations are append-only, so their largest id moves with every new value.
+    """
+    newest_report = session.scalar(select(func.max(CitizenReport.ingested_at)))
+    newest_observation = session.scalar(select(func.max(Observation.id)))
+    return {
+        "reports_ingested_at": newest_report.isoformat() if newest_report else "",
+        "observation_id": str(newest_observation or 0),
+    }
 
 
 def run_counts(session: Session) -> dict[str, int]:

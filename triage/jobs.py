@@ -123,38 +123,42 @@ HISTORY_DAYS = 3 * 366  # two years of seasonal history plus the baseline window
 def _detector_inputs(
     database: Database, as_of: dt.date
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Daily counts (from the aggregate, never raw reports), indicators and observations."""
+    """Daily counts (from the aggregate, never raw reports), indicators and observations.
+
+    Hundreds of thousands of rows at a city's scale, so they are read straight from the
+    driver (``db.scoring_inputs.read_frame``); days, periods and times come as datetime64.
+    """
     from sqlalchemy import select
 
     from db.models import Indicator, Observation, ReportDailyCount
+    from db.scoring_inputs import read_frame
 
     since = as_of - dt.timedelta(days=HISTORY_DAYS)
     with database.session() as session:
-        counts = pd.DataFrame(
-            session.execute(
-                select(
-                    ReportDailyCount.day,
-                    ReportDailyCount.category_id,
-                    ReportDailyCount.district_id,
-                    ReportDailyCount.count,
-                ).where(ReportDailyCount.day >= since, ReportDailyCount.day <= as_of)
-            ).all(),
-            columns=["day", "category_id", "district_id", "count"],
+        counts = read_frame(
+            session,
+            select(
+                ReportDailyCount.day,
+                ReportDailyCount.category_id,
+                ReportDailyCount.district_id,
+                ReportDailyCount.count,
+            ).where(ReportDailyCount.day >= since, ReportDailyCount.day <= as_of),
+            ["day", "category_id", "district_id", "count"],
+            dates=["day"],
         )
-        indicators = pd.DataFrame(
-            session.execute(
-                select(
-                    Indicator.id,
-                    Indicator.name,
-                    Indicator.unit,
-                    Indicator.direction,
-                    Indicator.cadence,
-                    Indicator.warning_threshold,
-                    Indicator.critical_threshold,
-                    Indicator.created_at,
-                )
-            ).all(),
-            columns=[
+        indicators = read_frame(
+            session,
+            select(
+                Indicator.id,
+                Indicator.name,
+                Indicator.unit,
+                Indicator.direction,
+                Indicator.cadence,
+                Indicator.warning_threshold,
+                Indicator.critical_threshold,
+                Indicator.created_at,
+            ).order_by(Indicator.id),
+            [
                 "indicator_id",
                 "name",
                 "unit",
@@ -164,17 +168,18 @@ def _detector_inputs(
                 "critical_threshold",
                 "created_at",
             ],
+            dates=["created_at"],
         )
-        observations = pd.DataFrame(
-            session.execute(
-                select(
-                    Observation.indicator_id,
-                    Observation.period,
-                    Observation.value,
-                    Observation.entered_at,
-                ).where(Observation.period <= as_of)
-            ).all(),
-            columns=["indicator_id", "period", "value", "entered_at"],
+        observations = read_frame(
+            session,
+            select(
+                Observation.indicator_id,
+                Observation.period,
+                Observation.value,
+                Observation.entered_at,
+            ).where(Observation.period <= as_of),
+            ["indicator_id", "period", "value", "entered_at"],
+            dates=["period", "entered_at"],
         )
     return counts, indicators, observations
 
@@ -197,23 +202,27 @@ def _series_labels(database: Database, ids: pd.DataFrame) -> dict[str, str]:
     return labels
 
 
-def refresh_alerts(database: Database, as_of: dt.date, *, lookback_days: int = 7) -> dict[str, int]:
-    """Run every detector for the last ``lookback_days`` up to ``as_of`` and store the alerts.
+def detect_all_alerts(
+    database: Database,
+    as_of: dt.date,
+    inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    *,
+    lookback_days: int = 7,
+) -> tuple[pd.DataFrame, dict[str, dict[str, int | None]]]:
+    """Every detector over ``inputs`` (``_detector_inputs``) for the last ``lookback_days``.
 
-    Idempotent: episodes are keyed and de-duplicated against stored alerts, so a second run for
-    the same day inserts nothing; alerts quiet for 28 days are resolved.
+    Out: the alerts (:data:`triage.detection.ALERT_COLUMNS`) and, per series key, the ids it
+    concerns (indicator, or category and district) for ``store_alerts``.
     """
-    from db.alerts import apply_alert_changes, existing_alerts
     from triage.detection import (
         ALERT_COLUMNS,
         detect_indicator_alerts,
         detect_surges,
         indicator_series_key,
-        plan_alert_changes,
         report_count_series,
     )
 
-    counts, indicators, observations = _detector_inputs(database, as_of)
+    counts, indicators, observations = inputs
     parts: list[pd.DataFrame] = []
     links: dict[str, dict[str, int | None]] = {}
     if not counts.empty:
@@ -240,10 +249,38 @@ def refresh_alerts(database: Database, as_of: dt.date, *, lookback_days: int = 7
             links[indicator_series_key(indicator_id)] = {"indicator_id": int(indicator_id)}
     parts = [p[list(ALERT_COLUMNS)] for p in parts if not p.empty]
     alerts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ALERT_COLUMNS)
+    return alerts, links
+
+
+def store_alerts(
+    database: Database,
+    alerts: pd.DataFrame,
+    links: dict[str, dict[str, int | None]],
+    as_of: dt.date,
+) -> dict[str, int]:
+    """De-duplicate ``alerts`` against the stored ones and apply the changes, in one transaction.
+
+    Returns ``rows`` (alerts found), ``inserted``, ``updated``, ``resolved``.
+    """
+    from db.alerts import apply_alert_changes, existing_alerts
+    from triage.detection import plan_alert_changes
+
     with database.session(write=True) as session:
         changes = plan_alert_changes(existing_alerts(session), alerts, as_of)
         result = apply_alert_changes(session, changes, links)
     return {"rows": len(alerts), **result}
+
+
+def refresh_alerts(database: Database, as_of: dt.date, *, lookback_days: int = 7) -> dict[str, int]:
+    """Run every detector for the last ``lookback_days`` up to ``as_of`` and store the alerts.
+
+    Idempotent: episodes are keyed and de-duplicated against stored alerts, so a second run for
+    the same day inserts nothing; alerts quiet for 28 days are resolved. Reads only aggregates
+    (``report_daily_counts``) and indicator observations, never raw citizen reports.
+    """
+    inputs = _detector_inputs(database, as_of)
+    alerts, links = detect_all_alerts(database, as_of, inputs, lookback_days=lookback_days)
+    return store_alerts(database, alerts, links, as_of)
 
 
 def detect_alerts(job_id: str = "detect-alerts") -> None:
@@ -254,3 +291,74 @@ def detect_alerts(job_id: str = "detect-alerts") -> None:
         return dict(refresh_alerts(database, settings.today()))
 
     run_recorded(settings.database_url, job_id, body)
+
+
+def flag_overdue(
+    job_id: str = "flag-overdue",
+    *,
+    database_url: str | None = None,
+    today: dt.date | None = None,
+) -> None:
+    """Scheduled daily: flag overdue indicators (``triage.indicators.is_overdue``).
+
+    Raises or refreshes one stale alert per overdue indicator and resolves those updated
+    since (``db.overdue.flag_overdue``), in one transaction; idempotent within a day. The run
+    records ``rows`` = overdue indicators and, in its detail, the alerts inserted, refreshed
+    and resolved and a summary per department. ``database_url`` and ``today`` default to the
+    settings' database and the city's today.
+    """
+    from db.overdue import flag_overdue as flag_overdue_alerts
+    from db.overdue import overdue_by_department
+
+    settings = Settings.from_env()
+    day = today or settings.today()
+
+    def body(database: Database) -> dict[str, object]:
+        with database.session(write=True) as session:
+            overdue, flags = flag_overdue_alerts(session, day)
+        return {
+            "rows": len(overdue),
+            "day": day.isoformat(),
+            **flags.as_dict(),
+            "departments": overdue_by_department(overdue),
+        }
+
+    run_recorded(database_url or settings.database_url, job_id, body)
+
+
+def refresh_after_data(
+    job_id: str = "refresh-after-data",
+    *,
+    database_url: str | None = None,
+    today: dt.date | None = None,
+) -> None:
+    """Scheduled every 15 minutes: when new data has arrived, refresh alerts and this week.
+
+    New data is a report ingested or changed, or an indicator value recorded, since the last
+    successful run (``db.jobs.data_stamp``, kept in the run's detail). Then today's alerts are
+    detected again (:func:`refresh_alerts`) and this ISO week's ranking is scored again and
+    stored (:func:`rank_week`): past weeks stay as they were stored, so movement "since last
+    week" keeps its meaning while the current week follows the data. With nothing new the run
+    is recorded as skipped and nothing is computed.
+    """
+    from db.jobs import data_stamp, last_success_detail
+
+    settings = Settings.from_env()
+    day = today or settings.today()
+
+    def body(database: Database) -> dict[str, object]:
+        with database.session() as session:
+            stamp = data_stamp(session)
+            seen = last_success_detail(session, job_id).get("data")
+        if seen == stamp:
+            return {"outcome": "skipped", "reason": "no new data", "data": stamp}
+        alerts = refresh_alerts(database, day)
+        ranking = rank_week(database, None, day)
+        return {
+            "rows": len(ranking.scores),
+            "data": stamp,
+            "week": ranking.week,
+            "alerts": alerts,
+        }
+
+    run_recorded(database_url or settings.database_url, job_id, body)

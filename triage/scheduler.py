@@ -61,6 +61,20 @@ def job_specs() -> list[JobSpec]:
             lambda s: CronTrigger(hour=5, minute=30, timezone=s.timezone),
         ),
         JobSpec(
+            "flag-overdue",
+            "triage.jobs:flag_overdue",
+            "Flag overdue indicators: raise or refresh their stale alerts, resolve the updated "
+            "ones (daily 07:00).",
+            lambda s: CronTrigger(hour=7, minute=0, timezone=s.timezone),
+        ),
+        JobSpec(
+            "refresh-after-data",
+            "triage.jobs:refresh_after_data",
+            "After new reports or indicator values: detect today's alerts again and re-score "
+            "this week (every 15 minutes; skipped when nothing new arrived).",
+            lambda s: IntervalTrigger(minutes=15, timezone=s.timezone),
+        ),
+        JobSpec(
             "weekly-snapshot",
             "triage.jobs:weekly_snapshot",
             "Score every problem and store this ISO week's snapshot (Mondays 06:00).",
@@ -144,6 +158,30 @@ class SchedulerProcess:
         with self.database.session(write=True) as session:
             return acquire_lease(session, LEASE_NAME, self.holder, LEASE_TTL_SECONDS)
 
+    def _start_scheduler(self) -> BackgroundScheduler | None:
+        """Create the job store's table in a write transaction, then start; None on failure.
+
+        APScheduler creates its table itself on start, outside our write transactions: on
+        SQLite that read-then-write can fail at once with "database is locked" when another
+        process (a standby scheduler renewing its claim) wrote in between. Creating the table
+        first under ``BEGIN IMMEDIATE`` waits for the lock instead. Any failure to start is
+        logged and retried at the next renewal rather than ending the scheduler thread.
+        """
+        scheduler = None
+        try:
+            table = SQLAlchemyJobStore(engine=self.database.engine).jobs_t
+            with self.database.session(write=True) as session:
+                table.create(session.connection(), checkfirst=True)
+            scheduler = build_scheduler(self.settings, self.database)
+            scheduler.start()
+        except Exception:
+            log.exception("scheduler %s could not start; retrying", self.holder)
+            if scheduler is not None and scheduler.running:
+                scheduler.shutdown(wait=False)
+            return None
+        log.info("scheduler %s holds the lease and is running", self.holder)
+        return scheduler
+
     def run(self) -> None:
         """Block until ``stop()``: take the lease, schedule, renew; yield it on shutdown."""
         waiting_said = False
@@ -151,9 +189,7 @@ class SchedulerProcess:
             while not self._stop.is_set():
                 has_lease = self._renew()
                 if has_lease and self.scheduler is None:
-                    self.scheduler = build_scheduler(self.settings, self.database)
-                    self.scheduler.start()
-                    log.info("scheduler %s holds the lease and is running", self.holder)
+                    self.scheduler = self._start_scheduler()
                 elif not has_lease and self.scheduler is not None:
                     log.warning("scheduler %s lost its lease; pausing", self.holder)
                     self.scheduler.shutdown(wait=False)
