@@ -1,4 +1,6 @@
-"""Actors page callbacks: directory, heat map, funding flows, missing sectors, and the URL."""
+"""Actors page callbacks: directory, heat map, funding flows, missing sectors, and the URL.
+
+Each part is built once per data version and filters (``db.cache``) and then re-used."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dash import Input, Output
 
 from callbacks.policy import current_database, secured_callback, secured_clientside_callback
 from db import queries_actors
+from db.cache import cached
 from layouts import actors, ids
 from triage.security import Capability, Principal
 
@@ -36,49 +39,67 @@ def actors_directory(
     """KPIs, sector cards and the actor table for the chosen sector and name search."""
     chosen = actors.clean_sector(sector)
     text = actors.query_text(search)
-    with current_database().session() as session:
+    shown_measure = actors.clean_measure(measure)
+    fewest = actors.clean_min_sectors(min_sectors)
+
+    def content() -> Any:
         summary = queries_actors.sector_summary(session)
         directory = queries_actors.actor_directory(session, sector=chosen, search=text)
         shown = [int(i) for i in directory["id"].head(actors.DIRECTORY_ROWS)]
         engagements = queries_actors.actor_engagements(session, shown)
-    return actors.directory(
-        summary,
-        directory,
-        engagements,
-        sector=chosen,
-        search=text,
-        measure=actors.clean_measure(measure),
-        min_sectors=actors.clean_min_sectors(min_sectors),
-    )
+        return actors.directory(
+            summary,
+            directory,
+            engagements,
+            sector=chosen,
+            search=text,
+            measure=shown_measure,
+            min_sectors=fewest,
+        )
+
+    with current_database().session() as session:
+        return cached(session, "actors.directory", (chosen, text, shown_measure, fewest), content)
 
 
 def actors_heatmap(sector: Any, measure: Any, *, principal: Principal) -> Any:
     """The sector × problem heat map (engagement counts or committed funding)."""
     chosen = actors.clean_sector(sector)
-    with current_database().session() as session:
+    shown_measure = actors.clean_measure(measure)
+
+    def content() -> Any:
         problems, _week = queries_actors.portfolio_problems(session)
         cells = queries_actors.sector_problem_cells(session, sector=chosen)
-    return actors.heatmap(cells, problems, measure=actors.clean_measure(measure), sector=chosen)
+        return actors.heatmap(cells, problems, measure=shown_measure, sector=chosen)
+
+    with current_database().session() as session:
+        return cached(session, "actors.heatmap", (chosen, shown_measure), content)
 
 
 def actors_sankey(sector: Any, search: Any, *, principal: Principal) -> Any:
     """Funding flows from funders through delivering actors to problems."""
     chosen = actors.clean_sector(sector)
     text = actors.query_text(search)
-    with current_database().session() as session:
+
+    def content() -> Any:
         engagements = queries_actors.funding_engagements(session)
-    flows = queries_actors.funding_flows(engagements, sector=chosen, search=text)
-    return actors.sankey(flows, sector=chosen, search=text)
+        flows = queries_actors.funding_flows(engagements, sector=chosen, search=text)
+        return actors.sankey(flows, sector=chosen, search=text)
+
+    with current_database().session() as session:
+        return cached(session, "actors.sankey", (chosen, text), content)
 
 
 def actors_gaps(min_sectors: Any, *, principal: Principal) -> Any:
     """Sectors missing from the top-priority problems; problems engaging too few sectors."""
-    with current_database().session() as session:
+    fewest = actors.clean_min_sectors(min_sectors)
+
+    def content() -> Any:
         problems, week = queries_actors.portfolio_problems(session)
         coverage = queries_actors.sector_coverage(session)
-    return actors.portfolio_gaps(
-        problems, coverage, week=week, min_sectors=actors.clean_min_sectors(min_sectors)
-    )
+        return actors.portfolio_gaps(problems, coverage, week=week, min_sectors=fewest)
+
+    with current_database().session() as session:
+        return cached(session, "actors.gaps", fewest, content)
 
 
 def register(app: dash.Dash) -> None:

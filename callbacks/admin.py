@@ -7,6 +7,8 @@ readers (admin and chief of staff) are exactly the CONFIGURE roles.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from typing import Any
 
@@ -18,6 +20,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.policy import current_database, local_today, secured_callback
 from db import admin_writes, queries_admin
+from db.cache import VersionedCache, cached
 from db.jobs import recent_runs
 from db.models import utcnow
 from db.scoring_inputs import load_scoring_inputs, load_weights
@@ -36,7 +39,7 @@ from triage.scoring import (
     top_n_stability,
 )
 from triage.security import Capability, Principal
-from triage.validation import ValidationError
+from triage.validation import ValidationError, record_id
 
 # The component columns ``combine`` and ``ranking_sensitivity`` read, each with its range.
 COMPONENT_PARTS = (*IMPORTANCE_PARTS, *TRACTABILITY_PARTS, "uncovered", "sectors_absent")
@@ -162,14 +165,54 @@ def weights_form(
 
 
 def weights_components(_page: Any, *, principal: Principal) -> dict[str, Any]:
-    """Every problem's score components on this week's inputs, computed once per visit.
+    """Every problem's score components on this week's inputs.
 
-    The expensive part of scoring; the preview only re-weights them, in milliseconds.
+    The expensive part of scoring, so it is computed once per day and data version
+    (``db.cache``) and shared by every visit until the next write; the preview only
+    re-weights them.
     """
     today = local_today()
     with current_database().session() as session:
-        inputs = load_scoring_inputs(session, today)
-    return components_to_store(problem_components(inputs, today), iso_week(today))
+        return cached(
+            session,
+            "admin.weights_components",
+            today,
+            lambda: components_to_store(
+                problem_components(load_scoring_inputs(session, today), today), iso_week(today)
+            ),
+        )
+
+
+def _store_key(data: dict[str, Any]) -> str:
+    """A digest of the components store, so previews of equal stores share one result."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# Previews already computed, per (components digest, saved and proposed weights, day); the
+# version is constant because a preview is a pure function of that key.
+PREVIEWS = VersionedCache(max_entries=64)
+
+
+def cached_preview(
+    data: dict[str, Any],
+    frame: pd.DataFrame,
+    saved: ScoringWeights,
+    proposed: ScoringWeights,
+    as_of: Any,
+) -> tuple[pd.DataFrame, float]:
+    """:func:`preview_frame`, remembered: every visit first previews the saved weights, and
+    the 500 sensitivity runs are most of a preview's time."""
+    key = (
+        _store_key(data),
+        tuple(sorted(saved.to_dict().items())),
+        tuple(sorted(proposed.to_dict().items())),
+        str(as_of),
+    )
+    preview, stability = PREVIEWS.get(
+        "admin.preview", key, (), lambda: preview_frame(frame, saved, proposed, as_of)
+    )
+    return preview.copy(), stability
 
 
 def weights_preview(
@@ -190,7 +233,7 @@ def weights_preview(
         return admin.weights_invalid(str(error))
     with current_database().session() as session:
         current = load_weights(session)
-    preview, stability = preview_frame(frame, current, proposed, local_today())
+    preview, stability = cached_preview(components, frame, current, proposed, local_today())
     return admin.weights_preview(
         preview, stability=stability, week=week, unchanged=proposed == current
     )
@@ -276,8 +319,8 @@ def mapping_change(
                 admin_writes.remove_category_mapping(session, principal, category_id, problem_id)
                 message = "Removed the mapping; its reports no longer count for that problem."
             else:
-                category_id = admin_writes.clean_id(category, "category")
-                problem_id = admin_writes.clean_id(problem, "problem")
+                category_id = record_id(category, "a category")
+                problem_id = record_id(problem, "a problem")
                 existing = queries_admin.mapping_weight(session, category_id, problem_id)
                 if existing is None:
                     admin_writes.add_category_mapping(

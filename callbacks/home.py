@@ -14,6 +14,7 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from db import queries
+from db.cache import cached
 from db.models import PROBLEM_STATUSES
 from layouts import home, ids
 from triage.demo import POLICY_AREAS as POLICY_AREA_LABELS
@@ -44,8 +45,9 @@ def _clean_filter(value: Any, allowed: list[str] | tuple[str, ...]) -> str | Non
 
 def home_overview(_page: Any, *, principal: Principal) -> tuple[Any, list, list]:
     """KPI cards plus the options of both filters."""
+    today = local_today()
     with current_database().session() as session:
-        kpis = queries.home_kpis(session, today=local_today())
+        kpis = cached(session, "home.kpis", today, lambda: queries.home_kpis(session, today=today))
         areas = queries.policy_areas(session)
     cards = home.kpi_cards(
         kpis.problems_by_status,
@@ -66,9 +68,15 @@ def problems_table(area: Any, status: Any, *, principal: Principal) -> Any:
     with current_database().session() as session:
         area_value = _clean_filter(area, queries.policy_areas(session))
         status_value = _clean_filter(status, PROBLEM_STATUSES)
-        frame = queries.problem_overview(
-            session, today=local_today(), policy_area=area_value, status=status_value
-        )
+        today = local_today()
+        frame = cached(
+            session,
+            "home.problems",
+            (today, area_value, status_value),
+            lambda: queries.problem_overview(
+                session, today=today, policy_area=area_value, status=status_value
+            ),
+        ).copy()
     return home.problems_table(
         frame, filtered=bool(area_value or status_value), area_labels=POLICY_AREA_LABELS
     )

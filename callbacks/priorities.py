@@ -9,6 +9,7 @@ Pages read stored snapshots; the current week is ranked and stored once (through
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import Any
@@ -17,6 +18,7 @@ import dash
 from dash import ALL, Input, Output, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from callbacks.policy import (
     current_database,
@@ -26,6 +28,7 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from db import queries_priorities, writes
+from db.cache import cached
 from db.scoring_inputs import latest_snapshot_week, load_snapshot
 from db.session import Database
 from layouts import ids, priorities
@@ -96,6 +99,32 @@ def week_choice(page: Any, *, principal: Principal) -> tuple[list, str, Any]:
     return options, requested or current, None
 
 
+# ---------------------------------------------------------------- shared per data version
+
+
+def _copied(data: queries_priorities.WeekPriorities) -> queries_priorities.WeekPriorities:
+    """A copy whose frames the caller may change without touching the cached value."""
+    return dataclasses.replace(
+        data,
+        ranking=data.ranking.copy(),
+        alerts=data.alerts.copy(),
+        overdue=data.overdue.copy(),
+        owners=data.owners.copy(),
+    )
+
+
+def week_data(session: Session, week: str, today: dt.date) -> queries_priorities.WeekPriorities:
+    """``queries_priorities.week_priorities``, computed once per data version and shared by
+    the page body and both downloads (and by every user and request until the next write)."""
+    data = cached(
+        session,
+        "priorities.week",
+        (week, today),
+        lambda: queries_priorities.week_priorities(session, week, today=today),
+    )
+    return _copied(data)
+
+
 # ---------------------------------------------------------------- the page body
 
 
@@ -109,12 +138,31 @@ def _known_week(week: Any) -> str:
 def priorities_view(
     week: Any, show: Any, _saved: Any, *, principal: Principal
 ) -> tuple[Any, Any, Any, Any, Any]:
-    """Summary cards, the short list, the quadrant chart and its text, and what changed."""
+    """Summary cards, the short list, the quadrant chart and its text, and what changed
+    (built once per data version, week, view and whether the viewer may decide)."""
     chosen = _known_week(week)
     view = priorities.parse_show(show)
     today = local_today()
+    can_decide = role_allows(principal.role, Capability.DECIDE)
     with current_database().session() as session:
-        data = queries_priorities.week_priorities(session, chosen, today=today)
+        return cached(
+            session,
+            "priorities.view",
+            (chosen, view, can_decide, today),
+            lambda: view_content(
+                week_data(session, chosen, today), chosen, view, can_decide, today
+            ),
+        )
+
+
+def view_content(
+    data: queries_priorities.WeekPriorities,
+    chosen: str,
+    view: Any,
+    can_decide: bool,
+    today: dt.date,
+) -> tuple[Any, Any, Any, Any, Any]:
+    """The five parts of the page body for one week's data."""
     changes = queries_priorities.week_changes(data)
     if data.ranking.empty:
         nothing = (
@@ -139,7 +187,6 @@ def priorities_view(
             priorities.quadrant_text(data.ranking, chosen),
             priorities.changes_panel(changes, compared=False, previous_week=None),
         )
-    can_decide = role_allows(principal.role, Capability.DECIDE)
     return (
         priorities.summary_cards(data, changes),
         priorities.priorities_table(
@@ -286,11 +333,15 @@ def ranking_csv(n_clicks: Any, week: Any, *, principal: Principal) -> dict[str, 
     if not n_clicks:
         raise PreventUpdate
     chosen = _known_week(week)
+    today = local_today()
+
+    def export() -> str:
+        data = week_data(session, chosen, today)
+        return safe_csv(queries_priorities.ranking_export(data, load_snapshot(session, chosen)))
+
     with current_database().session() as session:
-        data = queries_priorities.week_priorities(session, chosen, today=local_today())
-        snapshot = load_snapshot(session, chosen)
-    table = queries_priorities.ranking_export(data, snapshot)
-    return dcc.send_string(safe_csv(table), f"priorities-{chosen}.csv", type="text/csv")
+        text = cached(session, "priorities.csv", (chosen, today), export)
+    return dcc.send_string(text, f"priorities-{chosen}.csv", type="text/csv")
 
 
 def weekly_brief(n_clicks: Any, week: Any, *, principal: Principal) -> dict[str, Any]:
@@ -300,15 +351,23 @@ def weekly_brief(n_clicks: Any, week: Any, *, principal: Principal) -> dict[str,
     chosen = _known_week(week)
     settings = current_settings()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    today = local_today()
     with current_database().session() as session:
-        data = queries_priorities.brief_data(
+        # Everything but the time of printing is the same until the next write.
+        data = cached(
             session,
-            chosen,
-            today=local_today(),
-            city_name=settings.city_name,
-            generated_at=now,
+            "priorities.brief",
+            (chosen, today, settings.city_name),
+            lambda: queries_priorities.brief_data(
+                session,
+                chosen,
+                today=today,
+                city_name=settings.city_name,
+                generated_at=now,
+                week_data=week_data(session, chosen, today),
+            ),
         )
-    pdf = weekly_brief_pdf(data, font_dir=None)
+    pdf = weekly_brief_pdf(dataclasses.replace(data, generated_at=now), font_dir=None)
     return dcc.send_bytes(pdf, f"weekly-brief-{chosen}.pdf", type="application/pdf")
 
 

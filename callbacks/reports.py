@@ -8,6 +8,7 @@ from typing import Any
 
 import dash
 from dash import Input, Output, State
+from sqlalchemy.orm import Session
 
 from callbacks.policy import (
     current_database,
@@ -16,6 +17,7 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from db import queries_reports
+from db.cache import cached
 from db.queries_reports import ReportFilters
 from layouts import ids, reports
 from triage.security import Capability, Principal
@@ -156,13 +158,24 @@ def reports_summary(
     *,
     principal: Principal,
 ) -> tuple[Any, Any]:
-    """Headline cards and the weekly trend against the same weeks last year."""
+    """Headline cards and the weekly trend against the same weeks last year (computed once
+    per data version and filters)."""
     with current_database().session() as session:
         chosen = resolve_filters(session, category, district, problem, date_from, date_to)
-        filters = chosen.filters
-        current = queries_reports.daily_counts(session, filters)
-        previous = queries_reports.daily_counts(session, filters.last_year())
-        history = queries_reports.earliest_report_day(session)
+        return cached(
+            session,
+            "reports.summary",
+            (chosen, local_today()),
+            lambda: summary_content(session, chosen),
+        )
+
+
+def summary_content(session: Session, chosen: Resolved) -> tuple[Any, Any]:
+    """The summary cards and the trend chart for resolved filters."""
+    filters = chosen.filters
+    current = queries_reports.daily_counts(session, filters)
+    previous = queries_reports.daily_counts(session, filters.last_year())
+    history = queries_reports.earliest_report_day(session)
     weekly = queries_reports.weekly_series(
         current, previous, filters.date_from, filters.date_to, history_start=history
     )
@@ -190,25 +203,37 @@ def reports_breakdown(
     *,
     principal: Principal,
 ) -> tuple[Any, Any]:
-    """Top categories, and districts raw beside adjusted per 1,000 residents with the map."""
+    """Top categories, and districts raw beside adjusted per 1,000 residents with the map
+    (computed once per data version, filters and measure)."""
     with current_database().session() as session:
         chosen = resolve_filters(session, category, district, problem, date_from, date_to)
-        filters = chosen.filters
-        cells = queries_reports.cell_counts(session, filters)
-        history = queries_reports.earliest_report_day(session)
-        top = queries_reports.top_categories(
-            session, filters, cells, comparable=comparable(filters, history)
+        shown = reports.clean_measure(measure)
+        return cached(
+            session,
+            "reports.breakdown",
+            (chosen, shown, local_today()),
+            lambda: breakdown_content(session, chosen, shown),
         )
-        counts = queries_reports.district_totals(session, cells)
-        propensity = queries_reports.district_propensity(session, filters.date_to)
-        geometry = queries_reports.districts(session, geometry=True)
+
+
+def breakdown_content(session: Session, chosen: Resolved, measure: str) -> tuple[Any, Any]:
+    """The top categories and the district table and map for resolved filters."""
+    filters = chosen.filters
+    cells = queries_reports.cell_counts(session, filters)
+    history = queries_reports.earliest_report_day(session)
+    top = queries_reports.top_categories(
+        session, filters, cells, comparable=comparable(filters, history)
+    )
+    counts = queries_reports.district_totals(session, cells)
+    propensity = queries_reports.district_propensity(session, filters.date_to)
+    geometry = queries_reports.districts(session, geometry=True)
     rates = reports.district_rates(counts, propensity, filters.days)
     return (
         reports.categories(top, total=int(cells["count"].sum()) if len(cells) else 0),
         reports.districts(
             rates,
             geometry,
-            measure=reports.clean_measure(measure),
+            measure=measure,
             start=filters.date_from,
             end=filters.date_to,
             as_of=filters.date_to,

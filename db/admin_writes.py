@@ -13,13 +13,12 @@ from sqlalchemy.orm import Session
 from db.audit import write_audit
 from db.models import CategoryProblem, Problem, ReportCategory
 from triage.security import Capability, Principal, require
-from triage.validation import ValidationError, parse_value
+from triage.validation import ValidationError, parse_value, record_id
 
 __all__ = [
     "MAX_MAPPING_WEIGHT",
     "ValidationError",
     "add_category_mapping",
-    "clean_id",
     "clean_mapping_weight",
     "remove_category_mapping",
     "set_category_mapping_weight",
@@ -47,26 +46,13 @@ def clean_mapping_weight(raw: object) -> float:
     return round(value, 4)
 
 
-def clean_id(raw: object, what: str) -> int:
-    """A positive integer id from a number or a select's text value."""
-    if isinstance(raw, bool):
-        raise ValidationError(f"Choose a {what}.")
-    try:
-        value = int(str(raw).strip()) if not isinstance(raw, int) else raw
-    except (TypeError, ValueError):
-        raise ValidationError(f"Choose a {what}.") from None
-    if value <= 0:
-        raise ValidationError(f"Choose a {what}.")
-    return value
-
-
 def _category_and_problem(
     session: Session, category_id: object, problem_id: object
 ) -> tuple[ReportCategory, Problem]:
-    category = session.get(ReportCategory, clean_id(category_id, "category"))
+    category = session.get(ReportCategory, record_id(category_id, "a category"))
     if category is None:
         raise ValidationError(f"There is no report category with id {category_id}.")
-    problem = session.get(Problem, clean_id(problem_id, "problem"))
+    problem = session.get(Problem, record_id(problem_id, "a problem"))
     if problem is None:
         raise ValidationError(f"There is no problem with id {problem_id}.")
     return category, problem

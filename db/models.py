@@ -272,6 +272,10 @@ class CitizenReport(Base):
         UniqueConstraint("source", "service_request_id"),
         Index("ix_citizen_reports_category_requested", "category_id", "requested_at"),
         Index("ix_citizen_reports_district_requested", "district_id", "requested_at"),
+        # The newest reports city-wide (recent-report lists) and the newest ingestion
+        # (``db.cache.data_version``) are one index probe each, not a scan.
+        Index("ix_citizen_reports_requested_at", "requested_at"),
+        Index("ix_citizen_reports_ingested_at", "ingested_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -75,51 +75,63 @@ def _as_date(value: object) -> dt.date | None:
         return None
 
 
-def _latest_observations(indicator_filter: list) -> Select:
-    ranked = (
-        select(
-            Observation.indicator_id.label("indicator_id"),
-            Observation.period.label("period"),
-            Observation.value.label("value"),
-            func.row_number()
-            .over(
-                partition_by=Observation.indicator_id,
-                order_by=(
-                    Observation.period.desc(),
-                    Observation.entered_at.desc(),
-                    Observation.id.desc(),
-                ),
-            )
-            .label("rank"),
-        )
-        .join(Indicator, Indicator.id == Observation.indicator_id)
-        .where(*indicator_filter)
-        .subquery()
+def _latest_observations(session: Session, indicator_filter: list) -> list:
+    """(indicator_id, period, value) of each filtered indicator's latest entry.
+
+    The newest id per indicator is one walk down ``ix_observations_indicator_period``; the
+    rows are then read by primary key. Neither step reads the history (a window function
+    over it, or a hash join against it, grows with every period recorded)."""
+    newest = (
+        select(Observation.id)
+        .where(Observation.indicator_id == Indicator.id)
+        .order_by(Observation.period.desc(), Observation.entered_at.desc(), Observation.id.desc())
+        .limit(1)
+        .correlate(Indicator)
+        .scalar_subquery()
     )
-    return select(ranked.c.indicator_id, ranked.c.period, ranked.c.value).where(ranked.c.rank == 1)
+    ids = [
+        i
+        for i in session.scalars(select(newest).select_from(Indicator).where(*indicator_filter))
+        if i is not None
+    ]
+    if not ids:
+        return []
+    return list(
+        session.execute(
+            select(Observation.indicator_id, Observation.period, Observation.value).where(
+                Observation.id.in_(ids)
+            )
+        )
+    )
 
 
-def _latest_statuses(indicator_filter: list) -> Select:
-    ranked = (
-        select(
-            IndicatorStatusUpdate.indicator_id.label("indicator_id"),
-            IndicatorStatusUpdate.status.label("status"),
-            IndicatorStatusUpdate.note.label("note"),
-            func.row_number()
-            .over(
-                partition_by=IndicatorStatusUpdate.indicator_id,
-                order_by=(
-                    IndicatorStatusUpdate.created_at.desc(),
-                    IndicatorStatusUpdate.id.desc(),
-                ),
-            )
-            .label("rank"),
-        )
-        .join(Indicator, Indicator.id == IndicatorStatusUpdate.indicator_id)
-        .where(*indicator_filter)
-        .subquery()
+def _latest_statuses(session: Session, indicator_filter: list) -> list:
+    """(indicator_id, status, note) of each filtered indicator's latest status update, found
+    the same way through ``ix_indicator_status_updates_indicator_at``."""
+    newest = (
+        select(IndicatorStatusUpdate.id)
+        .where(IndicatorStatusUpdate.indicator_id == Indicator.id)
+        .order_by(IndicatorStatusUpdate.created_at.desc(), IndicatorStatusUpdate.id.desc())
+        .limit(1)
+        .correlate(Indicator)
+        .scalar_subquery()
     )
-    return select(ranked.c.indicator_id, ranked.c.status, ranked.c.note).where(ranked.c.rank == 1)
+    ids = [
+        i
+        for i in session.scalars(select(newest).select_from(Indicator).where(*indicator_filter))
+        if i is not None
+    ]
+    if not ids:
+        return []
+    return list(
+        session.execute(
+            select(
+                IndicatorStatusUpdate.indicator_id,
+                IndicatorStatusUpdate.status,
+                IndicatorStatusUpdate.note,
+            ).where(IndicatorStatusUpdate.id.in_(ids))
+        )
+    )
 
 
 def indicator_status(
@@ -165,11 +177,10 @@ def indicator_status(
         INDICATOR_COLUMNS[:12],
     )
     latest = {
-        row.indicator_id: (row.period, row.value)
-        for row in session.execute(_latest_observations(where))
+        row.indicator_id: (row.period, row.value) for row in _latest_observations(session, where)
     }
     statuses = {
-        row.indicator_id: (row.status, row.note) for row in session.execute(_latest_statuses(where))
+        row.indicator_id: (row.status, row.note) for row in _latest_statuses(session, where)
     }
     periods, values, status_col, notes, off, overdue, due = [], [], [], [], [], [], []
     for row in base.itertuples(index=False):

@@ -873,9 +873,13 @@ def brief_data(
     city_name: str,
     generated_at: dt.datetime,
     top_n: int = TOP_N,
+    week_data: WeekPriorities | None = None,
 ) -> BriefData:
-    """Everything the weekly brief PDF prints for ``week``, as plain data (see ``triage.brief``)."""
-    data = week_priorities(session, week, today=today)
+    """Everything the weekly brief PDF prints for ``week``, as plain data (see ``triage.brief``).
+
+    ``week_data`` is :func:`week_priorities` of the same week and day when the caller already
+    has it."""
+    data = week_data if week_data is not None else week_priorities(session, week, today=today)
     changes = week_changes(data, top_n=top_n)
     top = data.ranking[data.ranking["rank"] <= top_n] if len(data.ranking) else data.ranking
     priorities = tuple(

@@ -95,3 +95,15 @@ def validate_observation(
     if len(clean_note) > MAX_NOTE_LENGTH:
         raise ValidationError(f"The note is longer than {MAX_NOTE_LENGTH} characters.")
     return ObservationInput(clean_period, clean_value, clean_status, clean_note)
+
+
+def record_id(raw: object, what: str) -> int:
+    """A record id sent by a client (a number or a select's text): a positive whole number.
+
+    ``what`` names the choice in the message, e.g. ``record_id("", "a category")`` raises
+    ``ValidationError("Choose a category.")``.
+    """
+    text = "" if raw is None or isinstance(raw, bool) else str(raw).strip()
+    if not text.isdigit() or len(text) > 12 or int(text) <= 0:
+        raise ValidationError(f"Choose {what}.")
+    return int(text)

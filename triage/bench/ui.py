@@ -379,8 +379,12 @@ def bench_ui(
     runs: int = 20,
     *,
     warmup: int = 1,
+    before_load: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Load every page ``warmup + runs`` times as its user and time each callback POST.
+
+    ``before_load`` runs before every timed load: ``--cold`` passes one that empties the
+    app's data-version caches, so each load pays what the first request after a write pays.
 
     ``app_factory()`` returns the Dash app; ``users`` maps usernames to passwords. Returns
     ``{"bench": "ui", "runs", "budget_ms", "pages": {path: {user, callbacks, requests,
@@ -394,7 +398,13 @@ def bench_ui(
         raise BenchError("--runs must be at least 1")
     app = app_factory()
     clients: dict[str, Any] = {}
-    result: dict[str, Any] = {"bench": "ui", "runs": runs, "budget_ms": BUDGET_MS, "pages": {}}
+    result: dict[str, Any] = {
+        "bench": "ui",
+        "runs": runs,
+        "cold": before_load is not None,
+        "budget_ms": BUDGET_MS,
+        "pages": {},
+    }
     everything: list[float] = []
     for spec in pages:
         if spec.username not in users:
@@ -409,6 +419,8 @@ def bench_ui(
         visitor.timings, visitor.cpu = timings, {}
         visitor.requests = 0
         for _ in range(runs):
+            if before_load is not None:
+                before_load()
             visitor.load(spec.path, spec.clicks)
         values = [v for series in timings.values() for v in series]
         cpu = [v for series in visitor.cpu.values() for v in series]
@@ -433,7 +445,8 @@ def bench_ui(
 def format_table(result: Mapping[str, Any]) -> str:
     """The result as a plain table: one line per page, its slowest callback below it."""
     lines = [
-        f"UI callbacks, server time over {result['runs']} loads per page "
+        f"UI callbacks, server time over {result['runs']} "
+        f"{'cold (caches emptied before each) ' if result.get('cold') else ''}loads per page "
         f"(budget {result['budget_ms']:.0f} ms p95)",
         f"{'page':<28} {'user':<14} {'cbs':>4} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} "
         f"{'max ms':>8} {'cpu p95':>8}",
@@ -542,8 +555,15 @@ def cmd_bench_ui(args: argparse.Namespace) -> int:
 
         return create_app(settings, database)
 
+    before_load = None
+    if args.cold:
+        from db.cache import clear_all
+
+        before_load = clear_all
     try:
-        result = bench_ui(factory, users, pages, args.runs, warmup=args.warmup)
+        result = bench_ui(
+            factory, users, pages, args.runs, warmup=args.warmup, before_load=before_load
+        )
     except BenchError as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -567,6 +587,12 @@ def register(commands: Any, bench: Any) -> None:
         "--user",
         help="view every page as this user (password from $TRIAGE_BENCH_PASSWORD; default: "
         "one demo user per role, with the demo passwords)",
+    )
+    ui.add_argument(
+        "--cold",
+        action="store_true",
+        help="empty the app's data-version caches before every timed load (what the first "
+        "request after a write costs)",
     )
     ui.add_argument("--json", action="store_true", help="the figures as JSON on the last line")
     ui.set_defaults(func=cmd_bench_ui)
