@@ -12,6 +12,7 @@ from callbacks import (
     actors,
     admin,
     admin_users,
+    alerts,
     department,
     home,
     policy,
@@ -27,6 +28,7 @@ def register_callbacks(app: dash.Dash) -> None:
     policy.register_builtin_rules(app)
     priorities.register(app)
     home.register(app)
+    alerts.register(app)
     problem.register(app)
     problem_edit.register(app)
     department.register(app)

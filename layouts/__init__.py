@@ -14,7 +14,17 @@ import dash
 import flask
 from dash import html
 
-from layouts import actors, admin, components, department, home, priorities, problem, reports
+from layouts import (
+    actors,
+    admin,
+    alerts,
+    components,
+    department,
+    home,
+    priorities,
+    problem,
+    reports,
+)
 from triage.security import Capability, Role, role_allows
 
 ViewerRole = Callable[[], Role | None]
@@ -48,6 +58,15 @@ PAGES: tuple[PageSpec, ...] = (
         "Priorities",
     ),
     PageSpec("home", "/problems", "Problems", Capability.VIEW_CITY, home.layout, "Problems"),
+    PageSpec(
+        "alerts",
+        "/alerts",
+        "Early warnings",
+        Capability.VIEW_CITY,
+        alerts.layout,
+        "Early warnings",
+        role_aware=True,
+    ),
     PageSpec(
         "problem",
         "/problems/<problem_id>",

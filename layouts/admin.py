@@ -24,6 +24,8 @@ from layouts.components import (
     data_table,
     empty_state,
     flag,
+    form_feedback,
+    form_field,
     format_date,
     humanize,
     kpi_card,
@@ -206,11 +208,7 @@ def weights_panel() -> html.Div:
                                 ],
                                 className="button-row",
                             ),
-                            html.Div(
-                                id=ids.ADMIN_WEIGHTS_FEEDBACK_DIV,
-                                className="form-feedback",
-                                **{"aria-live": "polite"},
-                            ),
+                            form_feedback(ids.ADMIN_WEIGHTS_FEEDBACK_DIV),
                         ],
                         className="form-card weights-form",
                     ),
@@ -444,31 +442,23 @@ def mapping_panel() -> html.Div:
                     html.H2("Map a category to a problem", className="section-title"),
                     html.Div(
                         [
-                            html.Div(
-                                [
-                                    dbc.Label(
-                                        "Category", html_for=ids.ADMIN_MAPPING_CATEGORY_SELECT
-                                    ),
-                                    dbc.Select(
-                                        id=ids.ADMIN_MAPPING_CATEGORY_SELECT,
-                                        options=[],
-                                        placeholder="Choose a category",
-                                        value="",
-                                    ),
-                                ],
-                                className="form-field",
+                            form_field(
+                                "Category",
+                                dbc.Select(
+                                    id=ids.ADMIN_MAPPING_CATEGORY_SELECT,
+                                    options=[],
+                                    placeholder="Choose a category",
+                                    value="",
+                                ),
                             ),
-                            html.Div(
-                                [
-                                    dbc.Label("Problem", html_for=ids.ADMIN_MAPPING_PROBLEM_SELECT),
-                                    dbc.Select(
-                                        id=ids.ADMIN_MAPPING_PROBLEM_SELECT,
-                                        options=[],
-                                        placeholder="Choose a problem",
-                                        value="",
-                                    ),
-                                ],
-                                className="form-field",
+                            form_field(
+                                "Problem",
+                                dbc.Select(
+                                    id=ids.ADMIN_MAPPING_PROBLEM_SELECT,
+                                    options=[],
+                                    placeholder="Choose a problem",
+                                    value="",
+                                ),
                             ),
                             html.Div(
                                 [
@@ -504,11 +494,7 @@ def mapping_panel() -> html.Div:
                         "Saving a pair that is already mapped changes its weight.",
                         className="weight-hint",
                     ),
-                    html.Div(
-                        id=ids.ADMIN_MAPPING_FEEDBACK_DIV,
-                        className="form-feedback",
-                        **{"aria-live": "polite"},
-                    ),
+                    form_feedback(ids.ADMIN_MAPPING_FEEDBACK_DIV),
                 ],
                 className="form-card",
             ),

@@ -1,4 +1,5 @@
-"""My department: a department's indicators (overdue first) and the form to record a new value.
+"""My department: a department's indicators (overdue first), the form to record a new value and
+the bulk upload of a CSV or XLSX file (preview, row-level rejections, all-or-nothing commit).
 
 Department heads see their own department only; the chief of staff and admins choose one.
 """
@@ -19,8 +20,11 @@ from layouts.components import (
     data_table,
     empty_state,
     flag,
+    form_feedback,
+    form_field,
     format_date,
     format_number,
+    humanize,
     loading,
     notice,
     page_header,
@@ -35,6 +39,18 @@ STATUS_CHOICES = (
     ("at_risk", "At risk"),
     ("off_track", "Off track"),
 )
+# An upload travels base64-encoded inside a JSON callback body (4/3 of the file), twice (preview
+# and commit) and under the server's request limit (5 MiB by default).
+UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_MAX_ROWS = 5000
+UPLOAD_EXTENSIONS = (".csv", ".xlsx")
+# The preview lists this many valid rows (and rejected rows): every valid row is recorded, but
+# a few hundred rows of table would make the page, and its callback, slow.
+UPLOAD_ROWS_SHOWN = 100
+REJECTED_ROWS_SHOWN = 200
+TEMPLATE_COLUMNS = ("indicator", "period", "value", "status", "note", "indicator_name", "unit")
+ACTION_LABELS = {"added": "Added", "updated": "Correction", "unchanged": "Unchanged"}
+ACTION_TONES = {"added": "success", "updated": "warning", "unchanged": "neutral"}
 
 
 def layout(**_kwargs: Any) -> html.Div:
@@ -80,6 +96,7 @@ def layout(**_kwargs: Any) -> html.Div:
                 ],
                 className="split",
             ),
+            section("Upload many values", upload_section(), class_name="upload-card"),
         ]
     )
 
@@ -89,79 +106,58 @@ def update_form() -> html.Div:
     today = dt.date.today().isoformat()
     return html.Div(
         [
-            html.Div(
-                [
-                    dbc.Label("Indicator", html_for=ids.DEPARTMENT_INDICATOR_SELECT),
-                    dbc.Select(
-                        id=ids.DEPARTMENT_INDICATOR_SELECT,
-                        options=[],
-                        value=None,
-                        placeholder="Choose an indicator",
-                    ),
-                ],
-                className="form-field",
+            form_field(
+                "Indicator",
+                dbc.Select(
+                    id=ids.DEPARTMENT_INDICATOR_SELECT,
+                    options=[],
+                    value=None,
+                    placeholder="Choose an indicator",
+                ),
             ),
             html.Div(
                 [
-                    html.Div(
-                        [
-                            dbc.Label("Period", html_for=ids.DEPARTMENT_PERIOD_INPUT),
-                            dbc.Input(
-                                id=ids.DEPARTMENT_PERIOD_INPUT,
-                                type="date",
-                                value=today,
-                                max=today,
-                            ),
-                        ],
-                        className="form-field",
+                    form_field(
+                        "Period",
+                        dbc.Input(
+                            id=ids.DEPARTMENT_PERIOD_INPUT,
+                            type="date",
+                            value=today,
+                            max=today,
+                        ),
                     ),
-                    html.Div(
-                        [
-                            dbc.Label("Value", html_for=ids.DEPARTMENT_VALUE_INPUT),
-                            dbc.Input(
-                                id=ids.DEPARTMENT_VALUE_INPUT,
-                                type="text",
-                                inputmode="decimal",
-                                autocomplete="off",
-                                placeholder="e.g. 82.5",
-                            ),
-                        ],
-                        className="form-field",
+                    form_field(
+                        "Value",
+                        dbc.Input(
+                            id=ids.DEPARTMENT_VALUE_INPUT,
+                            type="text",
+                            inputmode="decimal",
+                            autocomplete="off",
+                            placeholder="e.g. 82.5",
+                        ),
                     ),
                 ],
                 className="form-pair",
             ),
-            html.Div(
-                [
-                    dbc.Label("Status", html_for=ids.DEPARTMENT_STATUS_SELECT),
-                    dbc.Select(
-                        id=ids.DEPARTMENT_STATUS_SELECT,
-                        options=[
-                            {"label": label, "value": value} for value, label in STATUS_CHOICES
-                        ],
-                        value=NO_STATUS,
-                    ),
-                ],
-                className="form-field",
+            form_field(
+                "Status",
+                dbc.Select(
+                    id=ids.DEPARTMENT_STATUS_SELECT,
+                    options=[{"label": label, "value": value} for value, label in STATUS_CHOICES],
+                    value=NO_STATUS,
+                ),
             ),
-            html.Div(
-                [
-                    dbc.Label("Note (optional)", html_for=ids.DEPARTMENT_NOTE_TEXTAREA),
-                    dbc.Textarea(
-                        id=ids.DEPARTMENT_NOTE_TEXTAREA,
-                        rows=2,
-                        maxlength=2000,
-                        placeholder="What changed, and why",
-                    ),
-                ],
-                className="form-field",
+            form_field(
+                "Note (optional)",
+                dbc.Textarea(
+                    id=ids.DEPARTMENT_NOTE_TEXTAREA,
+                    rows=2,
+                    maxlength=2000,
+                    placeholder="What changed, and why",
+                ),
             ),
             dbc.Button("Save value", id=ids.DEPARTMENT_SAVE_BUTTON, color="primary", n_clicks=0),
-            html.Div(
-                id=ids.DEPARTMENT_FEEDBACK_DIV,
-                className="form-feedback",
-                **{"aria-live": "polite"},
-            ),
+            form_feedback(ids.DEPARTMENT_FEEDBACK_DIV),
         ],
         className="update-form",
     )
@@ -283,3 +279,277 @@ def rejected_message(problems: Sequence[str]) -> html.Div:
         "danger",
         title="The value was not saved:",
     )
+
+
+def size_text(size: int) -> str:
+    """A file size as people say it: ``2 MB``, ``2.5 MB``, ``120 KB``."""
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+
+
+def upload_section() -> html.Div:
+    """Bulk upload: limits and columns, a template, the file picker, the commit button, results.
+
+    The drop zone holds a real button, so the file dialog opens by keyboard (Enter or Space) as
+    well as by click; the limits are stated before anyone picks a file.
+    """
+    help_text = (
+        "Columns: indicator (code or name), period (YYYY-MM-DD), value, and optionally status "
+        "(on track, at risk or off track) and note. A CSV or XLSX file of at most "
+        f"{size_text(UPLOAD_MAX_BYTES)} and {UPLOAD_MAX_ROWS:,} rows. Nothing is recorded until "
+        "you have checked the preview and pressed the record button; if any row is rejected, "
+        "nothing is recorded."
+    )
+    return html.Div(
+        [
+            dcc.Store(id=ids.DEPT_UPLOAD_GATE_STORE, data=None),
+            dcc.Store(id=ids.DEPT_UPLOAD_DIGEST_STORE, data=None),
+            dcc.Store(id=ids.DEPT_UPLOAD_COMMITTED_STORE, data=0),
+            dcc.Download(id=ids.DEPT_UPLOAD_TEMPLATE_DOWNLOAD),
+            html.P(help_text, id=ids.DEPT_UPLOAD_HELP_TEXT, className="upload-help"),
+            html.Div(
+                [
+                    dcc.Upload(
+                        html.Div(
+                            [
+                                html.Button(
+                                    "Choose a CSV or XLSX file",
+                                    id=ids.DEPT_UPLOAD_CHOOSE_BUTTON,
+                                    type="button",
+                                    className="btn btn-outline-primary",
+                                    **{"aria-describedby": ids.DEPT_UPLOAD_HELP_TEXT},
+                                ),
+                                html.Span("or drop it here", className="upload-drop-hint"),
+                            ],
+                            className="upload-zone-inner",
+                        ),
+                        id=ids.DEPT_UPLOAD_FILE_UPLOAD,
+                        accept=",".join(UPLOAD_EXTENSIONS),
+                        multiple=False,
+                        className="upload-zone",
+                        className_active="upload-zone-active",
+                        className_reject="upload-zone-reject",
+                    ),
+                    html.Button(
+                        "Download a CSV template",
+                        id=ids.DEPT_UPLOAD_TEMPLATE_BUTTON,
+                        type="button",
+                        n_clicks=0,
+                        className="btn btn-outline-secondary",
+                    ),
+                ],
+                className="upload-row",
+            ),
+            html.Div(id=ids.DEPT_UPLOAD_SIZE_DIV, className="upload-size-message"),
+            html.Div(
+                [
+                    html.Button(
+                        "Record values",
+                        id=ids.DEPT_UPLOAD_COMMIT_BUTTON,
+                        type="button",
+                        n_clicks=0,
+                        disabled=True,
+                        className="btn btn-primary",
+                        **{"aria-describedby": ids.DEPT_UPLOAD_REASON_TEXT},
+                    ),
+                    html.P(
+                        "Choose a file to see what would be recorded.",
+                        id=ids.DEPT_UPLOAD_REASON_TEXT,
+                        className="upload-reason",
+                        **{"aria-live": "polite"},
+                    ),
+                ],
+                className="upload-commit-row",
+            ),
+            loading(html.Div(id=ids.DEPT_UPLOAD_RESULT_DIV, **{"aria-live": "polite"})),
+            loading(html.Div(id=ids.DEPT_UPLOAD_PREVIEW_DIV, className="upload-preview")),
+        ],
+        className="upload-body",
+    )
+
+
+def upload_empty() -> html.Div:
+    """The preview before any file is chosen."""
+    return empty_state(
+        "No file chosen yet.",
+        "The rows of your file will be listed here, with what recording each would do.",
+    )
+
+
+def upload_recorded(filename: str, recorded: int) -> html.Div:
+    """The preview after a commit: the file is done."""
+    return empty_state(
+        f"{filename or 'The file'} is recorded ({recorded:,} "
+        f"{'value' if recorded == 1 else 'values'}).",
+        "Choose another file to record more values.",
+    )
+
+
+def upload_unreadable(message: str) -> html.Div:
+    """A file that could not be read at all (wrong type, too large, missing a column)."""
+    return notice(html.P(message), "danger", title="The file could not be read:")
+
+
+def _action_label(action: str, previous: Any, unit: str) -> html.Span:
+    """What recording a row does, as one label (a correction names the value it replaces)."""
+    label = ACTION_LABELS.get(action, humanize(action))
+    if action == "updated" and previous is not None and not pd.isna(previous):
+        label = f"{label} (was {format_number(previous, unit)})"
+    return flag(label, ACTION_TONES.get(action, "neutral"))
+
+
+def _shown(frame: pd.DataFrame, limit: int, what: str) -> tuple[pd.DataFrame, Any]:
+    if len(frame) <= limit:
+        return frame, None
+    note = html.P(f"Showing the first {limit:,} of {len(frame):,} {what}.", className="table-count")
+    return frame.head(limit), note
+
+
+def rejected_table(rejected: pd.DataFrame) -> Any:
+    """Rejected rows: row number, what the row said and why it was refused.
+
+    ``rejected`` has columns row, field, reason, value (``Rejection.as_dict``).
+    """
+    shown, note = _shown(rejected, REJECTED_ROWS_SHOWN, "rejected rows")
+    rows = [
+        {
+            "row": str(int(r.row)),
+            "field": humanize(r.field) if r.field else "Row",
+            "value": str(r.value) if str(r.value) else "—",
+            "reason": _sentence(str(r.reason)),
+        }
+        for r in shown.itertuples(index=False)
+    ]
+    return html.Div(
+        [
+            html.H3(f"Rejected rows ({len(rejected):,})", className="upload-table-title"),
+            note,
+            data_table(
+                [
+                    Column("Row", "row", numeric=True),
+                    Column("Field", "field"),
+                    Column("As written", "value"),
+                    Column("Why it was rejected", "reason"),
+                ],
+                rows,
+                caption="Rejected rows of the uploaded file, with the reason for each",
+                row_header="row",
+            ),
+        ],
+        className="upload-rejected",
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return "—"
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def planned_table(planned: pd.DataFrame) -> Any:
+    """The valid rows and what recording each would do (added, correction, unchanged).
+
+    ``planned`` has columns row, indicator_code, indicator_name, unit, period, value, status,
+    note, action, previous (``db.ingest.PlannedObservation`` fields).
+    """
+    shown, note = _shown(planned, UPLOAD_ROWS_SHOWN, "valid rows; every valid row will be recorded")
+    rows = []
+    for r in shown.itertuples(index=False):
+        unit = str(r.unit or "")
+        rows.append(
+            {
+                "row": str(int(r.row)),
+                "indicator": f"{r.indicator_code} · {r.indicator_name}",
+                "period": format_date(r.period),
+                "value": format_number(r.value, unit),
+                "status": humanize(r.status) if r.status else "—",
+                "note": str(r.note) if r.note else "—",
+                "action": _action_label(str(r.action), r.previous, unit),
+            }
+        )
+    return html.Div(
+        [
+            html.H3(f"Valid rows ({len(planned):,})", className="upload-table-title"),
+            note,
+            data_table(
+                [
+                    Column("Row", "row", numeric=True),
+                    Column("Indicator", "indicator"),
+                    Column("Period", "period"),
+                    Column("Value", "value", numeric=True),
+                    Column("Status", "status"),
+                    Column("Note", "note"),
+                    Column("What will happen", "action"),
+                ],
+                rows,
+                caption="Valid rows of the uploaded file and what recording each would do",
+                row_header="row",
+            ),
+        ],
+        className="upload-planned",
+    )
+
+
+def upload_preview(
+    filename: str, planned: pd.DataFrame, rejected: pd.DataFrame, skipped: int = 0
+) -> html.Div:
+    """The preview of an upload: rejected rows first (they block the commit), then the rest."""
+    parts: list[Any] = []
+    if skipped:
+        parts.append(
+            html.P(
+                f"{skipped:,} template rows with no period, value, status or note were skipped.",
+                className="table-count",
+            )
+        )
+    if not rejected.empty:
+        parts.append(rejected_table(rejected))
+    if not planned.empty:
+        parts.append(planned_table(planned))
+    if planned.empty and rejected.empty:
+        parts.append(empty_state(f"{filename or 'The file'} has no rows to record."))
+    return html.Div(parts)
+
+
+def upload_summary(
+    filename: str, added: int, updated: int, unchanged: int, rejected: int
+) -> tuple[str, bool, str]:
+    """The commit button's label, whether it is disabled, and the sentence that says why."""
+    to_record = added + updated
+    counts = (
+        f"{filename or 'The file'}: {added:,} to add, {updated:,} "
+        f"{'correction' if updated == 1 else 'corrections'}, {unchanged:,} unchanged, "
+        f"{rejected:,} rejected."
+    )
+    label = f"Record {to_record:,} {'value' if to_record == 1 else 'values'}"
+    if rejected:
+        return (
+            label,
+            True,
+            f"{counts} Nothing can be recorded while any row is rejected: fix the "
+            f"{'row' if rejected == 1 else f'{rejected:,} rows'} listed below and upload the "
+            "file again.",
+        )
+    if not to_record:
+        return label, True, f"{counts} Nothing to record: every row matches a stored value."
+    return label, False, f"{counts} Every row is valid; they will be recorded together."
+
+
+def committed_message(filename: str, added: int, updated: int) -> html.Div:
+    """After a commit: how many values were recorded."""
+    total = added + updated
+    if not total:
+        return notice("Nothing new to record: every row matches a stored value.", "info")
+    return notice(
+        f"Recorded {total:,} {'value' if total == 1 else 'values'} from {filename or 'the file'}: "
+        f"{added:,} added, {updated:,} {'correction' if updated == 1 else 'corrections'}.",
+        "success",
+    )
+
+
+def commit_refused_message(reason: str) -> html.Div:
+    """A commit that recorded nothing, and why."""
+    return notice(html.P(reason), "danger", title="Nothing was recorded.")

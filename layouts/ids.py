@@ -226,3 +226,57 @@ def admin_mapping_button(kind: str, category_id: Any, problem_id: Any) -> dict[s
 def priorities_decide_button(problem_id: Any) -> dict[str, Any]:
     """The "Record decision" button of one problem on the weekly priorities page."""
     return {"type": PRIORITIES_DECIDE_BUTTON_TYPE, "index": problem_id}
+
+
+# My department: bulk upload of indicator values (CSV or XLSX), preview, all-or-nothing commit.
+DEPT_UPLOAD_FILE_UPLOAD = "department-upload-file-upload"
+DEPT_UPLOAD_CHOOSE_BUTTON = "department-upload-choose-button"
+DEPT_UPLOAD_HELP_TEXT = "department-upload-help-text"
+DEPT_UPLOAD_GATE_STORE = "department-upload-gate-store"
+DEPT_UPLOAD_SIZE_DIV = "department-upload-size-div"
+DEPT_UPLOAD_TEMPLATE_BUTTON = "department-upload-template-button"
+DEPT_UPLOAD_TEMPLATE_DOWNLOAD = "department-upload-template-download"
+DEPT_UPLOAD_PREVIEW_DIV = "department-upload-preview-div"
+DEPT_UPLOAD_DIGEST_STORE = "department-upload-digest-store"
+DEPT_UPLOAD_COMMIT_BUTTON = "department-upload-commit-button"
+DEPT_UPLOAD_REASON_TEXT = "department-upload-reason-text"
+DEPT_UPLOAD_RESULT_DIV = "department-upload-result-div"
+DEPT_UPLOAD_COMMITTED_STORE = "department-upload-committed-store"
+
+
+# Early warnings: every filter in ``?severity=&department=&district=&category=&problem=&state=``
+# plus the chosen alert in ``&alert=``; the evidence and the actions of the chosen alert
+ALERTS_PAGE_STORE = "alerts-page-store"
+ALERTS_QUERY_STORE = "alerts-query-store"
+ALERTS_SELECTED_STORE = "alerts-selected-store"
+ALERTS_SHOWN_STORE = "alerts-shown-store"
+ALERTS_CURRENT_STORE = "alerts-current-store"
+ALERTS_CHANGED_STORE = "alerts-changed-store"
+ALERTS_CREATED_STORE = "alerts-created-store"
+ALERTS_SEVERITY_SELECT = "alerts-severity-select"
+ALERTS_DEPARTMENT_SELECT = "alerts-department-select"
+ALERTS_DISTRICT_SELECT = "alerts-district-select"
+ALERTS_CATEGORY_SELECT = "alerts-category-select"
+ALERTS_PROBLEM_SELECT = "alerts-problem-select"
+ALERTS_STATE_SELECT = "alerts-state-select"
+ALERTS_SUMMARY_DIV = "alerts-summary-div"
+ALERTS_FEED_DIV = "alerts-feed-div"
+ALERTS_DETAIL_DIV = "alerts-detail-div"
+ALERTS_ACTIONS_CONTEXT_DIV = "alerts-actions-context-div"
+ALERTS_ACK_BUTTON = "alerts-acknowledge-button"
+ALERTS_LINK_SELECT = "alerts-link-problem-select"
+ALERTS_LINK_BUTTON = "alerts-link-button"
+ALERTS_REASON_TEXTAREA = "alerts-reason-textarea"
+ALERTS_DISMISS_BUTTON = "alerts-dismiss-button"
+ALERTS_REOPEN_BUTTON = "alerts-reopen-button"
+ALERTS_ACTION_FEEDBACK_DIV = "alerts-action-feedback-div"
+ALERTS_NEW_TITLE_INPUT = "alerts-new-title-input"
+ALERTS_NEW_AREA_SELECT = "alerts-new-area-select"
+ALERTS_NEW_BUTTON = "alerts-new-problem-button"
+ALERTS_NEW_FEEDBACK_DIV = "alerts-new-feedback-div"
+ALERTS_SELECT_BUTTON_TYPE = "alerts-select-button"
+
+
+def alerts_select_button(alert_id: Any) -> dict[str, Any]:
+    """The "Show evidence" button of one alert in the early-warnings feed."""
+    return {"type": ALERTS_SELECT_BUTTON_TYPE, "index": alert_id}

@@ -24,6 +24,8 @@ from layouts.components import (
     data_table,
     empty_state,
     flag,
+    form_feedback,
+    form_field,
     format_date,
     format_number,
     kpi_card,
@@ -281,26 +283,16 @@ def decision_dialog() -> dbc.Modal:
                         ],
                         className="form-field decision-fieldset",
                     ),
-                    html.Div(
-                        [
-                            dbc.Label(
-                                f"Note (optional, up to {NOTE_LIMIT:,} characters)",
-                                html_for=ids.PRIORITIES_DECISION_NOTE_TEXTAREA,
-                            ),
-                            dbc.Textarea(
-                                id=ids.PRIORITIES_DECISION_NOTE_TEXTAREA,
-                                rows=4,
-                                maxlength=NOTE_LIMIT,
-                                placeholder="Who does what by when; what would change the call",
-                            ),
-                        ],
-                        className="form-field",
+                    form_field(
+                        f"Note (optional, up to {NOTE_LIMIT:,} characters)",
+                        dbc.Textarea(
+                            id=ids.PRIORITIES_DECISION_NOTE_TEXTAREA,
+                            rows=4,
+                            maxlength=NOTE_LIMIT,
+                            placeholder="Who does what by when; what would change the call",
+                        ),
                     ),
-                    html.Div(
-                        id=ids.PRIORITIES_DECISION_FEEDBACK_DIV,
-                        className="form-feedback",
-                        **{"aria-live": "polite"},
-                    ),
+                    form_feedback(ids.PRIORITIES_DECISION_FEEDBACK_DIV),
                 ]
             ),
             dbc.ModalFooter(

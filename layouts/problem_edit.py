@@ -26,7 +26,7 @@ from db.models import (
     STANCES,
 )
 from layouts import ids
-from layouts.components import humanize, notice
+from layouts.components import form_feedback, form_field, humanize, notice
 
 NEW = "new"  # the "add a new one" choice of each form's record select
 NONE = "none"  # "no value" in optional selects (dbc.Select keeps "" for its placeholder)
@@ -92,10 +92,9 @@ def _pairs(pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
 
 
 def _field(form: str, name: str, label: str, control: Any, hint: str | None = None) -> html.Div:
-    children: list[Any] = [dbc.Label(label, html_for=ids.problem_field(form, name)), control]
-    if hint:
-        children.append(dbc.FormText(hint))
-    return html.Div(children, className="form-field")
+    if control.id != ids.problem_field(form, name):
+        raise ValueError(f"the {name} control of the {form} form has another id")
+    return form_field(label, control, hint)
 
 
 def _group(label: str, control: Any, hint: str | None = None) -> html.Fieldset:
@@ -149,7 +148,7 @@ def _editor(
             html.H3(title, className="section-title"),
             html.P(lead, className="form-lead"),
             *body,
-            html.Div(id=feedback_id, className="form-feedback", **{"aria-live": "polite"}),
+            form_feedback(feedback_id),
         ],
         id=panel_id,
         hidden=True,

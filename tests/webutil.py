@@ -37,6 +37,7 @@ def demo_password(username: str) -> str:
 def seeded_template() -> Path:
     """A migrated SQLite file holding the small demo city (built once per test process)."""
     from db.seed import seed_demo_city
+    from triage.demo_history import store_demo_history
 
     folder = Path(tempfile.mkdtemp(prefix="triage-web-template-"))
     path = folder / "triage.sqlite3"
@@ -44,7 +45,8 @@ def seeded_template() -> Path:
     migrate.upgrade(url)
     database = Database(url)
     try:
-        seed_demo_city(database, seed=7, scale="small")
+        summary = seed_demo_city(database, seed=7, scale="small")
+        store_demo_history(database, summary.today)
         with database.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

@@ -64,6 +64,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from db import migrate
     from db.seed import DemoCityExists, seed_demo_city
+    from triage.demo_history import store_demo_history
 
     settings = _settings(args)
     migrate.upgrade(settings.database_url)
@@ -77,14 +78,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
             replace=args.replace,
             progress=_progress(),
         )
+        seeded = time.monotonic() - started
+        print("Storing past weekly rankings and running the early-warning detector...")
+        history = store_demo_history(database, summary.today)
     except DemoCityExists as exc:
         raise CommandError(f"{exc} Run again with --replace to start over.") from None
     finally:
         database.dispose()
     elapsed = time.monotonic() - started
-    print(f"Seeded the demo city ({args.scale}, seed {args.seed}) in {elapsed:.1f}s:")
+    print(f"Seeded the demo city ({args.scale}, seed {args.seed}) in {seeded:.1f}s:")
     for table, count in summary.counts.items():
         print(f"  {table:<28} {count:>10,}")
+    print(
+        f"History: rankings for {history.weeks[0]} to {history.weeks[-1]}, "
+        f"{history.alerts.get('inserted', 0)} open alerts ({elapsed:.1f}s in all)."
+    )
     _print_sign_ins(summary.sign_ins)
     return 0
 
@@ -297,9 +305,9 @@ def _display_url(settings: Settings) -> str:
 def _command_registrars() -> list[Callable[[Any, Any], None]]:
     """Command groups that live beside their subject (ingestion, detection, UI benchmark)."""
     from triage import detect_cli, ingest_cli
-    from triage.bench import ui
+    from triage.bench import scoring, ui
 
-    return [ingest_cli.register, detect_cli.register, ui.register]
+    return [ingest_cli.register, detect_cli.register, ui.register, scoring.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

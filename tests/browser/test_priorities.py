@@ -13,7 +13,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from db.models import Alert, CategoryProblem, Decision
 from tests import webutil
@@ -29,9 +29,14 @@ DIALOG_OUTPUT = "priorities-decision-modal.is_open"
 
 
 def plant_alerts(env: WebEnv) -> None:
-    """Two alerts first detected today, one on a problem and one through its category."""
+    """Two alerts first detected today, one on a problem and one through its category.
+
+    The demo city's own alerts (from its detector history) are removed first, so the page's
+    counts are the planted ones.
+    """
     today = dt.date.today()
     with env.database.session(write=True) as session:
+        session.execute(delete(Alert))
         mapping = session.execute(
             select(CategoryProblem.category_id, CategoryProblem.problem_id)
         ).first()

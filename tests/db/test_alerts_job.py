@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from db.alerts import active_alerts, transition_alert
 from db.models import Alert, AuditLog, District, Problem, ReportCategory
@@ -23,6 +23,9 @@ AS_OF = dt.date.today()  # the template city is seeded relative to today
 @pytest.fixture
 def city(tmp_path: Path) -> Database:
     database = fresh_database(tmp_path)
+    # The template city comes with its detector history; start these tests from none.
+    with database.session(write=True) as session:
+        session.execute(delete(Alert))
     yield database
     database.dispose()
 

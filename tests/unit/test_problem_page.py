@@ -27,6 +27,7 @@ from layouts import problem as problem_layout
 from layouts.problem_edit import NEW
 from tests.webutil import WebEnv, find_ids, texts
 from triage.backward_map import backward_map
+from triage.scoring import iso_week
 from triage.security import PermissionDenied
 
 XSS = "<img src=x onerror=alert(1)><b>bold</b>"
@@ -359,8 +360,11 @@ def test_prob008_report_windows_burden_and_totals() -> None:
 
 def test_prob009_header_ranks_the_week_once_and_shows_scores(env: WebEnv) -> None:
     problem_id = _richest(env)
+    this_week = select(func.count()).where(ScoreSnapshot.week == iso_week(env.settings.today()))
     with env.database.session() as session:
-        assert session.scalar(select(func.count()).select_from(ScoreSnapshot)) == 0
+        past = session.scalar(select(func.count()).select_from(ScoreSnapshot))
+        assert past > 0  # the demo city comes with past weeks' rankings
+        assert session.scalar(this_week) == 0
     mayor = env.principal("mayor")
     header, hidden, version, editor, *panels = problem.problem_header(
         problem_id, 0, 0, 0, 0, principal=mayor
@@ -371,7 +375,8 @@ def test_prob009_header_ranks_the_week_once_and_shows_scores(env: WebEnv) -> Non
     assert editor is dash.no_update and panels == [True, True, True, True]
     with env.database.session() as session:
         stored = session.scalar(select(func.count()).select_from(ScoreSnapshot))
-    assert stored > 0
+        assert session.scalar(this_week) > 0
+    assert stored > past
     chief = env.principal("chief")
     _header, _hidden, _loaded, signal, *panels = problem.problem_header(
         problem_id, 1, 0, 2, 0, principal=chief

@@ -27,6 +27,7 @@ ADMINS = frozenset({Role.ADMIN})
 DECIDERS = frozenset({Role.MAYOR, Role.CHIEF_OF_STAFF})
 CONFIGURERS = frozenset({Role.CHIEF_OF_STAFF, Role.ADMIN})
 PROBLEM_EDITORS = frozenset({Role.CHIEF_OF_STAFF, Role.ADMIN})  # edit problems and their maps
+ALERT_MANAGERS = frozenset({Role.MAYOR, Role.CHIEF_OF_STAFF, Role.ANALYST})
 CLIENTSIDE = "clientside"  # runs in the browser; the server refuses every POST to it
 
 # Every route of the Flask server: "public" answers without a session, "session" does not.
@@ -115,6 +116,13 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "...department-recent-div.children..": INDICATOR_EDITORS,
     "..department-feedback-div.children...department-saved-store.data"
     "...department-value-input.value...department-note-textarea.value..": INDICATOR_EDITORS,
+    "..department-upload-gate-store.data...department-upload-file-upload.contents"
+    "...department-upload-size-div.children..": CLIENTSIDE,
+    "..department-upload-preview-div.children...department-upload-commit-button.children"
+    "...department-upload-commit-button.disabled...department-upload-reason-text.children"
+    "...department-upload-digest-store.data...department-upload-result-div.children"
+    "...department-upload-committed-store.data..": INDICATOR_EDITORS,
+    "department-upload-template-download.data": INDICATOR_EDITORS,
     "admin-users-table-div.children": ADMINS,
     "..admin-users-feedback-div.children...admin-users-changed-store.data..": ADMINS,
     "actors-directory-div.children": ALL,
@@ -152,10 +160,25 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "priorities-csv-download.data": ALL,
     "priorities-brief-download.data": ALL,
     "priorities-query-store.data": CLIENTSIDE,
+    "..alerts-department-select.options...alerts-district-select.options"
+    "...alerts-category-select.options...alerts-problem-select.options..": ALL,
+    "..alerts-summary-div.children...alerts-feed-div.children...alerts-shown-store.data..": ALL,
+    "alerts-selected-store.data": ALL,
+    "..alerts-detail-div.children...alerts-current-store.data..": ALL,
+    "..alerts-actions-context-div.children...alerts-acknowledge-button.disabled"
+    "...alerts-reopen-button.disabled...alerts-link-button.disabled"
+    "...alerts-dismiss-button.disabled...alerts-link-problem-select.options"
+    "...alerts-link-problem-select.value...alerts-reason-textarea.value..": ALERT_MANAGERS,
+    "..alerts-action-feedback-div.children...alerts-changed-store.data..": ALERT_MANAGERS,
+    "..alerts-new-title-input.value...alerts-new-area-select.options"
+    "...alerts-new-area-select.value..": PROBLEM_EDITORS,
+    "..alerts-new-feedback-div.children...alerts-created-store.data..": PROBLEM_EDITORS,
+    "alerts-query-store.data": CLIENTSIDE,
 }
 
 # Values that make a request meaningful (everything else is sent as None / []).
 CALLBACK_VALUES = {
+    "department-upload-template-button.n_clicks": 1,
     "_pages_location.pathname": "/",
     "_pages_location.search": "",
     "problem-id-store.data": 1,

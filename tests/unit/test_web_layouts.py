@@ -39,13 +39,20 @@ def test_web002_no_html_rendering_of_text_anywhere() -> None:
 def test_web003_nav_follows_capabilities() -> None:
     labels = {role: [item.label for item in layouts.nav_items(role)] for role in Role}
     city = ["Actors", "Reports"]
-    assert labels[Role.MAYOR] == ["Priorities", "Problems", *city]
-    assert labels[Role.ANALYST] == ["Priorities", "Problems", *city]
-    assert labels[Role.DEPARTMENT_HEAD] == ["Priorities", "Problems", "My department", *city]
+    assert labels[Role.MAYOR] == ["Priorities", "Problems", "Early warnings", *city]
+    assert labels[Role.ANALYST] == ["Priorities", "Problems", "Early warnings", *city]
+    assert labels[Role.DEPARTMENT_HEAD] == [
+        "Priorities",
+        "Problems",
+        "Early warnings",
+        "My department",
+        *city,
+    ]
     assert labels[Role.CHIEF_OF_STAFF][-1] == "Administration"
     assert labels[Role.ADMIN] == [
         "Priorities",
         "Problems",
+        "Early warnings",
         "My department",
         *city,
         "Administration",

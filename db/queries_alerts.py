@@ -1,0 +1,569 @@
+"""Early-warnings page queries: filter choices, the filtered alert feed, one alert's evidence.
+
+Report series come from the ``report_daily_counts`` aggregate (never raw citizen reports) and
+indicator series from observations; the surge band over time is recomputed by the detector.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    ALERT_STATES,
+    SEVERITIES,
+    Alert,
+    CategoryProblem,
+    Department,
+    District,
+    Indicator,
+    Observation,
+    Problem,
+    ReportCategory,
+    ReportDailyCount,
+)
+from db.queries_priorities import _alert_links
+from triage.detection import SurgeConfig, detect_surges, latest_observations
+from triage.indicators import CADENCE_DAYS
+
+OPEN_STATES = ("new", "acknowledged", "linked")
+FEED_LIMIT = 200
+WINDOW_BEFORE_DAYS = 84  # the evidence chart starts 12 weeks before the first detection
+MAX_CHART_DAYS = 2 * 366
+HISTORY_DAYS = 3 * 366  # as ``triage.jobs.HISTORY_DAYS``: what the daily detection run reads
+# A false-discovery level just under 1 makes the detector return its figures for every tested
+# day (only days with nothing reported in the window, p = 1, are left out).
+BAND_FDR = 1.0 - 1e-9
+
+FEED_COLUMNS = [
+    "id",
+    "kind",
+    "method",
+    "severity",
+    "series",
+    "indicator_id",
+    "indicator",
+    "unit",
+    "category_id",
+    "category",
+    "district_id",
+    "district",
+    "problem_id",
+    "problem",
+    "first_detected",
+    "last_detected",
+    "expected",
+    "lower",
+    "upper",
+    "observed",
+    "message",
+    "state",
+    "state_reason",
+    "updated_at",
+    "departments",
+]
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """What the feed shows; None means "any". ``states`` None is every state."""
+
+    severity: str | None = None
+    department_id: int | None = None
+    district_id: int | None = None
+    category_id: int | None = None
+    problem_id: int | None = None
+    states: tuple[str, ...] | None = OPEN_STATES
+    alert_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity is not None and self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+        if self.states is not None and not set(self.states) <= set(ALERT_STATES):
+            raise ValueError(f"unknown alert state in {self.states!r}")
+
+
+def _frame(session: Session, statement: Select, columns: list[str]) -> pd.DataFrame:
+    rows = session.execute(statement).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+# ---------------------------------------------------------------- filter choices
+
+
+def departments(session: Session) -> pd.DataFrame:
+    """Columns: id, code, name; ordered by name."""
+    return _frame(
+        session,
+        select(Department.id, Department.code, Department.name).order_by(Department.name),
+        ["id", "code", "name"],
+    )
+
+
+def districts(session: Session) -> pd.DataFrame:
+    """Columns: id, code, name; ordered by code."""
+    return _frame(
+        session,
+        select(District.id, District.code, District.name).order_by(District.code),
+        ["id", "code", "name"],
+    )
+
+
+def categories(session: Session) -> pd.DataFrame:
+    """Report categories. Columns: id, code, name; ordered by name."""
+    return _frame(
+        session,
+        select(ReportCategory.id, ReportCategory.code, ReportCategory.name).order_by(
+            ReportCategory.name, ReportCategory.id
+        ),
+        ["id", "code", "name"],
+    )
+
+
+def problems(session: Session) -> pd.DataFrame:
+    """Every problem. Columns: id, title, policy_area; ordered by title."""
+    return _frame(
+        session,
+        select(Problem.id, Problem.title, Problem.policy_area).order_by(Problem.title, Problem.id),
+        ["id", "title", "policy_area"],
+    )
+
+
+def policy_areas(session: Session) -> list[str]:
+    """The policy areas problems use, sorted (a new problem picks one of them)."""
+    return sorted(a for a in session.scalars(select(Problem.policy_area).distinct()) if a)
+
+
+# ---------------------------------------------------------------- the feed
+
+
+def _alert_departments(session: Session, feed: pd.DataFrame) -> dict[int, list[int]]:
+    """Department ids per alert (the rule the page states).
+
+    An indicator alert belongs to the indicator's department; a report alert to the department
+    that handles its category or, when the category has none, to the lead departments of the
+    problems the category maps to; any other alert to its linked problem's lead department.
+    """
+    via_problems: dict[int, set[int]] = {}
+    unowned = feed.loc[
+        feed["category_id"].notna() & feed["category_department_id"].isna(), "category_id"
+    ]
+    if len(unowned):
+        rows = session.execute(
+            select(CategoryProblem.category_id, Problem.lead_department_id)
+            .join(Problem, Problem.id == CategoryProblem.problem_id)
+            .where(
+                CategoryProblem.category_id.in_(sorted({int(c) for c in unowned})),
+                Problem.lead_department_id.is_not(None),
+            )
+        ).all()
+        for category_id, department_id in rows:
+            via_problems.setdefault(int(category_id), set()).add(int(department_id))
+    out: dict[int, list[int]] = {}
+    for row in feed.itertuples(index=False):
+        if not pd.isna(row.indicator_department_id):
+            found = {int(row.indicator_department_id)}
+        elif not pd.isna(row.category_id):
+            if not pd.isna(row.category_department_id):
+                found = {int(row.category_department_id)}
+            else:
+                found = via_problems.get(int(row.category_id), set())
+        elif not pd.isna(row.problem_department_id):
+            found = {int(row.problem_department_id)}
+        else:
+            found = set()
+        out[int(row.id)] = sorted(found)
+    return out
+
+
+def alert_feed(
+    session: Session, filters: AlertFilters, *, limit: int = FEED_LIMIT
+) -> tuple[pd.DataFrame, int]:
+    """The alerts matching ``filters``, worst and most recent first, and how many match.
+
+    Columns: :data:`FEED_COLUMNS` (``departments`` is a list of department names; names are
+    None where the alert has no such link). At most ``limit`` rows; the count is before it.
+    The problem filter keeps alerts that concern the problem as the weekly priorities count
+    them: linked to it, or reaching it through their category or indicator.
+    """
+    statement = (
+        select(
+            Alert.id,
+            Alert.kind,
+            Alert.method,
+            Alert.severity,
+            Alert.series_key,
+            Alert.indicator_id,
+            Indicator.name,
+            Indicator.unit,
+            Indicator.department_id,
+            Alert.category_id,
+            ReportCategory.name,
+            ReportCategory.department_id,
+            Alert.district_id,
+            District.name,
+            Alert.problem_id,
+            Problem.title,
+            Problem.lead_department_id,
+            Alert.first_detected,
+            Alert.last_detected,
+            Alert.expected,
+            Alert.lower,
+            Alert.upper,
+            Alert.observed,
+            Alert.message,
+            Alert.state,
+            Alert.state_reason,
+            Alert.updated_at,
+        )
+        .outerjoin(Indicator, Indicator.id == Alert.indicator_id)
+        .outerjoin(ReportCategory, ReportCategory.id == Alert.category_id)
+        .outerjoin(District, District.id == Alert.district_id)
+        .outerjoin(Problem, Problem.id == Alert.problem_id)
+    )
+    if filters.severity is not None:
+        statement = statement.where(Alert.severity == filters.severity)
+    if filters.states is not None:
+        statement = statement.where(Alert.state.in_(filters.states))
+    if filters.district_id is not None:
+        statement = statement.where(Alert.district_id == filters.district_id)
+    if filters.category_id is not None:
+        statement = statement.where(Alert.category_id == filters.category_id)
+    if filters.alert_id is not None:
+        statement = statement.where(Alert.id == filters.alert_id)
+    feed = _frame(
+        session,
+        statement,
+        [
+            "id",
+            "kind",
+            "method",
+            "severity",
+            "series",
+            "indicator_id",
+            "indicator",
+            "unit",
+            "indicator_department_id",
+            "category_id",
+            "category",
+            "category_department_id",
+            "district_id",
+            "district",
+            "problem_id",
+            "problem",
+            "problem_department_id",
+            "first_detected",
+            "last_detected",
+            "expected",
+            "lower",
+            "upper",
+            "observed",
+            "message",
+            "state",
+            "state_reason",
+            "updated_at",
+        ],
+    )
+    if feed.empty:
+        return pd.DataFrame(columns=FEED_COLUMNS), 0
+    owners = _alert_departments(session, feed)
+    if filters.department_id is not None:
+        feed = feed[[filters.department_id in owners[int(i)] for i in feed["id"]]]
+    if filters.problem_id is not None and len(feed):
+        links = _alert_links(session, [int(i) for i in feed["id"]])
+        concerned = set(links.loc[links["problem_id"] == filters.problem_id, "alert_id"])
+        feed = feed[feed["id"].isin(concerned)]
+    if feed.empty:
+        return pd.DataFrame(columns=FEED_COLUMNS), 0
+    names = dict(session.execute(select(Department.id, Department.name)).all())
+    feed = feed.assign(
+        departments=[[names[d] for d in owners[int(i)] if d in names] for i in feed["id"]]
+    )
+    order = {"critical": 0, "warning": 1, "info": 2}
+    feed = feed.assign(_rank=feed["severity"].map(order).fillna(3))
+    feed = feed.sort_values(
+        ["_rank", "last_detected", "id"], ascending=[True, False, False], kind="stable"
+    )
+    total = len(feed)
+    return feed[FEED_COLUMNS].head(limit).reset_index(drop=True), total
+
+
+def alert_row(session: Session, alert_id: int) -> dict[str, Any] | None:
+    """One alert as a feed row (see :func:`alert_feed`), whatever its state; None if absent."""
+    feed, _ = alert_feed(session, AlertFilters(states=None, alert_id=alert_id))
+    return None if feed.empty else feed.iloc[0].to_dict()
+
+
+def state_counts(session: Session) -> dict[str, int]:
+    """How many alerts are in each state (every state present, zero when none)."""
+    rows = dict(session.execute(select(Alert.state, func.count()).group_by(Alert.state)).all())
+    return {state: int(rows.get(state, 0)) for state in ALERT_STATES}
+
+
+# ---------------------------------------------------------------- evidence
+
+
+@dataclass(frozen=True)
+class AlertEvidence:
+    """What the evidence chart of one alert shows.
+
+    ``series``: date, observed, expected, lower, upper (NaN where unknown), alerted (bool).
+    ``measure`` names the plotted quantity (e.g. "reports in the 28 days to each day"), and
+    ``lines`` are reference levels (label, value) such as an indicator's thresholds.
+    """
+
+    alert: dict[str, Any]
+    series: pd.DataFrame
+    measure: str
+    unit: str
+    start: dt.date
+    end: dt.date
+    band: str  # "recomputed" (surge band per day), "stored" (at the alert only) or "none"
+    lines: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+
+
+def window_days(method: Any) -> int | None:
+    """The window of a surge method (``surge-28d`` → 28), or None."""
+    match = re.fullmatch(r"surge-(\d+)d", str(method or ""))
+    return int(match.group(1)) if match else None
+
+
+def _span(alert: dict[str, Any], today: dt.date, before: int) -> tuple[dt.date, dt.date]:
+    first, last = _as_date(alert["first_detected"]), _as_date(alert["last_detected"])
+    start = first - dt.timedelta(days=before)
+    end = max(min(today, start + dt.timedelta(days=MAX_CHART_DAYS)), last)
+    return start, end
+
+
+def report_daily_series(
+    session: Session, category_id: int, district_id: int | None, since: dt.date, until: dt.date
+) -> pd.DataFrame:
+    """Daily report counts of one category (one district, or citywide), every day present.
+
+    Columns: date (datetime64), value (count; absent days are zero), from ``since`` to
+    ``until`` inclusive, from the ``report_daily_counts`` aggregate.
+    """
+    where = [
+        ReportDailyCount.category_id == category_id,
+        ReportDailyCount.day >= since,
+        ReportDailyCount.day <= until,
+    ]
+    if district_id is not None:
+        where.append(ReportDailyCount.district_id == district_id)
+    frame = _frame(
+        session,
+        select(ReportDailyCount.day, func.sum(ReportDailyCount.count))
+        .where(*where)
+        .group_by(ReportDailyCount.day),
+        ["date", "value"],
+    )
+    days = pd.date_range(since, until, freq="D")
+    if frame.empty:
+        return pd.DataFrame({"date": days, "value": 0.0})
+    values = frame.assign(date=pd.to_datetime(frame["date"])).set_index("date")["value"]
+    values = values.astype(float).reindex(days, fill_value=0.0)
+    return pd.DataFrame({"date": days, "value": values.to_numpy()})
+
+
+def surge_band(
+    daily: pd.DataFrame,
+    window: int,
+    start: dt.date,
+    end: dt.date,
+    config: SurgeConfig | None = None,
+) -> pd.DataFrame:
+    """The surge detector's expected total and usual range for every day of ``[start, end]``.
+
+    In: ``daily`` (date, value), one series with its history (zero days may be present or
+    absent). Out: date, expected, lower, upper for the ``window``-day total ending each day
+    (empty for a window that is not whole weeks). The detector is run on this series
+    alone with the same windows and baseline as the daily run: ``expected`` is exactly what
+    it tested against, while the range uses this series' own over-dispersion (the daily run
+    also borrows strength from the other series), so it can differ a little.
+    """
+    cfg = config or SurgeConfig()
+    longest = max(cfg.windows_days)
+    if window not in cfg.windows_days or window % 7:
+        # A window shorter than a week is only tested beside a weekly one; its band cannot
+        # be computed on its own.
+        return pd.DataFrame(columns=["date", "expected", "lower", "upper"])
+    changes: dict[str, Any] = {
+        "fdr": BAND_FDR,
+        "windows_days": (window,),
+        "ongoing_only": False,
+        # The baseline still ends where the longest window of the daily run starts.
+        "guard_days": cfg.guard_days + longest - window,
+        "min_family": 1,
+    }
+    if "window_weights" in {f.name for f in fields(cfg)}:
+        changes["window_weights"] = (1.0,)
+    band_cfg = replace(cfg, **changes)
+    # Like the daily run, the series starts at its first report (earlier zeros would read as
+    # a quiet history); a zero on ``end`` carries it to the last day shown.
+    counted = daily[daily["value"] > 0]
+    if counted.empty:
+        return pd.DataFrame(columns=["date", "expected", "lower", "upper"])
+    tail = pd.DataFrame({"date": [pd.Timestamp(end)], "value": [0.0]})
+    if counted["date"].max() < pd.Timestamp(end):
+        counted = pd.concat([counted, tail], ignore_index=True)
+    series = counted.assign(series="band")[["series", "date", "value"]]
+    found = detect_surges(series, band_cfg, start=start, end=end, workers=1)
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(found["date"]),
+            "expected": found["expected"].astype(float),
+            "lower": found["lower"].astype(float),
+            "upper": found["upper"].astype(float),
+        }
+    )
+
+
+def _num(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number if math.isfinite(number) else math.nan
+
+
+def _report_evidence(session: Session, alert: dict[str, Any], today: dt.date) -> AlertEvidence:
+    first, last = _as_date(alert["first_detected"]), _as_date(alert["last_detected"])
+    # Today's counts are still arriving: the chart ends on the latest day counted.
+    latest = session.scalar(select(func.max(ReportDailyCount.day)))
+    start, end = _span(alert, min(today, _as_date(latest)) if latest else today, WINDOW_BEFORE_DAYS)
+    window = window_days(alert["method"])
+    if window is None:
+        window = 14 if alert["method"] == "fast_rising" else 7
+    category_id = int(alert["category_id"])
+    district = None if pd.isna(alert["district_id"]) else int(alert["district_id"])
+    since = min(last - dt.timedelta(days=HISTORY_DAYS), start - dt.timedelta(days=window))
+    daily = report_daily_series(session, category_id, district, since, end)
+    totals = daily.set_index("date")["value"].rolling(window, min_periods=window).sum()
+    shown = pd.date_range(start, end, freq="D")
+    frame = pd.DataFrame({"date": shown, "observed": totals.reindex(shown).to_numpy()})
+    band = "none"
+    found = (
+        surge_band(daily, window, start, end)
+        if alert["kind"] == "surge" and window_days(alert["method"]) is not None
+        else pd.DataFrame()
+    )
+    if not found.empty:
+        frame = frame.merge(found, on="date", how="left")
+        band = "recomputed"
+    else:
+        frame = frame.assign(expected=math.nan, lower=math.nan, upper=math.nan)
+        at_last = frame["date"] == pd.Timestamp(last)
+        frame.loc[at_last, "expected"] = _num(alert["expected"])
+        if alert["kind"] == "surge":
+            frame.loc[at_last, "lower"] = _num(alert["lower"])
+            frame.loc[at_last, "upper"] = _num(alert["upper"])
+        band = "stored"
+    days = frame["date"].dt.date
+    frame["alerted"] = (days >= first) & (days <= last)
+    return AlertEvidence(
+        alert=alert,
+        series=frame[["date", "observed", "expected", "lower", "upper", "alerted"]],
+        measure=f"reports in the {window} days to each day",
+        unit="reports",
+        start=start,
+        end=end,
+        band=band,
+    )
+
+
+def _indicator_evidence(session: Session, alert: dict[str, Any], today: dt.date) -> AlertEvidence:
+    indicator = session.get(Indicator, int(alert["indicator_id"]))
+    assert indicator is not None
+    cadence = CADENCE_DAYS.get(indicator.cadence, 31)
+    before = min(max(WINDOW_BEFORE_DAYS, 12 * cadence), MAX_CHART_DAYS)
+    start, end = _span(alert, today, before)
+    last = _as_date(alert["last_detected"])
+    observations = _frame(
+        session,
+        select(
+            Observation.indicator_id, Observation.period, Observation.value, Observation.entered_at
+        ).where(
+            Observation.indicator_id == indicator.id,
+            Observation.period >= start,
+            Observation.period <= end,
+        ),
+        ["indicator_id", "period", "value", "entered_at"],
+    )
+    known = latest_observations(observations, end).sort_values("period")
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(known["period"]),
+            "observed": known["value"].astype(float),
+        }
+    ).reset_index(drop=True)
+    frame = frame.assign(expected=math.nan, lower=math.nan, upper=math.nan, alerted=False)
+    # The value that raised the alert is the latest one known on its last detection day.
+    raised = frame.index[frame["date"] <= pd.Timestamp(last)]
+    if len(raised) and alert["kind"] != "stale":
+        at = raised[-1]
+        frame.loc[at, "alerted"] = True
+        if alert["kind"] in ("trend", "seasonal"):
+            frame.loc[at, ["expected", "lower", "upper"]] = [
+                _num(alert["expected"]),
+                _num(alert["lower"]),
+                _num(alert["upper"]),
+            ]
+    lines = tuple(
+        (label, float(value))
+        for label, value in (
+            ("Target", indicator.target),
+            ("Warning threshold", indicator.warning_threshold),
+            ("Critical threshold", indicator.critical_threshold),
+        )
+        if value is not None and math.isfinite(float(value))
+    )
+    return AlertEvidence(
+        alert=alert,
+        series=frame[["date", "observed", "expected", "lower", "upper", "alerted"]],
+        measure=indicator.name,
+        unit=indicator.unit or "",
+        start=start,
+        end=end,
+        band="stored" if alert["kind"] in ("trend", "seasonal") else "none",
+        lines=lines,
+    )
+
+
+def alert_evidence(session: Session, alert_id: int, today: dt.date) -> AlertEvidence | None:
+    """The series behind one alert, from 12 weeks (or 12 periods) before its first detection
+    to ``today`` (at most two years), with what the detector expected; None if no such alert.
+
+    Report alerts plot the window totals the detector tests; indicator alerts the values.
+    """
+    alert = alert_row(session, alert_id)
+    if alert is None:
+        return None
+    if not pd.isna(alert["indicator_id"]):
+        return _indicator_evidence(session, alert, today)
+    if not pd.isna(alert["category_id"]):
+        return _report_evidence(session, alert, today)
+    start, end = _span(alert, today, WINDOW_BEFORE_DAYS)
+    return AlertEvidence(
+        alert=alert,
+        series=pd.DataFrame(columns=["date", "observed", "expected", "lower", "upper", "alerted"]),
+        measure="",
+        unit="",
+        start=start,
+        end=end,
+        band="none",
+    )

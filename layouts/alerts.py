@@ -1,0 +1,967 @@
+"""Early warnings: the alert feed with its filters, each alert's evidence chart, and actions.
+
+Every filter lives in the query string (``/alerts?severity=critical&department=SAN&district=D04
+&category=illegal_dumping&problem=3&state=open&alert=21``); ``layout`` is a skeleton and
+callbacks fill it. Alert messages come from the detector and are always text, never HTML.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from layouts import ids
+from layouts.components import (
+    Column,
+    chart_block,
+    data_table,
+    empty_state,
+    flag,
+    form_feedback,
+    form_field,
+    format_date,
+    format_number,
+    humanize,
+    kpi_card,
+    kpi_row,
+    loading,
+    notice,
+    page_header,
+    section,
+)
+from layouts.figures import (
+    CRITICAL_COLOUR,
+    SERIES_COLOUR,
+    TARGET_COLOUR,
+    WARNING_COLOUR,
+    house_layout,
+    plotly_text,
+)
+from layouts.reports import query_text
+from triage.security import Capability, Role, role_allows
+
+if TYPE_CHECKING:
+    from db.queries_alerts import AlertEvidence
+
+ALL_VALUE = "all"
+OPEN_VALUE = "open"
+SEVERITY_CHOICES = (
+    (ALL_VALUE, "Every severity"),
+    ("critical", "Critical"),
+    ("warning", "Warning"),
+    ("info", "Information"),
+)
+STATE_CHOICES = (
+    (OPEN_VALUE, "Open (new, acknowledged or linked)"),
+    ("new", "New"),
+    ("acknowledged", "Acknowledged"),
+    ("linked", "Linked to a problem"),
+    ("resolved", "Resolved"),
+    ("dismissed", "Dismissed"),
+    (ALL_VALUE, "Every state"),
+)
+OPEN_STATES = ("new", "acknowledged", "linked")
+SEVERITY_TONES = {"critical": "danger", "warning": "warning", "info": "info"}
+STATE_TONES = {
+    "new": "warning",
+    "acknowledged": "info",
+    "linked": "success",
+    "resolved": "neutral",
+    "dismissed": "neutral",
+}
+KIND_LABELS = {
+    "threshold": "Threshold crossed",
+    "trend": "Sustained deterioration",
+    "seasonal": "Unusual for the time of year",
+    "surge": "Surge in reports",
+    "new_category": "New kind of report",
+    "stale": "Indicator overdue",
+}
+REASON_LIMIT = 2000
+TITLE_LIMIT = 200
+EVIDENCE_HEIGHT = 300
+BAND_COLOUR = "rgba(29, 79, 145, 0.14)"
+EXPECTED_COLOUR = "#4f5b6b"
+DEPARTMENT_RULE = (
+    "Department: an indicator alert belongs to the indicator's department, a report alert to "
+    "the department handling its category (else the lead departments of the problems the "
+    "category maps to). District: report alerts in that district only."
+)
+
+
+# ---------------------------------------------------------------- the address
+
+
+def clean_choice(value: Any, choices: Sequence[tuple[str, str]], default: str) -> str:
+    """A query-string value when it is one of ``choices``, else ``default``."""
+    text = query_text(value, 32).lower()
+    return text if text in {v for v, _ in choices} else default
+
+
+def clean_severity(value: Any) -> str:
+    return clean_choice(value, SEVERITY_CHOICES, ALL_VALUE)
+
+
+def clean_state(value: Any) -> str:
+    return clean_choice(value, STATE_CHOICES, OPEN_VALUE)
+
+
+def states_for(state: str) -> tuple[str, ...] | None:
+    """The alert states a state choice shows (None: every state)."""
+    if state == ALL_VALUE:
+        return None
+    if state == OPEN_VALUE:
+        return OPEN_STATES
+    return (state,)
+
+
+def parse_id(value: Any) -> int | None:
+    """A positive record id from the address or a select, or None."""
+    text = query_text(value, 12)
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def can_manage(role: Role | None) -> bool:
+    """Whether the page shows the action form (the server checks again on every action)."""
+    return role is None or role_allows(role, Capability.MANAGE_ALERTS)
+
+
+def can_open_problem(role: Role | None) -> bool:
+    """Opening a new problem from an alert needs both managing alerts and editing problems."""
+    return can_manage(role) and (role is None or role_allows(role, Capability.EDIT_PROBLEMS))
+
+
+# ---------------------------------------------------------------- the skeleton
+
+
+def _select(label: str, component_id: str, options: list[dict[str, str]], value: str) -> html.Div:
+    return html.Div(
+        [
+            dbc.Label(label, html_for=component_id),
+            dbc.Select(id=component_id, options=options, value=value),
+        ],
+        className="filter-field",
+    )
+
+
+def _preset(value: str, first: str) -> list[dict[str, str]]:
+    options = [{"label": first, "value": ALL_VALUE}]
+    if value != ALL_VALUE:
+        options.append({"label": value, "value": value})
+    return options
+
+
+def filter_bar(
+    severity: str, department: str, district: str, category: str, problem: str, state: str
+) -> html.Div:
+    """The six filters; the choices of the four lists arrive from a callback."""
+    return html.Div(
+        [
+            _select(
+                "Severity",
+                ids.ALERTS_SEVERITY_SELECT,
+                [{"label": label, "value": value} for value, label in SEVERITY_CHOICES],
+                severity,
+            ),
+            _select(
+                "Department",
+                ids.ALERTS_DEPARTMENT_SELECT,
+                _preset(department, "Every department"),
+                department,
+            ),
+            _select(
+                "District",
+                ids.ALERTS_DISTRICT_SELECT,
+                _preset(district, "Every district"),
+                district,
+            ),
+            _select(
+                "Category",
+                ids.ALERTS_CATEGORY_SELECT,
+                _preset(category, "Every category"),
+                category,
+            ),
+            _select(
+                "Problem", ids.ALERTS_PROBLEM_SELECT, _preset(problem, "Every problem"), problem
+            ),
+            _select(
+                "State",
+                ids.ALERTS_STATE_SELECT,
+                [{"label": label, "value": value} for value, label in STATE_CHOICES],
+                state,
+            ),
+        ],
+        className="filter-bar",
+        role="search",
+        **{"aria-label": "Filter the alerts"},
+    )
+
+
+def action_form(*, with_new_problem: bool) -> html.Div:
+    """Acknowledge, link, dismiss (with a reason), reopen; and, for the chief of staff, open
+    a new problem from the alert. Buttons a state does not allow are disabled by a callback."""
+    children: list[Any] = [
+        html.Div(id=ids.ALERTS_ACTIONS_CONTEXT_DIV, className="form-lead"),
+        html.Div(
+            [
+                html.Button(
+                    "Acknowledge",
+                    id=ids.ALERTS_ACK_BUTTON,
+                    type="button",
+                    className="btn btn-primary",
+                    n_clicks=0,
+                    disabled=True,
+                ),
+                html.Button(
+                    "Reopen",
+                    id=ids.ALERTS_REOPEN_BUTTON,
+                    type="button",
+                    className="btn btn-outline-secondary",
+                    n_clicks=0,
+                    disabled=True,
+                ),
+            ],
+            className="form-actions",
+        ),
+        html.Div(
+            [
+                dbc.Label("Link to a problem", html_for=ids.ALERTS_LINK_SELECT),
+                dbc.Select(
+                    id=ids.ALERTS_LINK_SELECT,
+                    options=[],
+                    value=None,
+                    placeholder="Choose a problem",
+                ),
+                html.Div(
+                    html.Button(
+                        "Link",
+                        id=ids.ALERTS_LINK_BUTTON,
+                        type="button",
+                        className="btn btn-outline-primary",
+                        n_clicks=0,
+                        disabled=True,
+                    ),
+                    className="form-actions",
+                ),
+            ],
+            className="form-field",
+        ),
+        html.Div(
+            [
+                dbc.Label(
+                    f"Reason for dismissing (required, up to {REASON_LIMIT:,} characters)",
+                    html_for=ids.ALERTS_REASON_TEXTAREA,
+                ),
+                dbc.Textarea(
+                    id=ids.ALERTS_REASON_TEXTAREA,
+                    rows=3,
+                    maxlength=REASON_LIMIT,
+                    placeholder="e.g. a data-entry error, already handled by Sanitation",
+                ),
+                html.Div(
+                    html.Button(
+                        "Dismiss",
+                        id=ids.ALERTS_DISMISS_BUTTON,
+                        type="button",
+                        className="btn btn-outline-danger",
+                        n_clicks=0,
+                        disabled=True,
+                    ),
+                    className="form-actions",
+                ),
+            ],
+            className="form-field",
+        ),
+        form_feedback(ids.ALERTS_ACTION_FEEDBACK_DIV),
+    ]
+    if with_new_problem:
+        children.append(
+            html.Div(
+                [
+                    html.H3("Open a new problem from this alert", className="detail-heading"),
+                    form_field(
+                        "Title of the new problem",
+                        dbc.Input(
+                            id=ids.ALERTS_NEW_TITLE_INPUT,
+                            type="text",
+                            maxlength=TITLE_LIMIT,
+                            autocomplete="off",
+                        ),
+                    ),
+                    form_field(
+                        "Policy area",
+                        dbc.Select(id=ids.ALERTS_NEW_AREA_SELECT, options=[], value=None),
+                    ),
+                    html.Div(
+                        html.Button(
+                            "Open problem and link",
+                            id=ids.ALERTS_NEW_BUTTON,
+                            type="button",
+                            className="btn btn-outline-primary",
+                            n_clicks=0,
+                        ),
+                        className="form-actions",
+                    ),
+                    form_feedback(ids.ALERTS_NEW_FEEDBACK_DIV),
+                ],
+                className="alerts-new-problem",
+            )
+        )
+    return html.Div(children)
+
+
+def layout(
+    severity: Any = None,
+    department: Any = None,
+    district: Any = None,
+    category: Any = None,
+    problem: Any = None,
+    state: Any = None,
+    alert: Any = None,
+    viewer_role: Role | None = None,
+    **_kwargs: Any,
+) -> html.Div:
+    """Skeleton: filters preset from the query string, summary, feed, evidence, actions.
+
+    ``viewer_role`` (from the gate, never the URL) leaves out the forms the role may not use.
+    """
+    detail: list[Any] = [
+        section(
+            "Evidence",
+            loading(html.Div(id=ids.ALERTS_DETAIL_DIV, className="chart-slot")),
+        )
+    ]
+    if can_manage(viewer_role):
+        detail.append(
+            section(
+                "Act on this alert",
+                action_form(with_new_problem=can_open_problem(viewer_role)),
+                class_name="form-card",
+            )
+        )
+    return html.Div(
+        [
+            dcc.Store(id=ids.ALERTS_PAGE_STORE, data=1),
+            dcc.Store(id=ids.ALERTS_QUERY_STORE),
+            dcc.Store(id=ids.ALERTS_SELECTED_STORE, data=parse_id(alert)),
+            dcc.Store(id=ids.ALERTS_SHOWN_STORE, data=[]),
+            dcc.Store(id=ids.ALERTS_CURRENT_STORE),
+            dcc.Store(id=ids.ALERTS_CHANGED_STORE, data=0),
+            dcc.Store(id=ids.ALERTS_CREATED_STORE, data=0),
+            page_header(
+                "Early warnings",
+                "Signals that a problem may be emerging: indicators past their thresholds or "
+                "drifting, and surges in what residents report. Acknowledge each one, link it "
+                "to the problem it belongs to, or dismiss it with a reason.",
+            ),
+            filter_bar(
+                clean_severity(severity),
+                query_text(department, 16) or ALL_VALUE,
+                query_text(district, 16) or ALL_VALUE,
+                query_text(category, 64) or ALL_VALUE,
+                str(parse_id(problem) or ALL_VALUE),
+                clean_state(state),
+            ),
+            html.P(DEPARTMENT_RULE, className="section-note alerts-rule"),
+            loading(html.Div(id=ids.ALERTS_SUMMARY_DIV, className="kpi-slot")),
+            html.Div(
+                [
+                    section(
+                        "Alerts",
+                        loading(html.Div(id=ids.ALERTS_FEED_DIV, className="table-slot")),
+                        class_name="alerts-feed",
+                    ),
+                    html.Div(
+                        detail,
+                        className="side-col alerts-side",
+                        tabIndex="0",
+                        role="region",
+                        **{"aria-label": "The chosen alert"},
+                    ),
+                ],
+                className="split",
+            ),
+        ],
+        className="alerts-page",
+    )
+
+
+def select_options(values: Sequence[tuple[str, str]], first: str) -> list[dict[str, str]]:
+    """``[(value, label), ...]`` as select options after an "Every ..." choice."""
+    return [{"label": first, "value": ALL_VALUE}] + [
+        {"label": label, "value": value} for value, label in values
+    ]
+
+
+# ---------------------------------------------------------------- summary and feed
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def summary(feed: pd.DataFrame, total: int, *, state: str, notes: Sequence[str] = ()) -> html.Div:
+    """Headline cards for the alerts the filters match, with any correction of the filters."""
+    states = dict(STATE_CHOICES)
+    critical = int((feed["severity"] == "critical").sum()) if total else 0
+    new = int((feed["state"] == "new").sum()) if total else 0
+    linked = int((feed["state"] == "linked").sum()) if total else 0
+    shown = f"the first {len(feed):,} shown" if len(feed) < total else "all shown"
+    cards = [
+        kpi_card("Alerts", f"{total:,}", f"{states.get(state, state)}; {shown}", tone="info"),
+        kpi_card(
+            "Critical",
+            f"{critical:,}",
+            "of the alerts shown",
+            tone="danger" if critical else "neutral",
+        ),
+        kpi_card("New", f"{new:,}", "not yet acknowledged", tone="warning" if new else "neutral"),
+        kpi_card("Linked", f"{linked:,}", "to a problem"),
+    ]
+    children: list[Any] = []
+    if notes:
+        children.append(notice(html.Ul([html.Li(n) for n in notes]), "warning"))
+    children.append(kpi_row(cards))
+    return html.Div(children)
+
+
+def subject_text(row: Any) -> str:
+    """What an alert is about: an indicator, or a category citywide or in a district."""
+    if not _missing(getattr(row, "indicator", None)):
+        return str(row.indicator)
+    if not _missing(getattr(row, "category", None)):
+        where = "citywide" if _missing(row.district) else f"in {row.district}"
+        return f"{row.category} reports {where}"
+    if not _missing(getattr(row, "problem", None)):
+        return str(row.problem)
+    return str(getattr(row, "series", "") or "—")
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def detected_text(first: Any, last: Any) -> str:
+    a, b = format_date(first), format_date(last)
+    return a if a == b else f"{a} to {b}"
+
+
+def state_cell(row: Any) -> html.Span:
+    state = str(row.state)
+    children: list[Any] = [
+        html.Span(
+            humanize(state), className=f"status-badge tone-{STATE_TONES.get(state, 'neutral')}"
+        )
+    ]
+    if state == "linked" and not _missing(row.problem):
+        children.append(
+            dcc.Link(
+                str(row.problem), href=f"/problems/{int(row.problem_id)}", className="cell-meta"
+            )
+        )
+    if row.state_reason:
+        children.append(html.Span(str(row.state_reason), className="cell-meta"))
+    return html.Span(children, className="cell-stack")
+
+
+def feed_table(feed: pd.DataFrame, total: int, selected: int | None) -> Any:
+    """The alerts as a table, worst first; each row's button shows its evidence."""
+    if feed.empty:
+        return empty_state(
+            "No alerts match these filters.",
+            "Choose another severity, department, district, category, problem or state.",
+        )
+    rows = []
+    for row in feed.itertuples(index=False):
+        alert_id = int(row.id)
+        chosen = alert_id == selected
+        meta = " · ".join(
+            part
+            for part in (
+                KIND_LABELS.get(str(row.kind), humanize(row.kind)),
+                subject_text(row),
+                ", ".join(row.departments) if row.departments else "",
+                f"#{alert_id}",
+            )
+            if part
+        )
+        rows.append(
+            {
+                "severity": flag(
+                    humanize(row.severity), SEVERITY_TONES.get(str(row.severity), "neutral")
+                ),
+                "alert": html.Span(
+                    [
+                        html.Span(str(row.message), className="report-text"),
+                        html.Span(meta, className="cell-meta"),
+                    ],
+                    className="cell-stack",
+                ),
+                "detected": detected_text(row.first_detected, row.last_detected),
+                "state": state_cell(row),
+                "evidence": html.Button(
+                    "Evidence",
+                    id=ids.alerts_select_button(alert_id),
+                    type="button",
+                    n_clicks=0,
+                    className="btn btn-sm " + ("btn-primary" if chosen else "btn-outline-primary"),
+                    **{
+                        "aria-pressed": "true" if chosen else "false",
+                        "aria-label": f"Evidence for alert #{alert_id}",
+                    },
+                ),
+            }
+        )
+    count = (
+        f"{total:,} alerts match; the {len(feed):,} most severe and recent are listed."
+        if len(feed) < total
+        else f"{_plural(total, 'alert')}, the most severe and most recent first."
+    )
+    return html.Div(
+        [
+            html.P(count, className="table-count"),
+            data_table(
+                [
+                    Column("Severity", "severity"),
+                    Column("Alert", "alert"),
+                    Column("Detected", "detected"),
+                    Column("State", "state"),
+                    Column("Evidence", "evidence"),
+                ],
+                rows,
+                caption="Alerts matching the filters",
+                row_header="alert",
+            ),
+        ]
+    )
+
+
+def effective_alert(selected: Any, shown: Sequence[Any]) -> int | None:
+    """The alert the page shows: the chosen one when the feed lists it, else the first."""
+    listed = [int(i) for i in shown or []]
+    chosen = parse_id(selected)
+    if chosen is not None and chosen in listed:
+        return chosen
+    return listed[0] if listed else None
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def _values(series: pd.Series) -> list[float | None]:
+    return [None if _missing(v) else float(v) for v in series]
+
+
+def evidence_figure(
+    series: pd.DataFrame,
+    *,
+    title: str,
+    y_title: str,
+    subtitle: str = "",
+    unit: str = "",
+    lines: Sequence[tuple[str, float]] = (),
+    height: int = EVIDENCE_HEIGHT,
+) -> go.Figure:
+    """Observed values against the expected value and usual range, alerted days marked.
+
+    ``series``: date, observed, expected, lower, upper (NaN where unknown), alerted (bool).
+    A band drawn over several days shows the range per day; a range known on one day only is
+    an error bar on that day. ``lines`` are reference levels (label, value) like thresholds.
+    """
+    layout = house_layout(title, height=height)
+    if subtitle:
+        layout["title"]["text"] = (
+            f"{plotly_text(title)}<br><span style='font-size:12px'>{plotly_text(subtitle)}</span>"
+        )
+    unit_label = plotly_text(unit)
+    frame = series.sort_values("date") if not series.empty else series
+    if frame.empty or frame["observed"].notna().sum() == 0:
+        layout.update(
+            annotations=[
+                {
+                    "text": "No values to show for this alert's series",
+                    "showarrow": False,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                }
+            ],
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+        )
+        return go.Figure(data=[], layout=layout, _validate=False)
+    dates = [pd.Timestamp(d).date().isoformat() for d in frame["date"]]
+    suffix = "%" if unit == "%" else (f" {unit_label}" if unit_label else "")
+    traces: list[dict[str, Any]] = []
+    band = frame["lower"].notna() & frame["upper"].notna()
+    if int(band.sum()) > 1:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": dates,
+                "y": _values(frame["upper"]),
+                "mode": "lines",
+                "line": {"width": 0, "color": BAND_COLOUR},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "connectgaps": False,
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": dates,
+                "y": _values(frame["lower"]),
+                "mode": "lines",
+                "line": {"width": 0, "color": BAND_COLOUR},
+                "fill": "tonexty",
+                "fillcolor": BAND_COLOUR,
+                "name": "Usual range (95%)",
+                "hovertemplate": "Usual range from %{y:,.4~g}" + suffix + "<extra></extra>",
+                "connectgaps": False,
+            }
+        )
+    expected = frame["expected"].notna()
+    if int(expected.sum()) > 1:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": dates,
+                "y": _values(frame["expected"]),
+                "mode": "lines",
+                "name": "Expected",
+                "line": {"color": EXPECTED_COLOUR, "width": 1.5, "dash": "dash"},
+                "hovertemplate": "Expected %{y:,.4~g}" + suffix + "<extra></extra>",
+            }
+        )
+    elif int(expected.sum()) == 1:
+        point = frame[expected]
+        upper = _values(point["upper"] - point["expected"])
+        lower = _values(point["expected"] - point["lower"])
+        marker: dict[str, Any] = {
+            "type": "scatter",
+            "x": [pd.Timestamp(d).date().isoformat() for d in point["date"]],
+            "y": _values(point["expected"]),
+            "mode": "markers",
+            "name": "Expected" + (" and usual range" if upper[0] is not None else ""),
+            "marker": {"color": EXPECTED_COLOUR, "size": 9, "symbol": "line-ew-open"},
+            "hovertemplate": "Expected %{y:,.4~g}" + suffix + "<extra></extra>",
+        }
+        if upper[0] is not None and lower[0] is not None:
+            marker["error_y"] = {
+                "type": "data",
+                "symmetric": False,
+                "array": upper,
+                "arrayminus": lower,
+                "color": EXPECTED_COLOUR,
+            }
+        traces.append(marker)
+    for label, value, colour, dash in _reference_styles(lines):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [dates[0], dates[-1]],
+                "y": [value, value],
+                "mode": "lines",
+                "name": f"{label} ({value:,.4g}{suffix})",
+                "line": {"color": colour, "width": 1.5, "dash": dash},
+                "hoverinfo": "skip",
+            }
+        )
+    traces.append(
+        {
+            "type": "scatter",
+            "x": dates,
+            "y": _values(frame["observed"]),
+            "mode": "lines+markers" if len(frame) <= 60 else "lines",
+            "name": "Observed",
+            "line": {"color": SERIES_COLOUR, "width": 2},
+            "marker": {"size": 5},
+            "hovertemplate": "%{x|%Y-%m-%d}: %{y:,.4~g}" + suffix + "<extra></extra>",
+        }
+    )
+    alerted = frame[frame["alerted"].astype(bool) & frame["observed"].notna()]
+    if len(alerted):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [pd.Timestamp(d).date().isoformat() for d in alerted["date"]],
+                "y": _values(alerted["observed"]),
+                "mode": "markers",
+                "name": "Alerted",
+                "marker": {
+                    "color": CRITICAL_COLOUR,
+                    "size": 8,
+                    "symbol": "diamond",
+                    "line": {"color": "#ffffff", "width": 1},
+                },
+                "hovertemplate": "Alerted %{x|%Y-%m-%d}: %{y:,.4~g}" + suffix + "<extra></extra>",
+            }
+        )
+    layout.update(
+        margin={"l": 56, "r": 16, "t": 72, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        hovermode="closest",
+        xaxis={
+            "type": "date",
+            "showgrid": False,
+            "linecolor": "#c9d1dc",
+            "ticks": "outside",
+            "fixedrange": True,
+        },
+        yaxis={
+            "title": {"text": plotly_text(y_title), "font": {"size": 12}},
+            "gridcolor": "#e6eaf0",
+            "rangemode": "tozero" if unit in ("reports", "count", "") else "normal",
+            "fixedrange": True,
+        },
+    )
+    layout["height"] = height + 60
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _reference_styles(lines: Sequence[tuple[str, float]]) -> list[tuple[str, float, str, str]]:
+    styles = {
+        "Target": (TARGET_COLOUR, "dash"),
+        "Warning threshold": (WARNING_COLOUR, "dot"),
+        "Critical threshold": (CRITICAL_COLOUR, "dot"),
+    }
+    return [
+        (label, float(value), *styles.get(label, (EXPECTED_COLOUR, "dot")))
+        for label, value in lines
+    ]
+
+
+def _num(value: Any) -> float | None:
+    if _missing(value):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _day(value: Any) -> str:
+    return "—" if _missing(value) else pd.Timestamp(value).date().isoformat()
+
+
+def evidence_sentence(evidence: AlertEvidence) -> str:
+    """The chart in one line: the span, the latest value against what was expected, and the
+    alerted days (the text alternative of the chart)."""
+    frame = evidence.series
+    alert = evidence.alert
+    unit = "" if evidence.unit.strip().lower() in ("", "count", "reports") else evidence.unit
+    noun = f"{evidence.measure[:1].upper()}{evidence.measure[1:]}"
+    known = frame[frame["observed"].notna()]
+    if known.empty:
+        return f"{noun}: no values between {evidence.start} and {evidence.end}."
+    last = known.iloc[-1]
+    parts = [
+        f"{noun}, {_day(known['date'].iloc[0])} to {_day(last['date'])}: "
+        f"{format_number(last['observed'], unit)} on the latest day shown"
+    ]
+    flagged = frame[frame["alerted"].astype(bool)]
+    expected = _num(alert.get("expected"))
+    if alert.get("kind") == "stale":
+        parts.append(
+            f"; the latest value is {format_number(alert.get('observed'))} days old, "
+            f"{format_number(expected)} days are allowed"
+        )
+    elif expected is not None:
+        low, high = _num(alert.get("lower")), _num(alert.get("upper"))
+        when = format_date(alert.get("last_detected"))
+        if alert.get("kind") == "threshold":
+            parts.append(f"; the threshold crossed is {format_number(expected, unit)}")
+        else:
+            parts.append(
+                f"; on {when} the detector expected about {format_number(expected, unit)}"
+                + (
+                    f" (usual range {format_number(low, unit)} to {format_number(high, unit)})"
+                    if low is not None and high is not None
+                    else ""
+                )
+                + f" and saw {format_number(alert.get('observed'), unit)}"
+            )
+    if len(flagged):
+        parts.append(
+            f"; {_plural(len(flagged), 'alerted point')} from {_day(flagged['date'].min())}"
+        )
+    return "".join(parts) + "."
+
+
+def _fact(label: str, value: Any) -> html.Div:
+    return html.Div([html.Dt(label), html.Dd(value)], className="fact")
+
+
+def evidence_panel(evidence: AlertEvidence | None) -> Any:
+    """The chosen alert: its message (as text), facts, and its evidence chart with the text
+    alternative and the numbers as a table."""
+    if evidence is None:
+        return empty_state(
+            "No alert chosen.", "Alerts matching the filters appear in the list; choose one."
+        )
+    alert = evidence.alert
+    row = pd.Series(alert)
+    subject = subject_text(row)
+    kind = KIND_LABELS.get(str(alert["kind"]), humanize(alert["kind"]))
+    title = f"{subject}: {kind.lower()}"
+    facts = html.Dl(
+        [
+            _fact(
+                "Severity",
+                flag(
+                    humanize(alert["severity"]),
+                    SEVERITY_TONES.get(str(alert["severity"]), "neutral"),
+                ),
+            ),
+            _fact("State", humanize(alert["state"])),
+            _fact("Detected", detected_text(alert["first_detected"], alert["last_detected"])),
+            _fact("Department", ", ".join(alert["departments"]) or "—"),
+            _fact("Method", str(alert["method"])),
+        ],
+        className="fact-list",
+    )
+    header = html.Div(
+        [
+            html.H3(f"Alert #{int(alert['id'])}", className="detail-heading"),
+            html.P(str(alert["message"]), className="report-text"),
+            facts,
+        ]
+    )
+    if evidence.series.empty:
+        return html.Div(
+            [
+                header,
+                empty_state(
+                    "No series is stored for this alert.", "Its message says what was detected."
+                ),
+            ]
+        )
+    if evidence.unit == "reports":
+        y_title = evidence.measure.replace(" to each day", "")
+    elif evidence.unit and evidence.unit.lower() != "count":
+        y_title = f"Value ({evidence.unit})"
+    else:
+        y_title = "Value (count)"
+    figure = evidence_figure(
+        evidence.series,
+        title=subject if len(subject) <= 48 else subject[:47] + "…",
+        subtitle=f"{kind}: {evidence.measure}" if evidence.unit == "reports" else kind,
+        y_title=y_title,
+        unit="" if evidence.unit.lower() == "count" else evidence.unit,
+        lines=evidence.lines,
+    )
+    notes = {
+        "recomputed": "The expected value and usual range per day come from rerunning the surge "
+        "detector on this series alone: the expected value is the one it tested against; the "
+        "range uses this series' own variability, so it can differ a little from the range in "
+        "the message (the daily run also learns from the other series). Days without an expected "
+        "value are days the detector could not test (too little history before them).",
+        "stored": "The expected value and its range are the detector's figures for the alerted "
+        "value.",
+        "none": "Reference lines show the indicator's target and thresholds where it has them.",
+    }
+    table_rows = [
+        {
+            "date": _day(r.date),
+            "observed": format_number(r.observed),
+            "expected": format_number(r.expected),
+            "range": "—"
+            if _missing(r.lower) or _missing(r.upper)
+            else f"{format_number(r.lower)} to {format_number(r.upper)}",
+            "alerted": "Yes" if r.alerted else "",
+        }
+        for r in evidence.series.itertuples(index=False)
+        if not _missing(r.observed)
+    ]
+    table = data_table(
+        [
+            Column("Date", "date"),
+            Column("Observed", "observed", numeric=True),
+            Column("Expected", "expected", numeric=True),
+            Column("Usual range", "range", numeric=True),
+            Column("Alerted", "alerted"),
+        ],
+        table_rows,
+        caption=title,
+        row_header="date",
+    )
+    chart = chart_block(
+        figure,
+        label=f"Evidence chart: {title}",
+        summary=evidence_sentence(evidence) + " " + notes[evidence.band],
+        table=table,
+    )
+    return html.Div([header, chart])
+
+
+# ---------------------------------------------------------------- actions
+
+
+def action_context(alert: dict[str, Any] | None) -> html.P:
+    if alert is None:
+        return html.P("Choose an alert in the list to act on it.", className="muted")
+    return html.P(
+        f"Alert #{int(alert['id'])} is {humanize(alert['state']).lower()}. "
+        + ALLOWED_HINTS.get(str(alert["state"]), ""),
+        className="muted",
+    )
+
+
+ALLOWED_HINTS = {
+    "new": "Acknowledge it, link it to a problem, or dismiss it with a reason.",
+    "acknowledged": "Link it to a problem, or dismiss it with a reason.",
+    "linked": "It is linked to a problem; dismiss it with a reason if it no longer applies.",
+    "resolved": "It is no longer detected; reopen it to act on it again.",
+    "dismissed": "Reopen it to act on it again.",
+}
+
+ACTION_DONE = {
+    "acknowledged": "Acknowledged alert #{id}.",
+    "linked": "Linked alert #{id} to “{problem}”.",
+    "dismissed": "Dismissed alert #{id}; the reason is kept with it.",
+    "new": "Reopened alert #{id}.",
+}
+
+
+def action_done(alert_id: int, state: str, problem: str | None = None) -> html.Div:
+    text = ACTION_DONE.get(state, "Saved alert #{id}.").format(id=alert_id, problem=problem or "")
+    return notice(text, "success")
+
+
+def action_rejected(problems: Sequence[str]) -> html.Div:
+    return notice(html.Ul([html.Li(p) for p in problems]), "danger", title="Not saved:")
+
+
+def problem_opened(alert_id: int, problem_id: int, title: str) -> html.Div:
+    return notice(
+        html.P(
+            [
+                f"Opened a new problem from alert #{alert_id} and linked the alert to it: ",
+                dcc.Link(title, href=f"/problems/{problem_id}"),
+                ".",
+            ]
+        ),
+        "success",
+    )
+
+
+def default_title(alert: dict[str, Any] | None) -> str:
+    """A starting title for a problem opened from an alert (the person edits it)."""
+    if alert is None:
+        return ""
+    subject = subject_text(pd.Series(alert))
+    kind = str(alert.get("kind"))
+    if kind == "surge":
+        return f"Rising {subject}"[:TITLE_LIMIT]
+    return f"{subject}: {KIND_LABELS.get(kind, humanize(kind)).lower()}"[:TITLE_LIMIT]

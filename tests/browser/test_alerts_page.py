@@ -1,0 +1,194 @@
+"""Early warnings in headless Chromium: the analyst filters, reads the evidence, is told a
+dismissal needs a reason, dismisses by keyboard; the chief of staff opens a problem from an
+alert; a department head sees no actions; deep links; axe-core on the page."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from dash.testing.wait import until
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+from sqlalchemy import func, select
+
+from db.models import Alert, AuditLog, Problem
+from tests.browser import axe
+from tests.browser.browserutil import screenshot, severe_logs, sign_in
+from tests.webutil import WebEnv
+
+pytestmark = pytest.mark.browser
+
+FEED_ROWS = "#alerts-feed-div table tbody tr"
+CHART = "#alerts-detail-div .chart-graph .main-svg"
+
+
+def _surge_alert(env: WebEnv) -> Alert:
+    with env.database.session() as session:
+        alert = session.scalars(
+            select(Alert)
+            .where(Alert.kind == "surge", Alert.state == "new", Alert.district_id.is_not(None))
+            .order_by(Alert.id)
+        ).first()
+        assert alert is not None, "the demo city has no surge alert"
+        session.expunge(alert)
+        return alert
+
+
+def _row_texts(duo) -> list[str] | None:
+    """The feed rows' text, or None while the feed is being replaced."""
+    try:
+        return [row.text for row in duo.find_elements(FEED_ROWS)]
+    except StaleElementReferenceException:
+        return None
+
+
+def _scroll_click(duo, selector: str) -> None:
+    element = duo.find_element(selector)
+    duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
+    element.click()
+
+
+def test_bral001_analyst_reads_evidence_and_dismisses_with_reason(app_duo, web_env: WebEnv) -> None:
+    surge = _surge_alert(web_env)
+    sign_in(app_duo, "analyst", next_path="/alerts")
+    app_duo.wait_for_element(FEED_ROWS, timeout=30)
+    assert app_duo.find_element("#shell-main-region h1").text == "Early warnings"
+    assert "Early warnings" in app_duo.find_element("#shell-main-nav").text
+    app_duo.wait_for_element(CHART, timeout=20)
+    assert app_duo.find_elements("#alerts-new-problem-button") == []  # no EDIT_PROBLEMS
+
+    Select(app_duo.find_element("#alerts-severity-select")).select_by_value("warning")
+    until(lambda: "severity=warning" in app_duo.driver.current_url, timeout=10)
+    until(
+        lambda: (rows := _row_texts(app_duo)) and all(r.startswith("Warning") for r in rows),
+        timeout=15,
+    )
+    button = app_duo.find_element(f"#alerts-feed-div button[aria-label$='#{surge.id}']")
+    app_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    app_duo.driver.execute_script("arguments[0].focus();", button)
+    button.send_keys(Keys.ENTER)  # keyboard: the row's button chooses the alert
+    until(lambda: f"alert={surge.id}" in app_duo.driver.current_url, timeout=10)
+    app_duo.wait_for_contains_text("#alerts-detail-div", f"Alert #{surge.id}", timeout=15)
+    app_duo.wait_for_element(CHART, timeout=15)
+    chart_text = app_duo.find_element("#alerts-detail-div .chart-graph").text
+    for legend in ("Observed", "Expected", "Usual range (95%)", "Alerted"):
+        assert legend in chart_text, legend
+    caption = app_duo.find_element("#alerts-detail-div figcaption").text
+    assert "reports in the" in caption.lower() and "detector expected" in caption
+    label = app_duo.find_element("#alerts-detail-div .chart-graph").get_attribute("aria-label")
+    assert label.startswith("Evidence chart:")
+    screenshot(app_duo, "bral001-alerts-analyst")
+
+    app_duo.wait_for_contains_text(
+        "#alerts-actions-context-div", f"Alert #{surge.id} is new", timeout=10
+    )
+    until(lambda: app_duo.find_element("#alerts-dismiss-button").is_enabled(), timeout=10)
+    _scroll_click(app_duo, "#alerts-dismiss-button")
+    app_duo.wait_for_contains_text("#alerts-action-feedback-div", "Say why", timeout=10)
+    assert app_duo.find_element("#alerts-action-feedback-div [role=alert]")
+    with web_env.database.session() as session:
+        assert session.get(Alert, surge.id).state == "new"
+    screenshot(app_duo, "bral001-dismiss-needs-reason", focus="#alerts-action-feedback-div")
+
+    reason = app_duo.find_element("#alerts-reason-textarea")
+    reason.send_keys("Leaf season: <b>expected</b> every November")
+    reason.send_keys(Keys.TAB)
+    active = app_duo.driver.switch_to.active_element
+    assert active.get_attribute("id") == "alerts-dismiss-button"
+    active.send_keys(Keys.ENTER)
+    app_duo.wait_for_contains_text(
+        "#alerts-action-feedback-div", f"Dismissed alert #{surge.id}", timeout=15
+    )
+    until(
+        lambda: not app_duo.find_elements(f"#alerts-feed-div button[aria-label$='#{surge.id}']"),
+        timeout=15,
+    )
+    with web_env.database.session() as session:
+        stored = session.get(Alert, surge.id)
+        assert stored.state == "dismissed"
+        assert stored.state_reason == "Leaf season: <b>expected</b> every November"
+        audits = session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity == "alert", AuditLog.entity_id == str(surge.id))
+        )
+        assert audits == 1
+
+    Select(app_duo.find_element("#alerts-state-select")).select_by_value("dismissed")
+    until(lambda: "state=dismissed" in app_duo.driver.current_url, timeout=10)
+    app_duo.wait_for_contains_text(
+        "#alerts-feed-div", "Leaf season: <b>expected</b> every November", timeout=15
+    )
+    assert app_duo.find_elements("#alerts-feed-div b") == []  # the reason stays text
+    assert severe_logs(app_duo) == []
+
+
+def test_bral002_chief_opens_a_problem_from_an_alert(app_duo, web_env: WebEnv) -> None:
+    surge = _surge_alert(web_env)
+    sign_in(app_duo, "chief", next_path=quote(f"/alerts?state=all&alert={surge.id}", safe="/"))
+    app_duo.wait_for_contains_text("#alerts-detail-div", f"Alert #{surge.id}", timeout=30)
+    assert (
+        Select(app_duo.find_element("#alerts-state-select")).first_selected_option.text
+        == "Every state"
+    )
+    until(
+        lambda: app_duo.find_element("#alerts-new-title-input").get_attribute("value"), timeout=10
+    )
+    title = app_duo.find_element("#alerts-new-title-input")
+    title.clear()
+    title.send_keys("Leaf piles blocking drains")
+    _scroll_click(app_duo, "#alerts-new-problem-button")
+    app_duo.wait_for_contains_text("#alerts-new-feedback-div", "Opened a new problem", timeout=15)
+    app_duo.wait_for_contains_text(
+        "#alerts-actions-context-div", f"Alert #{surge.id} is linked", timeout=15
+    )
+    with web_env.database.session() as session:
+        problem = session.scalars(
+            select(Problem).where(Problem.title == "Leaf piles blocking drains")
+        ).one()
+        assert problem.status == "emerging"
+        assert session.get(Alert, surge.id).problem_id == problem.id
+        assert [d.id for d in problem.districts] == [surge.district_id]
+    screenshot(app_duo, "bral002-problem-opened", focus="#alerts-new-feedback-div")
+    _scroll_click(app_duo, "#alerts-new-feedback-div a")
+    app_duo.wait_for_text_to_equal(
+        "#shell-main-region h1", "Leaf piles blocking drains", timeout=15
+    )
+    assert severe_logs(app_duo) == []
+
+
+def test_bral003_head_sees_no_actions_and_deep_links_keep_filters(app_duo, web_env: WebEnv) -> None:
+    head = web_env.head_username()
+    path = "/alerts?severity=critical&state=all"
+    sign_in(app_duo, head, next_path=quote(path, safe="/"))
+    app_duo.wait_for_element("#alerts-summary-div .kpi-card", timeout=30)
+    assert app_duo.find_elements("#alerts-dismiss-button") == []
+    assert app_duo.find_elements("#alerts-acknowledge-button") == []
+    assert (
+        Select(app_duo.find_element("#alerts-severity-select")).first_selected_option.text
+        == "Critical"
+    )
+    until(
+        lambda: (rows := _row_texts(app_duo)) and all(r.startswith("Critical") for r in rows),
+        timeout=15,
+    )
+    assert severe_logs(app_duo) == []
+
+
+def test_bral004_axe_no_serious_or_critical_violations(app_duo, web_env: WebEnv) -> None:
+    axe.axe_source()
+    sign_in(app_duo, "chief", next_path="/alerts")
+    app_duo.wait_for_element(FEED_ROWS, timeout=30)
+    app_duo.wait_for_element(CHART, timeout=20)
+    until(lambda: app_duo.find_element("#alerts-actions-context-div").text, timeout=10)
+    found = axe.blocking(axe.violations(app_duo.driver))
+    assert found == [], axe.describe(found)
+    split = app_duo.find_element("#shell-main-region .split")
+    app_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'start', behavior: 'instant'});", split
+    )
+    screenshot(app_duo, "bral004-alerts-chief")

@@ -1,0 +1,481 @@
+"""The early-warnings page without a browser: skeleton by role, presenters and the evidence
+figure, and its callbacks through the real Flask stack on the seeded demo city (filters,
+actions, refused forged posts, timing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from db import queries_alerts
+from db.models import Alert, AuditLog, Department, Indicator, Problem
+from db.queries_alerts import AlertEvidence, AlertFilters
+from layouts import alerts as page
+from layouts import ids
+from tests import webutil
+from tests.webutil import WebEnv, find_ids, post_callback, signed_in_client, texts
+from triage.jobs import refresh_alerts
+from triage.security import Role
+
+XSS = '<img src=x onerror="alert(1)"><b>bold</b>'
+FILTERS = (
+    "alerts-severity-select.value",
+    "alerts-department-select.value",
+    "alerts-district-select.value",
+    "alerts-category-select.value",
+    "alerts-problem-select.value",
+    "alerts-state-select.value",
+)
+
+
+# ---------------------------------------------------------------- skeleton and presenters
+
+
+@pytest.mark.parametrize(
+    ("role", "actions", "new_problem"),
+    [
+        (None, True, True),  # Dash's validation layout needs every component
+        (Role.MAYOR, True, False),
+        (Role.ANALYST, True, False),
+        (Role.CHIEF_OF_STAFF, True, True),
+        (Role.DEPARTMENT_HEAD, False, False),
+        (Role.ADMIN, False, False),
+    ],
+)
+def test_ual001_layout_leaves_out_forms_the_role_may_not_use(
+    role: Role | None, actions: bool, new_problem: bool
+) -> None:
+    found = set(map(str, find_ids(page.layout(viewer_role=role))))
+    assert ids.ALERTS_FEED_DIV in found and ids.ALERTS_DETAIL_DIV in found
+    assert (ids.ALERTS_DISMISS_BUTTON in found) is actions
+    assert (ids.ALERTS_REASON_TEXTAREA in found) is actions
+    assert (ids.ALERTS_NEW_BUTTON in found) is new_problem
+
+
+def test_ual002_layout_presets_filters_from_the_address() -> None:
+    tree = page.layout(
+        severity="CRITICAL",
+        department="SAN",
+        district=["D04"],
+        category="<script>",
+        problem="12",
+        state="bogus",
+        alert="21",
+    )
+    values = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list | tuple):
+            for child in node:
+                walk(child)
+            return
+        if node is None or isinstance(node, str | int | float):
+            return
+        if getattr(node, "id", None) is not None:
+            values[node.id] = getattr(node, "value", getattr(node, "data", None))
+        walk(getattr(node, "children", None))
+
+    walk(tree)
+    assert values[ids.ALERTS_SEVERITY_SELECT] == "critical"
+    assert values[ids.ALERTS_DEPARTMENT_SELECT] == "SAN"
+    assert values[ids.ALERTS_DISTRICT_SELECT] == "D04"
+    assert values[ids.ALERTS_CATEGORY_SELECT] == "<script>"  # checked against the database later
+    assert values[ids.ALERTS_PROBLEM_SELECT] == "12"
+    assert values[ids.ALERTS_STATE_SELECT] == "open"
+    assert values[ids.ALERTS_SELECTED_STORE] == 21
+    assert page.layout(problem="x1", alert="-3") is not None
+    assert page.parse_id("-3") is None and page.parse_id("007") == 7 and page.parse_id(None) is None
+
+
+def test_ual003_choices_and_the_shown_alert() -> None:
+    assert page.clean_severity("Warning") == "warning"
+    assert page.clean_severity("loud") == "all"
+    assert page.states_for("open") == ("new", "acknowledged", "linked")
+    assert page.states_for("all") is None
+    assert page.states_for("dismissed") == ("dismissed",)
+    assert page.effective_alert("5", [3, 5, 8]) == 5
+    assert page.effective_alert(9, [3, 5, 8]) == 3
+    assert page.effective_alert(None, []) is None
+
+
+def _feed(message: str = XSS) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "id": 7,
+                "kind": "surge",
+                "method": "surge-28d",
+                "severity": "critical",
+                "series": "reports:1:2",
+                "indicator_id": None,
+                "indicator": None,
+                "unit": None,
+                "category_id": 1,
+                "category": "Illegal dumping",
+                "district_id": 2,
+                "district": "Millbrook",
+                "problem_id": None,
+                "problem": None,
+                "first_detected": dt.date(2026, 11, 1),
+                "last_detected": dt.date(2026, 11, 20),
+                "expected": 40.0,
+                "lower": 20.0,
+                "upper": 60.0,
+                "observed": 120.0,
+                "message": message,
+                "state": "dismissed",
+                "state_reason": "<i>seen</i>",
+                "updated_at": None,
+                "departments": ["Sanitation"],
+            }
+        ]
+    )
+
+
+def test_ual004_feed_and_summary_render_detector_text_as_text() -> None:
+    feed = _feed()
+    table = page.feed_table(feed, 1, 7)
+    words = texts(table)
+    assert XSS in words and "<i>seen</i>" in words
+    assert "Illegal dumping reports in Millbrook" in words and "Sanitation" in words
+    assert "2026-11-01 to 2026-11-20" in words
+    button = next(i for i in find_ids(table) if isinstance(i, dict))
+    assert button == ids.alerts_select_button(7)
+    cards = texts(page.summary(feed, 1, state="open", notes=["The district is unknown."]))
+    assert "The district is unknown." in cards and "Critical" in cards
+    empty = texts(page.feed_table(feed.iloc[0:0], 0, None))
+    assert "No alerts match these filters." in empty
+
+
+def _series() -> pd.DataFrame:
+    days = pd.date_range("2026-08-01", periods=60, freq="D")
+    frame = pd.DataFrame(
+        {
+            "date": days,
+            "observed": [30.0] * 50 + [90.0] * 10,
+            "expected": [31.0] * 60,
+            "lower": [15.0] * 60,
+            "upper": [47.0] * 60,
+        }
+    )
+    frame["alerted"] = frame["observed"] > frame["upper"]
+    return frame
+
+
+def test_ual005_evidence_figure_has_title_units_legend_and_marks() -> None:
+    figure = page.evidence_figure(
+        _series(),
+        title="Dumping <b>in</b> Millbrook",
+        subtitle="Surge in reports: reports in the 28 days to each day",
+        y_title="reports in the 28 days",
+        unit="reports",
+        lines=[("Warning threshold", 50.0)],
+    )
+    checked = go.Figure(figure.to_dict())  # Plotly validates every property
+    names = [t.name for t in checked.data if t.name]
+    assert names == [
+        "Usual range (95%)",
+        "Expected",
+        "Warning threshold (50 reports)",
+        "Observed",
+        "Alerted",
+    ]
+    title = checked.layout.title.text
+    assert "&lt;b&gt;in&lt;/b&gt;" in title and "<b>in</b>" not in title
+    assert checked.layout.yaxis.title.text == "reports in the 28 days"
+    assert checked.layout.xaxis.type == "date"
+    assert checked.layout.showlegend is True
+    alerted = next(t for t in checked.data if t.name == "Alerted")
+    assert list(alerted.y) == [90.0] * 10
+    empty = page.evidence_figure(
+        _series().iloc[0:0], title="Nothing", y_title="reports", unit="reports"
+    )
+    assert empty.layout.annotations[0].text.startswith("No values")
+
+
+def test_ual006_single_point_expectation_is_an_error_bar() -> None:
+    frame = _series().assign(expected=float("nan"), lower=float("nan"), upper=float("nan"))
+    frame.loc[59, ["expected", "lower", "upper"]] = [40.0, 30.0, 55.0]
+    figure = go.Figure(
+        page.evidence_figure(frame, title="One", y_title="Overdoses (count)").to_dict()
+    )
+    point = next(t for t in figure.data if t.name == "Expected and usual range")
+    assert list(point.y) == [40.0]
+    assert list(point.error_y.array) == [15.0] and list(point.error_y.arrayminus) == [10.0]
+
+
+def _evidence(kind: str = "surge", band: str = "recomputed") -> AlertEvidence:
+    alert = _feed("Dumping surged").iloc[0].to_dict() | {"kind": kind, "state": "new"}
+    return AlertEvidence(
+        alert=alert,
+        series=_series(),
+        measure="reports in the 28 days to each day",
+        unit="reports",
+        start=dt.date(2026, 8, 1),
+        end=dt.date(2026, 9, 29),
+        band=band,
+    )
+
+
+def test_ual007_text_alternative_and_panel() -> None:
+    evidence = _evidence()
+    sentence = page.evidence_sentence(evidence)
+    assert sentence.startswith("Reports in the 28 days to each day, 2026-08-01 to 2026-09-29: 90")
+    assert "expected about 40 (usual range 20 to 60) and saw 120" in sentence
+    assert "10 alerted points from 2026-09-20" in sentence
+    panel = page.evidence_panel(evidence)
+    words = texts(panel)
+    assert "Alert #7" in words and "Dumping surged" in words
+    assert "rerunning the surge detector" in words
+    assert "Show the numbers as a table" in words and "2026-09-29" in words
+    assert "No alert chosen." in texts(page.evidence_panel(None))
+    assert page.default_title(evidence.alert) == "Rising Illegal dumping reports in Millbrook"
+
+
+# ---------------------------------------------------------------- through the Flask stack
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebEnv]:
+    web = WebEnv.create(tmp_path_factory.mktemp("alerts-page"))
+    refresh_alerts(web.database, dt.date.today())
+    web.client().get("/healthz")
+    yield web
+    web.dispose()
+
+
+@pytest.fixture(scope="module")
+def deps(env: WebEnv) -> list[dict]:
+    return webutil.dependencies(signed_in_client(env, "chief"))
+
+
+def _call(client: FlaskClient, deps: list[dict], output: str, values: dict, changed: str = ""):
+    body = webutil.callback_body(webutil.find_dependency(deps, output), values)
+    if changed:
+        body["changedPropIds"] = [changed]
+    return post_callback(client, body)
+
+
+def _filters(**chosen: str) -> dict[str, str]:
+    values = {key: "all" for key in FILTERS}
+    values["alerts-state-select.value"] = "open"
+    for key, value in chosen.items():
+        values[f"alerts-{key}-select.value"] = value
+    return values
+
+
+def _feed_response(client: FlaskClient, deps: list[dict], **chosen: str) -> dict:
+    response = _call(client, deps, "alerts-feed-div", _filters(**chosen))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.get_json()["response"]
+
+
+def test_ual008_feed_filters_through_the_address_values(env: WebEnv, deps: list[dict]) -> None:
+    mayor = signed_in_client(env, "mayor")
+    everything = _feed_response(mayor, deps)["alerts-shown-store"]["data"]
+    with env.database.session() as session:
+        open_count = session.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .where(Alert.state.in_(("new", "acknowledged", "linked")))
+        )
+        code, department_id = session.execute(
+            select(Department.code, Department.id)
+            .join(Indicator, Indicator.department_id == Department.id)
+            .join(Alert, Alert.indicator_id == Indicator.id)
+            .limit(1)
+        ).one()
+        expected, _ = queries_alerts.alert_feed(session, AlertFilters(department_id=department_id))
+    assert len(everything) == open_count > 0
+    shown = _feed_response(mayor, deps, department=code)["alerts-shown-store"]["data"]
+    assert shown == [int(i) for i in expected["id"]] and 0 < len(shown) < len(everything)
+    critical = _feed_response(mayor, deps, severity="critical")
+    with env.database.session() as session:
+        severities = {
+            session.get(Alert, i).severity for i in critical["alerts-shown-store"]["data"]
+        }
+    assert severities == {"critical"}
+    unknown = _feed_response(mayor, deps, department="NOPE", category="<script>")
+    words = json.dumps(unknown["alerts-summary-div"])
+    assert "The department in the address is unknown" in words
+    assert "The category in the address is unknown" in words
+    assert unknown["alerts-shown-store"]["data"] == everything
+
+
+def test_ual009_detail_shows_the_chosen_or_first_alert(env: WebEnv, deps: list[dict]) -> None:
+    head = signed_in_client(env, env.head_username())  # every role may read the evidence
+    shown = _feed_response(head, deps)["alerts-shown-store"]["data"]
+    with env.database.session() as session:
+        surge = session.scalar(
+            select(Alert.id).where(Alert.kind == "surge", Alert.id.in_(shown)).limit(1)
+        )
+    values = {"alerts-selected-store.data": surge, "alerts-shown-store.data": shown}
+    response = _call(head, deps, "alerts-detail-div", values)
+    assert response.status_code == 200
+    body = response.get_json()["response"]
+    assert body["alerts-current-store"]["data"] == surge
+    assert "Usual range (95%)" in json.dumps(body["alerts-detail-div"])
+    values["alerts-selected-store.data"] = 10**9  # not in the feed: the first is shown
+    body = _call(head, deps, "alerts-detail-div", values).get_json()["response"]
+    assert body["alerts-current-store"]["data"] == shown[0]
+
+
+def _action_values(alert_id: int, **extra: Any) -> dict[str, Any]:
+    values = {
+        "alerts-current-store.data": alert_id,
+        "alerts-link-problem-select.value": None,
+        "alerts-reason-textarea.value": "",
+        "alerts-changed-store.data": 0,
+    }
+    values.update(extra)
+    return values
+
+
+def _state(env: WebEnv, alert_id: int) -> tuple[str, str, int | None]:
+    with env.database.session() as session:
+        alert = session.get(Alert, alert_id)
+        return alert.state, alert.state_reason, alert.problem_id
+
+
+def _audit_count(env: WebEnv) -> int:
+    """Audit rows about alerts and problems (signing in writes audit rows too)."""
+    with env.database.session() as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity.in_(("alert", "problem")))
+        )
+
+
+def test_ual010_forged_posts_are_refused_and_change_nothing(env: WebEnv, deps: list[dict]) -> None:
+    with env.database.session() as session:
+        alert_id = session.scalar(select(Alert.id).where(Alert.state == "new").limit(1))
+    before, audits = _state(env, alert_id), _audit_count(env)
+    dismiss = _action_values(
+        alert_id, **{"alerts-dismiss-button.n_clicks": 1, "alerts-reason-textarea.value": "forged"}
+    )
+    for username in (env.head_username(), "admin"):
+        response = _call(
+            signed_in_client(env, username),
+            deps,
+            "alerts-action-feedback-div",
+            dismiss,
+            "alerts-dismiss-button.n_clicks",
+        )
+        assert response.status_code == 403, username
+        assert response.get_json()["error"] == "forbidden"
+    create = {
+        "alerts-new-problem-button.n_clicks": 1,
+        "alerts-current-store.data": alert_id,
+        "alerts-new-title-input.value": "Forged problem",
+        "alerts-new-area-select.value": "public_safety",
+        "alerts-created-store.data": 0,
+    }
+    for username in ("analyst", "mayor", env.head_username()):
+        response = _call(signed_in_client(env, username), deps, "alerts-new-feedback-div", create)
+        assert response.status_code == 403, username
+    # The admin may edit problems but not manage alerts: the write refuses the link.
+    response = _call(signed_in_client(env, "admin"), deps, "alerts-new-feedback-div", create)
+    assert response.status_code == 403
+    assert _state(env, alert_id) == before and _audit_count(env) == audits
+    with env.database.session() as session:
+        assert session.scalar(select(Problem.id).where(Problem.title == "Forged problem")) is None
+
+
+def test_ual011_analyst_dismisses_with_a_reason_only(env: WebEnv, deps: list[dict]) -> None:
+    analyst = signed_in_client(env, "analyst")
+    with env.database.session() as session:
+        alert_id = session.scalar(
+            select(Alert.id).where(Alert.state == "new").order_by(Alert.id.desc()).limit(1)
+        )
+    trigger = "alerts-dismiss-button.n_clicks"
+    values = _action_values(alert_id, **{trigger: 1})
+    response = _call(analyst, deps, "alerts-action-feedback-div", values, trigger)
+    assert response.status_code == 200
+    body = response.get_json()["response"]
+    assert "Say why the alert is dismissed" in json.dumps(body)
+    assert "alerts-changed-store" not in body  # nothing to refresh
+    assert _state(env, alert_id) == ("new", "", None)
+    values["alerts-reason-textarea.value"] = "Seasonal: <b>leaves</b>"
+    body = _call(analyst, deps, "alerts-action-feedback-div", values, trigger).get_json()
+    assert body["response"]["alerts-changed-store"]["data"] == 1
+    assert f"Dismissed alert #{alert_id}" in json.dumps(body)
+    assert _state(env, alert_id) == ("dismissed", "Seasonal: <b>leaves</b>", None)
+    shown = _feed_response(analyst, deps)["alerts-shown-store"]["data"]
+    assert alert_id not in shown
+    form = _call(
+        analyst, deps, "alerts-actions-context-div", {"alerts-current-store.data": alert_id}
+    ).get_json()["response"]
+    assert form["alerts-dismiss-button"]["disabled"] is True
+    assert form["alerts-reopen-button"]["disabled"] is False
+    assert form["alerts-reason-textarea"]["value"] == ""
+
+
+def test_ual012_chief_opens_a_problem_from_an_alert(env: WebEnv, deps: list[dict]) -> None:
+    chief = signed_in_client(env, "chief")
+    with env.database.session() as session:
+        alert_id = session.scalar(
+            select(Alert.id).where(Alert.state == "new", Alert.kind == "surge").limit(1)
+        )
+    defaults = _call(
+        chief, deps, "alerts-new-title-input", {"alerts-current-store.data": alert_id}
+    ).get_json()["response"]
+    title = defaults["alerts-new-title-input"]["value"]
+    area = defaults["alerts-new-area-select"]["value"]
+    assert title.startswith("Rising ") and area
+    create = {
+        "alerts-new-problem-button.n_clicks": 1,
+        "alerts-current-store.data": alert_id,
+        "alerts-new-title-input.value": "",
+        "alerts-new-area-select.value": area,
+        "alerts-created-store.data": 0,
+    }
+    refused = _call(chief, deps, "alerts-new-feedback-div", create).get_json()["response"]
+    assert "The title is required." in json.dumps(refused)
+    create["alerts-new-title-input.value"] = title
+    done = _call(chief, deps, "alerts-new-feedback-div", create).get_json()["response"]
+    assert done["alerts-created-store"]["data"] == 1
+    state, _, problem_id = _state(env, alert_id)
+    assert state == "linked" and problem_id is not None
+    assert f"/problems/{problem_id}" in json.dumps(done)
+
+
+def test_ual013_callbacks_stay_under_300_ms_p95(env: WebEnv) -> None:
+    """Every callback of the page as the renderer fires them (``triage bench ui``), plus the
+    evidence of every open alert; prints wall and CPU p95 (a busy machine inflates wall)."""
+    from triage.bench.ui import BenchPage, bench_ui
+
+    result = bench_ui(
+        lambda: env.app,
+        {"mayor": "mayor-riverton-demo"},
+        [BenchPage("/alerts", "mayor")],
+        runs=5,
+    )
+    alerts_page = result["pages"]["/alerts"]
+    print(f"/alerts load: {alerts_page}")
+    assert alerts_page["callbacks"] >= 5
+    client = signed_in_client(env, "mayor")
+    deps = webutil.dependencies(client)
+    shown = _feed_response(client, deps, state="all")["alerts-shown-store"]["data"]
+    walls, cpus = [], []
+    for alert_id in shown:
+        values = {"alerts-selected-store.data": alert_id, "alerts-shown-store.data": shown}
+        wall, cpu = time.perf_counter(), time.process_time()
+        assert _call(client, deps, "alerts-detail-div", values).status_code == 200
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    p95_wall = statistics.quantiles(walls, n=20)[-1] * 1000
+    p95_cpu = statistics.quantiles(cpus, n=20)[-1] * 1000
+    print(f"evidence of {len(shown)} alerts: p95 wall {p95_wall:.0f} ms, cpu {p95_cpu:.0f} ms")
+    assert alerts_page["cpu_p95_ms"] < 300
+    assert p95_cpu < 300
