@@ -1581,10 +1581,11 @@ def detect_seasonal_anomalies(
     tolerance = np.maximum(cadence_days // 2, 3)[codes] if len(codes) else np.array([], int)
     match = _year_ago(codes, days, tolerance)
     changes = np.where(match >= 0, values - values[np.maximum(match, 0)], np.nan)
-    starts = (
-        np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], int)
-    )
-    ends = np.r_[starts[1:], len(codes)]
+    if len(codes):
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        ends = np.r_[starts[1:], len(codes)]
+    else:  # no observations up to as_of: nothing to compare
+        starts = ends = np.array([], int)
     span_of = {uniques[codes[s]]: (s, e) for s, e in zip(starts, ends, strict=True)}
     tests = []
     for ind in indicators.itertuples(index=False):

@@ -151,3 +151,36 @@ def test_detu008_bulk_messages_read_exactly_like_single_ones() -> None:
     single = [surge_message(a, b, c, d, e, f, 0.15, g) for a, b, c, d, e, f, g in rows]
     assert bulk == single
     assert "far above usual" in bulk[3] and "1,234 in the 28 days" in bulk[2]
+
+
+def test_seasonal_with_no_observations_yet_finds_nothing() -> None:
+    """An indicator with no values up to the date (a new city) gives no seasonal alert."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from triage.detection import detect_seasonal_anomalies
+
+    indicators = pd.DataFrame(
+        {
+            "indicator_id": [1],
+            "name": ["Potholes filled"],
+            "unit": ["%"],
+            "direction": ["up"],
+            "cadence": ["weekly"],
+            "warning_threshold": [None],
+            "critical_threshold": [None],
+            "created_at": [pd.Timestamp("2026-01-01")],
+        }
+    )
+    observations = pd.DataFrame(
+        {
+            "indicator_id": pd.Series([1], dtype="int64"),
+            "period": [dt.date(2026, 7, 1)],  # after as_of: not seen
+            "value": [50.0],
+            "entered_at": [pd.Timestamp("2026-07-02")],
+        }
+    )
+    found = detect_seasonal_anomalies(indicators, observations, dt.date(2026, 6, 15))
+    assert len(found) == 0
+    assert "indicator_id" in found.columns
