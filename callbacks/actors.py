@@ -10,27 +10,16 @@ import dash
 from dash import Input, Output
 
 from callbacks.policy import current_database, secured_callback, secured_clientside_callback
+from callbacks.query_sync import query_sync_js
 from db import queries_actors
 from db.cache import cached
 from layouts import actors, ids
 from triage.security import Capability, Principal
 
 # Keeps the address bar in step with the filters (``replaceState``: no reload, no history).
-SYNC_QUERY_JS = """
-function(sector, search, measure, minSectors) {
-    const params = new URLSearchParams();
-    if (sector && sector !== "all") { params.set("sector", sector); }
-    if (search) { params.set("q", search); }
-    if (measure && measure !== "count") { params.set("measure", measure); }
-    if (minSectors && String(minSectors) !== "3") { params.set("min_sectors", minSectors); }
-    const query = params.toString();
-    const url = window.location.pathname + (query ? "?" + query : "");
-    if (url !== window.location.pathname + window.location.search) {
-        window.history.replaceState(window.history.state, "", url);
-    }
-    return query;
-}
-"""
+SYNC_QUERY_JS = query_sync_js(
+    [("sector", "all"), ("q", None), ("measure", "count"), ("min_sectors", "3")]
+)
 
 
 def actors_directory(

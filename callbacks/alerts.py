@@ -19,30 +19,24 @@ from callbacks.policy import (
     secured_callback,
     secured_clientside_callback,
 )
+from callbacks.query_sync import query_sync_js
 from db import alert_writes, queries_alerts
 from db.queries_alerts import AlertFilters
 from layouts import alerts, ids
 from triage.security import Capability, Principal
 from triage.validation import ValidationError
 
-SYNC_QUERY_JS = """
-function(severity, department, district, category, problem, state, selected) {
-    const params = new URLSearchParams();
-    if (severity && severity !== "all") { params.set("severity", severity); }
-    if (department && department !== "all") { params.set("department", department); }
-    if (district && district !== "all") { params.set("district", district); }
-    if (category && category !== "all") { params.set("category", category); }
-    if (problem && problem !== "all") { params.set("problem", problem); }
-    if (state && state !== "open") { params.set("state", state); }
-    if (selected) { params.set("alert", String(selected)); }
-    const query = params.toString();
-    const url = window.location.pathname + (query ? "?" + query : "");
-    if (url !== window.location.pathname + window.location.search) {
-        window.history.replaceState(window.history.state, "", url);
-    }
-    return query;
-}
-"""
+SYNC_QUERY_JS = query_sync_js(
+    [
+        ("severity", "all"),
+        ("department", "all"),
+        ("district", "all"),
+        ("category", "all"),
+        ("problem", "all"),
+        ("state", "open"),
+        ("alert", None),
+    ]
+)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from callbacks.policy import (
     secured_callback,
     secured_clientside_callback,
 )
+from callbacks.query_sync import query_sync_js
 from db import queries
 from db.cache import cached
 from db.models import PROBLEM_STATUSES
@@ -22,19 +23,7 @@ from triage.security import Capability, Principal
 
 # Keeps the address bar in step with the filters without a page reload or a history entry
 # (``replaceState`` fires no popstate, so the Pages router does not re-render the page).
-SYNC_QUERY_JS = """
-function(area, status) {
-    const params = new URLSearchParams();
-    if (area && area !== "all") { params.set("area", area); }
-    if (status && status !== "all") { params.set("status", status); }
-    const query = params.toString();
-    const url = window.location.pathname + (query ? "?" + query : "");
-    if (url !== window.location.pathname + window.location.search) {
-        window.history.replaceState(window.history.state, "", url);
-    }
-    return query;
-}
-"""
+SYNC_QUERY_JS = query_sync_js([("area", "all"), ("status", "all")])
 
 
 def _clean_filter(value: Any, allowed: list[str] | tuple[str, ...]) -> str | None:

@@ -16,29 +16,23 @@ from callbacks.policy import (
     secured_callback,
     secured_clientside_callback,
 )
+from callbacks.query_sync import query_sync_js
 from db import queries_reports
 from db.cache import cached
 from db.queries_reports import ReportFilters
 from layouts import ids, reports
 from triage.security import Capability, Principal
 
-SYNC_QUERY_JS = """
-function(category, district, problem, dateFrom, dateTo, measure) {
-    const params = new URLSearchParams();
-    if (category && category !== "all") { params.set("category", category); }
-    if (district && district !== "all") { params.set("district", district); }
-    if (problem && problem !== "all") { params.set("problem", problem); }
-    if (dateFrom) { params.set("from", dateFrom); }
-    if (dateTo) { params.set("to", dateTo); }
-    if (measure && measure !== "raw") { params.set("measure", measure); }
-    const query = params.toString();
-    const url = window.location.pathname + (query ? "?" + query : "");
-    if (url !== window.location.pathname + window.location.search) {
-        window.history.replaceState(window.history.state, "", url);
-    }
-    return query;
-}
-"""
+SYNC_QUERY_JS = query_sync_js(
+    [
+        ("category", "all"),
+        ("district", "all"),
+        ("problem", "all"),
+        ("from", None),
+        ("to", None),
+        ("measure", "raw"),
+    ]
+)
 
 
 @dataclass(frozen=True)
