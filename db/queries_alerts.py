@@ -29,7 +29,7 @@ from db.models import (
     ReportCategory,
     ReportDailyCount,
 )
-from db.queries_priorities import _alert_links
+from db.queries_priorities import alert_links
 from triage.detection import SurgeConfig, detect_surges, latest_observations
 from triage.indicators import CADENCE_DAYS
 
@@ -285,7 +285,7 @@ def alert_feed(
     if filters.department_id is not None:
         feed = feed[[filters.department_id in owners[int(i)] for i in feed["id"]]]
     if filters.problem_id is not None and len(feed):
-        links = _alert_links(session, [int(i) for i in feed["id"]])
+        links = alert_links(session, [int(i) for i in feed["id"]])
         concerned = set(links.loc[links["problem_id"] == filters.problem_id, "alert_id"])
         feed = feed[feed["id"].isin(concerned)]
     if feed.empty:

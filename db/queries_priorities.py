@@ -183,7 +183,7 @@ def week_as_of(week: str, today: dt.date) -> dt.date:
 # ---------------------------------------------------------------- alerts
 
 
-def _alert_links(session: Session, alert_ids: Iterable[int] | None = None) -> pd.DataFrame:
+def alert_links(session: Session, alert_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """Which problems each alert concerns: alert_id, problem_id.
 
     An alert names its problem directly, or reaches it through its report category (the
@@ -241,7 +241,7 @@ def _alert_links(session: Session, alert_ids: Iterable[int] | None = None) -> pd
 
 def active_alert_counts(session: Session) -> pd.Series:
     """Active alerts (new, acknowledged or linked) per problem: a Series indexed by problem id."""
-    links = _alert_links(session)
+    links = alert_links(session)
     if links.empty:
         return pd.Series(dtype="int64")
     return links.groupby("problem_id")["alert_id"].nunique().astype("int64")
@@ -305,7 +305,7 @@ def week_alerts(session: Session, week: str) -> pd.DataFrame:
             None if new else rises.get(int(i)) for i, new in zip(frame["id"], is_new, strict=True)
         ],
     )
-    links = _alert_links(session, frame["id"])
+    links = alert_links(session, frame["id"])
     titles = dict(
         session.execute(
             select(Problem.id, Problem.title).where(
