@@ -7,11 +7,13 @@ which is built on first access through the module ``__getattr__``).
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
 import dash
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import callbacks
 from callbacks import auth, guard, policy
@@ -23,11 +25,18 @@ from triage.settings import Settings
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 SESSION_LIFETIME = dt.timedelta(hours=12)
+SERVER_HEADER = "triage"  # what gunicorn and waitress say in ``Server:``: no product, no version
 
 
 def create_server(settings: Settings) -> Flask:
-    """The Flask server: no static folder of its own (Dash serves /assets), hardened cookies."""
+    """The Flask server: no static folder of its own (Dash serves /assets), hardened cookies,
+    and the client address (and scheme) taken from exactly ``settings.proxy_hops`` trusted
+    proxies: with 0, ``X-Forwarded-*`` headers are ignored, as any client can write them."""
     server = Flask(__name__, static_folder=None)
+    if settings.proxy_hops:
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     server.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
@@ -75,8 +84,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return app
 
 
+def hide_gunicorn_version() -> None:
+    """Gunicorn writes ``Server: gunicorn`` on every response from a module global; when this
+    process is a gunicorn worker, name no product there (the master imports it before us)."""
+    gunicorn_wsgi = sys.modules.get("gunicorn.http.wsgi")
+    if gunicorn_wsgi is not None:
+        gunicorn_wsgi.SERVER = SERVER_HEADER  # type: ignore[attr-defined]
+
+
 def wsgi() -> Flask:
     """The WSGI application for gunicorn: ``gunicorn 'app:wsgi()'``."""
+    hide_gunicorn_version()
     return create_app().server
 
 

@@ -338,6 +338,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.ALERTS_SELECTED_STORE, "data"),
         Input(ids.ALERTS_SHOWN_STORE, "data"),
         *refresh,
+        expect={(ids.ALERTS_SHOWN_STORE, "data"): list[int] | None},  # the feed's alert ids
     )(alerts_detail)
     secured_callback(
         app,

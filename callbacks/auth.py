@@ -1,7 +1,8 @@
 """Sign-in and sign-out as plain Flask routes (``/login``, ``POST /logout``) with flask-login.
 
-The session holds ``"<user_id>:<session_epoch>"``; every request reloads the Principal through
-``db.accounts.load_principal``, so disabling a user ends her session at the next request.
+The signed cookie holds only a random session token; every request reloads the Principal
+through ``db.accounts.load_session_principal``, so signing out (on the server), a new password
+or disabling the user ends that session at the next request, wherever the cookie was copied.
 """
 
 from __future__ import annotations
@@ -29,25 +30,24 @@ DEMO_USERNAMES = ("mayor", "chief", "analyst", "admin", "head-<department code>,
 
 
 class SessionUser(flask_login.UserMixin):
-    """The flask-login user: a Principal plus the session epoch it was signed in under."""
+    """The flask-login user: a Principal plus the server-side session it is signed in under."""
 
-    def __init__(self, principal: Principal, session_epoch: int) -> None:
+    def __init__(self, principal: Principal, session_token: str) -> None:
         self.principal = principal
-        self.session_epoch = session_epoch
+        self.session_token = session_token
 
     def get_id(self) -> str:
-        return f"{self.principal.user_id}:{self.session_epoch}"
+        return self.session_token
 
 
-def load_session_user(session_id: str) -> SessionUser | None:
-    """flask-login's user loader: ``"<user_id>:<epoch>"`` → a live SessionUser, or None."""
-    user_part, _, epoch_part = str(session_id).partition(":")
-    if not (user_part.isdigit() and epoch_part.lstrip("-").isdigit()):
+def load_session_user(session_token: str) -> SessionUser | None:
+    """flask-login's user loader: a session token → a live SessionUser, or None."""
+    token = str(session_token or "")
+    if not 20 <= len(token) <= 128:
         return None
-    user_id, epoch = int(user_part), int(epoch_part)
     with current_database().session() as session:
-        principal = accounts.load_principal(session, user_id, epoch)
-    return SessionUser(principal, epoch) if principal is not None else None
+        principal = accounts.load_session_principal(session, token)
+    return SessionUser(principal, token) if principal is not None else None
 
 
 def csrf_token() -> str:
@@ -107,7 +107,7 @@ def _render_login(message: str = "", username: str = "", next_path: str = "/", s
 def login():
     """GET: the sign-in form. POST: check CSRF, authenticate (rate-limited), start the session."""
     request = flask.request
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD like GET
         if flask_login.current_user.is_authenticated:
             return flask.redirect(safe_next(request.args.get("next")))
         return _render_login(next_path=request.args.get("next", "/"))
@@ -116,27 +116,44 @@ def login():
     username = (request.form.get("username") or "").strip()[:64]
     password = request.form.get("password") or ""
     next_path = safe_next(request.form.get("next"))
+    # The client address is REMOTE_ADDR, rewritten only by the trusted proxy hops (ProxyFix).
+    remote_addr = request.remote_addr or "unknown"
     with current_database().session(write=True) as session:
         result = accounts.authenticate(
             session,
             username,
             password,
-            request.remote_addr or "unknown",
+            remote_addr,
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_window_seconds,
         )
-    if not result.ok or result.principal is None:
+        token = None
+        if result.ok and result.principal is not None:
+            token = accounts.start_session(
+                session,
+                result.principal,
+                result.session_epoch,
+                lifetime=flask.current_app.permanent_session_lifetime,
+                remote_addr=remote_addr,
+            )
+    if token is None or result.principal is None:
         return _render_login(result.message, username, next_path, status=401)
     # A fresh session on sign-in: no fixation, and a new CSRF token.
     flask.session.clear()
-    flask_login.login_user(SessionUser(result.principal, result.session_epoch))
+    flask_login.login_user(SessionUser(result.principal, token))
     csrf_token()
     return flask.redirect(next_path)
 
 
 def logout():
-    """POST only, with the CSRF token: end the session and go back to the sign-in page."""
+    """POST only, with the CSRF token: end the session on the server and in the browser, then
+    go back to the sign-in page."""
     check_csrf()
+    user = flask_login.current_user
+    token = getattr(user, "session_token", None)
+    if token:
+        with current_database().session(write=True) as session:
+            accounts.end_session(session, token)
     flask_login.logout_user()
     flask.session.clear()
     response = flask.redirect(flask.url_for("login"))

@@ -54,16 +54,20 @@ def scoped_department_id(principal: Principal, requested: Any) -> int | None:
     return _as_id(requested)
 
 
-def department_choices(_page: Any, *, principal: Principal) -> tuple[list, str | None, bool]:
-    """Options, value and disabled flag of the department select."""
+def department_choices(
+    _page: Any, *, principal: Principal
+) -> tuple[list, str | None, bool, str, str]:
+    """Options, value and disabled flag of the department select; the period field's default
+    and latest allowed date (the city's today, not the browser's or the server's)."""
+    today = local_today().isoformat()
     with current_database().session() as session:
         frame = queries.departments(session)
     if principal.role == Role.DEPARTMENT_HEAD:
         frame = frame[frame["id"] == principal.department_id]
         value = str(principal.department_id) if principal.department_id else None
-        return department.department_options(frame), value, True
+        return department.department_options(frame), value, True, today, today
     options = department.department_options(frame)
-    return options, (options[0]["value"] if options else None), False
+    return options, (options[0]["value"] if options else None), False, today, today
 
 
 def department_view(
@@ -457,6 +461,8 @@ def register(app: dash.Dash) -> None:
         Output(ids.DEPARTMENT_SELECT, "options"),
         Output(ids.DEPARTMENT_SELECT, "value"),
         Output(ids.DEPARTMENT_SELECT, "disabled"),
+        Output(ids.DEPARTMENT_PERIOD_INPUT, "value"),
+        Output(ids.DEPARTMENT_PERIOD_INPUT, "max"),
         Input(ids.DEPARTMENT_PAGE_STORE, "data"),
     )(department_choices)
     secured_callback(

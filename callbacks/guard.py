@@ -1,32 +1,42 @@
 """Deny by default: a Flask ``before_request`` guard in front of every route, Dash's included.
 
-Without a session only the sign-in page, ``/healthz`` and static files answer. With one, every
+Without a session only the sign-in page, ``/healthz`` and real static files answer (anything
+else under a static prefix is a 404, never Dash's catch-all page). With one, every
 state-changing request needs the CSRF token, and a callback POST needs the capability that
 ``callbacks.policy`` recorded for its output (unknown outputs are refused).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dash
 import flask
 import flask_login
+from dash.fingerprint import check_fingerprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.security import safe_join
 
 from callbacks import auth
 from callbacks.policy import (
+    BODY_ATTR,
     PRINCIPAL_ATTR,
+    bad_request,
+    callback_request_error,
     current_database,
     current_settings,
+    json_bounds_error,
     required_capability,
 )
 from triage.security import PermissionDenied, Principal, role_allows
 
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/_favicon.ico"})
-PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+ASSETS_PREFIX = "/assets/"
+COMPONENT_SUITES_PREFIX = "/_dash-component-suites/"
+PUBLIC_PREFIXES = (ASSETS_PREFIX, COMPONENT_SUITES_PREFIX)
 UPDATE_COMPONENT_PATH = "/_dash-update-component"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY_HEADERS = {
@@ -34,12 +44,41 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": (
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+        "microphone=(), payment=(), usb=()"
+    ),
 }
+# Sent only when the app is configured for TLS (secure cookies): a year, this host only.
+HSTS_VALUE = "max-age=31536000"
+# 'unsafe-inline' for styles stays, measured in Chromium (tests/browser/test_csp.py): Dash 4's
+# renderer and dcc bundles, dash-cytoscape and plotly.js inject <style> elements whose text is
+# fixed per release, and plotly.js also sets style attributes through setAttribute (chart
+# titles, legends and hover labels vanish without them). Neither a nonce (the bundles do not
+# take one) nor hashes (attributes would need 'unsafe-hashes' and change with the data) fit.
+# Scripts stay strict: no inline script runs without its hash.
+CSP_STYLE_SOURCES = "'self' 'unsafe-inline'"
 
 
 def is_public(path: str) -> bool:
-    """True for the few paths that answer without a session."""
+    """True for the few paths that answer without a session (under the static prefixes the
+    guard answers only for real files: ``is_static_file``)."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def is_static_file(app: dash.Dash, path: str) -> bool:
+    """True when ``path`` names a file Dash really serves: one in the assets folder, or a
+    component-suite resource Dash registered (``_setup_server`` has run by the guard's turn)."""
+    if path.startswith(ASSETS_PREFIX):
+        relative = path[len(ASSETS_PREFIX) :]
+        target = safe_join(app.config.assets_folder, relative) if relative else None
+        return target is not None and os.path.isfile(target)
+    if path.startswith(COMPONENT_SUITES_PREFIX):
+        package, _, fingerprinted = path[len(COMPONENT_SUITES_PREFIX) :].partition("/")
+        resource, _ = check_fingerprint(fingerprinted)
+        # ``.get``: registered_paths is a defaultdict, and a lookup must not add packages.
+        return bool(fingerprinted) and resource in app.registered_paths.get(package, ())
+    return False
 
 
 def _json_error(status: int, error: str, message: str) -> flask.Response:
@@ -65,8 +104,24 @@ def session_principal() -> Principal | None:
     return getattr(user, "principal", None)
 
 
+def callback_body(request: flask.Request) -> Any:
+    """A callback POST's JSON body (None if it is not JSON), parsed once per request; a 400
+    when it nests deeper than any page of ours sends (Python's parser would raise
+    RecursionError near 1000 levels) or holds numbers no browser sends."""
+    if BODY_ATTR not in flask.g:
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:
+            raise bad_request("The request is nested too deeply.") from None
+        problem = json_bounds_error(body)
+        if problem:
+            raise bad_request(problem)
+        setattr(flask.g, BODY_ATTR, body)
+    return getattr(flask.g, BODY_ATTR)
+
+
 def callback_output(request: flask.Request) -> str | None:
-    body = request.get_json(silent=True)
+    body = callback_body(request)
     if not isinstance(body, dict):
         return None
     output = body.get("output")
@@ -78,6 +133,10 @@ def make_guard(app: dash.Dash):
 
     def guard() -> Any:
         request = flask.request
+        if request.path.startswith(PUBLIC_PREFIXES):
+            if is_static_file(app, request.path):
+                return None
+            return _json_error(404, "not_found", "No such file.")
         if is_public(request.path):
             return None
         principal = session_principal()
@@ -96,6 +155,9 @@ def make_guard(app: dash.Dash):
                 return _json_error(403, "forbidden", "Unknown callback.")
             if not role_allows(principal.role, capability):
                 return _json_error(403, "forbidden", "Your role may not do this.")
+            problem = callback_request_error(app, callback_body(request))
+            if problem:
+                return _json_error(400, "bad_request", problem)
         return None
 
     return guard
@@ -120,7 +182,7 @@ def content_security_policy(app: dash.Dash) -> str:
         [
             "default-src 'self'",
             f"script-src {scripts}",
-            "style-src 'self' 'unsafe-inline'",
+            f"style-src {CSP_STYLE_SOURCES}",
             "img-src 'self' data:",
             "font-src 'self' data:",
             "connect-src 'self'",
@@ -136,6 +198,8 @@ def make_after_request(app: dash.Dash):
     def after_request(response: flask.Response) -> flask.Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if current_settings().secure_cookies:
+            response.headers.setdefault("Strict-Transport-Security", HSTS_VALUE)
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", content_security_policy(app))
         request = flask.request

@@ -1,17 +1,19 @@
-"""User accounts: sign-in with rate limiting, session checks, and user administration."""
+"""User accounts: sign-in with back-off, server-side sessions, and user administration."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import row_state, write_audit
-from db.models import Department, LoginAttempt, User, utcnow
+from db.models import Department, LoginAttempt, User, UserSession, utcnow
 from triage.security import (
     Capability,
     PermissionDenied,
@@ -25,6 +27,10 @@ from triage.security import (
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 GENERIC_FAILURE = "Unknown user or wrong password."
+# Failures older than this no longer count towards a wait (nor does anything before a success).
+FAILURE_MEMORY = dt.timedelta(hours=24)
+# Each failure beyond the allowance doubles the wait, up to 2**BACKOFF_DOUBLINGS first waits.
+BACKOFF_DOUBLINGS = 2
 # Verifying against a real hash for unknown users keeps response times alike (no user probing).
 _DUMMY_HASH = hash_password("not-a-real-password-for-timing")
 
@@ -52,23 +58,32 @@ def _principal(user: User) -> Principal:
 
 def recent_failures(
     session: Session, username: str, remote_addr: str, since: dt.datetime
-) -> tuple[int, int, dt.datetime | None]:
-    """Failed attempts since ``since`` for this username and for this address, and the oldest."""
-    by_user = session.execute(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.username == username,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at >= since,
-        )
-    ).one()
-    by_addr = session.scalar(
-        select(func.count()).where(
-            LoginAttempt.remote_addr == remote_addr,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at >= since,
+) -> tuple[int, dt.datetime | None]:
+    """Failures for this username from this address since ``since`` and since the pair's last
+    success: how many, and when the latest was."""
+    pair = (LoginAttempt.username == username, LoginAttempt.remote_addr == remote_addr)
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            *pair, LoginAttempt.success.is_(True), LoginAttempt.at >= since
         )
     )
-    return int(by_user[0]), int(by_addr or 0), by_user[1]
+    after = LoginAttempt.at >= since if last_success is None else LoginAttempt.at > last_success
+    count, latest = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            *pair, LoginAttempt.success.is_(False), after
+        )
+    ).one()
+    return int(count or 0), latest
+
+
+def backoff_wait(failures: int, *, max_failures: int, window_seconds: int) -> dt.timedelta:
+    """How long after its latest failure a (username, address) pair must wait: nothing for the
+    first ``max_failures`` failures, then ``window_seconds``, doubling with each further one up
+    to ``2**BACKOFF_DOUBLINGS`` times that."""
+    if failures < max_failures:
+        return dt.timedelta(0)
+    doublings = min(failures - max_failures, BACKOFF_DOUBLINGS)
+    return dt.timedelta(seconds=window_seconds * 2**doublings)
 
 
 def authenticate(
@@ -83,22 +98,19 @@ def authenticate(
 ) -> AuthResult:
     """Check a sign-in and record the attempt.
 
-    After ``max_failures`` failures for a username within the window (or five times that from
-    one address), further attempts are refused without checking the password until the window
-    has passed. The message never says whether the username exists.
+    Throttling is per (username, client address), so that neither an attacker elsewhere nor
+    a colleague behind the same address can lock anyone out: after ``max_failures`` failures
+    for the pair, its next attempt waits (see ``backoff_wait``; capped, never a hard lock), and
+    attempts during the wait are refused without checking the password or being recorded.
+    The message never says whether the username exists.
     """
     now = now or utcnow()
     username = (username or "").strip().lower()[:64]
     remote_addr = (remote_addr or "unknown")[:64]
-    since = now - dt.timedelta(seconds=window_seconds)
-    user_failures, addr_failures, oldest = recent_failures(session, username, remote_addr, since)
-    if user_failures >= max_failures or addr_failures >= max_failures * 5:
-        wait = window_seconds
-        if oldest is not None:
-            wait = max(
-                60, int((oldest + dt.timedelta(seconds=window_seconds) - now).total_seconds())
-            )
-        minutes = max(1, round(wait / 60))
+    failures, latest = recent_failures(session, username, remote_addr, now - FAILURE_MEMORY)
+    wait = backoff_wait(failures, max_failures=max_failures, window_seconds=window_seconds)
+    if latest is not None and now < latest + wait:
+        minutes = max(1, round((latest + wait - now).total_seconds() / 60))
         return AuthResult(
             False, None, 0, f"Too many failed attempts; try again in {minutes} minutes."
         )
@@ -120,6 +132,112 @@ def load_principal(session: Session, user_id: int, session_epoch: int) -> Princi
     if user is None or not user.active or user.session_epoch != session_epoch:
         return None
     return _principal(user)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(
+    session: Session,
+    principal: Principal,
+    session_epoch: int,
+    *,
+    lifetime: dt.timedelta,
+    remote_addr: str = "",
+    now: dt.datetime | None = None,
+) -> str:
+    """Record a new signed-in browser for ``principal``; returns its random token (for the
+    signed cookie only). The user's expired and revoked sessions are cleared out on the way."""
+    if principal.user_id is None:
+        raise AccountError("Only stored users can sign in.")
+    now = now or utcnow()
+    session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == principal.user_id,
+            or_(UserSession.expires_at <= now, UserSession.revoked_at.is_not(None)),
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user_id=principal.user_id,
+            session_epoch=session_epoch,
+            remote_addr=(remote_addr or "")[:64],
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+def load_session_principal(
+    session: Session, token: str, now: dt.datetime | None = None
+) -> Principal | None:
+    """The principal behind a session token, or None when the session was signed out, has
+    expired, or its user is gone, disabled or re-keyed (password change)."""
+    if not token:
+        return None
+    now = now or utcnow()
+    user = session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == _token_hash(token),
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+            UserSession.session_epoch == User.session_epoch,
+            User.active.is_(True),
+        )
+    )
+    return _principal(user) if user is not None else None
+
+
+def end_session(session: Session, token: str, now: dt.datetime | None = None) -> None:
+    """Sign one browser out on the server (its cookie is useless from now on); audited."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None:
+        return
+    row.revoked_at = now or utcnow()
+    user = session.get(User, row.user_id)
+    if user is not None:
+        write_audit(session, _principal(user), "logout", "user", user.id)
+
+
+def _revoke_sessions(session: Session, user_id: int, now: dt.datetime) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def set_password(session: Session, actor: Principal, user_id: int, password: str) -> None:
+    """Give a user a new password (an administrator, or the user herself); every open session
+    of that user ends. Audited without the password or its hash."""
+    if actor.user_id != user_id:
+        require(actor, Capability.MANAGE_USERS)
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError(f"No user with id {user_id}.")
+    try:
+        validate_password(password)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from None
+    before = {"session_epoch": user.session_epoch}
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+    _revoke_sessions(session, user.id, utcnow())
+    write_audit(
+        session,
+        actor,
+        "password",
+        "user",
+        user.id,
+        before=before,
+        after={"session_epoch": user.session_epoch},
+    )
 
 
 def _department_id(session: Session, code: str | None) -> int | None:
@@ -197,6 +315,7 @@ def set_user_active(session: Session, actor: Principal, user_id: int, active: bo
     before = {"active": user.active, "session_epoch": user.session_epoch}
     user.active = active
     user.session_epoch += 1
+    _revoke_sessions(session, user.id, utcnow())
     write_audit(
         session,
         actor,

@@ -50,6 +50,13 @@ from triage.validation import ValidationError, validate_observation
 
 UNLOCATED_DISTRICT_CODE = "UNLOCATED"
 UNLOCATED_DISTRICT_NAME = "Location unknown"
+OUTSIDE_DISTRICT_CODE = "OUTSIDE"
+OUTSIDE_DISTRICT_NAME = "Outside every district"
+SENTINEL_DISTRICT_NAMES = {
+    UNLOCATED_DISTRICT_CODE: UNLOCATED_DISTRICT_NAME,
+    OUTSIDE_DISTRICT_CODE: OUTSIDE_DISTRICT_NAME,
+}
+SENTINEL_DISTRICT_CODES = tuple(SENTINEL_DISTRICT_NAMES)
 UNCATEGORISED_CODE = "uncategorised"
 SOURCE_FAILED_PREFIX = "source-failed:"
 STORAGE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DateTime text, read back by the ORM
@@ -239,15 +246,23 @@ def _district_key(text: str) -> str:
 
 @dataclass
 class DistrictResolver:
-    """District per report: a district column first, else the point inside a boundary.
+    """District per report: the point inside the city's boundaries first, else a district column.
 
-    Reports that neither names nor locates go to the "Location unknown" district, so that the
-    daily counts (whose district is part of the key) still add up to every report.
+    A point inside a boundary decides. A point outside every boundary goes to the "Outside
+    every district" row unless the source names a district that has no boundary; a report
+    without a point goes to the district its source names, else to "Location unknown". So the
+    daily counts (whose district is part of the key) still add up to every report, and nothing
+    is placed in a district it is not in. ``placed`` counts reports per way of placing.
     """
 
     by_key: dict[str, int]
     locator: DistrictLocator | None
     unlocated_id: int
+    outside_id: int = -1
+    bounded: frozenset[int] = frozenset()  # districts with a boundary
+    placed: dict[str, int] = field(
+        default_factory=lambda: {"point": 0, "named": 0, "outside": 0, "unlocated": 0}
+    )
 
     def resolve(self, frame: pd.DataFrame) -> np.ndarray:
         """District ids for a report frame (columns ``district``, ``lat``, ``lon``)."""
@@ -255,50 +270,80 @@ class DistrictResolver:
             value: self.by_key.get(_district_key(value), np.nan)
             for value in pd.unique(frame["district"].to_numpy())
         }
-        ids = frame["district"].map(named).to_numpy(dtype=float, copy=True)
-        todo = np.isnan(ids)
-        if self.locator is not None and todo.any():
-            found = self.locator.locate(
-                frame["lon"].to_numpy(dtype=float)[todo], frame["lat"].to_numpy(dtype=float)[todo]
-            )
-            located = ids[todo]
-            located[found >= 0] = found[found >= 0]
-            ids[todo] = located
-        ids[np.isnan(ids)] = self.unlocated_id
+        by_name = frame["district"].map(named).to_numpy(dtype=float, copy=True)
+        ids = np.full(len(frame), np.nan)
+        has_point = np.zeros(len(frame), dtype=bool)
+        if self.locator is not None:
+            lon = frame["lon"].to_numpy(dtype=float)
+            lat = frame["lat"].to_numpy(dtype=float)
+            has_point = np.isfinite(lon) & np.isfinite(lat)
+            found = self.locator.locate(lon, lat)
+            ids[found >= 0] = found[found >= 0]
+        by_point = ~np.isnan(ids)
+        unbounded_name = ~np.isnan(by_name) & ~np.isin(by_name, list(self.bounded))
+        use_name = ~by_point & ~np.isnan(by_name) & (~has_point | unbounded_name)
+        ids[use_name] = by_name[use_name]
+        outside = np.isnan(ids) & has_point & (self.outside_id >= 0)
+        ids[outside] = self.outside_id
+        unlocated = np.isnan(ids)
+        ids[unlocated] = self.unlocated_id
+        for key, mask in (
+            ("point", by_point),
+            ("named", use_name),
+            ("outside", outside),
+            ("unlocated", unlocated),
+        ):
+            self.placed[key] += int(mask.sum())
         return ids.astype(np.int64)
 
 
-def load_districts(session: Session) -> DistrictResolver:
-    """Build the resolver from the districts table, creating the "Location unknown" row."""
+def ensure_sentinel_districts(session: Session) -> dict[str, int]:
+    """Create the "Location unknown" and "Outside every district" rows; their ids by code."""
     insert = sqlite_insert if _is_sqlite(session) else pg_insert
-    session.execute(
-        insert(District)
-        .values(code=UNLOCATED_DISTRICT_CODE, name=UNLOCATED_DISTRICT_NAME, population=0)
-        .on_conflict_do_nothing()
-    )
+    for code, name in SENTINEL_DISTRICT_NAMES.items():
+        session.execute(
+            insert(District).values(code=code, name=name, population=0).on_conflict_do_nothing()
+        )
     rows = session.execute(
-        select(District.id, District.code, District.name, District.geometry)
+        select(District.code, District.name, District.id).where(
+            District.code.in_(SENTINEL_DISTRICT_CODES)
+        )
+    ).all()
+    names = SENTINEL_DISTRICT_NAMES
+    found = {code: district_id for code, name, district_id in rows if names[code] == name}
+    for code, name in SENTINEL_DISTRICT_NAMES.items():
+        if code not in found:
+            raise IngestError(
+                f"The district code {code} or name {name!r} is taken by another district."
+            )
+    return found
+
+
+def load_districts(session: Session) -> DistrictResolver:
+    """Build the resolver from the districts table, creating the two sentinel rows."""
+    sentinels = ensure_sentinel_districts(session)
+    rows = session.execute(
+        select(District.id, District.code, District.name, District.geometry).order_by(District.id)
     ).all()
     by_key: dict[str, int] = {}
-    unlocated_id = -1
     ids: list[int] = []
     geometries: list[Any] = []
     for district_id, code, name, geometry in rows:
-        if code == UNLOCATED_DISTRICT_CODE:
-            unlocated_id = district_id
+        if code in SENTINEL_DISTRICT_CODES:
             continue
         by_key.setdefault(_district_key(name), district_id)
         by_key[_district_key(code)] = district_id
         if geometry:
             ids.append(district_id)
             geometries.append(geometry)
-    if unlocated_id < 0:
-        raise IngestError(
-            f"The district code {UNLOCATED_DISTRICT_CODE} or name {UNLOCATED_DISTRICT_NAME!r} "
-            "is taken by another district."
-        )
     locator = DistrictLocator(ids, geometries) if ids else None
-    return DistrictResolver(by_key, locator, unlocated_id)
+    return DistrictResolver(
+        by_key,
+        locator,
+        sentinels[UNLOCATED_DISTRICT_CODE],
+        sentinels[OUTSIDE_DISTRICT_CODE],
+        frozenset(ids),
+    )
 
 
 def local_days(times: pd.Series, city_tz: str) -> pd.Series:
@@ -1145,6 +1190,7 @@ __all__ = [
     "UpsertCounts",
     "category_code",
     "count_planned",
+    "ensure_sentinel_districts",
     "ensure_source",
     "import_observations",
     "load_districts",

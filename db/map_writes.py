@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from db.audit import row_state, write_audit
 from db.models import (
@@ -37,7 +36,7 @@ from db.models import (
     Problem,
     utcnow,
 )
-from db.writes import EditConflict
+from db.writes import EditConflict, problem_version_checked
 from triage.backward_map import CausalCycleError, causal_importance
 from triage.security import Capability, Principal, require
 from triage.validation import ValidationError, parse_period, parse_value
@@ -222,12 +221,8 @@ def _problem_at(session: Session, problem_id: int, expected_version: int) -> Pro
 
 def _bump(session: Session, problem: Problem, expected_version: int) -> int:
     """Raise the problem's version before anything else changes (the UPDATE checks it again)."""
-    problem.updated_at = utcnow()
-    try:
-        session.flush()
-    except StaleDataError:
-        current = session.scalar(select(Problem.version).where(Problem.id == problem.id))
-        raise EditConflict("problem", problem.id, expected_version, current or -1) from None
+    with problem_version_checked(session, problem.id, expected_version):
+        problem.updated_at = utcnow()
     return problem.version
 
 

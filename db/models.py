@@ -127,6 +127,23 @@ class LoginAttempt(Base):
     success: Mapped[bool] = mapped_column(Boolean)
 
 
+class UserSession(Base):
+    """One signed-in browser. Its random token lives only in the signed cookie (a SHA-256
+    digest here); signing out revokes this row, so a copied cookie stops working everywhere."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The user's epoch at sign-in: disabling or a new password bumps it and ends the session.
+    session_epoch: Mapped[int] = mapped_column(Integer)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class District(Base):
     __tablename__ = "districts"
 
@@ -159,6 +176,7 @@ class Problem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)  # a city pack's key
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     policy_area: Mapped[str] = mapped_column(String(64), index=True)

@@ -386,8 +386,15 @@ def surge_band(
     start: dt.date,
     end: dt.date,
     config: SurgeConfig | None = None,
+    *,
+    counting_since: dt.date | None = None,
 ) -> pd.DataFrame:
     """The surge detector's expected total and usual range for every day of ``[start, end]``.
+
+    ``counting_since`` is the first day the daily run counted for any series (its input's
+    first day). The run's grid starts there, and a series that began later is unknown, not
+    zero, until its first report; giving it here puts this series on the same grid, so that a
+    young series' refit and calibration blocks fall where the daily run's did.
 
     In: ``daily`` (date, value), one series with its history (zero days may be present or
     absent). Out: date, expected, lower, upper for the ``window``-day total ending each day
@@ -406,12 +413,20 @@ def surge_band(
         "fdr": BAND_FDR,
         "windows_days": (window,),
         "ongoing_only": False,
-        # The baseline still ends where the longest window of the daily run starts.
-        "guard_days": cfg.guard_days + longest - window,
+        # Each window's baseline ends where that window starts (``baseline_per_window``);
+        # otherwise every baseline ends where the daily run's longest window starts.
+        "guard_days": cfg.guard_days
+        if cfg.baseline_per_window
+        else cfg.guard_days + longest - window,
         "min_family": 1,
     }
-    if "window_weights" in {f.name for f in fields(cfg)}:
+    known = {f.name for f in fields(cfg)}
+    if "window_weights" in known:
         changes["window_weights"] = (1.0,)
+    # The band is drawn on every day, including those with too few reports to alert; the
+    # minimum expected level stays, since it is part of the expectation the run stored.
+    if "min_observed" in known:
+        changes.update(min_observed=-math.inf, min_excess=-math.inf)
     band_cfg = replace(cfg, **changes)
     # Like the daily run, the series starts at its first report (earlier zeros would read as
     # a quiet history); a zero on ``end`` carries it to the last day shown.
@@ -421,8 +436,14 @@ def surge_band(
     tail = pd.DataFrame({"date": [pd.Timestamp(end)], "value": [0.0]})
     if counted["date"].max() < pd.Timestamp(end):
         counted = pd.concat([counted, tail], ignore_index=True)
+    first = counted["date"].min()
+    if counting_since is not None and pd.Timestamp(counting_since) < first:
+        unknown = pd.date_range(pd.Timestamp(counting_since), first - pd.Timedelta(days=1))
+        counted = pd.concat(
+            [pd.DataFrame({"date": unknown, "value": math.nan}), counted], ignore_index=True
+        )
     series = counted.assign(series="band")[["series", "date", "value"]]
-    found = detect_surges(series, band_cfg, start=start, end=end, workers=1)
+    found = detect_surges(series, band_cfg, start=start, end=end, workers=1, daily=True)
     return pd.DataFrame(
         {
             "date": pd.to_datetime(found["date"]),
@@ -439,6 +460,16 @@ def _num(value: Any) -> float:
     except (TypeError, ValueError):
         return math.nan
     return number if math.isfinite(number) else math.nan
+
+
+def _counting_since(session: Session, as_of: dt.date) -> dt.date | None:
+    """The first day the daily run as of ``as_of`` counted (``triage.jobs``' input window)."""
+    day = session.scalar(
+        select(func.min(ReportDailyCount.day)).where(
+            ReportDailyCount.day >= as_of - dt.timedelta(days=HISTORY_DAYS)
+        )
+    )
+    return _as_date(day) if day is not None else None
 
 
 def _report_evidence(session: Session, alert: dict[str, Any], today: dt.date) -> AlertEvidence:
@@ -458,7 +489,7 @@ def _report_evidence(session: Session, alert: dict[str, Any], today: dt.date) ->
     frame = pd.DataFrame({"date": shown, "observed": totals.reindex(shown).to_numpy()})
     band = "none"
     found = (
-        surge_band(daily, window, start, end)
+        surge_band(daily, window, start, end, counting_since=_counting_since(session, end))
         if alert["kind"] == "surge" and window_days(alert["method"]) is not None
         else pd.DataFrame()
     )

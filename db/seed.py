@@ -73,7 +73,7 @@ def seed_demo_city(
     *,
     seed: int = 7,
     scale: str = "city",
-    today: dt.date | None = None,
+    today: dt.date,
     replace: bool = False,
     progress: Progress | None = None,
 ) -> SeedSummary:

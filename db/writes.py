@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,7 +44,7 @@ def record_observation(
     *,
     status: str | None = None,
     note: str = "",
-    today: dt.date | None = None,
+    today: dt.date,
 ) -> int:
     """Append a value (and optionally a status with its note) to an indicator's history.
 
@@ -55,9 +57,7 @@ def record_observation(
     if indicator is None:
         raise ValidationError(f"There is no indicator with id {indicator_id}.")
     require_department(actor, indicator.department_id)
-    clean = validate_observation(
-        indicator.unit, period, value, status, note, today or dt.date.today()
-    )
+    clean = validate_observation(indicator.unit, period, value, status, note, today)
     observation = Observation(
         indicator_id=indicator.id,
         period=clean.period,
@@ -100,6 +100,28 @@ class EditConflict(Exception):
         self.current_version = current
 
 
+@contextmanager
+def problem_version_checked(
+    session: Session, problem_id: int, expected_version: int
+) -> Iterator[None]:
+    """Run the block (changes to the problem, flushed) in a SAVEPOINT; when its version-checked
+    UPDATE finds that another save landed first, raise ``EditConflict`` with the version now.
+
+    A failed flush leaves the session unusable until a rollback: reading the current version
+    before rolling back was a ``PendingRollbackError`` (a 500). On PostgreSQL the loser of a
+    race does reach the UPDATE (it waits for the winner's row lock, then matches 0 rows); on
+    SQLite ``BEGIN IMMEDIATE`` makes it see the new version first. Rolling back to the
+    savepoint, not the whole transaction, leaves the caller's transaction its own.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except StaleDataError:
+        current = session.scalar(select(Problem.version).where(Problem.id == problem_id))
+        raise EditConflict("problem", problem_id, expected_version, current or -1) from None
+
+
 PROBLEM_EDITABLE = frozenset(
     {
         "title",
@@ -139,13 +161,9 @@ def update_problem(
     if "title" in changes and not str(changes["title"]).strip():
         raise ValidationError("A problem needs a title.")
     before = {key: getattr(problem, key) for key in changes}
-    for key, value in changes.items():
-        setattr(problem, key, value)
-    try:
-        session.flush()
-    except StaleDataError:
-        current = session.scalar(select(Problem.version).where(Problem.id == problem_id))
-        raise EditConflict("problem", problem_id, expected_version, current or -1) from None
+    with problem_version_checked(session, problem_id, expected_version):
+        for key, value in changes.items():
+            setattr(problem, key, value)
     write_audit(session, actor, "update", "problem", problem_id, before=before, after=changes)
     return problem.version
 

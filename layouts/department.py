@@ -103,7 +103,6 @@ def layout(**_kwargs: Any) -> html.Div:
 
 def update_form() -> html.Div:
     """The indicator update form; every field has a visible label."""
-    today = dt.date.today().isoformat()
     return html.Div(
         [
             form_field(
@@ -122,8 +121,7 @@ def update_form() -> html.Div:
                         dbc.Input(
                             id=ids.DEPARTMENT_PERIOD_INPUT,
                             type="date",
-                            value=today,
-                            max=today,
+                            value=None,
                         ),
                     ),
                     form_field(

@@ -1,11 +1,10 @@
 """Figure builders: pure functions from plain data to Plotly figures (no database, no callbacks).
 
-Plotly interprets a few HTML tags in text, so every piece of stored text is escaped first.
+Plotly reads HTML tags and ``%{...}`` templates in text: stored text goes through ``plotly_text``.
 """
 
 from __future__ import annotations
 
-import html as html_text
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,9 +21,18 @@ CHART_HEIGHT = 240
 FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 
 
+# What Plotly would read in user text, as character references plotly.js decodes when it draws
+# (it decodes &amp; &lt; &gt; and numeric ones, but not &quot;, so quotes stay as typed).
+# ``%`` starts a ``%{...}`` template in hover templates (and in titles, legends and annotations
+# when the figure has ``meta``); the template pass runs before decoding, so ``&#37;{`` is inert.
+# ``$`` would start TeX if MathJax were ever loaded.
+PLOTLY_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "%": "&#37;", "$": "&#36;"})
+
+
 def plotly_text(value: object) -> str:
-    """Stored text made inert for Plotly labels (which read ``<a>``, ``<b>``, ``<br>``)."""
-    return html_text.escape(str(value if value is not None else ""), quote=True)
+    """User text for any Plotly text (titles, names, ticks, hovers, customdata shown in a
+    hover): shown exactly as typed, never read as markup, a ``%{...}`` template or TeX."""
+    return str(value if value is not None else "").translate(PLOTLY_ESCAPES)
 
 
 def _is_number(value: object) -> bool:

@@ -18,6 +18,10 @@ from sqlalchemy.engine import make_url
 from db import migrate
 from db.models import Base
 from db.session import Database, normalise_url
+from tests.clock import TODAY
+
+# Jobs and commands read Settings.from_env(): pin their today too (and a child process's).
+os.environ["TRIAGE_TODAY"] = TODAY.isoformat()
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 _pg_status: dict[str, str] = {}

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from db import migrate
 from db.models import Department, Indicator, User
 from db.session import Database
+from tests.clock import TODAY
 from triage.security import Principal, Role
 from triage.settings import Settings
 
@@ -45,7 +46,7 @@ def seeded_template() -> Path:
     migrate.upgrade(url)
     database = Database(url)
     try:
-        summary = seed_demo_city(database, seed=7, scale="small")
+        summary = seed_demo_city(database, seed=7, scale="small", today=TODAY)
         store_demo_history(database, summary.today)
         with database.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -78,6 +79,7 @@ class WebEnv:
             "database_url": database.url,
             "mode": "development",
             "secret_key": TEST_SECRET,
+            "today_override": TODAY,
         }
         values.update(overrides)
         settings = Settings(**values)

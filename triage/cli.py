@@ -75,6 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             database,
             seed=args.seed,
             scale=args.scale,
+            today=settings.today(),
             replace=args.replace,
             progress=_progress(),
         )
@@ -304,10 +305,17 @@ def _display_url(settings: Settings) -> str:
 
 def _command_registrars() -> list[Callable[[Any, Any], None]]:
     """Command groups that live beside their subject (ingestion, detection, UI benchmark)."""
-    from triage import detect_cli, ingest_cli
-    from triage.bench import scoring, ui
+    from triage import city_cli, detect_cli, ingest_cli
+    from triage.bench import load, scoring, ui
 
-    return [ingest_cli.register, detect_cli.register, ui.register, scoring.register]
+    return [
+        ingest_cli.register,
+        detect_cli.register,
+        city_cli.register,
+        ui.register,
+        scoring.register,
+        load.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

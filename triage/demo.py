@@ -3461,7 +3461,8 @@ class DemoCity:
 def build_demo_city(
     seed: int = 7,
     scale: str = "city",
-    today: dt.date | None = None,
+    *,
+    today: dt.date,
     progress: Progress | None = None,
 ) -> DemoCity:
     """Generate the whole demo city; the same ``seed`` and ``today`` give identical output.
@@ -3474,7 +3475,6 @@ def build_demo_city(
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     spec = SCALES[scale]
-    today = today or dt.date.today()
     report = progress or _no_progress
     streams = np.random.default_rng(seed).spawn(8)
 

@@ -168,11 +168,14 @@ def detect_surges(
     labels: Mapping[str, str] | None = None,
     workers: int | None = None,
     units: Mapping[str, str] | None = None,
+    daily: bool = False,
 ) -> pd.DataFrame:
     """Days on which a count series surges above what its own history predicts.
 
     In: ``series`` (name), ``date`` (day), ``value`` (count >= 0; NaN = unknown). A series is
-    daily unless all its dates are whole weeks apart (see :func:`infer_periods`). Between a
+    daily unless all its dates are whole weeks apart (see :func:`infer_periods`); ``daily=True``
+    says every series is daily (report counts are: a sparse category whose few report days
+    happen to fall on one weekday must not be read as a weekly series). Between a
     series' first row and the latest date of the input, an absent date counts as zero (report
     counts are stored sparsely); a NaN value is unknown and its days are left out of sums.
 
@@ -216,7 +219,7 @@ def detect_surges(
     hi = None if end is None else _to_day(end)
     parts: list[dict[str, np.ndarray]] = []
     tested: list[pd.Series] = []
-    for grid in _grids(series):
+    for grid in _grids(series, daily=daily):
         found, counts = _grid_tests(grid, cfg, lo, hi, workers or min(os.cpu_count() or 1, 4))
         parts.append(found)
         tested.append(counts)
@@ -235,7 +238,7 @@ def detect_surges(
     return _surge_frame(found, qvalues, cfg, labels, units)
 
 
-def _grids(series: pd.DataFrame) -> list[_Grid]:
+def _grids(series: pd.DataFrame, *, daily: bool = False) -> list[_Grid]:
     missing = {"series", "date", "value"} - set(series.columns)
     if missing:
         raise ValueError(f"series frame lacks columns: {', '.join(sorted(missing))}")
@@ -254,7 +257,9 @@ def _grids(series: pd.DataFrame) -> list[_Grid]:
         step_code, step_day = np.diff(codes), np.diff(days)
     if np.any((step_code == 0) & (step_day == 0)):
         raise ValueError("each series may have only one value per date")
-    periods = _periods_from_sorted(codes, days, len(names))
+    periods = (
+        np.ones(len(names), dtype=int) if daily else _periods_from_sorted(codes, days, len(names))
+    )
     phase = np.where(periods == 7, days[_first_rows(codes, len(names))] % 7, 0)
     last_day = int(days.max())
     grids: list[_Grid] = []

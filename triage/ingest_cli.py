@@ -206,6 +206,7 @@ def cmd_ingest_indicators(args: argparse.Namespace) -> int:
             source=source,
             max_rows=args.max_rows,
             on_reject=rejects,
+            today=settings.today(),
         )
     except IngestError as exc:
         return _failed(exc, args.json)
@@ -240,7 +241,12 @@ def register(commands: Any, bench: Any) -> None:
     o311.add_argument("--since", help="backfill requests made from this ISO date (UTC)")
     o311.add_argument("--until", help="end of the backfill (default: now)")
     o311.add_argument("--window-hours", type=float, default=24.0, help="date window (24)")
-    o311.add_argument("--timeout", type=float, default=30.0, help="seconds per request (30)")
+    o311.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds a request may take in all, connecting to last byte (30)",
+    )
     o311.add_argument("--retries", type=int, default=4, help="retries on 5xx/timeouts (4)")
     o311.add_argument("--page-limit", type=int, default=1000, help="server's result cap (1000)")
     o311.add_argument("--source-tz", help="time zone of zoneless server times (city's)")

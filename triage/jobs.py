@@ -104,6 +104,7 @@ def poll_sources(job_id: str = "poll-sources") -> None:
                     database,
                     name,
                     city_tz=settings.timezone,
+                    today=settings.today(),
                     api_key=os.environ.get("TRIAGE_OPEN311_API_KEY"),
                 )
             except IngestError as exc:
@@ -232,7 +233,11 @@ def detect_all_alerts(
         labels = _series_labels(database, ids)
         parts.append(
             detect_surges(
-                series[["series", "date", "value"]], start=start, end=as_of, labels=labels
+                series[["series", "date", "value"]],
+                start=start,
+                end=as_of,
+                labels=labels,
+                daily=True,
             )
         )
         for key, category, district in zip(

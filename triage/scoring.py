@@ -1161,8 +1161,8 @@ def score_problems(
     *,
     components: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Score and rank every problem in ``inputs.problems`` as of a date (default: today;
-    pass it explicitly wherever the result must be reproducible, as snapshots must).
+    """Score and rank every problem in ``inputs.problems`` as of a date (required: the city's
+    today, never the machine's clock, so that a result can be reproduced).
     ``components`` (from :func:`problem_components` on the same inputs and date) saves
     computing them again when the caller also needs them, e.g. for the sensitivity.
 
@@ -1173,8 +1173,9 @@ def score_problems(
     applied) and explanation (three plain sentences). Empty problems get typical values,
     wide ranges, confidence 0 and an explanation that says which data is missing.
     """
+    if as_of is None:
+        raise ValueError("score_problems needs as_of, the city's today (Settings.today()).")
     weights = weights or ScoringWeights()
-    as_of = as_of or dt.date.today()
     comp = components if components is not None else problem_components(inputs, as_of)
     scores = combine(comp, weights)
     frame = pd.DataFrame({"problem_id": comp.index.to_numpy(), "title": comp["title"].to_numpy()})

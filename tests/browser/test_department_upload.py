@@ -20,6 +20,7 @@ from layouts import ids
 from tests import webutil
 from tests.browser import axe
 from tests.browser.browserutil import screenshot, severe_logs, sign_in
+from tests.clock import TODAY
 from tests.webutil import WebEnv
 
 pytestmark = pytest.mark.browser
@@ -91,7 +92,7 @@ def test_brup001_head_uploads_bad_rows_sees_why_then_records_all(
     )
     assert "at most 2 MB" in app_duo.find_element(f"#{ids.DEPT_UPLOAD_HELP_TEXT}").text
 
-    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    future = (TODAY + dt.timedelta(days=30)).isoformat()
     bad = tmp_path / "week-with-mistakes.csv"
     bad.write_text(
         "indicator,period,value,status,note\n"
@@ -200,7 +201,7 @@ def test_brup002_forged_requests_from_the_heads_browser_change_nothing(
         {
             "department-save-button.n_clicks": 1,
             "department-indicator-select.value": str(foreign_id),
-            "department-period-input.value": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+            "department-period-input.value": (TODAY - dt.timedelta(days=1)).isoformat(),
             "department-value-input.value": "42",
             "department-status-select.value": "at_risk",
             "department-note-textarea.value": "forged",

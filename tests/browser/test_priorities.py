@@ -3,7 +3,6 @@ department head sees no decision form and is refused the decision callback; axe-
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from db.models import Alert, CategoryProblem, Decision
 from tests import webutil
 from tests.browser import axe
 from tests.browser.browserutil import screenshot, severe_logs, sign_in
+from tests.clock import TODAY
 from tests.webutil import WebEnv, post_callback, signed_in_client
 from triage.scoring import iso_week
 
@@ -34,7 +34,7 @@ def plant_alerts(env: WebEnv) -> None:
     The demo city's own alerts (from its detector history) are removed first, so the page's
     counts are the planted ones.
     """
-    today = dt.date.today()
+    today = TODAY
     with env.database.session(write=True) as session:
         session.execute(delete(Alert))
         mapping = session.execute(
@@ -135,9 +135,7 @@ def test_brpri001_mayor_reads_opens_decides_and_downloads(app_duo, web_env: WebE
     app_duo.wait_for_contains_text(f"{LIST_ROWS}:first-child .decision-cell", "Focus", timeout=15)
     with web_env.database.session() as session:
         recorded = session.scalar(
-            select(func.count())
-            .select_from(Decision)
-            .where(Decision.week == iso_week(dt.date.today()))
+            select(func.count()).select_from(Decision).where(Decision.week == iso_week(TODAY))
         )
     assert recorded == 1
     app_duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'});")
@@ -172,7 +170,7 @@ def test_brpri002_head_sees_no_decision_form_and_is_refused(app_duo, web_env: We
         {
             "priorities-decision-save-button.n_clicks": 1,
             "priorities-decision-problem-store.data": problem_id,
-            "priorities-week-select.value": iso_week(dt.date.today()),
+            "priorities-week-select.value": iso_week(TODAY),
             "priorities-decision-choice-radio.value": "drop",
             "priorities-decision-note-textarea.value": "forged",
             "priorities-saved-store.data": 0,

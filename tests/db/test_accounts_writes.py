@@ -20,6 +20,7 @@ from db.models import AuditLog, Department, IndicatorStatusUpdate, LoginAttempt,
 from db.scoring_inputs import load_weights
 from db.session import Database
 from db.writes import ValidationError, record_observation, set_scoring_weights
+from tests.clock import TODAY
 from tests.db.factories import PASSWORD, make_world
 from triage.scoring import ScoringWeights
 from triage.security import PermissionDenied, Principal, Role
@@ -171,7 +172,9 @@ def test_obs002_head_refused_on_other_department_and_nothing_written(database: D
     with database.session(write=True) as s:
         world = make_world(s)
     with pytest.raises(PermissionDenied, match="own department"), database.session(write=True) as s:
-        record_observation(s, world.head_parks, world.works_indicator_id, "2026-11-01", 90)
+        record_observation(
+            s, world.head_parks, world.works_indicator_id, "2026-11-01", 90, today=TODAY
+        )
     assert _observation_count(database) == 0
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(AuditLog)) == 0

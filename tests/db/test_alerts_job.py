@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,14 @@ from sqlalchemy import delete, func, select
 from db.alerts import active_alerts, transition_alert
 from db.models import Alert, AuditLog, District, Problem, ReportCategory
 from db.session import Database
+from tests.clock import TODAY
 from tests.webutil import fresh_database
 from triage.jobs import refresh_alerts
 from triage.security import Principal, Role
 from triage.validation import ValidationError
 
 CHIEF = Principal(None, "chief", Role.CHIEF_OF_STAFF)
-AS_OF = dt.date.today()  # the template city is seeded relative to today
+AS_OF = TODAY  # the template city is seeded relative to today
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from db.alerts import apply_alert_changes, existing_alerts
 from db.models import Alert, AuditLog, CitizenReport, Department, Observation, User
 from db.scoring_inputs import load_scoring_inputs, load_weights, read_frame
 from db.session import Database
+from tests.clock import TODAY
 from tests.conftest import _admin_url, _postgres_unavailable_reason
 from tests.db.factories import make_world
 from tests.webutil import fresh_database
@@ -42,6 +43,7 @@ STAGE_KEYS = {
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env["TRIAGE_TODAY"] = TODAY.isoformat()
     return subprocess.run(
         [*TRIAGE, "bench", "score", "--scale", "small", "--json", *args],
         capture_output=True,

@@ -13,12 +13,14 @@ from sqlalchemy import select
 from db import migrate
 from db.models import AuditLog, Department, User
 from db.session import Database
+from tests.clock import TODAY
 
 TRIAGE = [sys.executable, "-m", "triage.cli"]
 
 
 def run(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env["TRIAGE_TODAY"] = TODAY.isoformat()
     return subprocess.run(
         [*TRIAGE, "--db", db_url, *args],
         input=stdin,
@@ -123,8 +125,21 @@ def test_cli005_serve_refuses_unmigrated_database_and_weak_production_key(db_url
         [*TRIAGE, "--db", db_url, "serve"],
         capture_output=True,
         text=True,
-        env={**os.environ, "TRIAGE_MODE": "production", "SECRET_KEY": "dev"},
+        env={**_without_today(), "TRIAGE_MODE": "production", "SECRET_KEY": "dev"},
         timeout=60,
         check=False,
     )
     assert env_run.returncode == 2 and "strong SECRET_KEY" in env_run.stderr
+    pinned = subprocess.run(
+        [*TRIAGE, "--db", db_url, "serve"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TRIAGE_MODE": "production", "TRIAGE_TODAY": "2026-11-18"},
+        timeout=60,
+        check=False,
+    )
+    assert pinned.returncode == 2 and "TRIAGE_TODAY pins the city's date" in pinned.stderr
+
+
+def _without_today() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "TRIAGE_TODAY"}

@@ -1,5 +1,5 @@
-"""Crash safety: ``kill -9`` a real ``triage ingest csv`` process 20 times mid-run, then finish;
-nothing is lost, nothing is duplicated, the aggregates still add up, and runs resume."""
+"""Crash safety: ``kill -9`` a real ``triage ingest csv`` process 20 times mid-run, then finish,
+on SQLite and on PostgreSQL; nothing is lost or duplicated, the aggregates add up, runs resume."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, create_engine, func, select, text
 
 from db import migrate
 from db.ingest import report_counts_consistent
-from db.models import CitizenReport
-from db.session import Database
+from db.models import Base, CitizenReport
+from db.session import Database, normalise_url
 from triage.settings import REPO_ROOT
 
 KILLS = 20
@@ -79,22 +80,78 @@ def _export(path: Path) -> tuple[dict[str, tuple[str, str]], int]:
     return newest, bad
 
 
-def _cursor(db_file: Path) -> str | None:
-    try:
-        connection = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=5)
+CURSOR_QUERY = "SELECT cursor FROM data_sources WHERE name = 'crash'"
+
+
+def _sqlite_cursor(db_file: Path) -> Callable[[], str | None]:
+    def cursor() -> str | None:
         try:
-            row = connection.execute("SELECT cursor FROM data_sources").fetchone()
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
+            connection = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=5)
+            try:
+                row = connection.execute(CURSOR_QUERY).fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+    return cursor
 
 
 def test_crash001_twenty_kill_9_then_finish_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     db_file = tmp_path / "crash.sqlite3"
     url = f"sqlite:///{db_file}"
     migrate.upgrade(url)
+    _kill_and_finish(url, _sqlite_cursor(db_file), tmp_path)
+
+
+def _empty(url: str) -> None:
+    database = Database(url)
+    try:
+        with database.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def pg_crash_url(pg_url: str) -> Iterator[str]:
+    """The session's PostgreSQL database, migrated and empty before and after the test."""
+    migrate.upgrade(pg_url)
+    _empty(pg_url)
+    try:
+        yield pg_url
+    finally:
+        _empty(pg_url)
+
+
+@pytest.mark.postgres
+def test_crash002_twenty_kill_9_on_postgresql(pg_crash_url: str, tmp_path: Path) -> None:
+    """The same on PostgreSQL: a killed client's transaction is rolled back by the server."""
+    engine = create_engine(normalise_url(pg_crash_url), isolation_level="AUTOCOMMIT")
+    watcher: list[Connection] = []
+
+    def cursor() -> str | None:
+        try:
+            if not watcher:
+                watcher.append(engine.connect())
+            row = watcher[0].execute(text(CURSOR_QUERY)).first()
+        except Exception:  # the server is busy or restarting: "no committed batch yet"
+            watcher.clear()
+            return None
+        return row[0] if row else None
+
+    try:
+        _kill_and_finish(pg_crash_url, cursor, tmp_path)
+    finally:
+        for connection in watcher:
+            connection.close()
+        engine.dispose()
+
+
+def _kill_and_finish(url: str, cursor: Callable[[], str | None], tmp_path: Path) -> None:
+    """Kill the ingest 20 times, each time after it committed a batch, then let it finish."""
     export = tmp_path / "export.csv"
     newest, bad = _export(export)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
@@ -126,13 +183,13 @@ def test_crash001_twenty_kill_9_then_finish_loses_and_duplicates_nothing(tmp_pat
     stored_before = 0
     while kills < KILLS:
         assert time.monotonic() - started < 480, "the kill loop hangs"
-        before = _cursor(db_file)
+        before = cursor()
         process = subprocess.Popen(
             command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         # Wait until this run has committed a batch, then kill at a random moment after it.
         deadline = time.monotonic() + 30
-        while _cursor(db_file) == before and process.poll() is None:
+        while cursor() == before and process.poll() is None:
             assert time.monotonic() < deadline, "the ingest never committed a batch"
             time.sleep(0.01)
         time.sleep(rng.uniform(0.0, 0.25))
@@ -181,6 +238,6 @@ def test_crash001_twenty_kill_9_then_finish_loses_and_duplicates_nothing(tmp_pat
         rejected_rows = {int(r["row"]) for r in csv.DictReader(handle)}
     assert len(rejected_rows) == bad, "every bad row is in the rejects file (perhaps twice)"
     print(
-        f"kills={kills} lost={len(lost)} duplicated={duplicated} stored={len(stored)} "
-        f"bad={bad} seconds={time.monotonic() - started:.1f}"
+        f"{url.split(':', 1)[0]}: kills={kills} lost={len(lost)} duplicated={duplicated} "
+        f"stored={len(stored)} bad={bad} seconds={time.monotonic() - started:.1f}"
     )

@@ -416,10 +416,10 @@ def test_ing009_run_source_rereads_a_registered_file(database: Database, tmp_pat
 
     path = write_csv(tmp_path / "feed.csv", ["7,03/01/2024 10:00:00 AM,,Noise,,,,"])
     ingest_portal_export(database, path, load_layout("nyc"), source="feed", city_tz=CITY_TZ)
-    again = run_source(database, "feed", city_tz=CITY_TZ)
+    again = run_source(database, "feed", city_tz=CITY_TZ, today=dt.date(2026, 1, 1))
     assert (again.kind, again.read, again.unchanged) == ("csv", 1, 1)
     with pytest.raises(IngestError, match="no data source called"):
-        run_source(database, "nope", city_tz=CITY_TZ)
+        run_source(database, "nope", city_tz=CITY_TZ, today=dt.date(2026, 1, 1))
 
 
 def test_ing010_cli_commands_print_counts_and_exit_codes(

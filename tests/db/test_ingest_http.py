@@ -4,13 +4,23 @@ samples, plus malformed, hostile, empty, slow and failing answers and a paged fe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import os
+import shutil
+import socketserver
+import ssl
+import subprocess
+import sys
 import threading
 import time
+import tracemalloc
 import urllib.parse
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,8 +28,9 @@ from sqlalchemy import func, select
 from db.ingest import report_counts_consistent
 from db.models import Alert, CitizenReport, DataSource
 from db.session import Database
+from tests.clock import TODAY
 from triage.ingest import ingest_open311, run_source
-from triage.ingest.errors import IngestError, Open311ServerError
+from triage.ingest.errors import ExpansionLimitError, IngestError, Open311ServerError
 from triage.ingest.open311_client import Open311Client, iso_utc
 from triage.settings import REPO_ROOT
 
@@ -302,7 +313,11 @@ def test_http007_incremental_polling_by_updated_time(
         assert report_counts_consistent(session, "America/New_York").empty
     # The scheduler's entry point polls the registered source with its stored settings.
     third = run_source(
-        database, first.source, city_tz="America/New_York", now=later + dt.timedelta(hours=1)
+        database,
+        first.source,
+        city_tz="America/New_York",
+        today=TODAY,
+        now=later + dt.timedelta(hours=1),
     )
     assert (third.kind, third.read) == ("open311", 0)
     assert feed.queries[-1][1]["jurisdiction_id"] == "riverton"
@@ -330,3 +345,287 @@ def test_http008_failing_source_keeps_last_good_data_and_alerts(
         assert "HTTP 503" in source.last_error and "s3cret" not in source.last_error
         alert = session.scalars(select(Alert)).one()
         assert alert.kind == "stale" and alert.state == "new" and "city" in alert.message
+
+
+# ---------- A server that trickles: every read has a total deadline ----------
+
+TRICKLE_INTERVAL = 0.5
+TRICKLE_MAX_BYTES = 40  # the server gives up by itself after 20 s, whatever the client does
+MARGIN = 1.0  # seconds past a deadline for the client to notice, on a busy two-core machine
+
+
+@dataclass
+class Trickle:
+    """What the trickling server did: connections served, and each one's end."""
+
+    headers_too: bool = False
+    connections: int = 0
+    ended: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+class TrickleHandler(BaseHTTPRequestHandler):
+    """Headers (or, with ``headers_too``, the status line), then one byte every 0.5 s until
+    the client hangs up or 40 bytes have gone."""
+
+    def do_GET(self) -> None:
+        trickle: Trickle = self.server.trickle  # type: ignore[attr-defined]
+        trickle.connections += 1
+        try:
+            if trickle.headers_too:
+                self.wfile.write(b"HTTP/1.0 200 OK\r\n")
+            else:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+            for _ in range(TRICKLE_MAX_BYTES):
+                if trickle.stop.wait(TRICKLE_INTERVAL):
+                    break
+                self.wfile.write(b"X" if trickle.headers_too else b" ")  # a header never ends
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up: what a deadline should make it do
+        finally:
+            trickle.ended.release()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def trickle() -> Iterator[tuple[str, Trickle]]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), TrickleHandler)
+    httpd.daemon_threads = True
+    state = Trickle()
+    httpd.trickle = state  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", state
+    finally:
+        state.stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _hung_up(state: Trickle, connections: int) -> bool:
+    """Each connection's handler ended within 2 s (the client closed it, not the server)."""
+    return all(state.ended.acquire(timeout=2.0) for _ in range(connections))
+
+
+def test_http009_trickling_answer_is_cut_off_at_the_deadline(
+    trickle: tuple[str, Trickle],
+) -> None:
+    base, state = trickle
+    slow = client(base, timeout=2.0, retries=0, api_key="s3cret")
+    started = time.monotonic()
+    with pytest.raises(
+        IngestError, match=r"after 1 attempt: the answer did not arrive in full within 2s"
+    ) as caught:
+        slow.requests()
+    elapsed = time.monotonic() - started
+    print(f"trickle: gave up after {elapsed:.2f}s (timeout 2s)")
+    assert elapsed < 2.0 + MARGIN
+    assert "s3cret" not in str(caught.value)
+    assert state.connections == 1 and _hung_up(state, 1)
+    # With a retry, each attempt has its own deadline; the retry is cut off the same way.
+    retried = client(base, timeout=1.0, retries=1)
+    started = time.monotonic()
+    with pytest.raises(IngestError, match="after 2 attempts: the answer did not arrive in full"):
+        retried.requests()
+    assert time.monotonic() - started < 2 * 1.0 + MARGIN
+    assert state.connections == 3 and _hung_up(state, 2)
+    for nonsense in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(IngestError, match="The timeout must be more than 0"):
+            Open311Client(base, timeout=nonsense)
+
+
+def test_http010_trickling_headers_are_cut_off_at_the_deadline(
+    trickle: tuple[str, Trickle],
+) -> None:
+    base, state = trickle
+    state.headers_too = True
+    started = time.monotonic()
+    with pytest.raises(IngestError, match=r"after 1 attempt: .* within 1\.5s\.$"):
+        client(base, timeout=1.5, retries=0).requests()
+    assert time.monotonic() - started < 1.5 + MARGIN
+    assert _hung_up(state, 1)
+
+
+def test_http011_cli_timeout_is_a_total_deadline(
+    trickle: tuple[str, Trickle], database: Database, tmp_path: Path
+) -> None:
+    base, state = trickle
+    env = {k: v for k, v in os.environ.items() if k != "TRIAGE_DATABASE_URL"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    command = [
+        sys.executable,
+        "-m",
+        "triage.ingest_cli",
+        "--db",
+        database.url,
+        "ingest",
+        "open311",
+        f"{base}/v2",
+        "--timeout",
+        "2",
+        "--retries",
+        "0",
+        "--no-progress",
+        "--rejects",
+        str(tmp_path / "rejects.csv"),
+    ]
+    started = time.monotonic()
+    done = subprocess.run(
+        command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    elapsed = time.monotonic() - started
+    print(f"trickle: the CLI exited after {elapsed:.2f}s (--timeout 2, interpreter start included)")
+    assert done.returncode == 1, done.stderr
+    assert "triage: The Open311 server did not answer" in done.stderr
+    assert "after 1 attempt: the answer did not arrive in full within 2s" in done.stderr
+    assert elapsed < 2 + 8  # the interpreter and its imports start in a few seconds
+    assert state.connections == 1 and _hung_up(state, 1)
+
+
+def test_http012_poll_job_records_a_failed_run_instead_of_hanging(
+    trickle: tuple[str, Trickle], database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.ingest import ensure_source
+    from db.models import JobRun
+    from triage.ingest import open311_client
+    from triage.jobs import poll_sources
+
+    base, state = trickle
+    with database.session(write=True) as session:
+        ensure_source(session, "trickle", "open311", url=f"{base}/v2", config={"format": "json"})
+        session.execute(DataSource.__table__.update().values(poll_minutes=15))
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", database.url)
+    # The job builds its client with the defaults (30 s a request, 4 retries); shorter here.
+    quick = functools.partial(
+        open311_client.Open311Client, timeout=1.0, retries=1, sleep=lambda _s: None
+    )
+    monkeypatch.setattr(open311_client, "Open311Client", quick)
+    started = time.monotonic()
+    poll_sources()
+    elapsed = time.monotonic() - started
+    print(f"trickle: the poll job finished after {elapsed:.2f}s (2 attempts of 1s)")
+    assert elapsed < 2 * 1.0 + 2 * MARGIN  # and the job's own database work
+    with database.session() as session:
+        run = session.scalars(select(JobRun)).one()
+        source = session.scalars(select(DataSource)).one()
+        alert = session.scalars(select(Alert)).one()
+    assert run.job_id == "poll-sources" and run.outcome == "error" and run.finished_at
+    assert "did not arrive in full within 1s" in run.detail["failed"]["trickle"]
+    assert "did not arrive in full" in source.last_error and source.last_success_at is None
+    assert alert.kind == "stale"
+    assert state.connections == 2 and _hung_up(state, 2)
+
+
+def _gzip_members(*members: bytes, padding_mb: int = 0) -> bytes:
+    """Gzip members, one after the other; the last one followed by ``padding_mb`` MB of
+    spaces (compressed in a stream, never held whole)."""
+    out = bytearray()
+    for number, member in enumerate(members, start=1):
+        packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        out += packer.compress(member)
+        if number == len(members):
+            block = b" " * (1024 * 1024)
+            for _ in range(padding_mb):
+                out += packer.compress(block)
+        out += packer.flush()
+    return bytes(out)
+
+
+def test_http013_gzip_answers_are_inflated_within_the_payload_limit(
+    server: tuple[str, Feed],
+) -> None:
+    base, feed = server
+    t0 = dt.datetime(2024, 6, 1, 12, 0)
+    body = json.dumps([_record(i, t0, t0) for i in range(3)]).encode()
+    gzipped = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    two_members = _gzip_members(body[:10], body[10:])
+    feed.routes["/gz/requests.json"] = lambda _query: (200, gzipped, two_members)
+    frame, rejections = client(f"{base}/gz").requests()
+    assert len(frame) == 3 and rejections == []
+    bomb = _gzip_members(body[:-1], padding_mb=200)  # 200 MB from 200 KB
+    feed.routes["/bomb/requests.json"] = lambda _query: (200, gzipped, bomb)
+    tracemalloc.start()
+    started = time.process_time()
+    with pytest.raises(ExpansionLimitError, match="expands to more than 64 MB"):
+        client(f"{base}/bomb").requests()
+    cpu = time.process_time() - started
+    peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024)
+    tracemalloc.stop()
+    print(f"gzip bomb: refused in {cpu:.2f}s of CPU, peak allocation {peak:.0f} MB")
+    assert cpu < 1.5 and peak < 64 + 16  # what the payload limit allows, never the 200 MB
+    feed.routes["/br/requests.json"] = lambda _query: (200, {"Content-Encoding": "br"}, b"\x0b")
+    with pytest.raises(IngestError, match="encoded as 'br', which is not read here"):
+        client(f"{base}/br").requests()
+    cut = _gzip_members(body)[:-12]
+    feed.routes["/cut/requests.json"] = lambda _query: (200, gzipped, cut)
+    with pytest.raises(IngestError, match=r"gzip answer .* was cut off"):
+        client(f"{base}/cut").requests()
+
+
+class HandshakeTrickle(socketserver.BaseRequestHandler):
+    """A TLS record header announcing 16 KB of handshake, then one byte every 0.5 s."""
+
+    def handle(self) -> None:
+        trickle: Trickle = self.server.trickle  # type: ignore[attr-defined]
+        trickle.connections += 1
+        try:
+            self.request.sendall(b"\x16\x03\x03\x40\x00")
+            for _ in range(TRICKLE_MAX_BYTES):
+                if trickle.stop.wait(TRICKLE_INTERVAL):
+                    break
+                self.request.sendall(b"\x00")
+        except OSError:
+            pass  # the client hung up
+        finally:
+            trickle.ended.release()
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a certificate for 127.0.0.1")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    key_type = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1")
+    subject = ("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    files = ("-keyout", str(key), "-out", str(cert))
+    command = ["openssl", "req", "-x509", "-nodes", "-days", "2", *key_type, *subject, *files]
+    subprocess.run(command, check=True, capture_output=True)
+    return cert, key
+
+
+def test_http014_https_answers_and_a_trickling_handshake_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this one certificate
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    feed = Feed(routes={"/v2/requests.json": fixed(b"[]", content_type="application/json")})
+    httpd.feed = feed  # type: ignore[attr-defined]
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    slow = socketserver.ThreadingTCPServer(("127.0.0.1", 0), HandshakeTrickle)
+    slow.daemon_threads = True
+    state = Trickle()
+    slow.trickle = state  # type: ignore[attr-defined]
+    for served in (httpd, slow):
+        threading.Thread(target=served.serve_forever, daemon=True).start()
+    try:
+        frame, _ = client(f"https://127.0.0.1:{httpd.server_address[1]}/v2").requests()
+        assert frame.empty and feed.queries[-1][0] == "/v2/requests.json"
+        started = time.monotonic()
+        with pytest.raises(IngestError, match=r"after 1 attempt: no answer within 1\.5s\.$"):
+            client(f"https://127.0.0.1:{slow.server_address[1]}", timeout=1.5, retries=0).requests()
+        assert time.monotonic() - started < 1.5 + MARGIN
+        assert _hung_up(state, 1)
+    finally:
+        state.stop.set()
+        for served in (httpd, slow):
+            served.shutdown()
+            served.server_close()

@@ -67,7 +67,7 @@ def test_sched001_three_web_workers_and_two_schedulers_run_each_job_once_per_tic
         **os.environ,
         "TRIAGE_DATABASE_URL": url,
         "TRIAGE_MODE": "production",
-        "SECRET_KEY": "test-only-" + "k" * 40,
+        "SECRET_KEY": "test-only-Zq7vR2mXw9LpT4sBn8KcY1uHe6GdJ3aFo5QiW0tE",
         "TRIAGE_JOB_INTERVAL_SECONDS": str(TICK_SECONDS),
     }
     port = _free_port()

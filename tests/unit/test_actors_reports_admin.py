@@ -34,6 +34,7 @@ from db.queries_reports import LAST_YEAR, weekly_series
 from db.scoring_inputs import load_weights
 from layouts import actors, admin, figures, ids, reports
 from tests import webutil
+from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, post_callback, signed_in_client, texts
 from triage.scoring import ScoringWeights, combine
 from triage.security import PermissionDenied, Role
@@ -347,7 +348,12 @@ def test_rep010_filter_choices_and_default_dates(env: WebEnv) -> None:
     )
     assert categories[0] == {"label": "All categories", "value": "all"} and len(categories) > 50
     assert len(districts) == 13 and len(problems) > 2
-    assert dt.date.fromisoformat(end) - dt.date.fromisoformat(start) == dt.timedelta(days=181)
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    # The end is the latest day with reports (the day before the pinned today in the demo);
+    # the start is the Monday 25 weeks before the end's week, whatever weekday the end is.
+    assert last == TODAY - dt.timedelta(days=1)
+    assert first.weekday() == 0
+    assert first == last - dt.timedelta(days=last.weekday()) - dt.timedelta(weeks=25)
     kept = report_callbacks.reports_filters(1, "2026-01-05", "2026-02-01", principal=mayor)
     assert kept[3:] == ("2026-01-05", "2026-02-01")
 
@@ -382,7 +388,7 @@ def test_rep011_filters_change_every_section(env: WebEnv) -> None:
 
 
 def test_rep012_recent_reports_are_plain_text_and_filtered(env: WebEnv) -> None:
-    yesterday = dt.datetime.combine(dt.date.today(), dt.time(1)) - dt.timedelta(days=1)
+    yesterday = dt.datetime.combine(TODAY, dt.time(1)) - dt.timedelta(days=1)
     with env.database.session(write=True) as session:
         district = session.scalar(select(District).where(District.code == "D02"))
         category = session.scalar(select(ReportCategory).order_by(ReportCategory.id))
@@ -396,8 +402,8 @@ def test_rep012_recent_reports_are_plain_text_and_filtered(env: WebEnv) -> None:
         )  # fmt: skip
         code = category.code
     mayor = env.principal("mayor")
-    today = dt.date.today().isoformat()
-    start = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    today = TODAY.isoformat()
+    start = (TODAY - dt.timedelta(days=30)).isoformat()
     listing = report_callbacks.reports_recent(code, "D02", "all", start, today, principal=mayor)
     assert XSS in texts(listing)  # a text child, which React escapes
     assert "<b>1 Main</b>" in texts(listing)
@@ -421,7 +427,7 @@ def test_adm010_preview_matches_combine_and_flags_moves(env: WebEnv) -> None:
     proposal = dict(zip(names, saved, strict=True)) | {"concern": 5.0, "gap": 0.0}
     values = [proposal[n] for n in names]
     preview, stability = admin_callbacks.preview_frame(
-        frame, ScoringWeights(), ScoringWeights(**proposal), dt.date.today()
+        frame, ScoringWeights(), ScoringWeights(**proposal), TODAY
     )
     expected = combine(frame, ScoringWeights(**proposal))["rank"]
     assert list(preview["proposed_rank"]) == list(expected) and 0 <= stability <= 1

@@ -23,6 +23,7 @@ from db.queries_alerts import AlertEvidence, AlertFilters
 from layouts import alerts as page
 from layouts import ids
 from tests import webutil
+from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, post_callback, signed_in_client, texts
 from triage.jobs import refresh_alerts
 from triage.security import Role
@@ -248,7 +249,7 @@ def test_ual007_text_alternative_and_panel() -> None:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebEnv]:
     web = WebEnv.create(tmp_path_factory.mktemp("alerts-page"))
-    refresh_alerts(web.database, dt.date.today())
+    refresh_alerts(web.database, TODAY)
     web.client().get("/healthz")
     yield web
     web.dispose()

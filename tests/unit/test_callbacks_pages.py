@@ -14,6 +14,7 @@ from sqlalchemy import select
 from callbacks import admin_users, department, home, policy, problem
 from db.models import PROBLEM_STATUSES, Observation, Problem, User
 from db.queries import count_rows
+from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, texts
 from triage.security import PermissionDenied
 
@@ -98,8 +99,9 @@ def test_cbprob002_unknown_problem_is_not_found(env: WebEnv, bad_id: object) -> 
 
 def test_cbdept001_head_sees_only_her_department(env: WebEnv) -> None:
     head = env.principal(env.head_username())
-    options, value, disabled = department.department_choices(None, principal=head)
+    options, value, disabled, period, latest = department.department_choices(None, principal=head)
     assert disabled is True
+    assert period == latest == TODAY.isoformat()  # the city's today, pinned for the tests
     assert [o["value"] for o in options] == [str(head.department_id)]
     assert value == str(head.department_id)
     other = next(d for d in env.department_ids() if d != head.department_id)
@@ -109,7 +111,8 @@ def test_cbdept001_head_sees_only_her_department(env: WebEnv) -> None:
 
 
 def test_cbdept002_chief_chooses_any_department(env: WebEnv) -> None:
-    options, value, disabled = department.department_choices(None, principal=env.principal("chief"))
+    chief = env.principal("chief")
+    options, value, disabled, *_period = department.department_choices(None, principal=chief)
     assert disabled is False
     assert len(options) == len(env.department_ids())
     assert value == options[0]["value"]
@@ -133,7 +136,7 @@ def test_cbdept004_future_period_is_refused_by_the_write(env: WebEnv) -> None:
     head = env.principal(env.head_username())
     assert head.department_id is not None
     own = env.indicator_ids(department_id=head.department_id, own=True)[0]
-    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    future = (TODAY + dt.timedelta(days=30)).isoformat()
     feedback, *_ = department.record_value(1, str(own), future, "3", "", "", 0, principal=head)
     assert "in the future" in texts(feedback)
 
@@ -144,7 +147,7 @@ def test_cbdept005_saving_records_and_refreshes(env: WebEnv) -> None:
     own = env.indicator_ids(department_id=head.department_id, own=True)[0]
     with env.database.session() as session:
         before = count_rows(session, Observation)
-    period = dt.date.today().isoformat()
+    period = TODAY.isoformat()
     feedback, saved, value, note = department.record_value(
         1, str(own), period, "12.5", "on_track", "<b>fine</b>", 3, principal=head
     )

@@ -83,7 +83,7 @@ def test_set001_production_needs_strong_secret() -> None:
     for key in ["", "dev", "x" * 10]:
         with pytest.raises(SettingsError, match="strong SECRET_KEY"):
             Settings(mode="production", secret_key=key).validated()
-    strong = "k" * 20 + "Z9" * 10
+    strong = "Zq7-vR2mXw9LpT4sBn8KcY1uHe6GdJ3aFo5QiW0tEzUx"  # a random token, as documented
     assert Settings(mode="production", secret_key=strong).validated().secret_key == strong
     demo = Settings(mode="demo").validated()
     assert len(demo.secret_key) >= 48
@@ -164,3 +164,18 @@ def test_set003_time_zone_is_checked_and_gives_the_city_date() -> None:
     )
     # UTC+14 and UTC-11 are a day apart whatever the hour.
     assert (kiritimati.today() - samoa.today()).days == 1
+
+
+def test_set004_triage_today_pins_the_city_date_outside_production() -> None:
+    pinned = Settings.from_env({"TRIAGE_TODAY": "2027-02-28", "TRIAGE_TIMEZONE": "Asia/Tokyo"})
+    assert pinned.today() == dt.date(2027, 2, 28)
+    assert pinned.validated().today() == dt.date(2027, 2, 28)
+    assert Settings.from_env({}).today_override is None
+    for bad in ("28/02/2027", "2027-02-30", "tomorrow", "1850-01-01"):
+        with pytest.raises(SettingsError, match="TRIAGE_TODAY"):
+            Settings.from_env({"TRIAGE_TODAY": bad})
+    production = Settings.from_env(
+        {"TRIAGE_TODAY": "2027-02-28", "TRIAGE_MODE": "production", "SECRET_KEY": "x" * 64}
+    )
+    with pytest.raises(SettingsError, match="demos and tests only"):
+        production.validated()

@@ -28,6 +28,7 @@ from db.models import AuditLog, Indicator, Observation
 from layouts import department as department_layout
 from layouts import ids
 from tests import webutil
+from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, post_callback, signed_in_client, texts
 from triage.security import Principal
 from triage.settings import REPO_ROOT
@@ -75,7 +76,7 @@ def foreign_code(env: WebEnv, principal: Principal) -> str:
 
 def good_csv(codes: list[str], rows: int = 12, *, days_back: int = 1) -> bytes:
     """``rows`` valid rows, a week apart per indicator, newest first; values within 0..100."""
-    today = dt.date.today()
+    today = TODAY
     lines = ["indicator,period,value,status,note"]
     for i in range(rows):
         period = today - dt.timedelta(days=days_back + 7 * (i // len(codes)))
@@ -134,7 +135,7 @@ def test_cbup002_preview_of_a_valid_file(env: WebEnv) -> None:
 def test_cbup003_bad_rows_are_listed_with_their_reasons(env: WebEnv) -> None:
     head = env.principal(env.head_username())
     codes = own_codes(env, head)
-    future = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    future = (TODAY + dt.timedelta(days=10)).isoformat()
     text = (
         "indicator,period,value,status,note\n"
         f"{codes[0]},2025-03-03,12.5,on track,fine\n"

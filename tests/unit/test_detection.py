@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from triage import detection
 from triage.detection import (
     ALERT_COLUMNS,
     AlertTransitionError,
@@ -499,3 +500,16 @@ def test_det023_alert_life_cycle_transitions() -> None:
         check_alert_transition("resolved", "linked")
     with pytest.raises(AlertTransitionError, match="Unknown"):
         check_alert_transition("open", "new")
+
+
+def test_det_daily001_report_counts_stay_daily_when_their_days_share_a_weekday() -> None:
+    """A sparse category reported only on Mondays is still a daily series of report counts."""
+    mondays = pd.date_range("2026-01-05", periods=30, freq="7D")
+    series = pd.DataFrame({"series": "cat:1", "date": mondays, "value": 1.0})
+    assert [grid.period for grid in detection._grids(series)] == [7]  # a generic input: weekly
+    daily = detection._grids(series, daily=True)
+    assert [grid.period for grid in daily] == [1]
+    # Every day between the first Monday and the last is present, the absent ones as zero.
+    values = daily[0].values[0]
+    assert len(values) == (mondays[-1] - mondays[0]).days + 1
+    assert values.sum() == 30 and np.count_nonzero(values) == 30

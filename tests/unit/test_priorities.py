@@ -25,6 +25,7 @@ from db.models import Decision, Problem, ScoreSnapshot
 from db.scoring_inputs import load_scoring_inputs
 from layouts import figures, ids
 from layouts import priorities as page
+from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, texts
 from triage import brief
 from triage.backward_map import CORE_SECTORS, backward_map
@@ -218,11 +219,11 @@ def test_pri007_past_weeks_are_read_only(ctx: WebEnv) -> None:
 
 def _ranking(env: WebEnv, week: str) -> pd.DataFrame:
     with env.database.session() as session:
-        return queries_priorities.week_priorities(session, week, today=dt.date.today()).ranking
+        return queries_priorities.week_priorities(session, week, today=TODAY).ranking
 
 
 def test_pri008_decision_dialog_opens_saves_supersedes_and_cancels(ctx: WebEnv) -> None:
-    week = iso_week(dt.date.today())
+    week = iso_week(TODAY)
     _week(ctx)
     problem_id = int(_ranking(ctx, week).iloc[0]["problem_id"])
     opened = _open(ctx, problem_id, week)
@@ -277,10 +278,10 @@ def test_pri009_decide_needs_the_capability(ctx: WebEnv) -> None:
     wrapped = policy.secured(policy.Capability.DECIDE, cb.decision_dialog)
     flask.g.triage_principal = ctx.principal("analyst")
     with pytest.raises(PermissionDenied):
-        wrapped([1], 0, 1, 1, iso_week(dt.date.today()), "drop", "", 0)
+        wrapped([1], 0, 1, 1, iso_week(TODAY), "drop", "", 0)
     flask.g.triage_principal = ctx.principal(ctx.head_username())
     with pytest.raises(PermissionDenied):
-        wrapped([1], 0, 1, 1, iso_week(dt.date.today()), "drop", "", 0)
+        wrapped([1], 0, 1, 1, iso_week(TODAY), "drop", "", 0)
 
 
 def test_pri010_chart_click_opens_the_problem(ctx: WebEnv) -> None:
@@ -328,7 +329,7 @@ def test_pri013_actor_gaps_match_the_backward_map(ctx: WebEnv) -> None:
     problems = [(int(p), str(t)) for p, t in zip(top["problem_id"], top["title"], strict=True)]
     with ctx.database.session() as session:
         gaps = queries_priorities.actor_gaps(session, problems)
-        inputs = load_scoring_inputs(session, dt.date.today())
+        inputs = load_scoring_inputs(session, TODAY)
     for (problem_id, title), gap in zip(problems, gaps, strict=True):
         bmap = backward_map(
             problem_id,

@@ -17,6 +17,7 @@ from callbacks import policy
 from db.models import Observation
 from db.queries import count_rows
 from tests import webutil
+from tests.clock import TODAY
 from tests.webutil import WebEnv, post_callback, signed_in_client
 from triage.scoring import iso_week
 from triage.security import CAPABILITY_ROLES, Role
@@ -111,7 +112,8 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
         PROBLEM_EDITORS
     ),
     "..department-dept-select.options...department-dept-select.value"
-    "...department-dept-select.disabled..": INDICATOR_EDITORS,
+    "...department-dept-select.disabled...department-period-input.value"
+    "...department-period-input.max..": INDICATOR_EDITORS,
     "..department-indicators-div.children...department-indicator-select.options"
     "...department-recent-div.children..": INDICATOR_EDITORS,
     "..department-feedback-div.children...department-saved-store.data"
@@ -182,7 +184,7 @@ CALLBACK_VALUES = {
     "_pages_location.pathname": "/",
     "_pages_location.search": "",
     "problem-id-store.data": 1,
-    "priorities-week-select.value": iso_week(dt.date.today()),
+    "priorities-week-select.value": iso_week(TODAY),
     "priorities-show-select.value": "all",
     "priorities-csv-button.n_clicks": 1,
     "priorities-brief-button.n_clicks": 1,
@@ -284,7 +286,7 @@ def test_matrix005_role_by_callback(
 
 def _record_body(deps: dict[str, dict], indicator_id: int) -> dict:
     output = next(o for o in deps if "department-feedback-div" in o)
-    period = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    period = (TODAY - dt.timedelta(days=1)).isoformat()
     values = {
         "department-save-button.n_clicks": 1,
         "department-indicator-select.value": str(indicator_id),

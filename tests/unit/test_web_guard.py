@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ def test_guard004_static_assets_are_public(env: WebEnv) -> None:
     assert client.get("/assets/vendor/bootstrap.min.css").status_code == 200
     assert client.get("/_favicon.ico").status_code == 200
     missing = client.get("/_dash-component-suites/dash/no-such-file.js")
-    assert missing.status_code not in (302, 401)
+    assert missing.status_code == 404
 
 
 def test_guard005_callback_post_needs_csrf_header(env: WebEnv) -> None:
@@ -146,3 +147,74 @@ def test_guard012_bootstrap_loads_once_and_before_our_css(env: WebEnv) -> None:
     links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.get_data(as_text=True))
     names = [link.split("?")[0] for link in links]
     assert names == ["/assets/vendor/bootstrap.min.css", "/assets/triage.css"]
+
+
+NOT_STATIC_FILES = [
+    "/assets/nope",
+    "/assets/",
+    "/assets/vendor/",
+    "/assets/../app.py",
+    "/_dash-component-suites/",
+    "/_dash-component-suites/dash/",
+    "/_dash-component-suites/nope/x.js",
+    "/_dash-component-suites/dash/no-such-file.js",
+    "/_dash-component-suites/dash/deps/../../app.py",
+]
+
+
+@pytest.mark.parametrize("path", NOT_STATIC_FILES)
+@pytest.mark.parametrize("accept", ["text/html", "*/*"])
+def test_guard013_anything_under_static_prefixes_that_is_not_a_file_is_404(
+    env: WebEnv, path: str, accept: str
+) -> None:
+    response = env.client().get(path, headers={"Accept": accept})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert len(body) < 1000
+    for leak in ("_dash-", version("dash"), version("plotly"), "Administration"):
+        assert leak not in body
+
+
+def test_guard014_real_component_suite_files_still_load_without_a_session(env: WebEnv) -> None:
+    page = signed_in_client(env, "mayor").get("/", headers={"Accept": "text/html"})
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', page.get_data(as_text=True))
+    assert len(scripts) >= 5
+    anonymous = env.client()
+    for src in scripts:
+        assert anonymous.get(src).status_code == 200, src
+    assert anonymous.get("/assets/triage.css").status_code == 200
+
+
+def test_guard015_signed_in_unknown_package_is_404_not_500(env: WebEnv) -> None:
+    client = signed_in_client(env, "admin")
+    assert client.get("/_dash-component-suites/nope/x.js").status_code == 404
+    assert client.get("/_dash-component-suites/dash/no-such-file.js").status_code == 404
+
+
+def test_guard016_head_login_answers_like_get(env: WebEnv) -> None:
+    client = env.client()
+    head = client.head("/login")
+    get = client.get("/login")
+    assert head.status_code == get.status_code == 200
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+    assert head.get_data() == b""
+
+
+def test_guard017_permissions_policy_everywhere_and_no_hsts_without_tls(env: WebEnv) -> None:
+    client = env.client()
+    for response in (client.get("/login"), client.get("/healthz"), client.get("/_dash-layout")):
+        policy = response.headers["Permissions-Policy"]
+        assert "camera=()" in policy and "geolocation=()" in policy
+        assert "Strict-Transport-Security" not in response.headers
+
+
+def test_guard018_hsts_when_served_over_tls(tmp_path: Path) -> None:
+    env = WebEnv.create(tmp_path, secure_cookies=True)
+    try:
+        client = env.client()
+        for response in (client.get("/login"), client.get("/healthz")):
+            hsts = response.headers["Strict-Transport-Security"]
+            max_age = int(re.search(r"max-age=(\d+)", hsts).group(1))
+            assert max_age >= 365 * 24 * 3600
+    finally:
+        env.dispose()

@@ -362,6 +362,7 @@ def prepare(
     seed: int,
     scale: str,
     cache_dir: Path,
+    today: dt.date,
     reseed: bool = False,
     log: Callable[[str], None] = lambda _: None,
     progress: Callable[[str, float], None] | None = None,
@@ -425,7 +426,7 @@ def prepare(
             log(f"seeding the {scale} demo city (seed {seed}); not counted in the figures")
             started = time.perf_counter()
             summary = seed_demo_city(
-                database, seed=seed, scale=scale, replace=replace, progress=progress
+                database, seed=seed, scale=scale, today=today, replace=replace, progress=progress
             )
             seed_seconds = time.perf_counter() - started
             log(f"seeded in {seed_seconds:.1f}s")
@@ -796,7 +797,7 @@ def cmd_bench_score(args: argparse.Namespace) -> int:
     Exit status 2 with the reason when it cannot run (as ``triage.cli.CommandError`` would
     give; returned here so that it holds under ``python -m triage.cli`` too).
     """
-    from triage.settings import DEFAULT_INSTANCE_DIR
+    from triage.settings import DEFAULT_INSTANCE_DIR, Settings
 
     def log(text: str) -> None:
         print(f"bench score: {text}", file=sys.stderr, flush=True)
@@ -807,6 +808,7 @@ def cmd_bench_score(args: argparse.Namespace) -> int:
             seed=args.seed,
             scale=args.scale,
             cache_dir=Path(args.cache_dir) if args.cache_dir else DEFAULT_INSTANCE_DIR,
+            today=Settings.from_env().today(),
             reseed=args.reseed,
             log=log,
             progress=_seed_progress(),

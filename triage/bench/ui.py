@@ -221,7 +221,11 @@ class _Page:
 class _Visitor:
     """A signed-in test client that loads pages and records how long each callback took."""
 
-    def __init__(self, client: Any, timings: dict[str, list[float]]) -> None:
+    def __init__(
+        self, client: Any, timings: dict[str, list[float]], token: str | None = None
+    ) -> None:
+        """``token``: the CSRF token, when the client is not Flask's test client (whose
+        session it is read from otherwise)."""
         self.client = client
         self.timings = timings
         self.cpu: dict[str, list[float]] = {}
@@ -236,8 +240,10 @@ class _Visitor:
         self.dependencies = deps.get_json()
         self.router = next(d for d in self.dependencies if d["output"] == ROUTER_OUTPUT)
         self.callbacks = _callbacks(self.dependencies)
-        with client.session_transaction() as session:
-            self.token = session.get(CSRF_SESSION_KEY)
+        if token is None:
+            with client.session_transaction() as session:
+                token = session.get(CSRF_SESSION_KEY)
+        self.token = token
 
     def post(self, body: dict[str, Any], label: str) -> Any:
         self.requests += 1

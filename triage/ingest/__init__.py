@@ -532,7 +532,7 @@ def ingest_indicator_file(
     filename: str = "",
     layout: str | None = None,
     actor: Principal | None = None,
-    today: dt.date | None = None,
+    today: dt.date,
     source: str | None = None,
     max_rows: int | None = None,
     on_reject: RejectSink | None = None,
@@ -572,7 +572,7 @@ def ingest_indicator_file(
                 session,
                 actor or Principal.system("ingest"),
                 frame,
-                today=today or dt.date.today(),
+                today=today,
             )
             cursor = f"sha256:{data_digest}"
             save_cursor(session, state.id, cursor)
@@ -597,10 +597,13 @@ def run_source(
     name: str,
     *,
     city_tz: str,
+    today: dt.date,
     api_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> IngestSummary:
     """One scheduled run of a registered source, by its kind (the scheduler's entry point).
+
+    ``today`` is the city's date, the latest period an indicator file may report.
 
     ``open311`` sources poll their ``url`` with the stored ``format`` and ``jurisdiction_id``
     (the API key is passed in, never stored); ``csv`` and ``indicators`` sources re-read
@@ -629,4 +632,6 @@ def run_source(
     if kind == "csv":
         layout = load_layout(str(config.get("layout") or "nyc"))
         return ingest_portal_export(database, url, layout, source=name, city_tz=city_tz, now=now)
-    return ingest_indicator_file(database, url, layout=config.get("layout"), source=name, now=now)
+    return ingest_indicator_file(
+        database, url, layout=config.get("layout"), source=name, now=now, today=today
+    )

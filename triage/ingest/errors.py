@@ -13,6 +13,20 @@ class IngestError(Exception):
     """
 
 
+class ExpansionLimitError(IngestError):
+    """A compressed input (an XLSX workbook's parts, a gzip answer) would expand past a limit.
+
+    Raised before the input is inflated past the limit, so that refusing it costs little time
+    and memory; ``limit`` is the most bytes allowed, ``size`` what the input declares or
+    reached (``None`` when unknown).
+    """
+
+    def __init__(self, message: str, *, limit: int, size: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.size = size
+
+
 class Open311ServerError(IngestError):
     """The Open311 server answered with a GeoReport error document (or an HTTP error)."""
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import tomllib
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from triage.ingest.errors import IngestError, Rejection
+from triage.ingest.errors import ExpansionLimitError, IngestError, Rejection
 from triage.ingest.portal_csv import normalise_column
 
 INDICATOR_FIELDS = ("indicator", "period", "value", "status", "note")
@@ -27,6 +29,18 @@ DEFAULT_MAX_ROWS = 100_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
 DATETIME_TEXT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 XLSX_MAGIC = b"PK\x03\x04"
+# An XLSX file is a zip: its parts may expand, together, to about this much per allowed row,
+# within these bounds; a legitimate sheet expands about 10 times, a decompression bomb 1,000.
+XLSX_EXPANDED_BYTES_PER_ROW = 2 * 1024
+XLSX_MIN_EXPANDED_BYTES = 16 * 1024 * 1024
+XLSX_MAX_EXPANDED_BYTES = 256 * 1024 * 1024
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_GRACE_BYTES = 1024 * 1024  # small parts (styles, relationships) compress better
+XLSX_MAX_PARTS = 10_000
+INFLATE_STEP = 64 * 1024
+ZIP_CENTRAL_ENTRY = b"PK\x01\x02"
+ZIP_LOCAL_HEADER_BYTES = 30
+WORKSHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml")
 
 
 @dataclass(frozen=True)
@@ -119,10 +133,124 @@ def _cell_text(value: Any) -> Any:
     return str(value).replace("\x00", "").strip()
 
 
-def _xlsx_rows(data: bytes, max_rows: int) -> Iterator[list[Any]]:
+def expanded_limit(max_rows: int) -> int:
+    """The most bytes an XLSX file's parts may expand to, together, for ``max_rows`` rows."""
+    wanted = max_rows * XLSX_EXPANDED_BYTES_PER_ROW
+    return min(XLSX_MAX_EXPANDED_BYTES, max(XLSX_MIN_EXPANDED_BYTES, wanted))
+
+
+def _size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.0f} KB"
+    return f"{size / (1024 * 1024):,.0f} MB"
+
+
+def _part_label(name: str) -> str:
+    sheet = WORKSHEET_PART.fullmatch(name)
+    if sheet:
+        return f"sheet {sheet.group(1)}"
+    if name == "xl/sharedStrings.xml":
+        return "shared text"
+    return f"part {name[:80]!r}"
+
+
+def _inflated_size(compressed: memoryview, limit: int) -> int:
+    """Bytes a raw deflate stream expands to, counted in small steps; stops past ``limit``."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced = 0
+    for start in range(0, len(compressed), INFLATE_STEP):
+        pending: bytes | memoryview = compressed[start : start + INFLATE_STEP]
+        while pending and not inflater.eof:
+            produced += len(inflater.decompress(pending, INFLATE_STEP))
+            if produced > limit:
+                return produced
+            pending = inflater.unconsumed_tail
+        if inflater.eof:
+            break
+    return produced
+
+
+def check_workbook_size(data: bytes, limit: int) -> None:
+    """Refuse an XLSX file (a zip) whose parts would expand past ``limit`` bytes, before any
+    part is inflated for reading.
+
+    Checks the number of parts, each part's declared size, its compression ratio and the
+    total; then inflates each part in 64 KiB steps, counting, and refuses a part that holds
+    more than it declares (``zipfile`` would inflate such a part whole before cutting it to
+    its declared size). Raises ``ExpansionLimitError`` for sizes and ``IngestError`` for a
+    damaged, encrypted or oddly compressed file.
+    """
+    if data.count(ZIP_CENTRAL_ENTRY) > XLSX_MAX_PARTS:
+        raise ExpansionLimitError(
+            f"The workbook has more than {XLSX_MAX_PARTS:,} parts; a spreadsheet has a few dozen.",
+            limit=XLSX_MAX_PARTS,
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        raise IngestError(f"The spreadsheet could not be opened: {type(exc).__name__}.") from None
+    total = 0
+    for part in parts:
+        label = _part_label(part.filename)
+        if part.flag_bits & 0x1:
+            raise IngestError("The workbook is encrypted; save it without a password.")
+        if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise IngestError(
+                f"The workbook's {label} is compressed in a way spreadsheet programs do not "
+                "use; save the workbook again from a spreadsheet program."
+            )
+        if part.file_size > limit:
+            raise ExpansionLimitError(
+                f"The workbook's {label} expands to {_size_text(part.file_size)}; "
+                f"the limit is {_size_text(limit)}.",
+                limit=limit,
+                size=part.file_size,
+            )
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > XLSX_RATIO_GRACE_BYTES and ratio > XLSX_MAX_RATIO:
+            raise ExpansionLimitError(
+                f"The workbook's {label} expands {ratio:,.0f} times "
+                f"(to {_size_text(part.file_size)}); the limit is {XLSX_MAX_RATIO} times.",
+                limit=limit,
+                size=part.file_size,
+            )
+        total += part.file_size
+    if total > limit:
+        raise ExpansionLimitError(
+            f"The workbook expands to {_size_text(total)}; the limit is {_size_text(limit)}.",
+            limit=limit,
+            size=total,
+        )
+    view = memoryview(data)
+    for part in parts:
+        offset = part.header_offset
+        header = view[max(offset, 0) : offset + ZIP_LOCAL_HEADER_BYTES]
+        if offset < 0 or len(header) < ZIP_LOCAL_HEADER_BYTES or header[:4] != XLSX_MAGIC:
+            raise IngestError("The spreadsheet could not be opened: it is damaged.")
+        name_bytes, extra_bytes = struct.unpack_from("<HH", header, 26)
+        start = offset + ZIP_LOCAL_HEADER_BYTES + name_bytes + extra_bytes
+        if part.compress_type != zipfile.ZIP_DEFLATED:
+            continue  # a stored part is as large as its bytes in the file
+        try:
+            actual = _inflated_size(view[start : start + part.compress_size], part.file_size)
+        except zlib.error:
+            raise IngestError("The spreadsheet could not be opened: it is damaged.") from None
+        if actual > part.file_size:
+            raise ExpansionLimitError(
+                f"The workbook's {_part_label(part.filename)} holds more than the "
+                f"{_size_text(part.file_size)} it declares; the file is refused.",
+                limit=limit,
+            )
+
+
+def _xlsx_rows(data: bytes, max_rows: int, max_expanded: int) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_workbook_size(data, max_expanded)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (
@@ -199,6 +327,7 @@ def read_indicator_file(
     filename: str = "",
     layout: IndicatorLayout | str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    max_expanded_bytes: int | None = None,
 ) -> tuple[pd.DataFrame, list[Rejection]]:
     """Observation rows of a CSV or XLSX indicator file, and the rows that name no indicator.
 
@@ -207,7 +336,9 @@ def read_indicator_file(
     (code or name as written), ``period`` (ISO date text when the cell was a date or
     date-time, else as written), ``value`` (number or text as written), ``status`` and ``note``
     (text). Raises ``IngestError`` when the file cannot be read, lacks a required column, or
-    has more than ``max_rows`` rows.
+    has more than ``max_rows`` rows, and ``ExpansionLimitError`` (before inflating anything
+    past the limit) when an XLSX file's parts would expand past ``max_expanded_bytes``
+    (default: ``expanded_limit(max_rows)``) or expand more than a spreadsheet does.
     """
     if isinstance(source, bytes):
         data = source
@@ -225,7 +356,8 @@ def read_indicator_file(
     if not data.strip():
         raise IngestError("The file is empty.")
     if data.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
-        rows_iter = _xlsx_rows(data, max_rows)
+        limit = max_expanded_bytes or expanded_limit(max_rows)
+        rows_iter = _xlsx_rows(data, max_rows, limit)
         header_cells = next(rows_iter, None)
         while header_cells is not None and not any(str(c).strip() for c in header_cells):
             header_cells = next(rows_iter, None)

@@ -1,29 +1,36 @@
-"""A small Open311 GeoReport v2 HTTP client (urllib): timeouts, retries with backoff, windows.
+"""A small Open311 GeoReport v2 HTTP client (urllib): deadlines, retries with backoff, windows.
 
 Only ``http``/``https`` URLs are fetched; the API key never appears in an error message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import random
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import pandas as pd
 
-from triage.ingest.errors import IngestError, Open311ServerError, Rejection
+from triage.ingest.errors import ExpansionLimitError, IngestError, Open311ServerError, Rejection
 from triage.ingest.open311 import MAX_PAYLOAD_BYTES, parse_requests, parse_services
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 READ_BLOCK = 64 * 1024
+MAX_TIMEOUT = 3600
+GZIP_WBITS = 16 + zlib.MAX_WBITS
+GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
 
 
 def iso_utc(moment: dt.datetime) -> str:
@@ -44,14 +51,123 @@ def time_windows(
         begin = stop
 
 
+class _TooSlow(Exception):
+    """An attempt's deadline passed; ``answered`` when the status and headers had arrived."""
+
+    def __init__(self, answered: bool) -> None:
+        super().__init__("the deadline passed")
+        self.answered = answered
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown even for TLS: ssl.SSLSocket.shutdown drops its TLS state,
+    # which another thread is still reading through. OSError: it is already closed.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Deadline:
+    """One attempt's total time: when it passes, a watchdog shuts the attempt's sockets down,
+    so that no read (headers or body) outlives it however slowly a server trickles bytes.
+    Connecting and the TLS handshake come before: each is bounded by the socket timeout (the
+    time left when connecting). Leaving the ``with`` block closes the sockets."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
+
+    def remaining(self) -> float:
+        """Seconds left (for the connect timeout); ``TimeoutError`` when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline passed before connecting")
+        return left
+
+    def track(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the deadline passes (at once if it has)."""
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+class _WatchedConnections:
+    """Opens connections that hand their socket to the attempt's deadline once connected."""
+
+    deadline: _Deadline
+
+    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        deadline = self.deadline
+
+        class Watched(http_class):  # type: ignore[misc, valid-type]
+            def connect(self) -> None:
+                super().connect()
+                deadline.track(self.sock)
+
+        return super().do_open(Watched, req, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPHandler(_WatchedConnections, urllib.request.HTTPHandler):
+    pass
+
+
+class _HTTPSHandler(_WatchedConnections, urllib.request.HTTPSHandler):
+    pass
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    """urllib's HTTP(S) opener (proxies, redirects, errors) without ftp, file or data URLs."""
+    opener = urllib.request.OpenerDirector()
+    watched: list[urllib.request.BaseHandler] = [_HTTPHandler(), _HTTPSHandler()]
+    for handler in watched:
+        handler.deadline = deadline  # type: ignore[attr-defined]
+    for handler in [
+        urllib.request.ProxyHandler(),
+        urllib.request.UnknownHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        *watched,
+    ]:
+        opener.add_handler(handler)
+    return opener
+
+
 @dataclass
 class Open311Client:
     """GET requests and services from one GeoReport v2 endpoint (``base_url``).
 
     ``fmt`` is ``json`` or ``xml``; ``jurisdiction_id`` and ``api_key`` go with every call
-    when set. Server errors (5xx, 429), timeouts and dropped connections are retried
-    ``retries`` times with exponential backoff (``backoff`` seconds doubled each time, with
-    jitter, at most ``max_backoff``; a ``Retry-After`` header is honoured up to that cap).
+    when set. ``timeout`` bounds each attempt in all: the first byte and the whole body must
+    arrive within it, however slowly the server sends; connecting and the TLS handshake are
+    each bounded by it too (a name lookup that hangs is not). A gzip answer is inflated in steps, up
+    to ``MAX_PAYLOAD_BYTES``.
+    Server errors (5xx, 429), timeouts and dropped connections are retried ``retries`` times
+    with exponential backoff (``backoff`` seconds doubled each time, with jitter, at most
+    ``max_backoff``; a ``Retry-After`` header is honoured up to that cap).
     ``page_limit`` is the most results the server returns for one query: a window that comes
     back that full is split, since the rest was cut off.
     """
@@ -74,6 +190,8 @@ class Open311Client:
             raise IngestError("The Open311 endpoint must be an http:// or https:// URL.")
         if self.fmt not in {"json", "xml"}:
             raise IngestError("The Open311 format must be json or xml.")
+        if not 0 < self.timeout <= MAX_TIMEOUT:
+            raise IngestError(f"The timeout must be more than 0 and at most {MAX_TIMEOUT} seconds.")
         self.base_url = self.base_url.rstrip("/")
 
     @property
@@ -120,6 +238,7 @@ class Open311Client:
             self.url(resource, params),
             headers={
                 "Accept": "application/json" if self.fmt == "json" else "text/xml",
+                "Accept-Encoding": "gzip",
                 "User-Agent": "Triage-ingest/1",
             },
         )
@@ -128,14 +247,13 @@ class Open311Client:
             self.attempts += 1
             retry_after = None
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                    return self._read(response, what)
-            except urllib.error.HTTPError as exc:
-                body = _read_error_body(exc)
-                if exc.code not in RETRY_STATUSES:
-                    raise self._http_error(exc.code, body, what) from None
-                last_problem = f"HTTP {exc.code}"
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
+                status, retry_after, body = self._attempt(request, what)
+            except _TooSlow as exc:
+                last_problem = (
+                    f"the answer did not arrive in full within {self.timeout:g}s"
+                    if exc.answered
+                    else f"no answer within {self.timeout:g}s"
+                )
             except TimeoutError:
                 last_problem = f"no answer within {self.timeout:g}s"
             except urllib.error.URLError as exc:
@@ -146,30 +264,86 @@ class Open311Client:
                     last_problem = f"cannot connect ({type(reason).__name__})"
             except (http.client.HTTPException, ConnectionError, OSError) as exc:
                 last_problem = f"the connection failed ({type(exc).__name__})"
+            else:
+                if status < 400:
+                    return body
+                if status not in RETRY_STATUSES:
+                    raise self._http_error(status, body, what)
+                last_problem = f"HTTP {status}"
             if attempt < self.retries:
                 self.sleep(self._delay(attempt, retry_after))
+        attempts = self.retries + 1
         raise IngestError(
-            f"The Open311 server did not answer {what} after {self.retries + 1} attempts: "
-            f"{last_problem}."
+            f"The Open311 server did not answer {what} after {attempts} "
+            f"attempt{'s' if attempts != 1 else ''}: {last_problem}."
         )
 
+    def _attempt(self, request: urllib.request.Request, what: str) -> tuple[int, str | None, bytes]:
+        """One GET, all of it within ``timeout``: the status, its Retry-After and the body."""
+        answered = False
+        with _Deadline(self.timeout) as deadline:
+            try:
+                try:
+                    with _opener(deadline).open(request, timeout=deadline.remaining()) as response:
+                        answered = True
+                        result = (int(response.status), None, self._read(response, what))
+                except urllib.error.HTTPError as exc:
+                    answered = True
+                    retry_after = exc.headers.get("Retry-After") if exc.headers else None
+                    result = (exc.code, retry_after, _read_error_body(exc))
+            except Exception:
+                if deadline.expired:  # the watchdog cut the connection: that is the error
+                    raise _TooSlow(answered) from None
+                raise
+            if deadline.expired:  # a body without a length, cut short by the watchdog
+                raise _TooSlow(answered)
+        return result
+
     def _read(self, response: http.client.HTTPResponse, what: str) -> bytes:
-        deadline = time.monotonic() + 3 * self.timeout
+        """The body, gunzipped when so encoded; neither it nor what arrives may exceed
+        ``MAX_PAYLOAD_BYTES``, and a gzip body is inflated in steps, never past that."""
+        encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding not in GZIP_ENCODINGS | {"identity"}:
+            raise IngestError(
+                f"The answer to {what} is encoded as {encoding[:40]!r}, which is not read here."
+            )
+        inflater = zlib.decompressobj(GZIP_WBITS) if encoding in GZIP_ENCODINGS else None
         chunks: list[bytes] = []
-        size = 0
+        size = received = 0
         while True:
             block = response.read(READ_BLOCK)
             if not block:
                 break
-            size += len(block)
-            if size > MAX_PAYLOAD_BYTES:
+            received += len(block)
+            if received > MAX_PAYLOAD_BYTES:
                 raise IngestError(
                     f"The answer to {what} is larger than {MAX_PAYLOAD_BYTES >> 20} MiB; "
                     "use a shorter window."
                 )
-            if time.monotonic() > deadline:
-                raise TimeoutError("the answer arrives too slowly")
-            chunks.append(block)
+            if inflater is None:
+                chunks.append(block)
+                size = received
+                continue
+            pending = block
+            while pending:
+                try:
+                    piece = inflater.decompress(pending, READ_BLOCK)
+                except zlib.error:
+                    raise IngestError(f"The gzip answer to {what} is damaged.") from None
+                size += len(piece)
+                if size > MAX_PAYLOAD_BYTES:
+                    raise ExpansionLimitError(
+                        f"The gzip answer to {what} expands to more than "
+                        f"{MAX_PAYLOAD_BYTES >> 20} MB; use a shorter window.",
+                        limit=MAX_PAYLOAD_BYTES,
+                    )
+                chunks.append(piece)
+                pending = inflater.unconsumed_tail
+                if inflater.eof and inflater.unused_data:  # the next gzip member
+                    pending = inflater.unused_data
+                    inflater = zlib.decompressobj(GZIP_WBITS)
+        if inflater is not None and received and not inflater.eof:
+            raise IngestError(f"The gzip answer to {what} was cut off.")
         return b"".join(chunks)
 
     def _http_error(self, status: int, body: bytes, what: str) -> IngestError:

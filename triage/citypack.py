@@ -1,0 +1,806 @@
+"""City packs: read and validate the folder that describes one city (pure, no database).
+
+A pack is ``city.toml`` plus ``departments.csv``, ``indicators.csv``, ``problems.csv`` and the
+optional ``actors.csv``, ``categories.csv`` and ``districts.csv``; ``read_pack`` returns every
+valid row and a reject (file, line, reason) for every other one. ``write_pack`` writes the same
+files back. Every read is bounded: file size, rows, features and vertices have caps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import shapely
+from shapely.geometry import shape
+
+from triage.backward_map import ALL_SECTORS
+from triage.export import FORMULA_PREFIXES, safe_cell
+from triage.indicators import CADENCE_DAYS
+from triage.ingest.errors import IngestError
+from triage.ingest.geo import polygon_from_geojson
+
+MAX_TOML_BYTES = 64 * 1024
+MAX_CSV_BYTES = 5 * 1024 * 1024
+MAX_CSV_ROWS = 20_000
+MAX_CELL_CHARS = 10_000
+MAX_GEOJSON_BYTES = 64 * 1024 * 1024
+MAX_FEATURES = 5_000
+MAX_VERTICES = 5_000_000
+
+DIRECTIONS = ("up", "down")
+CADENCES = tuple(CADENCE_DAYS)
+PROBLEM_STATUSES = ("watch", "emerging", "focus", "monitoring", "resolved")
+SECTORS = ALL_SECTORS
+LIST_SEPARATOR = ";"
+CITY_FILE = "city.toml"
+DEFAULT_DISTRICTS_FILE = "districts.geojson"
+LONLAT_CRS = ("CRS84", "4326")  # endings of the CRS names GeoJSON files use for lon/lat
+
+
+class PackError(Exception):
+    """The pack cannot be read at all (no folder, no or broken ``city.toml``)."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One row (or feature, or whole file) left out, and why."""
+
+    file: str
+    line: int  # 1-based CSV line (the header is 1), GeoJSON feature number; 0: the whole file
+    reason: str
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return f"{self.file}: {self.reason}"
+        unit = "feature" if self.file.endswith(("json", "geojson")) else "line"
+        return f"{self.file} {unit} {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class CitySpec:
+    name: str
+    timezone: str
+    fiscal_year_start: int | None = None
+    districts_file: str | None = None
+    code_property: str = "code"
+    name_property: str | None = None
+    population_property: str | None = None
+
+
+@dataclass(frozen=True)
+class DistrictSpec:
+    code: str
+    name: str
+    population: int | None
+    geometry: dict[str, Any]
+    median_household_income: float | None = None
+    need_index: float | None = None
+
+
+@dataclass(frozen=True)
+class DepartmentSpec:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    code: str
+    name: str
+    department: str
+    unit: str
+    direction: str
+    cadence: str
+    target: float | None
+    warning: float | None
+    critical: float | None
+    description: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    code: str
+    title: str
+    lead_department: str
+    indicators: tuple[str, ...]
+    categories: tuple[str, ...]
+    description: str = ""
+    policy_area: str = ""
+    desired_outcome: str = ""
+    status: str = "watch"
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    name: str
+    sector: str
+    description: str = ""
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    """A 311 category as the source names it, and the department that answers it."""
+
+    name: str
+    department: str
+
+
+@dataclass
+class CityPack:
+    """Everything valid in a pack, the rejects, and the rows read per file."""
+
+    city: CitySpec
+    districts: list[DistrictSpec] = field(default_factory=list)
+    departments: list[DepartmentSpec] = field(default_factory=list)
+    indicators: list[IndicatorSpec] = field(default_factory=list)
+    problems: list[ProblemSpec] = field(default_factory=list)
+    actors: list[ActorSpec] = field(default_factory=list)
+    categories: list[CategorySpec] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    read: dict[str, int] = field(default_factory=dict)  # file -> records read
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, key) -> line
+    notes: list[str] = field(default_factory=list)  # repairs worth telling the user
+
+
+class RowError(ValueError):
+    """A cell is wrong; the message is the reject's reason."""
+
+
+# --------------------------------------------------------------------------------------------
+# Cells
+# --------------------------------------------------------------------------------------------
+
+
+def _unguard(value: str) -> str:
+    """Undo the apostrophe an export puts before a cell a spreadsheet would run as a formula."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def _text(row: Mapping[str, str], column: str, limit: int, *, required: bool = True) -> str:
+    value = _unguard((row.get(column) or "").strip())
+    if required and not value:
+        raise RowError(f"{column} is empty")
+    if len(value) > limit:
+        raise RowError(f"{column} is longer than {limit} characters")
+    return value
+
+
+def _number(row: Mapping[str, str], column: str) -> float | None:
+    value = _unguard((row.get(column) or "").strip())
+    if not value:
+        return None
+    try:
+        number = float(value.replace(",", "")) if len(value) < 40 else math.nan
+    except ValueError:
+        raise RowError(f"{column} {value[:40]!r} is not a number") from None
+    if not math.isfinite(number):
+        raise RowError(f"{column} {value[:40]!r} is not a finite number")
+    return number
+
+
+def _choice(row: Mapping[str, str], column: str, allowed: Sequence[str], default: str) -> str:
+    value = _text(row, column, 64, required=False).lower().replace(" ", "_").replace("-", "_")
+    value = value or default
+    if value not in allowed:
+        raise RowError(f"{column} {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _items(row: Mapping[str, str], column: str) -> tuple[str, ...]:
+    value = _text(row, column, MAX_CELL_CHARS, required=False)
+    items = [item.strip() for item in value.split(LIST_SEPARATOR)]
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def code_text(value: object) -> str:
+    """A district code from a GeoJSON property: numbers allowed (311.0 reads as ``311``)."""
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    size = path.stat().st_size
+    if size > limit:
+        raise RowError(f"the file has {size:,} bytes, more than the {limit:,} allowed")
+    return path.read_bytes()
+
+
+def _csv_rows(
+    pack: CityPack, directory: Path, name: str, required_columns: Sequence[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) for each data row of ``name``; file-level problems become one reject."""
+    path = directory / name
+    try:
+        data = _read_bytes(path, MAX_CSV_BYTES)
+        text = data.decode("utf-8-sig")
+    except RowError as exc:
+        pack.rejects.append(Reject(name, 1, str(exc)))
+        return
+    except UnicodeDecodeError:
+        pack.rejects.append(Reject(name, 1, "the file is not UTF-8 text"))
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        pack.rejects.append(Reject(name, 1, f"the header is not CSV ({exc})"))
+        return
+    if header is None:
+        pack.rejects.append(Reject(name, 1, "the file is empty"))
+        return
+    columns = [_unguard(h.strip()).lower().replace(" ", "_") for h in header]
+    missing = [c for c in required_columns if c not in columns]
+    if missing:
+        pack.rejects.append(
+            Reject(name, 1, f"missing column(s) {', '.join(missing)}; the file was not read")
+        )
+        return
+    count = 0
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            pack.rejects.append(Reject(name, line, f"not CSV ({exc}); the rest was not read"))
+            break
+        if not any(cell.strip() for cell in cells):
+            continue
+        count += 1
+        if count > MAX_CSV_ROWS:
+            pack.rejects.append(
+                Reject(name, line, f"more than {MAX_CSV_ROWS:,} rows; the rest was not read")
+            )
+            break
+        if len(cells) > len(columns):
+            pack.rejects.append(Reject(name, line, "more cells than the header has columns"))
+            continue
+        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+            pack.rejects.append(Reject(name, line, f"a cell is over {MAX_CELL_CHARS:,} characters"))
+            continue
+        yield line, dict(zip(columns, cells + [""] * (len(columns) - len(cells)), strict=True))
+    pack.read[name] = min(count, MAX_CSV_ROWS)
+
+
+def _collect(
+    pack: CityPack,
+    directory: Path,
+    name: str,
+    required: Sequence[str],
+    parse: Callable[[dict[str, str]], Any],
+    key: Callable[[Any], str],
+    *,
+    optional: bool = False,
+) -> list[Any]:
+    """Parse every row of one CSV; duplicates of a key are rejected after the first."""
+    if not (directory / name).is_file():
+        if not optional:
+            pack.rejects.append(Reject(name, 0, "the file is missing"))
+        return []
+    kept: list[Any] = []
+    first_line: dict[str, int] = {}
+    for line, row in _csv_rows(pack, directory, name, required):
+        try:
+            item = parse(row)
+        except RowError as exc:
+            pack.rejects.append(Reject(name, line, str(exc)))
+            continue
+        item_key = key(item).casefold()
+        if item_key in first_line:
+            pack.rejects.append(
+                Reject(name, line, f"{key(item)!r} is already on line {first_line[item_key]}")
+            )
+            continue
+        first_line[item_key] = line
+        pack.lines[(name, item_key)] = line
+        kept.append(item)
+    return kept
+
+
+def read_city(directory: Path) -> CitySpec:
+    """``city.toml``, or ``PackError`` naming what is wrong."""
+    path = directory / CITY_FILE
+    if not directory.is_dir():
+        raise PackError(f"There is no folder {directory}.")
+    if not path.is_file():
+        raise PackError(f"{directory} has no {CITY_FILE}; a city pack starts with one.")
+    try:
+        data = tomllib.loads(_read_bytes(path, MAX_TOML_BYTES).decode("utf-8"))
+    except RowError as exc:
+        raise PackError(f"{CITY_FILE}: {exc}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PackError(f"{CITY_FILE} is not TOML: {exc}") from None
+    known = {"name", "timezone", "fiscal_year_start", "districts"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PackError(
+            f"{CITY_FILE}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}."
+        )
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 120:
+        raise PackError(f"{CITY_FILE}: name must be the city's name (1 to 120 characters).")
+    timezone = data.get("timezone")
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PackError(
+            f"{CITY_FILE}: timezone {timezone!r} is not a time zone (e.g. America/New_York)."
+        ) from None
+    start = data.get("fiscal_year_start")
+    if start is not None and (isinstance(start, bool) or start not in range(1, 13)):
+        raise PackError(f"{CITY_FILE}: fiscal_year_start must be a month number, 1 to 12.")
+    districts = data.get("districts", {})
+    if not isinstance(districts, dict):
+        raise PackError(f"{CITY_FILE}: [districts] must be a table (file, code, name, ...).")
+    known_districts = {"file", "code", "name", "population"}
+    unknown = sorted(set(districts) - known_districts)
+    if unknown:
+        raise PackError(
+            f"{CITY_FILE}: unknown key(s) in [districts]: {', '.join(unknown)}; "
+            f"valid: {', '.join(sorted(known_districts))}."
+        )
+    if not all(isinstance(v, str) and v.strip() for v in districts.values()):
+        raise PackError(f"{CITY_FILE}: every [districts] value must be non-empty text.")
+    file = districts.get("file")
+    if file is not None:
+        target = (directory / file).resolve()
+        if directory.resolve() not in target.parents:
+            raise PackError(f"{CITY_FILE}: [districts] file must be inside the pack folder.")
+    if districts and not file:
+        raise PackError(f"{CITY_FILE}: [districts] needs file (a GeoJSON FeatureCollection).")
+    return CitySpec(
+        name=name.strip(),
+        timezone=str(timezone),
+        fiscal_year_start=start,
+        districts_file=file,
+        code_property=districts.get("code", "code"),
+        name_property=districts.get("name"),
+        population_property=districts.get("population"),
+    )
+
+
+def _read_districts(pack: CityPack, directory: Path) -> None:
+    city = pack.city
+    if not city.districts_file:
+        return
+    name = city.districts_file
+    path = directory / name
+    if not path.is_file():
+        pack.rejects.append(Reject(name, 0, "the file named in city.toml [districts] is missing"))
+        return
+    try:
+        collection = json.loads(_read_bytes(path, MAX_GEOJSON_BYTES))
+    except RowError as exc:
+        pack.rejects.append(Reject(name, 0, str(exc)))
+        return
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        pack.rejects.append(Reject(name, 0, f"not JSON ({str(exc)[:120]})"))
+        return
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        pack.rejects.append(Reject(name, 0, "not a GeoJSON FeatureCollection"))
+        return
+    features = collection.get("features")
+    if not isinstance(features, list):
+        pack.rejects.append(Reject(name, 0, "not a GeoJSON FeatureCollection"))
+        return
+    crs_properties = (
+        (collection.get("crs") or {}).get("properties")
+        if isinstance(collection.get("crs"), dict)
+        else None
+    )
+    crs = crs_properties.get("name", "") if isinstance(crs_properties, dict) else ""
+    if crs and not str(crs).upper().endswith(LONLAT_CRS):
+        pack.rejects.append(
+            Reject(name, 0, f"coordinates are in {crs}; give longitude/latitude (EPSG:4326)")
+        )
+        return
+    if len(features) > MAX_FEATURES:
+        pack.rejects.append(Reject(name, 0, f"more than {MAX_FEATURES:,} features"))
+        return
+    pack.read[name] = len(features)
+    vertices = 0
+    seen: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for number, feature in enumerate(features, start=1):
+        try:
+            district, repaired, size = _district(city, feature)
+            vertices += size
+        except RowError as exc:
+            pack.rejects.append(Reject(name, number, str(exc)))
+            continue
+        except IngestError as exc:
+            pack.rejects.append(Reject(name, number, f"{exc}"))
+            continue
+        if vertices > MAX_VERTICES:
+            pack.rejects.append(
+                Reject(name, number, f"over {MAX_VERTICES:,} vertices; the rest was not read")
+            )
+            break
+        if district.code.casefold() in seen:
+            pack.rejects.append(
+                Reject(
+                    name,
+                    number,
+                    f"district {district.code!r} is already feature "
+                    f"{seen[district.code.casefold()]}",
+                )
+            )
+            continue
+        if district.name.casefold() in names:
+            pack.rejects.append(
+                Reject(name, number, f"the name {district.name!r} is already used by a district")
+            )
+            continue
+        seen[district.code.casefold()] = number
+        pack.lines[(name, district.code.casefold())] = number
+        names[district.name.casefold()] = number
+        if repaired:
+            pack.notes.append(f"{name} feature {number}: the boundary was invalid and repaired")
+        pack.districts.append(district)
+
+
+def _district(city: CitySpec, feature: Any) -> tuple[DistrictSpec, bool, int]:
+    """One feature as a district, whether its boundary was repaired, and its vertex count."""
+    if not isinstance(feature, dict):
+        raise RowError("not a GeoJSON Feature")
+    properties = feature.get("properties") or {}
+    geometry = feature.get("geometry")
+    if not isinstance(properties, dict) or not isinstance(geometry, dict):
+        raise RowError("a Feature needs properties and a geometry")
+    code = code_text(properties.get(city.code_property))
+    if not code:
+        raise RowError(f"the property {city.code_property!r} (the district code) is empty")
+    if len(code) > 16 or code.upper() in {"UNLOCATED", "OUTSIDE"}:
+        raise RowError(f"the district code {code[:40]!r} is longer than 16 characters or reserved")
+    label = code
+    if city.name_property:
+        label = code_text(properties.get(city.name_property)) or code
+    if len(label) > 120:
+        raise RowError(f"the district name is longer than 120 characters: {label[:40]!r}...")
+    population = None
+    if city.population_property:
+        value = properties.get(city.population_property)
+        if value not in (None, ""):
+            try:
+                population = int(float(value))
+            except (TypeError, ValueError):
+                raise RowError(f"population {value!r} is not a number") from None
+            if population < 0:
+                raise RowError("population is negative")
+    polygon = polygon_from_geojson(geometry)
+    minx, miny, maxx, maxy = polygon.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise RowError(
+            "coordinates are not longitude/latitude (a projected file? convert to EPSG:4326)"
+        )
+    repaired = not shape(geometry).is_valid
+    stored = json.loads(shapely.to_geojson(polygon)) if repaired else _plain(geometry)
+    size = int(shapely.get_num_coordinates(polygon))
+    return DistrictSpec(code, label, population, stored), repaired, size
+
+
+def _plain(geometry: Mapping[str, Any]) -> dict[str, Any]:
+    """Only ``type`` and ``coordinates``: what the districts table keeps."""
+    return {"type": geometry["type"], "coordinates": geometry["coordinates"]}
+
+
+def _department(row: Mapping[str, str]) -> DepartmentSpec:
+    return DepartmentSpec(_text(row, "code", 16), _text(row, "name", 120))
+
+
+def _indicator(row: Mapping[str, str]) -> IndicatorSpec:
+    return IndicatorSpec(
+        code=_text(row, "code", 32),
+        name=_text(row, "name", 200),
+        department=_text(row, "department", 16),
+        unit=_text(row, "unit", 32, required=False),
+        direction=_choice(row, "direction", DIRECTIONS, ""),
+        cadence=_choice(row, "cadence", CADENCES, "monthly"),
+        target=_number(row, "target"),
+        warning=_number(row, "warning"),
+        critical=_number(row, "critical"),
+        description=_text(row, "description", MAX_CELL_CHARS, required=False),
+        source=_text(row, "source", 200, required=False),
+    )
+
+
+def _problem(row: Mapping[str, str]) -> ProblemSpec:
+    return ProblemSpec(
+        code=_text(row, "code", 32),
+        title=_text(row, "title", 200),
+        lead_department=_text(row, "lead_department", 16, required=False),
+        indicators=_items(row, "indicators"),
+        categories=_items(row, "categories"),
+        description=_text(row, "description", MAX_CELL_CHARS, required=False),
+        policy_area=_text(row, "policy_area", 64, required=False),
+        desired_outcome=_text(row, "desired_outcome", MAX_CELL_CHARS, required=False),
+        status=_choice(row, "status", PROBLEM_STATUSES, "watch"),
+    )
+
+
+def _actor(row: Mapping[str, str]) -> ActorSpec:
+    return ActorSpec(
+        name=_text(row, "name", 200),
+        sector=_choice(row, "sector", SECTORS, ""),
+        description=_text(row, "description", MAX_CELL_CHARS, required=False),
+        contact=_text(row, "contact", 200, required=False),
+    )
+
+
+def _category(row: Mapping[str, str]) -> CategorySpec:
+    return CategorySpec(_text(row, "category", 200), _text(row, "department", 16))
+
+
+def _district_extra(row: Mapping[str, str]) -> dict[str, Any]:
+    population = _number(row, "population")
+    need = _number(row, "need_index")
+    if population is not None and (population < 0 or not population.is_integer()):
+        raise RowError("population must be a whole number, 0 or more")
+    if need is not None and not 0 <= need <= 1:
+        raise RowError("need_index must be between 0 and 1")
+    return {
+        "code": _text(row, "code", 16),
+        "name": _text(row, "name", 120, required=False),
+        "population": None if population is None else int(population),
+        "median_household_income": _number(row, "median_household_income"),
+        "need_index": need,
+    }
+
+
+def _check_references(pack: CityPack) -> None:
+    """Reject rows naming a department or indicator that the pack does not define."""
+    departments = {d.code.casefold() for d in pack.departments}
+
+    def line(file: str, key: str) -> int:
+        return pack.lines.get((file, key.casefold()), 0)
+
+    def known_department(file: str, key: str, code: str) -> bool:
+        if code and code.casefold() not in departments:
+            pack.rejects.append(
+                Reject(file, line(file, key), f"department {code!r} is not in departments.csv")
+            )
+            return False
+        return True
+
+    kept_indicators = []
+    for item in pack.indicators:
+        if known_department("indicators.csv", item.code, item.department):
+            kept_indicators.append(item)
+    pack.indicators = kept_indicators
+    indicators = {i.code.casefold() for i in pack.indicators}
+    kept_problems = []
+    for problem in pack.problems:
+        if not known_department("problems.csv", problem.code, problem.lead_department):
+            continue
+        unknown = [c for c in problem.indicators if c.casefold() not in indicators]
+        if unknown:
+            pack.rejects.append(
+                Reject(
+                    "problems.csv",
+                    line("problems.csv", problem.code),
+                    f"indicator(s) {', '.join(unknown)} not in indicators.csv (or rejected there)",
+                )
+            )
+            continue
+        kept_problems.append(problem)
+    pack.problems = kept_problems
+    pack.categories = [
+        c for c in pack.categories if known_department("categories.csv", c.name, c.department)
+    ]
+
+
+def read_pack(directory: Path | str) -> CityPack:
+    """Read and validate a pack; rows that fail are in ``rejects``, never silently dropped.
+
+    Raises ``PackError`` only when ``city.toml`` is missing or wrong (nothing can be read).
+    References are checked inside the pack: an indicator's department must be in
+    ``departments.csv``, a problem's indicators in ``indicators.csv``.
+    """
+    directory = Path(directory)
+    pack = CityPack(read_city(directory))
+    _read_districts(pack, directory)
+    extras = _collect(
+        pack,
+        directory,
+        "districts.csv",
+        ["code"],
+        _district_extra,
+        lambda d: d["code"],
+        optional=True,
+    )
+    _merge_district_extras(pack, extras)
+    pack.departments = _collect(
+        pack, directory, "departments.csv", ["code", "name"], _department, lambda d: d.code
+    )
+    pack.indicators = _collect(
+        pack,
+        directory,
+        "indicators.csv",
+        ["code", "name", "department", "unit", "direction", "cadence"],
+        _indicator,
+        lambda i: i.code,
+    )
+    pack.problems = _collect(
+        pack,
+        directory,
+        "problems.csv",
+        ["code", "title", "lead_department", "indicators", "categories"],
+        _problem,
+        lambda p: p.code,
+    )
+    pack.actors = _collect(
+        pack, directory, "actors.csv", ["name", "sector"], _actor, lambda a: a.name, optional=True
+    )
+    pack.categories = _collect(
+        pack,
+        directory,
+        "categories.csv",
+        ["category", "department"],
+        _category,
+        lambda c: c.name,
+        optional=True,
+    )
+    _check_references(pack)
+    return pack
+
+
+def _merge_district_extras(pack: CityPack, extras: list[dict[str, Any]]) -> None:
+    """Apply ``districts.csv`` (name, population, income, need) to the boundary file's rows."""
+    by_code = {d.code.casefold(): i for i, d in enumerate(pack.districts)}
+    for extra in extras:
+        index = by_code.get(extra["code"].casefold())
+        if index is None:
+            pack.rejects.append(
+                Reject(
+                    "districts.csv",
+                    pack.lines.get(("districts.csv", extra["code"].casefold()), 0),
+                    f"district {extra['code']!r} is not in the boundary file",
+                )
+            )
+            continue
+        old = pack.districts[index]
+        pack.districts[index] = DistrictSpec(
+            code=old.code,
+            name=extra["name"] or old.name,
+            population=extra["population"] if extra["population"] is not None else old.population,
+            geometry=old.geometry,
+            median_household_income=extra["median_household_income"],
+            need_index=extra["need_index"],
+        )
+    names = [d.name.casefold() for d in pack.districts]
+    if len(set(names)) != len(names):
+        pack.rejects.append(Reject("districts.csv", 0, "two districts share a name"))
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+DEPARTMENT_COLUMNS = ("code", "name")
+INDICATOR_COLUMNS = (
+    "code",
+    "name",
+    "department",
+    "unit",
+    "direction",
+    "cadence",
+    "target",
+    "warning",
+    "critical",
+    "description",
+    "source",
+)
+PROBLEM_COLUMNS = (
+    "code",
+    "title",
+    "lead_department",
+    "indicators",
+    "categories",
+    "description",
+    "policy_area",
+    "desired_outcome",
+    "status",
+)
+ACTOR_COLUMNS = ("name", "sector", "description", "contact")
+CATEGORY_COLUMNS = ("category", "department")
+DISTRICT_COLUMNS = ("code", "name", "population", "median_household_income", "need_index")
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, tuple | list):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return safe_cell(value)
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+
+
+def _values(item: Any, columns: Sequence[str], renames: Mapping[str, str] | None = None) -> list:
+    names = {f.name for f in fields(item)}
+    renames = renames or {}
+    return [getattr(item, renames.get(c, c)) if renames.get(c, c) in names else "" for c in columns]
+
+
+def write_pack(directory: Path | str, pack: CityPack) -> list[str]:
+    """Write ``pack`` as a folder ``read_pack`` reads back to the same catalogue.
+
+    Districts go to ``districts.geojson`` (code and name properties) and ``districts.csv``
+    (population, income, need). Text cells a spreadsheet would run as formulas get a leading
+    apostrophe, which ``read_pack`` removes. Returns the file names written.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = [CITY_FILE]
+    lines = [f"name = {json.dumps(pack.city.name)}", f"timezone = {json.dumps(pack.city.timezone)}"]
+    if pack.city.fiscal_year_start:
+        lines.append(f"fiscal_year_start = {int(pack.city.fiscal_year_start)}")
+    if pack.districts:
+        lines += [
+            "",
+            "[districts]",
+            f"file = {json.dumps(DEFAULT_DISTRICTS_FILE)}",
+            'code = "code"',
+            'name = "name"',
+        ]
+        collection = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"code": d.code, "name": d.name},
+                    "geometry": d.geometry,
+                }
+                for d in pack.districts
+            ],
+        }
+        (directory / DEFAULT_DISTRICTS_FILE).write_text(
+            json.dumps(collection, separators=(",", ":")), encoding="utf-8"
+        )
+        _write_csv(
+            directory / "districts.csv",
+            DISTRICT_COLUMNS,
+            (_values(d, DISTRICT_COLUMNS) for d in pack.districts),
+        )
+        written += [DEFAULT_DISTRICTS_FILE, "districts.csv"]
+    (directory / CITY_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name, columns, items, renames in (
+        ("departments.csv", DEPARTMENT_COLUMNS, pack.departments, None),
+        ("indicators.csv", INDICATOR_COLUMNS, pack.indicators, None),
+        ("problems.csv", PROBLEM_COLUMNS, pack.problems, None),
+        ("actors.csv", ACTOR_COLUMNS, pack.actors, None),
+        ("categories.csv", CATEGORY_COLUMNS, pack.categories, {"category": "name"}),
+    ):
+        _write_csv(directory / name, columns, (_values(i, columns, renames) for i in items))
+        written.append(name)
+    return written
