@@ -19,13 +19,15 @@ from werkzeug.exceptions import BadRequest
 from callbacks.policy import current_database, current_settings
 from db import accounts
 from layouts.login import LOGIN_TEMPLATE
-from triage.security import Principal
+from triage.security import Principal, Role
 
 CSRF_SESSION_KEY = "csrf_token"
 CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 CSRF_COOKIE = "_csrf_token"  # read by the Dash renderer and echoed in the X-CSRFToken header
 ASSETS_KEY = "triage_login_assets"
+# Where each role lands from "/" (sign-in without a ``next``, or opening the root address).
+ROLE_HOMES: dict[Role, str] = {Role.DEPARTMENT_HEAD: "/department"}
 DEMO_USERNAMES = ("mayor", "chief", "analyst", "admin", "head-<department code>, e.g. head-pw")
 
 
@@ -84,6 +86,24 @@ def safe_next(raw: str | None) -> str:
     return value
 
 
+def landing_path(principal: Principal | None, path: str) -> str:
+    """``path``, except that "/" becomes the role's home (a department head's is My department)."""
+    if path != "/" or principal is None:
+        return path
+    return ROLE_HOMES.get(principal.role, path)
+
+
+def role_home_redirect():
+    """before_request: a signed-in role with a home of its own opening "/" is sent there."""
+    request = flask.request
+    if request.method != "GET" or request.path != "/":
+        return None
+    user = flask_login.current_user
+    principal = getattr(user, "principal", None) if user and user.is_authenticated else None
+    target = landing_path(principal, "/")
+    return flask.redirect(target) if target != "/" else None
+
+
 def _render_login(message: str = "", username: str = "", next_path: str = "/", status: int = 200):
     settings = current_settings()
     body = flask.render_template_string(
@@ -109,7 +129,8 @@ def login():
     request = flask.request
     if request.method != "POST":  # GET, and HEAD like GET
         if flask_login.current_user.is_authenticated:
-            return flask.redirect(safe_next(request.args.get("next")))
+            principal = getattr(flask_login.current_user, "principal", None)
+            return flask.redirect(landing_path(principal, safe_next(request.args.get("next"))))
         return _render_login(next_path=request.args.get("next", "/"))
     check_csrf()
     settings = current_settings()
@@ -142,7 +163,7 @@ def login():
     flask.session.clear()
     flask_login.login_user(SessionUser(result.principal, token))
     csrf_token()
-    return flask.redirect(next_path)
+    return flask.redirect(landing_path(result.principal, next_path))
 
 
 def logout():
@@ -175,4 +196,5 @@ def install(app: dash.Dash) -> flask_login.LoginManager:
     manager.init_app(server)
     server.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    server.before_request(role_home_redirect)
     return manager

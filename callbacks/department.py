@@ -1,5 +1,7 @@
-"""My department callbacks: which department, its indicators, recording a new value, and the
-bulk upload (preview, then an all-or-nothing commit that re-reads the file on the server).
+"""My department callbacks: which department, its indicators, the alerts on them and the head's
+answers, recording a new value (details of the chosen indicator, period due, plausibility
+question, status from the numbers), and the bulk upload (preview, then an all-or-nothing
+commit that re-reads the file on the server).
 
 Scope is enforced here on the server: a department head always gets her own department, and a
 write to another department's indicator raises PermissionDenied (403, nothing written); an
@@ -25,7 +27,8 @@ from callbacks.policy import (
     secured_callback,
     secured_clientside_callback,
 )
-from db import queries, writes
+from db import queries, queries_department, writes
+from db.alert_answers import alert_department_id, answer_indicator_alert
 from db.ingest import (
     PlannedObservation,
     UpsertCounts,
@@ -36,10 +39,22 @@ from db.ingest import (
 from layouts import department, ids
 from layouts.components import empty_state, format_number
 from triage.export import safe_csv
+from triage.indicators import direction_text, period_due, status_from_value
 from triage.ingest.errors import IngestError, Rejection
 from triage.ingest.indicators import read_indicator_file
 from triage.security import Capability, Principal, Role, require_department
-from triage.validation import INDICATOR_STATUSES, ValidationError, parse_period, parse_value
+from triage.validation import (
+    INDICATOR_STATUSES,
+    ValidationError,
+    implausible_reason,
+    parse_period,
+    parse_value,
+    validate_observation,
+)
+
+# The first data row of an uploaded spreadsheet is row 2 (the header is row 1): the reader
+# numbers data rows from 1, the person sees the numbers her spreadsheet shows.
+SPREADSHEET_ROW_OFFSET = 1
 
 
 def _as_id(value: Any) -> int | None:
@@ -54,20 +69,41 @@ def scoped_department_id(principal: Principal, requested: Any) -> int | None:
     return _as_id(requested)
 
 
-def department_choices(
-    _page: Any, *, principal: Principal
-) -> tuple[list, str | None, bool, str, str]:
-    """Options, value and disabled flag of the department select; the period field's default
-    and latest allowed date (the city's today, not the browser's or the server's)."""
+def department_choices(_page: Any, *, principal: Principal) -> tuple[list, str | None, bool, str]:
+    """Options, value and disabled flag of the department select; the period field's latest
+    allowed date (the city's today, not the browser's or the server's). The period's value
+    follows the chosen indicator (``indicator_details_view``)."""
     today = local_today().isoformat()
     with current_database().session() as session:
         frame = queries.departments(session)
     if principal.role == Role.DEPARTMENT_HEAD:
         frame = frame[frame["id"] == principal.department_id]
         value = str(principal.department_id) if principal.department_id else None
-        return department.department_options(frame), value, True, today, today
+        return department.department_options(frame), value, True, today
     options = department.department_options(frame)
-    return options, (options[0]["value"] if options else None), False, today, today
+    return options, (options[0]["value"] if options else None), False, today
+
+
+def _indicator_row(session: Any, indicator_id: int) -> Any:
+    """The indicator's row of ``queries.indicator_status`` (None when there is none)."""
+    frame = queries.indicator_status(session, today=local_today(), indicator_ids=[indicator_id])
+    return None if frame.empty else next(frame.itertuples(index=False))
+
+
+def indicator_details_view(indicator: Any, _saved: Any, *, principal: Principal) -> tuple[Any, Any]:
+    """The chosen indicator's unit, direction, last value, target, cadence and period due; the
+    period field set to the period due (refreshed after each save)."""
+    indicator_id = _as_id(indicator)
+    if indicator_id is None:
+        return department.indicator_details_empty(), no_update
+    with current_database().session() as session:
+        row = _indicator_row(session, indicator_id)
+    if row is None or (
+        principal.role == Role.DEPARTMENT_HEAD and row.department_id != principal.department_id
+    ):
+        return department.indicator_details_empty(), no_update
+    due = period_due(row.latest_period, str(row.cadence), local_today())
+    return department.indicator_details(row, due), due.isoformat()
 
 
 def department_view(
@@ -110,6 +146,11 @@ def form_problems(indicator: Any, period: Any, value: Any, status: Any) -> list[
     return problems
 
 
+def confirm_key(indicator_id: int, period: Any, value: float) -> str:
+    """What a confirmation of an implausible value is for: this indicator, period and value."""
+    return f"{indicator_id}|{parse_period(period).isoformat()}|{value!r}"
+
+
 def record_value(
     n_clicks: Any,
     indicator: Any,
@@ -118,17 +159,27 @@ def record_value(
     status: Any,
     note: Any,
     saved: Any,
+    confirmed: Any = None,
     *,
     principal: Principal,
-) -> tuple[Any, Any, Any, Any]:
-    """Validate and record one observation; returns feedback, saved counter, value and note."""
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Validate and record one observation; returns feedback, saved counter, value, note and
+    the pending confirmation.
+
+    A value implausible against the indicator's history (``implausible_reason``) is saved only
+    when the same indicator, period and value are sent again (the confirmation). Without a
+    status the numbers' status is stored; a given status that disagrees is kept, and both are
+    shown. An indicator still overdue after the save is said to be so.
+    """
     if not n_clicks:
         raise PreventUpdate
     problems = form_problems(indicator, period, value, status)
     if problems:
-        return department.rejected_message(problems), no_update, no_update, no_update
+        return department.rejected_message(problems), no_update, no_update, no_update, None
     indicator_id = _as_id(indicator)
     assert indicator_id is not None
+    number = parse_value(value)
+    today = local_today()
     with current_database().session(write=True) as session:
         owner = queries.indicator_department_id(session, indicator_id)
         if owner is None:
@@ -137,8 +188,28 @@ def record_value(
                 no_update,
                 no_update,
                 no_update,
+                None,
             )
         require_department(principal, owner)
+        before = _indicator_row(session, indicator_id)
+        try:  # the write's own rules first: a future period is refused, not questioned
+            validate_observation(
+                department.shown_text(before.unit), period, number, None, str(note or ""), today
+            )
+        except ValidationError as error:
+            return department.rejected_message([str(error)]), no_update, no_update, no_update, None
+        key = confirm_key(indicator_id, period, number)
+        doubt = implausible_reason(number, queries_department.recent_values(session, indicator_id))
+        if doubt and confirmed != key:
+            return department.confirm_message(doubt), no_update, no_update, no_update, key
+        given = status if status in INDICATOR_STATUSES else None
+        computed = status_from_value(
+            number,
+            before.target,
+            before.direction,
+            before.critical_threshold,
+            before.warning_threshold,
+        )
         try:
             writes.record_observation(
                 session,
@@ -146,21 +217,90 @@ def record_value(
                 indicator_id,
                 period,
                 value,
-                status=status if status in INDICATOR_STATUSES else None,
+                status=given or computed,
                 note=str(note or ""),
-                today=local_today(),
+                today=today,
             )
         except ValidationError as error:
-            return department.rejected_message([str(error)]), no_update, no_update, no_update
-        row = queries.indicator_status(
-            session, today=local_today(), indicator_ids=[indicator_id]
-        ).iloc[0]
+            return department.rejected_message([str(error)]), no_update, no_update, no_update, None
+        row = _indicator_row(session, indicator_id)
+    unit = department.shown_text(row.unit)
+    still_overdue = ""
+    if row.overdue and row.latest_period is not None:
+        still_overdue = department.still_overdue_message(
+            row.latest_period, row.due_by, period_due(row.latest_period, str(row.cadence), today)
+        )
     message = department.saved_message(
-        f"{row['code']} {row['name']}",
-        format_number(parse_value(value), str(row["unit"] or "")),
+        f"{row.code} {row.name}",
+        format_number(number, unit),
         parse_period(period).isoformat(),
+        status_note=department.status_note(
+            given, computed, format_number(row.target, unit), direction_text(row.direction)
+        ),
+        still_overdue=still_overdue,
     )
-    return message, int(saved or 0) + 1, "", ""
+    return message, int(saved or 0) + 1, "", "", None
+
+
+# ---------- Alerts on the department's indicators ----------
+
+
+def department_alerts_view(
+    requested: Any, _changed: Any, _saved: Any, _uploaded: Any = None, *, principal: Principal
+) -> tuple[Any, list]:
+    """The open alerts on the department's indicators (late data first) and the answer
+    form's choices."""
+    department_id = scoped_department_id(principal, requested)
+    if department_id is None:
+        return empty_state("Choose a department to see its alerts."), []
+    with current_database().session() as session:
+        names = queries.departments(session)
+        match = names[names["id"] == department_id]
+        if match.empty:
+            return empty_state("There is no such department."), []
+        frame = queries_department.department_alerts(session, department_id)
+    name = str(match.iloc[0]["name"])
+    return department.alerts_list(frame, name), department.alert_options(frame)
+
+
+def apply_alert_answer(
+    action: str, alert: Any, note: Any, changed: Any, *, principal: Principal
+) -> tuple[Any, Any, Any]:
+    """Acknowledge or answer one alert (scope checked in the write: a head answering another
+    department's alert raises PermissionDenied, a 403, and nothing changes). Returns the
+    feedback, the changed counter (refreshes the list) and the cleared answer field."""
+    try:
+        with current_database().session(write=True) as session:
+            state = answer_indicator_alert(session, principal, alert, action, note)
+            alert_id = _as_id(alert) or 0
+            frame = queries_department.department_alerts(
+                session, alert_department_id(session, alert_id) or 0
+            )
+    except ValidationError as error:
+        return department.alert_refused_message(str(error)), no_update, no_update
+    match = frame[frame["id"] == alert_id]
+    label = (
+        department.alert_label(next(match.itertuples(index=False))) if len(match) else "the alert"
+    )
+    return department.alert_answered_message(label, state, action), int(changed or 0) + 1, ""
+
+
+def answer_alert(
+    ack_clicks: Any,
+    answer_clicks: Any,
+    alert: Any,
+    note: Any,
+    changed: Any,
+    *,
+    principal: Principal,
+) -> tuple[Any, Any, Any]:
+    """The answer form's two buttons: Acknowledge, or Send answer (a note is needed)."""
+    if not (ack_clicks or answer_clicks):
+        raise PreventUpdate
+    action = (
+        "answer" if dash.ctx.triggered_id == ids.DEPARTMENT_ALERT_ANSWER_BUTTON else "acknowledge"
+    )
+    return apply_alert_answer(action, alert, note, changed, principal=principal)
 
 
 # ---------- Bulk upload ----------
@@ -290,12 +430,14 @@ def _plan(
     planned, refused = plan_observations(
         session, principal, frame, today=local_today(), department_id=department_id
     )
+    planned_rows = _planned_frame(sorted(planned, key=lambda p: p.row))
+    rejected_rows = _rejected_frame([*unnamed, *refused])
     return UploadPlan(
         filename,
         digest,
         frame,
-        _planned_frame(sorted(planned, key=lambda p: p.row)),
-        _rejected_frame([*unnamed, *refused]),
+        planned_rows.assign(row=planned_rows["row"] + SPREADSHEET_ROW_OFFSET),
+        rejected_rows.assign(row=rejected_rows["row"] + SPREADSHEET_ROW_OFFSET),
         skipped,
         count_planned(planned),
     )
@@ -461,10 +603,41 @@ def register(app: dash.Dash) -> None:
         Output(ids.DEPARTMENT_SELECT, "options"),
         Output(ids.DEPARTMENT_SELECT, "value"),
         Output(ids.DEPARTMENT_SELECT, "disabled"),
-        Output(ids.DEPARTMENT_PERIOD_INPUT, "value"),
         Output(ids.DEPARTMENT_PERIOD_INPUT, "max"),
         Input(ids.DEPARTMENT_PAGE_STORE, "data"),
     )(department_choices)
+    secured_callback(
+        app,
+        Capability.UPDATE_INDICATORS,
+        Output(ids.DEPARTMENT_INDICATOR_DETAILS_DIV, "children"),
+        Output(ids.DEPARTMENT_PERIOD_INPUT, "value"),
+        Input(ids.DEPARTMENT_INDICATOR_SELECT, "value"),
+        Input(ids.DEPARTMENT_SAVED_STORE, "data"),
+    )(indicator_details_view)
+    secured_callback(
+        app,
+        Capability.UPDATE_INDICATORS,
+        Output(ids.DEPARTMENT_ALERTS_DIV, "children"),
+        Output(ids.DEPARTMENT_ALERT_SELECT, "options"),
+        Input(ids.DEPARTMENT_SELECT, "value"),
+        Input(ids.DEPARTMENT_ALERT_CHANGED_STORE, "data"),
+        Input(ids.DEPARTMENT_SAVED_STORE, "data"),
+        Input(ids.DEPT_UPLOAD_COMMITTED_STORE, "data"),
+    )(department_alerts_view)
+    secured_callback(
+        app,
+        Capability.UPDATE_INDICATORS,
+        Output(ids.DEPARTMENT_ALERT_FEEDBACK_DIV, "children"),
+        Output(ids.DEPARTMENT_ALERT_CHANGED_STORE, "data"),
+        Output(ids.DEPARTMENT_ALERT_NOTE_TEXTAREA, "value"),
+        Input(ids.DEPARTMENT_ALERT_ACK_BUTTON, "n_clicks"),
+        Input(ids.DEPARTMENT_ALERT_ANSWER_BUTTON, "n_clicks"),
+        State(ids.DEPARTMENT_ALERT_SELECT, "value"),
+        State(ids.DEPARTMENT_ALERT_NOTE_TEXTAREA, "value"),
+        State(ids.DEPARTMENT_ALERT_CHANGED_STORE, "data"),
+        prevent_initial_call=True,
+        expect={(ids.DEPARTMENT_ALERT_CHANGED_STORE, "data"): int | None},
+    )(answer_alert)
     secured_callback(
         app,
         Capability.UPDATE_INDICATORS,
@@ -482,6 +655,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.DEPARTMENT_SAVED_STORE, "data"),
         Output(ids.DEPARTMENT_VALUE_INPUT, "value"),
         Output(ids.DEPARTMENT_NOTE_TEXTAREA, "value"),
+        Output(ids.DEPARTMENT_CONFIRM_STORE, "data"),
         Input(ids.DEPARTMENT_SAVE_BUTTON, "n_clicks"),
         State(ids.DEPARTMENT_INDICATOR_SELECT, "value"),
         State(ids.DEPARTMENT_PERIOD_INPUT, "value"),
@@ -489,7 +663,9 @@ def register(app: dash.Dash) -> None:
         State(ids.DEPARTMENT_STATUS_SELECT, "value"),
         State(ids.DEPARTMENT_NOTE_TEXTAREA, "value"),
         State(ids.DEPARTMENT_SAVED_STORE, "data"),
+        State(ids.DEPARTMENT_CONFIRM_STORE, "data"),
         prevent_initial_call=True,
+        expect={(ids.DEPARTMENT_CONFIRM_STORE, "data"): str | None},
     )(record_value)
     secured_clientside_callback(
         app,

@@ -1,5 +1,5 @@
-"""Weekly priorities callbacks: the week choice, the page body, the chart click, the decision
-dialog and the two downloads.
+"""Weekly priorities callbacks: the week choice, the attention list and opening a problem from
+a surge on it, the page body, the chart click, the decision dialog and the two downloads.
 
 Pages read stored snapshots; the current week is ranked and stored once (through
 ``triage.jobs.rank_week``) the first time anybody opens it. Recording a decision needs
@@ -27,6 +27,7 @@ from callbacks.policy import (
     secured_callback,
     secured_clientside_callback,
 )
+from db import attention as attention_service
 from db import queries_priorities, writes
 from db.cache import cached
 from db.scoring_inputs import latest_snapshot_week, load_snapshot
@@ -136,7 +137,7 @@ def _known_week(week: Any) -> str:
 
 
 def priorities_view(
-    week: Any, show: Any, _saved: Any, *, principal: Principal
+    week: Any, show: Any, _saved: Any, _opened: Any = None, *, principal: Principal
 ) -> tuple[Any, Any, Any, Any, Any]:
     """Summary cards, the short list, the quadrant chart and its text, and what changed
     (built once per data version, week, view and whether the viewer may decide)."""
@@ -201,6 +202,82 @@ def view_content(
         priorities.quadrant_text(data.ranking, chosen),
         priorities.changes_panel(changes, compared=data.compared, previous_week=data.previous_week),
     )
+
+
+# ---------------------------------------------------------------- the attention list
+
+
+def attention_view(week: Any, _opened: Any, _saved: Any, *, principal: Principal) -> Any:
+    """The attention list of the chosen week; the actions offered depend on the viewer's role
+    (decided here, on the server; each action's callback checks the role again)."""
+    chosen = _known_week(week)
+    today = local_today()
+    can_open = all(
+        role_allows(principal.role, c) for c in (Capability.EDIT_PROBLEMS, Capability.MANAGE_ALERTS)
+    )
+    can_map = role_allows(principal.role, Capability.CONFIGURE)
+    with current_database().session() as session:
+        attention = cached(
+            session,
+            "priorities.attention",
+            (chosen, today, can_open, can_map),
+            lambda: attention_service.week_attention(
+                session,
+                chosen,
+                today=today,
+                viewer=principal,
+                week_data=week_data(session, chosen, today),
+            ),
+        )
+    return priorities.attention_panel(attention)
+
+
+def _clicked_alert(triggered_id: Any, triggered_value: Any) -> int | None:
+    if not isinstance(triggered_id, dict) or not triggered_value:
+        return None
+    if triggered_id.get("type") != ids.PRIORITIES_OPEN_PROBLEM_BUTTON_TYPE:
+        return None
+    try:
+        return int(triggered_id.get("index"))
+    except (TypeError, ValueError):
+        return None
+
+
+def open_problem_from_list(
+    _clicks: Any,
+    opened: Any,
+    *,
+    principal: Principal,
+    triggered_id: Any = None,
+    triggered_value: Any = None,
+) -> tuple[Any, Any]:
+    """Open a problem from an uncovered surge on the list: the problem is created and linked
+    (``db.attention.open_problem_from_surge``), scored at once and ranked in this week.
+    Outputs: the feedback, the opened counter (the list and the ranking refresh on it)."""
+    if triggered_id is None and ctx.triggered:
+        triggered_id = ctx.triggered_id
+        triggered_value = ctx.triggered[0].get("value")
+    alert_id = _clicked_alert(triggered_id, triggered_value)
+    if alert_id is None:
+        raise PreventUpdate
+    today = local_today()
+    week = iso_week(today)
+    with current_database().session(write=True) as session:
+        try:
+            title = attention_service.surge_problem_title(session, alert_id)
+            problem_id = attention_service.open_problem_from_surge(
+                session,
+                principal,
+                alert_id,
+                title=title,
+                policy_area=attention_service.default_policy_area(session, alert_id),
+                today=today,
+            )
+        except ValidationError as error:
+            return priorities.problem_not_opened([str(error)]), no_update
+        subject = queries_priorities.decision_subject(session, problem_id, week)
+    rank = subject.rank if subject is not None else None
+    return priorities.problem_opened(title, problem_id, rank, week), int(opened or 0) + 1
 
 
 def open_clicked_problem(click: Any, *, principal: Principal) -> str:
@@ -391,7 +468,25 @@ def register(app: dash.Dash) -> None:
         Input(ids.PRIORITIES_WEEK_SELECT, "value"),
         Input(ids.PRIORITIES_SHOW_SELECT, "value"),
         Input(ids.PRIORITIES_SAVED_STORE, "data"),
+        Input(ids.PRIORITIES_OPENED_STORE, "data"),
     )(priorities_view)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
+        Output(ids.PRIORITIES_ATTENTION_DIV, "children"),
+        Input(ids.PRIORITIES_WEEK_SELECT, "value"),
+        Input(ids.PRIORITIES_OPENED_STORE, "data"),
+        Input(ids.PRIORITIES_SAVED_STORE, "data"),
+    )(attention_view)
+    secured_callback(
+        app,
+        Capability.EDIT_PROBLEMS,
+        Output(ids.PRIORITIES_ATTENTION_FEEDBACK_DIV, "children"),
+        Output(ids.PRIORITIES_OPENED_STORE, "data"),
+        Input(ids.priorities_open_problem_button(ALL), "n_clicks"),
+        State(ids.PRIORITIES_OPENED_STORE, "data"),
+        prevent_initial_call=True,
+    )(open_problem_from_list)
     secured_callback(
         app,
         Capability.VIEW_CITY,

@@ -16,7 +16,7 @@ import dash
 from dash import Input, Output, State, callback_context, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.policy import current_database, secured_callback
+from callbacks.policy import current_database, local_today, secured_callback
 from db import map_writes, queries_problem, writes
 from db.writes import EditConflict
 from layouts import ids, problem_edit
@@ -289,9 +289,11 @@ def write_engagement(
             map_writes.remove_engagement(session, principal, engagement_id, loaded)
             return "Removed the engagement."
         if engagement_id is None:
-            map_writes.add_engagement(session, principal, pid, loaded, fields)
+            map_writes.add_engagement(session, principal, pid, loaded, fields, today=local_today())
             return "Added the engagement."
-        map_writes.update_engagement(session, principal, engagement_id, loaded, fields)
+        map_writes.update_engagement(
+            session, principal, engagement_id, loaded, fields, today=local_today()
+        )
         return "Saved the engagement."
 
     return _write(problem_id, version, saved, "actors", write)

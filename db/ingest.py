@@ -121,10 +121,25 @@ class UpsertCounts:
 
 @dataclass(frozen=True)
 class SourceState:
+    """A data source as one transaction found it: its cursor, endpoint and settings."""
+
     id: int
     name: str
     kind: str
     cursor: str | None
+    url: str = ""
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceCounts:
+    """What reading a service list did to the report categories."""
+
+    services: int = 0
+    added: int = 0
+    unchanged: int = 0
+    groups: int = 0
+    new_codes: tuple[str, ...] = ()
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -141,9 +156,11 @@ def ensure_source(
 ) -> SourceState:
     """The data source called ``name`` (created on first use), locked for this transaction.
 
-    The row lock (``FOR UPDATE`` on PostgreSQL; SQLite writers already hold the database)
-    serialises two ingests of the same source, so their cursor and counts cannot interleave.
-    Raises ``IngestError`` when the name belongs to a source of another kind.
+    An existing source keeps its URL and settings; a blank URL or a missing ``config`` key is
+    filled in from the arguments. The row lock (``FOR UPDATE`` on PostgreSQL; SQLite writers
+    already hold the database) serialises two ingests of the same source, so their cursor and
+    counts cannot interleave. Raises ``IngestError`` when the name belongs to a source of
+    another kind.
     """
     name = name.strip()[:64]
     if not name:
@@ -171,7 +188,114 @@ def ensure_source(
         )
     if row.kind != kind:
         raise IngestError(f"The source {name!r} is a {row.kind} source, not {kind}.")
-    return SourceState(row.id, row.name, row.kind, row.cursor)
+    missing = {k: v for k, v in (config or {}).items() if k not in (row.config or {})}
+    if (url and not row.url) or missing:
+        # A source first met by a failure (recorded without its endpoint) gets it now.
+        before = {"url": row.url, **{k: None for k in missing}}
+        row.url = row.url or url[:500]
+        row.config = {**(row.config or {}), **missing}
+        write_audit(
+            session,
+            Principal.system("ingest"),
+            "update",
+            "data_source",
+            row.id,
+            before=before,
+            after={"url": row.url, **missing},
+        )
+    return SourceState(row.id, row.name, row.kind, row.cursor, row.url, dict(row.config or {}))
+
+
+def find_source(session: Session, name: str) -> SourceState | None:
+    """The data source called ``name``, or ``None`` (nothing is created or locked)."""
+    row = session.scalars(select(DataSource).where(DataSource.name == name.strip()[:64])).first()
+    if row is None:
+        return None
+    return SourceState(row.id, row.name, row.kind, row.cursor, row.url, dict(row.config or {}))
+
+
+def update_source_config(session: Session, source_id: int, changes: Mapping[str, Any]) -> bool:
+    """Merge ``changes`` into a source's ``config``; audited, and only when a value changes.
+
+    Returns whether anything changed.
+    """
+    row = session.get(DataSource, source_id)
+    if row is None:
+        raise IngestError(f"There is no data source with id {source_id}.")
+    before = dict(row.config or {})
+    after = {**before, **changes}
+    if after == before:
+        return False
+    row.config = after
+    write_audit(
+        session,
+        Principal.system("ingest"),
+        "update",
+        "data_source",
+        source_id,
+        before={k: before.get(k) for k in changes},
+        after=dict(changes),
+    )
+    return True
+
+
+def record_services(session: Session, services: pd.DataFrame) -> ServiceCounts:
+    """Create a report category for each service of an Open311 service list (idempotent).
+
+    ``services`` has ``triage.ingest.open311.SERVICE_COLUMNS``. A service's category is the
+    one its requests land in: code ``category_code(service_name or service_code)``, named
+    as the service. Existing categories are left as they are (a city may have renamed one).
+    The groups are returned per category code by ``service_groups``; the caller keeps them
+    with the source (report categories have no group column).
+    """
+    if services.empty:
+        return ServiceCounts()
+    names = [
+        (str(name).strip() or str(code).strip())[:200]
+        for name, code in zip(services["service_name"], services["service_code"], strict=True)
+    ]
+    wanted = {category_code(name): name for name in names}
+    existing = set(
+        session.scalars(
+            select(ReportCategory.code).where(ReportCategory.code.in_(list(wanted)))
+        ).all()
+    )
+    new = {code: name for code, name in wanted.items() if code not in existing}
+    if new:
+        insert = sqlite_insert if _is_sqlite(session) else pg_insert
+        session.execute(
+            insert(ReportCategory)
+            .values([{"code": code, "name": name} for code, name in new.items()])
+            .on_conflict_do_nothing(index_elements=["code"])
+        )
+        write_audit(
+            session,
+            Principal.system("ingest"),
+            "create",
+            "report_category",
+            "",
+            after={"codes": sorted(new)[:200], "count": len(new)},
+        )
+    groups = {g for g in services["group"].astype(str).str.strip() if g}
+    return ServiceCounts(
+        services=len(services),
+        added=len(new),
+        unchanged=len(wanted) - len(new),
+        groups=len(groups),
+        new_codes=tuple(sorted(new)),
+    )
+
+
+def service_groups(services: pd.DataFrame) -> dict[str, str]:
+    """Category code -> the service's group (``group`` column), for services that have one."""
+    out: dict[str, str] = {}
+    for name, code, group in zip(
+        services["service_name"], services["service_code"], services["group"], strict=True
+    ):
+        label = str(group).strip()
+        if label:
+            out[category_code((str(name).strip() or str(code).strip())[:200])] = label[:200]
+    return out
 
 
 def save_cursor(session: Session, source_id: int, cursor: str | None) -> None:
@@ -1186,21 +1310,26 @@ __all__ = [
     "CategoryCache",
     "DistrictResolver",
     "PlannedObservation",
+    "ServiceCounts",
     "SourceState",
     "UpsertCounts",
     "category_code",
     "count_planned",
     "ensure_sentinel_districts",
     "ensure_source",
+    "find_source",
     "import_observations",
     "load_districts",
     "plan_observations",
     "record_planned",
+    "record_services",
     "record_source_failure",
     "record_source_success",
     "save_cursor",
+    "service_groups",
     "source_freshness",
     "unmapped_categories",
+    "update_source_config",
     "upsert_reports",
     "weekly_report_counts",
 ]

@@ -169,13 +169,13 @@ def _optional_id(value: object, label: str) -> int | None:
     return int(text)
 
 
-def _contact_date(value: object) -> dt.date | None:
+def _contact_date(value: object, today: dt.date) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     day = parse_period(value)
     if day < EARLIEST_CONTACT:
         raise ValidationError("The last contact cannot be before 1990.")
-    if day > dt.date.today() + dt.timedelta(days=1):
+    if day > today + dt.timedelta(days=1):
         raise ValidationError(f"The last contact ({day.isoformat()}) is in the future.")
     return day
 
@@ -448,7 +448,7 @@ def remove_factor(
 
 
 def _clean_engagement(
-    session: Session, problem_id: int, values: Mapping[str, object]
+    session: Session, problem_id: int, values: Mapping[str, object], today: dt.date
 ) -> dict[str, Any]:
     rules: dict[str, Any] = {
         "actor_id": lambda v: _optional_id(v, "The actor"),
@@ -458,7 +458,7 @@ def _clean_engagement(
         "committed_funding": lambda v: _money(v, "Committed funding") or 0.0,
         "authorisation": lambda v: _text(v, "The authorisation"),
         "strings": lambda v: _text(v, "The strings attached"),
-        "last_contact": _contact_date,
+        "last_contact": lambda v: _contact_date(v, today),
     }
     clean = {key: rules[key](value) for key, value in values.items()}
     if "actor_id" in clean:
@@ -480,19 +480,21 @@ def add_engagement(
     problem_id: int,
     expected_version: int,
     fields: Mapping[str, object],
+    *,
+    today: dt.date,
 ) -> SavedEdit:
     """Record that an actor is engaged on the problem (or one of its factors).
 
     ``fields``: actor_id and role (required), factor_id (none = the problem as a whole),
     stance (default complementary), committed_funding (USD, default 0), authorisation,
-    strings, last_contact (a date).
+    strings, last_contact (a date, not after ``today``, the city's date, plus a day).
     """
     require(actor, Capability.EDIT_PROBLEMS)
     _unknown(fields, ENGAGEMENT_FIELDS)
     values = {"stance": "complementary", **fields}
     for key in ("actor_id", "role"):
         values.setdefault(key, None)
-    clean = _clean_engagement(session, problem_id, values)
+    clean = _clean_engagement(session, problem_id, values, today)
     problem, version = _start(session, actor, problem_id, expected_version)
     engagement = Engagement(problem_id=problem.id, **clean)
     session.add(engagement)
@@ -507,12 +509,15 @@ def update_engagement(
     engagement_id: int,
     expected_version: int,
     changes: Mapping[str, object],
+    *,
+    today: dt.date,
 ) -> SavedEdit:
-    """Change an engagement's actor, factor, role, stance, money, authorisation or contact."""
+    """Change an engagement's actor, factor, role, stance, money, authorisation or contact
+    (``today``: the city's date, which the last contact may not be after)."""
     require(actor, Capability.EDIT_PROBLEMS)
     _unknown(changes, ENGAGEMENT_FIELDS)
     engagement = _owner(session, Engagement, engagement_id, "engagement")
-    clean = _clean_engagement(session, engagement.problem_id, changes)
+    clean = _clean_engagement(session, engagement.problem_id, changes, today)
     _problem, version = _start(session, actor, engagement.problem_id, expected_version)
     before, after = _apply(engagement, clean)
     session.flush()

@@ -37,6 +37,7 @@ from db.models import (
     User,
 )
 from db.scoring_inputs import latest_snapshot_week
+from triage.attention import AttentionList
 from triage.backward_map import CORE_SECTORS, causal_importance
 from triage.brief import (
     ActorGap,
@@ -874,12 +875,19 @@ def brief_data(
     generated_at: dt.datetime,
     top_n: int = TOP_N,
     week_data: WeekPriorities | None = None,
+    attention: AttentionList | None = None,
 ) -> BriefData:
     """Everything the weekly brief PDF prints for ``week``, as plain data (see ``triage.brief``).
 
     ``week_data`` is :func:`week_priorities` of the same week and day when the caller already
-    has it."""
+    has it; ``attention`` the week's attention list (``db.attention.week_attention``, built
+    here when not given)."""
     data = week_data if week_data is not None else week_priorities(session, week, today=today)
+    if attention is None:
+        # db.attention reads this module's queries, so it is imported where it is needed.
+        from db.attention import week_attention
+
+        attention = week_attention(session, week, today=today, week_data=data)
     changes = week_changes(data, top_n=top_n)
     top = data.ranking[data.ranking["rank"] <= top_n] if len(data.ranking) else data.ranking
     priorities = tuple(
@@ -906,6 +914,8 @@ def brief_data(
     )
 
     def brief_alerts(frame: pd.DataFrame) -> tuple[BriefAlert, ...]:
+        # Late indicator data goes to its department (the brief's owners section), not here.
+        frame = frame[frame["kind"] != "stale"]
         return tuple(
             BriefAlert(
                 severity=str(row.severity),
@@ -964,4 +974,5 @@ def brief_data(
         actor_gaps=tuple(
             actor_gaps(session, [(int(p.problem_id), str(p.title)) for p in _records(top)])
         ),
+        attention=attention,
     )

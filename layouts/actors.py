@@ -470,7 +470,8 @@ def heatmap(
         caption=title,
         row_header="problem",
     )
-    return chart_block(figure, label=title, summary=" ".join(parts), table=table)
+    # Problem names down the side take half the width: narrower, the cells cannot be read.
+    return chart_block(figure, label=title, summary=" ".join(parts), table=table, min_width=640)
 
 
 # ---------------------------------------------------------------- funding flows
@@ -555,7 +556,8 @@ def sankey(flows: pd.DataFrame, *, sector: str | None, search: str) -> Any:
         row_header="funder",
     )
     figure = funding_sankey_figure(drawn, title, sector_labels=SECTOR_LABELS)
-    return chart_block(figure, label=title, summary=summary, table=table)
+    # Three columns of names: narrower than this, the labels run into one another.
+    return chart_block(figure, label=title, summary=summary, table=table, min_width=720)
 
 
 # ---------------------------------------------------------------- missing sectors

@@ -175,10 +175,10 @@ def data_table(
     caption: str,
     row_header: str | None = None,
 ) -> html.Div:
-    """A plain, responsive HTML table; cells may be text or small components.
+    """A plain HTML table in a ``scroll_region``; cells may be text or small components.
 
-    ``caption`` names the table for screen readers; ``row_header`` makes that column's cells
-    ``th scope=row`` so each row is announced by its name.
+    ``caption`` names the table (and its scroll region) for screen readers; ``row_header`` makes
+    that column's cells ``th scope=row`` so each row is announced by its name.
     """
     head = html.Thead(
         html.Tr(
@@ -204,7 +204,23 @@ def data_table(
         [html.Caption(caption, className="visually-hidden"), head, html.Tbody(body_rows)],
         className="table table-hover align-middle data-table",
     )
-    return html.Div(table, className="table-responsive")
+    return scroll_region(table, caption)
+
+
+def scroll_region(content: Any, label: str) -> html.Div:
+    """A box that scrolls sideways when ``content`` (a table) is wider than the screen.
+
+    On a phone the page itself must never scroll sideways, so wide content scrolls here; the
+    box is in the tab order (arrow keys scroll it) and is a region named by ``label``, so a
+    keyboard or screen-reader user can reach and recognise it (WCAG 2.1.1, 4.1.2).
+    """
+    return html.Div(
+        content,
+        className="table-responsive scroll-region",
+        tabIndex="0",
+        role="region",
+        **{"aria-label": label},
+    )
 
 
 def access_denied() -> html.Div:
@@ -252,27 +268,32 @@ def chart_block(
     table: Any = None,
     table_label: str = "Show the numbers as a table",
     height: int | None = None,
+    min_width: int | None = None,
 ) -> html.Figure:
     """A chart with its text alternatives: an image label, a visible summary, a data table.
 
     The graph is one image to assistive technology (``role=img`` named by ``label``); the
     caption says what it shows in words and the table (folded in a ``details``) gives every
-    number, so nothing depends on seeing or hovering the chart.
+    number, so nothing depends on seeing or hovering the chart. The graph takes the width of
+    its column; with ``min_width`` (px) it never gets narrower (a chart whose labels cannot
+    shrink, like a Sankey) and scrolls sideways in a ``scroll_region`` on a narrower screen.
     """
     graph_props: dict[str, Any] = {"style": {"height": f"{height}px"}} if height else {}
-    children: list[Any] = [
-        html.Div(
-            dcc.Graph(
-                figure=figure,
-                config={"displayModeBar": False, "responsive": True},
-                **graph_props,
-            ),
-            role="img",
-            className="chart-graph",
-            **{"aria-label": label},
+    graph: Any = html.Div(
+        dcc.Graph(
+            figure=figure,
+            config={"displayModeBar": False, "responsive": True},
+            **graph_props,
         ),
-        html.Figcaption(summary, className="chart-caption"),
-    ]
+        role="img",
+        className="chart-graph",
+        style={"minWidth": f"{min_width}px"} if min_width else None,
+        **{"aria-label": label},
+    )
+    if min_width:
+        graph = scroll_region(graph, f"{label} (scrolls sideways)")
+        graph.className = "chart-scroll scroll-region"
+    children: list[Any] = [graph, html.Figcaption(summary, className="chart-caption")]
     if table is not None:
         children.append(html.Details([html.Summary(table_label), table], className="chart-table"))
     return html.Figure(children, className="chart-block")

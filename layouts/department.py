@@ -31,10 +31,11 @@ from layouts.components import (
     section,
     status_badge,
 )
+from triage.indicators import CADENCE_TEXT, direction_text, next_period, status_from_value
 
 NO_STATUS = "unchanged"  # not "": dbc.Select keeps a hidden placeholder option with that value
 STATUS_CHOICES = (
-    (NO_STATUS, "No status change"),
+    (NO_STATUS, "Work it out from the target"),
     ("on_track", "On track"),
     ("at_risk", "At risk"),
     ("off_track", "Off track"),
@@ -59,12 +60,14 @@ def layout(**_kwargs: Any) -> html.Div:
         [
             dcc.Store(id=ids.DEPARTMENT_PAGE_STORE, data=True),
             dcc.Store(id=ids.DEPARTMENT_SAVED_STORE, data=0),
+            dcc.Store(id=ids.DEPARTMENT_CONFIRM_STORE, data=None),
+            dcc.Store(id=ids.DEPARTMENT_ALERT_CHANGED_STORE, data=0),
             html.Div(
                 [
                     page_header(
                         "My department",
-                        "Keep your indicators current: record each new value, its status and "
-                        "a note.",
+                        "Keep your indicators current: answer the alerts on them, record each "
+                        "new value, its status and a note.",
                     ),
                     html.Div(
                         [
@@ -76,6 +79,7 @@ def layout(**_kwargs: Any) -> html.Div:
                 ],
                 className="page-header-row",
             ),
+            section("Alerts and overdue values", alerts_section(), class_name="alerts-card"),
             html.Div(
                 [
                     section(
@@ -113,6 +117,12 @@ def update_form() -> html.Div:
                     value=None,
                     placeholder="Choose an indicator",
                 ),
+            ),
+            html.Div(
+                indicator_details_empty(),
+                id=ids.DEPARTMENT_INDICATOR_DETAILS_DIV,
+                className="indicator-details",
+                **{"aria-live": "polite"},
             ),
             html.Div(
                 [
@@ -180,13 +190,57 @@ def indicator_options(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def shown_text(value: Any) -> str:
+    """A stored text as shown: missing (None, NaN) → ""."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def status_cell(reported: Any, computed: str | None) -> Any:
+    """The reported status; when the numbers say otherwise, both, each labelled."""
+    reported_text = shown_text(reported)
+    if not reported_text:
+        if computed is None:
+            return "—"
+        return html.Span(
+            [status_badge(computed), html.Span("from the numbers", className="cell-meta")],
+            className="cell-stack",
+        )
+    if computed is None or computed == reported_text:
+        return status_badge(reported_text)
+    return html.Span(
+        [
+            status_badge(reported_text),
+            html.Span(
+                f"Reported {humanize(reported_text).lower()}; the numbers say "
+                f"{humanize(computed).lower()}",
+                className="cell-meta status-disagrees",
+            ),
+        ],
+        className="cell-stack",
+    )
+
+
+def computed_status(row: Any) -> str | None:
+    """The status the latest value gives against the target (see ``status_from_value``)."""
+    return status_from_value(
+        row.latest_value,
+        row.target,
+        row.direction,
+        row.critical_threshold,
+        row.warning_threshold,
+    )
+
+
 def indicator_table(frame: pd.DataFrame, department_name: str) -> Any:
-    """A department's indicators, overdue first: latest value, target, status and due date."""
+    """A department's indicators, overdue first: latest value, target and which way is better,
+    status (with the numbers' verdict when it differs) and due date."""
     if frame.empty:
         return empty_state(f"{department_name} has no indicators yet.")
     rows = []
     for row in frame.itertuples(index=False):
-        unit = row.unit or ""
+        unit = shown_text(row.unit)
         due_text = "Never reported" if row.latest_period is None else format_date(row.due_by)
         rows.append(
             {
@@ -201,8 +255,14 @@ def indicator_table(frame: pd.DataFrame, department_name: str) -> Any:
                     ],
                     className="cell-stack",
                 ),
-                "target": format_number(row.target, unit),
-                "status": status_badge(row.latest_status) if row.latest_status else "—",
+                "target": html.Span(
+                    [
+                        html.Span(format_number(row.target, unit)),
+                        html.Span(direction_text(row.direction), className="cell-meta"),
+                    ],
+                    className="cell-stack",
+                ),
+                "status": status_cell(row.latest_status, computed_status(row)),
                 "due": html.Span(
                     [
                         flag("Overdue", "danger") if row.overdue else None,
@@ -223,7 +283,7 @@ def indicator_table(frame: pd.DataFrame, department_name: str) -> Any:
                 [
                     Column("Indicator", "name"),
                     Column("Latest value", "latest", numeric=True),
-                    Column("Target", "target", numeric=True),
+                    Column("Target (which way is better)", "target", numeric=True),
                     Column("Status", "status"),
                     Column("Update due by", "due"),
                 ],
@@ -235,6 +295,40 @@ def indicator_table(frame: pd.DataFrame, department_name: str) -> Any:
     )
 
 
+def indicator_details_empty() -> html.P:
+    """The details slot before an indicator is chosen."""
+    return html.P(
+        "Choose an indicator to see its unit, target, last value and the period due.",
+        className="form-hint",
+    )
+
+
+def indicator_details(row: Any, due: dt.date) -> html.Dl:
+    """What a person needs before typing a value: unit, which way is better, the last value
+    and its period, the target, the cadence and the period due (``row``: indicator_status)."""
+    unit = shown_text(row.unit)
+    last = (
+        "Never reported"
+        if row.latest_period is None
+        else f"{format_number(row.latest_value, unit)} for {format_date(row.latest_period)}"
+    )
+    due_text = format_date(due) + (" (overdue)" if row.overdue else "")
+    if row.latest_period is not None and row.latest_period >= due:
+        due_text = f"Up to date; the next period is {format_date(next_period(due, row.cadence))}"
+    pairs = (
+        ("Unit", unit or "a plain number"),
+        ("Which way is better", direction_text(row.direction)),
+        ("Last value", last),
+        ("Target", format_number(row.target, unit)),
+        ("Reported", CADENCE_TEXT.get(shown_text(row.cadence), humanize(row.cadence))),
+        ("Period due", due_text),
+    )
+    children: list[Any] = []
+    for term, detail in pairs:
+        children.append(html.Div([html.Dt(term), html.Dd(detail)], className="fact"))
+    return html.Dl(children, className="fact-list indicator-detail-list")
+
+
 def recent_list(frame: pd.DataFrame) -> Any:
     """Values entered most recently for the department, newest first."""
     if frame.empty:
@@ -244,13 +338,12 @@ def recent_list(frame: pd.DataFrame) -> Any:
             html.Li(
                 [
                     html.Span(
-                        f"{row.indicator_code}: {format_number(row.value, row.unit or '')}",
+                        f"{row.indicator_code}: {format_number(row.value, shown_text(row.unit))}",
                         className="recent-value",
                     ),
                     html.Span(
                         f"for {format_date(row.period)}, entered "
-                        f"{format_date(_as_date(row.entered_at))}"
-                        + (f" by {row.entered_by}" if row.entered_by else ""),
+                        f"{format_date(_as_date(row.entered_at))}" + _entered_by(row.entered_by),
                         className="recent-meta",
                     ),
                 ],
@@ -262,12 +355,71 @@ def recent_list(frame: pd.DataFrame) -> Any:
     )
 
 
+def _entered_by(name: Any) -> str:
+    return f" by {shown_text(name)}" if shown_text(name) else ""
+
+
 def _as_date(value: Any) -> Any:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def saved_message(indicator_label: str, value_text: str, period: dt.date | str) -> html.Div:
-    return notice(f"Saved {value_text} for {indicator_label} ({period}).", "success")
+def saved_message(
+    indicator_label: str,
+    value_text: str,
+    period: dt.date | str,
+    *,
+    status_note: str = "",
+    still_overdue: str = "",
+) -> html.Div:
+    """After a save: what was saved, the status it carries, and whether the indicator is still
+    overdue (an older period saved does not bring it up to date)."""
+    lines: list[Any] = [html.P(f"Saved {value_text} for {indicator_label} ({period}).")]
+    if status_note:
+        lines.append(html.P(status_note))
+    if still_overdue:
+        lines.append(html.P(still_overdue, className="notice-strong"))
+    return notice(html.Div(lines), "warning" if still_overdue else "success")
+
+
+def status_note(given: str | None, computed: str | None, target_text: str, direction: str) -> str:
+    """The sentence about the saved status: worked out, agreeing, or disagreeing (both shown)."""
+    if computed is None:
+        return f"Status: {humanize(given).lower()}." if given else ""
+    against = f"against the target of {target_text} ({direction.lower()})"
+    if not given:
+        return f"Status worked out from the numbers: {humanize(computed).lower()}, {against}."
+    if given == computed:
+        return f"Status: {humanize(given).lower()}, as the numbers say {against}."
+    return (
+        f"You marked it {humanize(given).lower()}; the numbers say "
+        f"{humanize(computed).lower()} {against}. Both are kept: your status and note stand."
+    )
+
+
+def still_overdue_message(latest: dt.date, due_by: dt.date | None, due: dt.date) -> str:
+    """Plain words for an indicator that a save left overdue."""
+    deadline = f" It counted as current only until {format_date(due_by)}." if due_by else ""
+    return (
+        f"This indicator is still overdue: its newest value is for {format_date(latest)}."
+        f"{deadline} Record the value for {format_date(due)} to bring it up to date."
+    )
+
+
+def confirm_message(reason: str) -> html.Div:
+    """The value looks implausible: ask before saving (pressing Save again confirms)."""
+    return notice(
+        html.Div(
+            [
+                html.P(reason),
+                html.P(
+                    "Check the value and its unit. If it is right, press Save value again to "
+                    "record it; otherwise correct it first."
+                ),
+            ]
+        ),
+        "warning",
+        title="Is this value right? Nothing was saved yet.",
+    )
 
 
 def rejected_message(problems: Sequence[str]) -> html.Div:
@@ -551,3 +703,145 @@ def committed_message(filename: str, added: int, updated: int) -> html.Div:
 def commit_refused_message(reason: str) -> html.Div:
     """A commit that recorded nothing, and why."""
     return notice(html.P(reason), "danger", title="Nothing was recorded.")
+
+
+# ---------- Alerts on the department's own indicators ----------
+
+ALERT_STATE_TEXT = {"new": "Not yet answered", "acknowledged": "Acknowledged", "linked": "Linked"}
+
+
+def alerts_section() -> html.Div:
+    """The department's open alerts (late data first, as overdue items) and the answer form."""
+    return html.Div(
+        [
+            loading(html.Div(id=ids.DEPARTMENT_ALERTS_DIV, className="table-slot")),
+            html.Div(
+                [
+                    form_field(
+                        "Alert to answer",
+                        dbc.Select(
+                            id=ids.DEPARTMENT_ALERT_SELECT,
+                            options=[],
+                            value=None,
+                            placeholder="Choose an alert",
+                        ),
+                    ),
+                    form_field(
+                        "Answer (optional to acknowledge)",
+                        dbc.Textarea(
+                            id=ids.DEPARTMENT_ALERT_NOTE_TEXTAREA,
+                            rows=2,
+                            maxlength=2000,
+                            placeholder="e.g. value corrected; late because the survey closes "
+                            "on the 15th",
+                        ),
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                "Acknowledge",
+                                id=ids.DEPARTMENT_ALERT_ACK_BUTTON,
+                                color="primary",
+                                outline=True,
+                                n_clicks=0,
+                            ),
+                            dbc.Button(
+                                "Send answer",
+                                id=ids.DEPARTMENT_ALERT_ANSWER_BUTTON,
+                                color="primary",
+                                n_clicks=0,
+                            ),
+                        ],
+                        className="button-row",
+                    ),
+                    form_feedback(ids.DEPARTMENT_ALERT_FEEDBACK_DIV),
+                ],
+                className="update-form alert-answer-form",
+            ),
+        ],
+        className="department-alerts",
+    )
+
+
+def alert_label(row: Any) -> str:
+    """How an alert is named in the list and the select: overdue or the indicator's alert."""
+    kind = "Overdue" if row.overdue else humanize(row.kind)
+    return f"{kind}: {row.indicator_code} · {row.indicator_name}"
+
+
+def alert_options(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Select options for the answer form, in the list's order."""
+    return [
+        {"label": alert_label(row), "value": str(int(row.id))}
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def alerts_list(frame: pd.DataFrame, department_name: str) -> Any:
+    """Open alerts on the department's indicators: what, since when, and any answer given.
+
+    ``frame`` has ``db.queries_department.DEPARTMENT_ALERT_COLUMNS``.
+    """
+    if frame.empty:
+        return empty_state(
+            f"No open alerts on the indicators of {department_name}.",
+            "Late values and indicators past their thresholds will be listed here.",
+        )
+    overdue = int(frame["overdue"].sum())
+    waiting = int((frame["state"] == "new").sum())
+    items = []
+    for row in frame.itertuples(index=False):
+        answer = shown_text(row.state_reason)
+        items.append(
+            html.Li(
+                [
+                    html.Div(
+                        [
+                            flag("Overdue", "danger")
+                            if row.overdue
+                            else flag(
+                                f"{humanize(row.severity)} · {humanize(row.kind)}", "warning"
+                            ),
+                            " ",
+                            html.Span(
+                                f"{row.indicator_code} · {row.indicator_name}",
+                                className="recent-value",
+                            ),
+                        ],
+                        className="dept-alert-head",
+                    ),
+                    html.Span(shown_text(row.message), className="dept-alert-message"),
+                    html.Span(
+                        f"{ALERT_STATE_TEXT.get(str(row.state), humanize(row.state))}"
+                        f" · first seen {format_date(row.first_detected)}",
+                        className="recent-meta",
+                    ),
+                    html.Span(f"Your answer: {answer}", className="dept-alert-answer")
+                    if answer
+                    else None,
+                ],
+                className="recent-item dept-alert",
+            )
+        )
+    return html.Div(
+        [
+            html.P(
+                f"{len(frame)} open {'alert' if len(frame) == 1 else 'alerts'}; "
+                f"{overdue} overdue {'value' if overdue == 1 else 'values'}; "
+                f"{waiting} not yet answered.",
+                className="table-count",
+            ),
+            html.Ul(items, className="recent-list dept-alert-list"),
+        ]
+    )
+
+
+def alert_refused_message(reason: str) -> html.Div:
+    """An answer that changed nothing, and why."""
+    return notice(html.P(reason), "danger", title="The alert was not changed:")
+
+
+def alert_answered_message(label: str, state: str, action: str) -> html.Div:
+    """After an answer: what happened to the alert."""
+    verb = "Answer saved on" if action == "answer" else "Acknowledged"
+    return notice(f"{verb} {label} (now {humanize(state).lower()}).", "success")

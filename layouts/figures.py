@@ -733,7 +733,9 @@ def _bar_layout(layout: dict[str, Any], unit_label: str) -> dict[str, Any]:
         barmode="group",
         bargap=0.25,
         bargroupgap=0.05,
-        margin={"l": 16, "r": 16, "t": 64, "b": 48},
+        # Room for the legend on two rows between the title and the bars: beside long
+        # category names on a phone, it has only the bars' width and wraps.
+        margin={"l": 16, "r": 16, "t": 88, "b": 48},
         xaxis={
             "title": {"text": unit_label, "font": {"size": 12}},
             "gridcolor": "#e6eaf0",
@@ -946,11 +948,12 @@ TREND_STYLES: dict[str, tuple[str, str, str]] = {
 }
 QUADRANT_HEIGHT = 480
 QUADRANT_MAX_DIAMETER = 46
+# Corner labels on two short lines, so that the two of one edge fit side by side on a phone.
 QUADRANT_LABELS = (
-    (1.0, 1.0, "right", "top", "Important and tractable"),
-    (0.0, 1.0, "left", "top", "Tractable, less important"),
-    (1.0, 0.0, "right", "bottom", "Important, harder to move"),
-    (0.0, 0.0, "left", "bottom", "Less important, harder to move"),
+    (1.0, 1.0, "right", "top", "Important<br>and tractable"),
+    (0.0, 1.0, "left", "top", "Tractable,<br>less important"),
+    (1.0, 0.0, "right", "bottom", "Important,<br>harder to move"),
+    (0.0, 0.0, "left", "bottom", "Less important,<br>harder to move"),
 )
 
 
@@ -984,11 +987,11 @@ def priority_quadrant_figure(
         "font": {"size": 12, "color": "#4f5b6b"},
     }
     layout.update(
-        margin={"l": 64, "r": 24, "t": 64, "b": 96},
+        margin={"l": 64, "r": 24, "t": 64, "b": 120},
         legend={
             "orientation": "h",
             "yanchor": "top",
-            "y": -0.2,
+            "y": -0.3,
             "x": 0,
             "xanchor": "left",
             "title": {"text": "Trend:"},
@@ -1086,8 +1089,9 @@ def priority_quadrant_figure(
         for x, y, xanchor, yanchor, label in QUADRANT_LABELS
     ]
     annotations += [
+        # Upright along its line: lying flat it runs into the corner labels on a phone.
         {"text": f"median {x_mid:.2f}", "xref": "x", "yref": "paper", "x": x_mid, "y": 0,
-         "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+         "xanchor": "left", "yanchor": "bottom", "textangle": -90, "showarrow": False,
          "font": {"size": 10, "color": "#4f5b6b"}},
         {"text": f"median {y_mid:.2f}", "xref": "paper", "yref": "y", "x": 1, "y": y_mid,
          "xanchor": "right", "yanchor": "bottom", "showarrow": False,
@@ -1097,7 +1101,8 @@ def priority_quadrant_figure(
     axis = {"gridcolor": "#e6eaf0", "zeroline": False, "fixedrange": True, "ticks": "outside"}
     layout["xaxis"] = {
         **axis,
-        "title": {"text": "Importance (score 0 to 1: bigger gap, more people, worsening)"},
+        # Two lines: on one, the title is wider than a phone and is cut at both ends.
+        "title": {"text": "Importance (score 0 to 1:<br>bigger gap, more people, worsening)"},
         "range": _axis_range(points["importance"]),
     }
     layout["yaxis"] = {

@@ -54,6 +54,10 @@ PRIORITIES_DECISION_CANCEL_BUTTON = "priorities-decision-cancel-button"
 PRIORITIES_DECISION_FEEDBACK_DIV = "priorities-decision-feedback-div"
 PRIORITIES_DECISION_STATUS_DIV = "priorities-decision-status-div"
 PRIORITIES_DECIDE_BUTTON_TYPE = "priorities-decide-button"
+PRIORITIES_ATTENTION_DIV = "priorities-attention-div"
+PRIORITIES_ATTENTION_FEEDBACK_DIV = "priorities-attention-feedback-div"
+PRIORITIES_OPENED_STORE = "priorities-opened-store"
+PRIORITIES_OPEN_PROBLEM_BUTTON_TYPE = "priorities-open-problem-button"
 
 # One problem
 PROBLEM_ID_STORE = "problem-id-store"
@@ -115,6 +119,15 @@ DEPARTMENT_NOTE_TEXTAREA = "department-note-textarea"
 DEPARTMENT_SAVE_BUTTON = "department-save-button"
 DEPARTMENT_FEEDBACK_DIV = "department-feedback-div"
 DEPARTMENT_SAVED_STORE = "department-saved-store"
+DEPARTMENT_INDICATOR_DETAILS_DIV = "department-indicator-details-div"
+DEPARTMENT_CONFIRM_STORE = "department-confirm-store"
+DEPARTMENT_ALERTS_DIV = "department-alerts-div"
+DEPARTMENT_ALERT_SELECT = "department-alert-select"
+DEPARTMENT_ALERT_NOTE_TEXTAREA = "department-alert-note-textarea"
+DEPARTMENT_ALERT_ACK_BUTTON = "department-alert-ack-button"
+DEPARTMENT_ALERT_ANSWER_BUTTON = "department-alert-answer-button"
+DEPARTMENT_ALERT_FEEDBACK_DIV = "department-alert-feedback-div"
+DEPARTMENT_ALERT_CHANGED_STORE = "department-alert-changed-store"
 
 # User administration
 ADMIN_USERS_TABLE_DIV = "admin-users-table-div"
@@ -226,6 +239,11 @@ def admin_mapping_button(kind: str, category_id: Any, problem_id: Any) -> dict[s
 def priorities_decide_button(problem_id: Any) -> dict[str, Any]:
     """The "Record decision" button of one problem on the weekly priorities page."""
     return {"type": PRIORITIES_DECIDE_BUTTON_TYPE, "index": problem_id}
+
+
+def priorities_open_problem_button(alert_id: Any) -> dict[str, Any]:
+    """The "Open a problem" button of one uncovered surge on the attention list."""
+    return {"type": PRIORITIES_OPEN_PROBLEM_BUTTON_TYPE, "index": alert_id}
 
 
 # My department: bulk upload of indicator values (CSV or XLSX), preview, all-or-nothing commit.

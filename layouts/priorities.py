@@ -39,6 +39,7 @@ from layouts.figures import TREND_STYLES, priority_quadrant_figure
 
 if TYPE_CHECKING:
     from db.queries_priorities import WeekChanges, WeekPriorities
+    from triage.attention import AttentionItem, AttentionList
 
 SHOW_TOP = "top"
 SHOW_ALL = "all"
@@ -115,6 +116,7 @@ def layout(week: Any = None, show: Any = None, **_kwargs: Any) -> html.Div:
             dcc.Store(id=ids.PRIORITIES_QUERY_STORE),
             dcc.Store(id=ids.PRIORITIES_SAVED_STORE, data=0),
             dcc.Store(id=ids.PRIORITIES_DECISION_PROBLEM_STORE),
+            dcc.Store(id=ids.PRIORITIES_OPENED_STORE, data=0),
             dcc.Location(id=ids.PRIORITIES_LOCATION, refresh="callback-nav"),
             dcc.Download(id=ids.PRIORITIES_CSV_DOWNLOAD),
             dcc.Download(id=ids.PRIORITIES_BRIEF_DOWNLOAD),
@@ -129,6 +131,20 @@ def layout(week: Any = None, show: Any = None, **_kwargs: Any) -> html.Div:
                 id=ids.PRIORITIES_DECISION_STATUS_DIV,
                 className="priorities-status",
                 role="status",
+            ),
+            section(
+                "What needs you this week",
+                html.Div(
+                    [
+                        html.Div(
+                            id=ids.PRIORITIES_ATTENTION_FEEDBACK_DIV,
+                            className="attention-feedback",
+                            role="status",
+                        ),
+                        loading(html.Div(id=ids.PRIORITIES_ATTENTION_DIV, className="attention")),
+                    ]
+                ),
+                class_name="attention-section",
             ),
             section(
                 "This week at a glance",
@@ -339,6 +355,128 @@ def week_fallback_notice(requested: str, shown: str) -> html.Div:
         f"No ranking is stored for {requested}; showing {shown} instead.",
         "warning",
     )
+
+
+# ---------------------------------------------------------------- the attention list
+
+ATTENTION_KIND_LABELS = {
+    "uncovered_surge": "Surge nobody covers",
+    "emerging": "New warning",
+    "moved": "Moved",
+    "decision_due": "Decision due",
+    "standing": "Changed",
+}
+ATTENTION_KIND_TONES = {
+    "uncovered_surge": "danger",
+    "emerging": "warning",
+    "moved": "info",
+    "decision_due": "neutral",
+    "standing": "info",
+}
+
+
+def _attention_actions(item: AttentionItem) -> list[Any]:
+    actions: list[Any] = []
+    for action in item.actions:
+        if action.key == "open_problem" and item.alert_id is not None:
+            actions.append(
+                html.Button(
+                    action.label,
+                    id=ids.priorities_open_problem_button(item.alert_id),
+                    type="button",
+                    className="btn btn-sm btn-primary",
+                    n_clicks=0,
+                )
+            )
+        elif action.link:
+            actions.append(
+                dcc.Link(action.label, href=action.link, className="btn btn-sm btn-outline-primary")
+            )
+    return actions
+
+
+def attention_item(item: AttentionItem) -> html.Li:
+    """One item: what kind, the title (a link where there is one), the reason, the actions."""
+    # The kind's flag says "New warning" or "Decision due"; the title need not say it again.
+    text = item.title.removeprefix("New warning: ").removeprefix("Decide: ")
+    title: Any = (
+        dcc.Link(text, href=item.link, className="attention-title-link") if item.link else text
+    )
+    children: list[Any] = [
+        html.Div(
+            [
+                flag(
+                    ATTENTION_KIND_LABELS.get(item.kind, item.kind),
+                    ATTENTION_KIND_TONES.get(item.kind, "neutral"),
+                ),
+                html.Span(title, className="attention-title"),
+            ],
+            className="attention-head",
+        ),
+        html.P(item.reason, className="attention-reason"),
+    ]
+    actions = _attention_actions(item)
+    if actions:
+        children.append(
+            html.Div(
+                actions,
+                className="attention-actions",
+                role="group",
+                **{"aria-label": f"Actions for {item.title}"},
+            )
+        )
+    return html.Li(children, className=f"attention-item attention-{item.kind}")
+
+
+def attention_panel(attention: AttentionList) -> html.Div:
+    """The attention list (at most seven items) and everything else, counted, one click away."""
+    if attention.items:
+        body: Any = html.Ol(
+            [attention_item(item) for item in attention.items], className="attention-list"
+        )
+    else:
+        body = empty_state(
+            "Nothing needs you this week beyond the short list.",
+            "No surge, new warning, big move or decision due.",
+        )
+    parts: list[Any] = [body]
+    if attention.groups:
+        parts.append(
+            html.Div(
+                [
+                    html.P("Everything else, one click away", className="attention-more-title"),
+                    html.Ul(
+                        [
+                            html.Li(dcc.Link(f"{group.label}: {group.count:,}", href=group.link))
+                            for group in attention.groups
+                        ],
+                        className="attention-groups",
+                    ),
+                ],
+                className="attention-more",
+            )
+        )
+    return html.Div(parts)
+
+
+def problem_opened(title: str, problem_id: int, rank: int | None, week: str) -> html.Div:
+    """Said after a problem was opened from a surge: where it ranks now, and its page."""
+    where = f"it ranks #{rank} in {week}" if rank else f"it is scored for {week}"
+    return notice(
+        html.P(
+            [
+                f"Opened the problem “{title}”; {where}. ",
+                dcc.Link("Open its page", href=f"/problems/{int(problem_id)}"),
+                " to map its causes and actors.",
+            ]
+        ),
+        "success",
+    )
+
+
+def problem_not_opened(messages: Sequence[str]) -> html.Div:
+    """Why a problem could not be opened from a surge."""
+    return notice(html.Ul([html.Li(m) for m in messages]), "danger", title="Not opened")
 
 
 # ---------------------------------------------------------------- summary

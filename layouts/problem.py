@@ -208,18 +208,6 @@ def tab_section(tab_id: str, content: Any) -> html.Section:
     return section(label, content, class_name="visually-hidden-heading tab-section")
 
 
-def readable_table(
-    columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, caption: str, row_header: str
-) -> html.Div:
-    """``data_table`` whose wrapper is a labelled region in the tab order: on a narrow screen,
-    or with long stored text, the table scrolls sideways and the keyboard must reach it."""
-    table = data_table(columns, rows, caption=caption, row_header=row_header)
-    table.tabIndex = "0"
-    table.role = "region"
-    setattr(table, "aria-label", caption)
-    return table
-
-
 # ---------------------------------------------------------------- header and scores
 
 
@@ -421,7 +409,7 @@ def breakdown_table(parts: pd.DataFrame) -> html.Details:
     return html.Details(
         [
             html.Summary("The numbers behind the chart"),
-            readable_table(
+            data_table(
                 [
                     Column("Component", "part"),
                     Column("Score", "value", numeric=True),
@@ -745,7 +733,7 @@ def category_totals_table(totals: pd.DataFrame, window_days: int, concern_days: 
         }
         for row in totals.itertuples(index=False)
     ]
-    return readable_table(
+    return data_table(
         [
             Column("Category", "category"),
             Column(f"Reports, {concern_days} days", "raw", numeric=True),
@@ -780,7 +768,7 @@ def district_table(districts: pd.DataFrame) -> Any:
     ]
     return html.Div(
         [
-            readable_table(
+            data_table(
                 [
                     Column("District", "district"),
                     Column("Reports", "raw", numeric=True),
@@ -819,7 +807,7 @@ def recent_reports_table(recent: pd.DataFrame) -> Any:
                 "description": text or "—",
             }
         )
-    return readable_table(
+    return data_table(
         [
             Column("Filed", "when"),
             Column("Category", "category"),
@@ -897,7 +885,7 @@ def actors_section(engagements: pd.DataFrame, missing_sectors: Sequence[str]) ->
                 }
             )
         blocks.append(
-            readable_table(
+            data_table(
                 [
                     Column("Actor", "actor"),
                     Column("Role", "role"),
@@ -957,7 +945,7 @@ def innovations_section(innovations: pd.DataFrame, stages: Sequence[str]) -> Any
                 f"evidence {humanize(row.evidence).lower()}"
             )
             details = []
-            if row.lead_actor:
+            if isinstance(row.lead_actor, str) and row.lead_actor.strip():
                 details.append(f"Led by {row.lead_actor}")
             if row.cost is not None and not pd.isna(row.cost):
                 details.append(f"cost {_money(row.cost)}")
@@ -970,7 +958,7 @@ def innovations_section(innovations: pd.DataFrame, stages: Sequence[str]) -> Any
                         if details
                         else None,
                         html.Span(row.evidence_note, className="innovation-note")
-                        if row.evidence_note
+                        if isinstance(row.evidence_note, str) and row.evidence_note.strip()
                         else None,
                     ]
                 )
@@ -981,7 +969,7 @@ def innovations_section(innovations: pd.DataFrame, stages: Sequence[str]) -> Any
                     html.H3(f"{humanize(stage)} ({len(entries)})", className="stage-title"),
                     html.Ul(entries, className="stage-list")
                     if entries
-                    else html.P("None", className="muted"),
+                    else html.P("Nothing at this stage", className="muted"),
                 ],
                 className="stage-column",
             )
@@ -1011,7 +999,7 @@ def decision_table(decisions: pd.DataFrame) -> Any:
         }
         for row in decisions.itertuples(index=False)
     ]
-    return readable_table(
+    return data_table(
         [
             Column("Week", "week"),
             Column("Decision", "decision"),

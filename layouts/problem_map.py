@@ -14,12 +14,13 @@ import dash_cytoscape as cyto
 from dash import html
 
 from layouts import ids
-from layouts.components import Column, empty_state, flag, humanize, notice, section
+from layouts.components import Column, data_table, empty_state, flag, humanize, notice, section
 from layouts.figures import SECTOR_COLOURS
-from layouts.problem import readable_table
 from triage.backward_map import SECTOR_LABEL, BackwardMap, FactorNode
 
-GRAPH_HEIGHT = 640
+# The graph's height comes from the stylesheet (--tri-map-height): lower on a phone, where a
+# tall graph that takes every drag would leave no room to scroll past it.
+GRAPH_HEIGHT = "var(--tri-map-height, 640px)"
 REACH_STYLE: dict[str, tuple[str, str, str]] = {
     # reach: (label, fill, border); the fills keep dark text at AA contrast
     "controls": ("The city controls it", "#e3f2e8", "#1c6434"),
@@ -215,7 +216,7 @@ def graph(bmap: BackwardMap) -> Any:
             "padding": 16,
             "avoidOverlap": True,
         },
-        style={"width": "100%", "height": f"{GRAPH_HEIGHT}px"},
+        style={"width": "100%", "height": GRAPH_HEIGHT},
         minZoom=0.3,
         maxZoom=2.5,
         wheelSensitivity=0.2,
@@ -327,7 +328,7 @@ def factor_table(bmap: BackwardMap) -> Any:
                 "marks": html.Span(marks, className="flag-row") if marks else "—",
             }
         )
-    return readable_table(
+    return data_table(
         [
             Column("Causal factor", "factor"),
             Column("Feeds into", "feeds"),
@@ -399,9 +400,9 @@ def map_section(bmap: BackwardMap, problem_message: str | None = None) -> html.D
                             graph(bmap),
                             html.Figcaption(
                                 "The backward map: the condition at the top, its causal factors "
-                                "below it and the actors astride them. Drag to move, scroll to "
-                                "zoom, select a node for details; the table below lists the "
-                                "same factors.",
+                                "below it and the actors astride them. Drag to move, scroll or "
+                                "pinch to zoom, select a node for details; the table below "
+                                "lists the same factors.",
                                 className="chart-caption",
                             ),
                         ],

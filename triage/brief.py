@@ -1,8 +1,10 @@
-"""The weekly brief: a PDF of the week's priorities, what changed, decisions and gaps (fpdf2).
+"""The weekly brief: a PDF that leads with what needs the mayor this week (the attention list),
+then the short list, what changed, decisions, stale owners and actor gaps (fpdf2).
 
-``weekly_brief_pdf(BriefData) -> bytes`` is pure: plain data in, PDF bytes out. It embeds
-DejaVu Sans when the system has it (Debian's fonts-dejavu-core) and otherwise falls back to a
-core PDF font, with text reduced safely to Latin-1. Text is never read as markup.
+``weekly_brief_pdf(BriefData) -> bytes`` is pure: plain data in, PDF bytes out. It fits on two
+A4 pages for a demo-sized city: long lists are cut with "and N more" and point to the app. It
+embeds DejaVu Sans when the system has it (Debian's fonts-dejavu-core) and otherwise falls back
+to a core PDF font, with text reduced safely to Latin-1. Text is never read as markup.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+from triage.attention import AttentionList
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 DEJAVU_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -71,6 +75,11 @@ DECISION_WORDS = {
 }
 # At most this many names are listed in one line of the brief ("and 4 more").
 LIST_LIMIT = 6
+# At most this many alerts, departments and actor gaps are printed; the app has the rest.
+ALERTS_LISTED = 3
+OWNERS_LISTED = 3
+GAPS_LISTED = 3
+DECISIONS_LISTED = 3
 
 INK = (27, 36, 48)
 MUTED = (79, 91, 107)
@@ -162,6 +171,7 @@ class BriefData:
     decisions: tuple[BriefDecision, ...] = ()
     stale_owners: tuple[StaleOwner, ...] = ()
     actor_gaps: tuple[ActorGap, ...] = field(default_factory=tuple)
+    attention: AttentionList | None = None
 
 
 def latin1_text(value: object) -> str:
@@ -234,7 +244,7 @@ class _BriefPDF(FPDF):
         return plain_text(value) if self.brief_unicode else latin1_text(value)
 
     def footer(self) -> None:
-        self.set_y(-12)
+        self.set_y(-10)
         self.set_font(self.brief_family, "", 8)
         self.set_text_color(*MUTED)
         self.cell(0, 5, self.clean(f"{self.footer_text} · page {self.page_no()} of {{nb}}"))
@@ -320,16 +330,16 @@ class _Writer:
         self.pdf.ln(gap)
 
     def heading(self, value: str) -> None:
-        if self.pdf.get_y() > self.pdf.h - 50:
+        if self.pdf.get_y() > self.pdf.h - 40:
             self.pdf.add_page()
-        self.pdf.ln(3)
-        self.font(14, bold=True, colour=ACCENT)
-        self.pdf.cell(0, 8, self.pdf.clean(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(2.5)
+        self.font(13, bold=True, colour=ACCENT)
+        self.pdf.cell(0, 7, self.pdf.clean(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         y = self.pdf.get_y()
         self.pdf.set_draw_color(*RULE)
         self.pdf.set_line_width(0.3)
         self.pdf.line(self.pdf.l_margin, y, self.pdf.w - self.pdf.r_margin, y)
-        self.pdf.ln(2.5)
+        self.pdf.ln(2)
 
     def subheading(self, value: str) -> None:
         if self.pdf.get_y() > self.pdf.h - 35:
@@ -348,44 +358,65 @@ class _Writer:
         self.paragraph(value, 10, colour=MUTED)
 
 
-def _priority_block(w: _Writer, item: BriefPriority, compared: bool) -> None:
-    if w.pdf.get_y() > w.pdf.h - 45:
-        w.pdf.add_page()
-    w.paragraph(f"{item.rank}.  {item.title}", 11.5, bold=True, gap=0.4)
-    facts = [
-        f"Priority {item.priority:.2f} (range {item.priority_low:.2f} to {item.priority_high:.2f})",
-        f"importance {item.importance:.2f}",
-        f"tractability {item.tractability:.2f}",
-        f"neglectedness {item.neglectedness:.2f}",
-    ]
-    moved = movement_text(item.movement, item.rank_change) if compared else ""
-    if moved:
-        facts.append(moved)
-    if item.active_alerts:
-        facts.append(_plural(item.active_alerts, "active alert"))
-    if item.overdue_indicators:
-        facts.append(f"{_plural(item.overdue_indicators, 'indicator')} overdue")
-    w.paragraph(" · ".join(facts), 9, colour=MUTED, indent=6, gap=0.6)
-    w.paragraph(item.explanation, 10, indent=6, gap=0.6)
-    if item.decision:
-        w.paragraph(
-            "Decision this week: " + decision_text(item.decision, item.decision_note),
-            9.5,
-            bold=True,
-            indent=6,
-            gap=0.6,
-        )
+def _attention(w: _Writer, data: BriefData) -> None:
+    """The attention list first: what needs the mayor, why, and where everything else is."""
+    w.heading("What needs the mayor this week")
+    attention = data.attention
+    if attention is None or not attention.items:
+        w.none("Nothing needs the mayor's attention this week beyond the short list below.")
     else:
-        w.paragraph("No decision recorded this week.", 9.5, colour=MUTED, indent=6, gap=0.6)
-    if item.last_decision:
+        for number, item in enumerate(attention.items, start=1):
+            if w.pdf.get_y() > w.pdf.h - 30:
+                w.pdf.add_page()
+            w.paragraph(f"{number}.  {item.title}", 11, bold=True, gap=0.3)
+            w.paragraph(item.reason, 9.5, indent=6, gap=0.3)
+            labels = [a.label for a in item.actions]
+            if labels:
+                w.paragraph(
+                    f"In the app ({item.link}): {', '.join(labels)}.",
+                    8.5,
+                    colour=MUTED,
+                    indent=6,
+                    gap=0.3,
+                )
+            w.pdf.ln(1)
+    if attention is not None and attention.groups:
         w.paragraph(
-            f"Last decision ({item.last_decision_week}): " + decision_text(item.last_decision, ""),
+            "Everything else, one click away: "
+            + "; ".join(f"{g.label}: {g.count:,} ({g.link})" for g in attention.groups)
+            + ".",
             9,
             colour=MUTED,
-            indent=6,
-            gap=0.6,
+            gap=1.5,
         )
-    w.pdf.ln(2)
+
+
+def _priority_block(w: _Writer, item: BriefPriority, compared: bool) -> None:
+    """One problem of the short list in two lines: rank and title, then what changed about it
+    and the decision in force."""
+    if w.pdf.get_y() > w.pdf.h - 25:
+        w.pdf.add_page()
+    facts = []
+    moved = movement_text(item.movement, item.rank_change) if compared else ""
+    if moved:
+        facts.append(moved.capitalize())
+    if item.active_alerts:
+        facts.append(_plural(item.active_alerts, "open warning"))
+    if item.overdue_indicators:
+        facts.append(f"{_plural(item.overdue_indicators, 'indicator')} overdue")
+    w.paragraph(f"{item.rank}.  {item.title}", 10, bold=True, gap=0.2)
+    if item.decision:
+        facts.append("Decision this week: " + decision_text(item.decision, item.decision_note))
+    else:
+        decided = "No decision recorded this week"
+        if item.last_decision:
+            decided += (
+                f" (last: {decision_text(item.last_decision, '')}, {item.last_decision_week})"
+            )
+        facts.append(decided)
+    line = " · ".join(facts)
+    w.paragraph(line if line.endswith(".") else line + ".", 9, colour=MUTED, indent=6, gap=0.2)
+    w.pdf.ln(0.8)
 
 
 def _alert_line(alert: BriefAlert) -> str:
@@ -396,52 +427,42 @@ def _alert_line(alert: BriefAlert) -> str:
     return f"{severity}: {alert.message}{where}"
 
 
+def _alert_bullets(w: _Writer, alerts: Sequence[BriefAlert], none: str) -> None:
+    if not alerts:
+        w.none(none)
+        return
+    for alert in alerts[:ALERTS_LISTED]:
+        w.bullet(_alert_line(alert), 9)
+    if len(alerts) > ALERTS_LISTED:
+        w.none(f"and {len(alerts) - ALERTS_LISTED} more on the early-warnings page (/alerts).")
+
+
 def _changes(w: _Writer, data: BriefData) -> None:
     w.heading("What changed this week")
-    w.subheading(f"New alerts ({len(data.new_alerts)})")
-    if data.new_alerts:
-        for alert in data.new_alerts:
-            w.bullet(_alert_line(alert))
-    else:
-        w.none("No new alerts this week.")
-    w.subheading(f"Escalated alerts ({len(data.escalated_alerts)})")
+    w.subheading(f"New early warnings ({len(data.new_alerts)})")
+    _alert_bullets(w, data.new_alerts, "No new early warnings this week.")
     if data.escalated_alerts:
-        for alert in data.escalated_alerts:
-            w.bullet(_alert_line(alert))
-    else:
-        w.none("No alert became more severe this week.")
+        w.subheading(f"More severe than before ({len(data.escalated_alerts)})")
+        _alert_bullets(w, data.escalated_alerts, "")
     if data.previous_week:
-        w.subheading(f"Big movers ({len(data.movers)})")
-        if data.movers:
-            for rank, title, change in data.movers:
-                direction = "up" if change > 0 else "down"
-                w.bullet(f"{title}: now #{rank}, {direction} {abs(change)} places")
+        moves = [
+            f"{title} now #{rank}, {'up' if change > 0 else 'down'} {abs(change)} places"
+            for rank, title, change in data.movers
+        ] + [f"{title} new at #{rank}" for rank, title in data.new_problems]
+        if moves:
+            w.paragraph("Movement: " + "; ".join(moves) + ".", 10)
         else:
-            w.none("No problem moved three places or more.")
-        w.subheading(f"New on the list ({len(data.new_problems)})")
-        if data.new_problems:
-            for rank, title in data.new_problems:
-                w.bullet(f"{title}: #{rank}")
-        else:
-            w.none(f"Every problem was already ranked in {data.previous_week}.")
+            w.none(
+                f"No problem moved three places or more since {data.previous_week}, "
+                "and none is new on the list."
+            )
     else:
         w.none("No earlier week is stored, so movement cannot be measured yet.")
-    w.subheading(f"Overdue indicators ({data.overdue_count})")
-    if data.overdue_count:
-        departments = len(data.stale_owners)
-        w.paragraph(
-            f"{_plural(data.overdue_count, 'indicator')} in "
-            f"{_plural(departments, 'department')} are overdue; see the owners below.",
-            10,
-        )
-    else:
-        w.none("Every indicator is up to date.")
-    w.subheading(f"Decisions due ({len(data.decisions_due)})")
     if data.decisions_due:
+        ranks = ", ".join(f"#{rank}" for rank, _ in data.decisions_due)
         w.paragraph(
-            "Top problems without a decision this week: "
-            + "; ".join(f"#{rank} {title}" for rank, title in data.decisions_due)
-            + ".",
+            f"Decisions due on {_plural(len(data.decisions_due), 'problem')} of the short list "
+            f"({ranks}).",
             10,
         )
     else:
@@ -453,51 +474,72 @@ def _decisions(w: _Writer, data: BriefData) -> None:
     if not data.decisions:
         w.none("No decisions recorded for this week yet.")
         return
-    for decision in data.decisions:
+    listed = {p.title for p in data.priorities}
+    others = [d for d in data.decisions if d.problem not in listed]
+    shown = len(data.decisions) - len(others)
+    if shown:
+        w.none(
+            f"{_plural(shown, 'decision')} on the short list, shown above"
+            + ("; the others:" if others else ".")
+        )
+    for decision in others[:DECISIONS_LISTED]:
         word = DECISION_WORDS.get(decision.decision, decision.decision.capitalize())
         by = f" (by {decision.author})" if decision.author else ""
         note = f" - {decision.note}" if decision.note else ""
-        w.bullet(f"{decision.problem}: {word}{by}{note}")
-        if decision.superseded:
-            w.paragraph(
-                f"Replaces {_plural(decision.superseded, 'earlier decision')} this week.",
-                9,
-                colour=MUTED,
-                indent=6,
-                gap=0.6,
-            )
+        replaced = (
+            f" Replaces {_plural(decision.superseded, 'earlier decision')} this week."
+            if decision.superseded
+            else ""
+        )
+        w.bullet(f"{decision.problem}: {word}{by}{note}.{replaced}", 9.5)
+    if len(others) > DECISIONS_LISTED:
+        w.none(f"and {len(others) - DECISIONS_LISTED} more on the priorities page.")
 
 
 def _owners(w: _Writer, data: BriefData) -> None:
-    w.heading("Stale indicator owners")
+    w.heading("Late indicator data, by department")
     if not data.stale_owners:
         w.none("No indicator is overdue.")
         return
-    for owner in data.stale_owners:
+    w.paragraph(
+        f"{_plural(data.overdue_count, 'indicator')} in "
+        f"{_plural(len(data.stale_owners), 'department')} are overdue; their heads are asked "
+        "to update them (a matter for the departments, not for the list above).",
+        9,
+        colour=MUTED,
+    )
+    for owner in data.stale_owners[:OWNERS_LISTED]:
         heads = _listing(owner.heads, 3) if owner.heads else "no department head on record"
         w.bullet(
-            f"{owner.department} ({heads}): {owner.overdue} overdue: {_listing(owner.indicators)}"
+            f"{owner.department} ({heads}): {owner.overdue} overdue: "
+            f"{_listing(owner.indicators, 3)}",
+            9,
         )
+    if len(data.stale_owners) > OWNERS_LISTED:
+        w.none(f"and {len(data.stale_owners) - OWNERS_LISTED} more departments.")
 
 
 def _gaps(w: _Writer, data: BriefData) -> None:
-    w.heading("Actor gaps around the top priorities")
+    w.heading("Who is missing around the top priorities")
     if not data.actor_gaps:
         w.none("No problems ranked.")
         return
-    for gap in data.actor_gaps:
-        w.subheading(gap.problem)
+    for gap in data.actor_gaps[:GAPS_LISTED]:
+        parts = []
         if gap.note:
-            w.none(gap.note)
+            parts.append(gap.note)
         if gap.uncovered_factors:
-            w.bullet("Nobody is working on: " + _listing(gap.uncovered_factors, 4) + ".")
+            parts.append("Nobody is working on: " + _listing(gap.uncovered_factors, 3) + ".")
         elif not gap.note:
-            w.bullet("Every mapped cause has someone working on it.")
+            parts.append("Every mapped cause has someone working on it.")
         if gap.missing_sectors:
             words = [SECTOR_WORDS.get(s, s.replace("_", " ")) for s in gap.missing_sectors]
-            w.bullet("Sectors not engaged: " + ", ".join(words) + ".")
+            parts.append("Sectors not engaged: " + ", ".join(words) + ".")
         else:
-            w.bullet("All six core sectors are engaged.")
+            parts.append("All six core sectors are engaged.")
+        w.bullet(f"{gap.problem}: " + " ".join(parts), 9)
+    if len(data.actor_gaps) > GAPS_LISTED:
+        w.none(f"and {len(data.actor_gaps) - GAPS_LISTED} more on each problem's page.")
 
 
 def _fonts(pdf: _BriefPDF, font_dir: Path | None) -> None:
@@ -511,16 +553,16 @@ def _fonts(pdf: _BriefPDF, font_dir: Path | None) -> None:
 
 
 def weekly_brief_pdf(data: BriefData, *, font_dir: Path | None = DEJAVU_DIR) -> bytes:
-    """The weekly brief as PDF bytes: title, top priorities with their explanations, what
-    changed, decisions taken, stale indicator owners and actor gaps.
+    """The weekly brief as PDF bytes: title and week, the attention list, the short list with
+    movement and decisions, what changed, decisions taken, late data by department, actor gaps.
 
     ``font_dir`` holds DejaVuSans.ttf and DejaVuSans-Bold.ttf to embed (full Unicode); without
     them (or with None) the core Helvetica font is used and text is reduced to Latin-1.
     """
     pdf = _BriefPDF(orientation="P", unit="mm", format="A4")
     _fonts(pdf, font_dir)
-    pdf.set_margins(18, 16, 18)
-    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_margins(18, 13, 18)
+    pdf.set_auto_page_break(auto=True, margin=15)
     pdf.footer_text = f"{data.city} Triage · weekly brief {data.week}"
     pdf.set_title(pdf.clean(f"Weekly brief {data.week} - {data.city}"))
     pdf.set_author(pdf.clean(f"{data.city} Triage"))
@@ -544,18 +586,11 @@ def weekly_brief_pdf(data: BriefData, *, font_dir: Path | None = DEJAVU_DIR) -> 
         gap=2,
     )
 
+    _attention(w, data)
     w.heading(f"Top {len(data.priorities)} priorities" if data.priorities else "Priorities")
     if not data.priorities:
         w.none("No ranking is stored for this week.")
     else:
-        w.paragraph(
-            "Priority combines importance (size of the gap, people affected, trend, residents' "
-            "concern, equity) and tractability (reach, actors, ideas, authority, political "
-            "capital), lifted where causes are neglected. Ranges show the uncertainty.",
-            9,
-            colour=MUTED,
-            gap=2,
-        )
         for item in data.priorities:
             _priority_block(w, item, data.previous_week is not None)
     _changes(w, data)

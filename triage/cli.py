@@ -270,6 +270,27 @@ def _set_active(args: argparse.Namespace, active: bool) -> int:
     return 0
 
 
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    from db.accounts import AccountError, find_user_id, set_password
+    from triage.security import Principal
+
+    password, generated = _read_password(args)
+    database = _database(_settings(args))
+    try:
+        with database.session(write=True) as session:
+            set_password(
+                session, Principal.system("cli"), find_user_id(session, args.name), password
+            )
+    except AccountError as exc:
+        raise CommandError(f"{exc} Nothing was changed.") from None
+    finally:
+        database.dispose()
+    print(f"Set a new password for {args.name.lower()!r}; their open sessions have ended.")
+    if generated:
+        print(f"Generated password (shown once): {password}")
+    return 0
+
+
 def cmd_user_disable(args: argparse.Namespace) -> int:
     return _set_active(args, False)
 
@@ -305,10 +326,11 @@ def _display_url(settings: Settings) -> str:
 
 def _command_registrars() -> list[Callable[[Any, Any], None]]:
     """Command groups that live beside their subject (ingestion, detection, UI benchmark)."""
-    from triage import city_cli, detect_cli, ingest_cli
+    from triage import brief_cli, city_cli, detect_cli, ingest_cli
     from triage.bench import load, scoring, ui
 
     return [
+        brief_cli.register,
         ingest_cli.register,
         detect_cli.register,
         city_cli.register,
@@ -385,6 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--generate-password", action="store_true", help="generate a password and print it once"
     )
     add.set_defaults(func=cmd_user_add)
+    reset = user.add_parser(
+        "set-password", help="give a user a new password (ends all of their sessions)"
+    )
+    reset.add_argument("name")
+    given = reset.add_mutually_exclusive_group()
+    given.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    given.add_argument(
+        "--generate-password", action="store_true", help="generate one and print it once"
+    )
+    reset.set_defaults(func=cmd_user_set_password)
     for name, func, text in (
         ("disable", cmd_user_disable, "disable a user (ends their sessions)"),
         ("enable", cmd_user_enable, "enable a disabled user"),

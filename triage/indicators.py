@@ -35,3 +35,84 @@ def is_overdue(latest_period: dt.date | None, cadence: str, today: dt.date) -> b
     """Overdue: never reported, or the latest period is older than the cadence allows."""
     deadline = due_by(latest_period, cadence)
     return deadline is None or today > deadline
+
+
+# Months per period for the calendar cadences; weekly periods start on Monday.
+PERIOD_MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "annual": 12}
+DIRECTION_TEXT: dict[str, str] = {"up": "Higher is better", "down": "Lower is better"}
+CADENCE_TEXT: dict[str, str] = {
+    "weekly": "Every week",
+    "monthly": "Every month",
+    "quarterly": "Every quarter",
+    "annual": "Every year",
+}
+
+
+def direction_text(direction: object) -> str:
+    """``"up"`` → ``"Higher is better"``, ``"down"`` → ``"Lower is better"`` (else "Higher")."""
+    return DIRECTION_TEXT.get(str(direction), DIRECTION_TEXT["up"])
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_start(day: dt.date, cadence: str) -> dt.date:
+    """The first day of the period holding ``day``: Monday, the 1st of the month or quarter,
+    or 1 January (an unknown cadence counts as monthly)."""
+    if cadence == "weekly":
+        return day - dt.timedelta(days=day.weekday())
+    months = PERIOD_MONTHS.get(cadence, 1)
+    month = (day.month - 1) // months * months + 1
+    return dt.date(day.year, month, 1)
+
+
+def next_period(start: dt.date, cadence: str) -> dt.date:
+    """The first day of the period after the one starting on ``start``."""
+    if cadence == "weekly":
+        return period_start(start, cadence) + dt.timedelta(days=7)
+    return _add_months(period_start(start, cadence), PERIOD_MONTHS.get(cadence, 1))
+
+
+def previous_period(start: dt.date, cadence: str) -> dt.date:
+    """The first day of the period before the one starting on ``start``."""
+    if cadence == "weekly":
+        return period_start(start, cadence) - dt.timedelta(days=7)
+    return _add_months(period_start(start, cadence), -PERIOD_MONTHS.get(cadence, 1))
+
+
+def period_due(latest_period: dt.date | None, cadence: str, today: dt.date) -> dt.date:
+    """The period a department should report next, named by its first day.
+
+    The one after the latest period on record, but never later than the period ``today``
+    falls in; for an indicator never reported, the last complete period. Monthly with a
+    latest value for 2026-09-01 on 2026-11-18 → 2026-10-01.
+    """
+    current = period_start(today, cadence)
+    if latest_period is None:
+        return previous_period(current, cadence)
+    return min(next_period(latest_period, cadence), current)
+
+
+def status_from_value(
+    value: object,
+    target: object,
+    direction: object,
+    critical_threshold: object = None,
+    warning_threshold: object = None,
+) -> str | None:
+    """The status the numbers give, respecting which way is better; None without a target.
+
+    On target (or better) → ``on_track``; past the critical threshold → ``off_track``;
+    in between → ``at_risk``. Without a critical threshold the warning threshold marks
+    off track, and with neither any miss of the target is ``off_track``.
+    """
+    if _missing(value) or _missing(target):
+        return None
+    if not is_off_target(value, target, direction):
+        return "on_track"
+    line = critical_threshold if not _missing(critical_threshold) else warning_threshold
+    if _missing(line):
+        return "off_track"
+    return "off_track" if is_off_target(value, line, direction) else "at_risk"

@@ -58,12 +58,18 @@ def _progress(args: argparse.Namespace) -> Any:
     return progress_bar()
 
 
-def _report(summary: IngestSummary, rejects: Path | None, as_json: bool) -> int:
-    """Print the run's figures; 1 when nothing could be read, else 0."""
+def _report(
+    summary: IngestSummary, rejects: Path | None, as_json: bool, notes: list[str] | None = None
+) -> int:
+    """Print the run's figures and ``notes`` (values converted on the way in); 1 when nothing
+    could be read, else 0."""
     nothing = summary.read == 0 if summary.kind != "open311" else False
     nothing = nothing or (summary.read > 0 and summary.accepted == 0 and summary.skipped == 0)
     if as_json:
-        print(json.dumps({**summary.as_dict(), "rejects_file": str(rejects) if rejects else None}))
+        figures = {**summary.as_dict(), "rejects_file": str(rejects) if rejects else None}
+        if notes:
+            figures["notes"] = notes
+        print(json.dumps(figures))
         return 1 if nothing else 0
     head = f"{summary.source} ({summary.kind}): {summary.read:,} records read"
     print(f"{head} in {summary.seconds:.1f}s")
@@ -75,6 +81,9 @@ def _report(summary: IngestSummary, rejects: Path | None, as_json: bool) -> int:
         print(f"  skipped    {summary.skipped:>10,}  (committed by an interrupted earlier run)")
     for reason, count in summary.reasons.most_common(10):
         print(f"    {count:>8,}  {reason}")
+        examples = list(dict.fromkeys(s.value for s in summary.samples if s.reason == reason))
+        if any(examples):
+            print(f"              e.g. {', '.join(repr(v) for v in examples[:3])}")
     if summary.rejected and rejects is not None:
         print(f"  rejected rows and reasons: {rejects}")
     if summary.new_categories:
@@ -85,6 +94,8 @@ def _report(summary: IngestSummary, rejects: Path | None, as_json: bool) -> int:
             else ""
         )
         print(f"  new categories to map to problems: {shown}{more}")
+    for note in notes or ():
+        print(f"  warning: {note}")
     if nothing:
         print("triage: nothing could be read from this input.", file=sys.stderr)
     return 1 if nothing else 0
@@ -111,7 +122,13 @@ def _parse_time(text: str | None, flag: str) -> dt.datetime | None:
 
 
 def cmd_ingest_open311(args: argparse.Namespace) -> int:
-    from triage.ingest import IngestError, RejectsFile, default_open311_source, ingest_open311
+    from triage.ingest import (
+        IngestError,
+        RejectsFile,
+        ingest_open311,
+        read_open311_services,
+        resolve_open311_source,
+    )
     from triage.ingest.open311_client import Open311Client
 
     settings = _settings(args)
@@ -131,37 +148,84 @@ def cmd_ingest_open311(args: argparse.Namespace) -> int:
     end = _parse_time(args.until, "--until")
     if end is not None and start is None:
         raise _command_error("--until needs --since (a backfill window).")
+    if args.max_requests < 1:
+        raise _command_error("--max-requests must be at least 1.")
     database = _database(settings)
-    source = args.source or default_open311_source(client)
-    rejects = RejectsFile(_rejects_path(args, source), source)
+    rejects: Any = None
     try:
-        summary = ingest_open311(
-            database,
-            client,
-            source=source,
-            city_tz=settings.timezone,
-            source_tz=args.source_tz,
-            start=start,
-            end=end,
-            window=dt.timedelta(hours=args.window_hours),
-            progress=_progress(args),
-            on_reject=rejects,
-        )
+        source = args.source or resolve_open311_source(database, client)
+        rejects = RejectsFile(_rejects_path(args, source), source)
+        # The city's zone is the source's declared zone unless --timezone says otherwise.
+        if args.services:
+            summary = read_open311_services(
+                database, client, source=source, source_tz=args.timezone, city_tz=settings.timezone
+            )
+        else:
+            summary = ingest_open311(
+                database,
+                client,
+                source=source,
+                city_tz=settings.timezone,
+                source_tz=args.timezone,
+                start=start,
+                end=end,
+                window=dt.timedelta(hours=args.window_hours),
+                max_requests=args.max_requests,
+                progress=_progress(args),
+                on_reject=rejects,
+            )
     except IngestError as exc:
         return _failed(exc, args.json)
     finally:
         database.dispose()
-    return _report(summary, rejects.path if rejects.written else None, args.json)
+    if args.services:
+        return _report_open311_notes(summary, args.json, services_only=True)
+    code = _report(summary, rejects.path if rejects.written else None, args.json)
+    _report_open311_notes(summary, args.json)
+    return code
+
+
+def _report_open311_notes(
+    summary: IngestSummary, as_json: bool, services_only: bool = False
+) -> int:
+    """What only an Open311 run has to say: requests made, records dropped, notes."""
+    if as_json:
+        if services_only:
+            print(json.dumps(summary.as_dict()))
+        return 0
+    if services_only:
+        print(f"{summary.source} (open311): service list read in {summary.seconds:.1f}s")
+    else:
+        capped = "  (the cap: the run stopped there)" if summary.capped else ""
+        print(f"  requests   {summary.requests:>10,}{capped}")
+        if summary.dropped:
+            print(f"  dropped    {summary.dropped:>10,}  (cut off or malformed in the answers)")
+    for note in summary.notes:
+        print(f"  note: {note}")
+    if services_only and summary.new_categories:
+        print(f"  new categories to map to problems: {len(summary.new_categories)}")
+    return 0
 
 
 def cmd_ingest_csv(args: argparse.Namespace) -> int:
     from triage.ingest import IngestError, RejectsFile, ingest_portal_export
-    from triage.ingest.portal_csv import load_layout
+    from triage.ingest.portal_csv import infer_layout, load_layout
 
     settings = _settings(args)
     path = Path(args.file)
     if not path.is_file():
         raise _command_error(f"There is no file {path}.")
+    if args.infer_layout:
+        try:
+            print(infer_layout(path, settings.timezone), end="")
+        except IngestError as exc:
+            return _failed(exc, False)
+        return 0
+    if not args.layout:
+        raise _command_error(
+            "Name the export's layout with --layout nyc|chicago|sf|boston|FILE.toml, "
+            "or propose one with --infer-layout."
+        )
     try:
         layout = load_layout(args.layout)
     except IngestError as exc:
@@ -188,8 +252,22 @@ def cmd_ingest_csv(args: argparse.Namespace) -> int:
     return _report(summary, rejects.path if rejects.written else None, args.json)
 
 
+def _indicator_context(database: Any, settings: Settings, layout: str | None) -> Any:
+    """The city's indicators and fiscal year start (a city pack's, else the setting's)."""
+    from db.catalog import stored_city
+    from db.queries_indicator_catalogue import indicator_catalogue
+    from triage.ingest.indicators import IndicatorContext
+
+    with database.session() as session:
+        catalogue = indicator_catalogue(session)
+        city = stored_city(session) or {}
+    start = int(city.get("fiscal_year_start") or settings.fiscal_year_start)
+    return IndicatorContext(layout=layout, fiscal_year_start=start, catalogue=catalogue)
+
+
 def cmd_ingest_indicators(args: argparse.Namespace) -> int:
     from triage.ingest import IngestError, RejectsFile, ingest_indicator_file
+    from triage.ingest.indicators import DEFAULT_MAX_ROWS, read_indicator_file
 
     settings = _settings(args)
     path = Path(args.file)
@@ -199,10 +277,15 @@ def cmd_ingest_indicators(args: argparse.Namespace) -> int:
     source = (args.source or f"indicators:{path.stem}")[:64]
     rejects = RejectsFile(_rejects_path(args, source), source)
     try:
+        context = _indicator_context(database, settings, args.layout)
+        # Read once more only to learn what was converted; the import reads the file itself.
+        preview, _rejected = read_indicator_file(
+            path, layout=context, max_rows=args.max_rows or DEFAULT_MAX_ROWS
+        )
         summary = ingest_indicator_file(
             database,
             path,
-            layout=args.layout,
+            layout=context,
             source=source,
             max_rows=args.max_rows,
             on_reject=rejects,
@@ -212,7 +295,8 @@ def cmd_ingest_indicators(args: argparse.Namespace) -> int:
         return _failed(exc, args.json)
     finally:
         database.dispose()
-    return _report(summary, rejects.path if rejects.written else None, args.json)
+    notes = list(preview.attrs.get("notes", []))
+    return _report(summary, rejects.path if rejects.written else None, args.json, notes)
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
@@ -249,7 +333,25 @@ def register(commands: Any, bench: Any) -> None:
     )
     o311.add_argument("--retries", type=int, default=4, help="retries on 5xx/timeouts (4)")
     o311.add_argument("--page-limit", type=int, default=1000, help="server's result cap (1000)")
-    o311.add_argument("--source-tz", help="time zone of zoneless server times (city's)")
+    o311.add_argument(
+        "--timezone",
+        "--source-tz",
+        dest="timezone",
+        metavar="ZONE",
+        help="the source's zone for times given without one, e.g. America/Chicago "
+        "(kept with the source; default: its declared zone, else the city's TRIAGE_TIMEZONE)",
+    )
+    o311.add_argument(
+        "--services",
+        action="store_true",
+        help="read the service list (services.json|xml) into report categories and stop",
+    )
+    o311.add_argument(
+        "--max-requests",
+        type=int,
+        default=200,
+        help="most HTTP requests in one run (200); the next run goes on from the cursor",
+    )
     _common(o311)
     o311.set_defaults(func=cmd_ingest_open311)
 
@@ -257,9 +359,13 @@ def register(commands: Any, bench: Any) -> None:
     portal.add_argument("file")
     portal.add_argument(
         "--layout",
-        required=True,
         metavar="nyc|chicago|sf|boston|FILE.toml",
-        help="column layout of the export",
+        help="column layout of the export (file format: docs/layouts.md)",
+    )
+    portal.add_argument(
+        "--infer-layout",
+        action="store_true",
+        help="print a proposed layout TOML from the header and first rows; writes nothing",
     )
     portal.add_argument("--chunk-rows", type=int, default=50_000, help="rows per transaction")
     portal.add_argument("--max-rows", type=int, help="refuse files with more records")

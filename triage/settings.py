@@ -89,6 +89,7 @@ class Settings:
     proxy_hops: int = 0  # trusted reverse proxies in front of the app (X-Forwarded-For)
     run_scheduler_in_process: bool = False
     today_override: dt.date | None = None
+    fiscal_year_start: int = 7  # month the city's fiscal year starts (TRIAGE_FISCAL_YEAR_START)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -117,6 +118,13 @@ class Settings:
                     f"TRIAGE_PROXY_HOPS must be a whole number of proxies (e.g. 1), not {hops!r}."
                 )
             values["proxy_hops"] = int(hops)
+        if env.get("TRIAGE_FISCAL_YEAR_START"):
+            month = env["TRIAGE_FISCAL_YEAR_START"].strip()
+            if not month.isdigit() or not 1 <= int(month) <= 12:
+                raise SettingsError(
+                    f"TRIAGE_FISCAL_YEAR_START must be a month number, 1 to 12, not {month!r}."
+                )
+            values["fiscal_year_start"] = int(month)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

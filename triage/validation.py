@@ -107,3 +107,53 @@ def record_id(raw: object, what: str) -> int:
     if not text.isdigit() or len(text) > 12 or int(text) <= 0:
         raise ValidationError(f"Choose {what}.")
     return int(text)
+
+
+# Plausibility of a new value against the indicator's recent history (asks, never refuses):
+# more than PLAUSIBLE_RATIO times, or less than 1/PLAUSIBLE_RATIO of, the median of the last
+# PLAUSIBLE_HISTORY values; or a robust z (0.6745 · distance / MAD) beyond PLAUSIBLE_ROBUST_Z
+# when the value is also more than PLAUSIBLE_SHARE of the median away from it (so that a
+# series that barely moves does not ask about every small change).
+PLAUSIBLE_RATIO = 5.0
+PLAUSIBLE_ROBUST_Z = 6.0
+PLAUSIBLE_SHARE = 0.25
+PLAUSIBLE_HISTORY = 12
+PLAUSIBLE_MIN_HISTORY = 3
+
+
+def _figure(number: float) -> str:
+    return f"{number:,.0f}" if float(number).is_integer() else f"{number:,.4g}"
+
+
+def implausible_reason(value: float, history: list[float]) -> str | None:
+    """Why ``value`` looks implausible against ``history`` (oldest first), or None.
+
+    Only the last ``PLAUSIBLE_HISTORY`` finite values count, and at least
+    ``PLAUSIBLE_MIN_HISTORY`` are needed. ``implausible_reason(17, [60_338, ...])`` says
+    that 17 is less than 1/5 of the usual value.
+    """
+    recent = [float(v) for v in history if v is not None and math.isfinite(float(v))]
+    recent = recent[-PLAUSIBLE_HISTORY:]
+    if len(recent) < PLAUSIBLE_MIN_HISTORY:
+        return None
+    ordered = sorted(recent)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    usual = f"the usual value (median {_figure(median)} over the last {len(recent)} periods)"
+    if median > 0 and value > PLAUSIBLE_RATIO * median:
+        return f"{_figure(value)} is more than {PLAUSIBLE_RATIO:g} times {usual}."
+    if median > 0 and value < median / PLAUSIBLE_RATIO:
+        return f"{_figure(value)} is less than 1/{PLAUSIBLE_RATIO:g} of {usual}."
+    deviations = sorted(abs(v - median) for v in recent)
+    mad = (
+        deviations[middle]
+        if len(deviations) % 2
+        else (deviations[middle - 1] + deviations[middle]) / 2
+    )
+    distance = abs(value - median)
+    if mad > 0 and distance > PLAUSIBLE_SHARE * abs(median):
+        robust_z = 0.6745 * distance / mad
+        if robust_z > PLAUSIBLE_ROBUST_Z:
+            side = "above" if value > median else "below"
+            return f"{_figure(value)} is far {side} {usual} and its usual spread."
+    return None

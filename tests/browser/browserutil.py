@@ -1,4 +1,5 @@
-"""Browser test helpers: sign in through the real form, screenshots at 1440x900, console errors."""
+"""Browser test helpers: sign in through the real form, screenshots (1440x900 unless told),
+console errors."""
 
 from __future__ import annotations
 
@@ -27,13 +28,14 @@ def sign_in(duo, username: str, next_path: str = "/") -> None:
     duo.wait_for_element("#react-entry-point #shell-main-region", timeout=15)
 
 
-def screenshot(duo, name: str, focus: str | None = None) -> Path:
-    """Save the viewport (1440x900) as tests/browser/screenshots/<name>.png.
+def screenshot(duo, name: str, focus: str | None = None, size: tuple[int, int] = WINDOW) -> Path:
+    """Save the viewport (1440x900, or ``size``, e.g. a phone's 390x844) as
+    tests/browser/screenshots/<name>.png.
 
     ``focus`` is a CSS selector to scroll into view first (e.g. a message below the fold).
     """
     SCREENSHOTS.mkdir(exist_ok=True)
-    duo.driver.set_window_size(*WINDOW)
+    duo.driver.set_window_size(*size)
     if focus:
         element = duo.find_element(focus)
         duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)

@@ -113,11 +113,12 @@ def test_brup001_head_uploads_bad_rows_sees_why_then_records_all(
         "return [...document.querySelectorAll('.upload-rejected tbody tr')]"
         ".map(tr => [...tr.children].map(c => c.textContent));"
     )
+    # Numbered as the spreadsheet numbers them: header row 1, the first (valid) data row 2.
     assert [(r[0], r[3]) for r in rows] == [
-        ("2", f"Period {future} is in the future."),
-        ("3", "No indicator has this code or name."),
-        ("4", "You may change only your own department's indicators."),
-        ("5", "Value 'lots' is not a number."),
+        ("3", f"Period {future} is in the future."),
+        ("4", "No indicator has this code or name."),
+        ("5", "You may change only your own department's indicators."),
+        ("6", "Value 'lots' is not a number."),
     ]
     planned = app_duo.find_element(f"#{ids.DEPT_UPLOAD_PREVIEW_DIV} .upload-planned").text
     assert own[0] in planned and "Added" in planned

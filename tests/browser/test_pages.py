@@ -75,7 +75,13 @@ def test_br004_head_records_an_observation(app_duo, web_env: WebEnv) -> None:
     app_duo.find_element("#department-value-input").send_keys("12.5")
     Select(app_duo.find_element("#department-status-select")).select_by_value("at_risk")
     app_duo.find_element("#department-note-textarea").send_keys("Recorded by the browser test")
-    app_duo.find_element("#department-save-button").click()
+    save = app_duo.find_element("#department-save-button")
+    app_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", save)
+    save.click()
+    # 12.5 is far from this indicator's usual values: the form asks before saving anything.
+    app_duo.wait_for_contains_text("#department-feedback-div", "Is this value right?", timeout=15)
+    app_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", save)
+    save.click()  # the same value again: confirmed
     app_duo.wait_for_contains_text("#department-feedback-div", "Saved", timeout=15)
     app_duo.wait_for_contains_text("#department-recent-div", f"{code}: 12.5", timeout=15)
     screenshot(app_duo, "br004-department-recorded", focus="#department-feedback-div")

@@ -3,6 +3,7 @@ department head sees no decision form and is refused the decision callback; axe-
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -14,10 +15,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import delete, func, select
 
-from db.models import Alert, CategoryProblem, Decision
+from db.models import Alert, CategoryProblem, Decision, ReportCategory
 from tests import webutil
 from tests.browser import axe
-from tests.browser.browserutil import screenshot, severe_logs, sign_in
+from tests.browser.browserutil import SCREENSHOTS, WINDOW, screenshot, severe_logs, sign_in
 from tests.clock import TODAY
 from tests.webutil import WebEnv, post_callback, signed_in_client
 from triage.scoring import iso_week
@@ -153,7 +154,8 @@ def test_brpri001_mayor_reads_opens_decides_and_downloads(app_duo, web_env: WebE
 
 def test_brpri002_head_sees_no_decision_form_and_is_refused(app_duo, web_env: WebEnv) -> None:
     head = web_env.head_username()
-    sign_in(app_duo, head)
+    sign_in(app_duo, head)  # a department head lands on My department
+    app_duo.driver.find_element(By.CSS_SELECTOR, "#shell-main-nav a[href='/']").click()
     app_duo.wait_for_element(LIST_ROWS, timeout=30)
     assert app_duo.find_elements(".decide-button") == []
     assert app_duo.find_elements(".modal.show #priorities-decision-modal") == []
@@ -247,6 +249,103 @@ def test_brpri003_keyboard_only_decision_and_chart_click(app_duo, web_env: WebEn
     until(lambda: "/problems/" in app_duo.driver.current_url, timeout=15)
     app_duo.wait_for_element("#shell-main-region h1", timeout=15)
     assert severe_logs(app_duo) == []
+
+
+ATTENTION_ITEMS = "#priorities-attention-div .attention-item"
+PHONE = (390, 844)
+
+
+def plant_uncovered_surge(env: WebEnv) -> tuple[int, str]:
+    """615 reports in 7 days against about 2, found today, in a category no problem covers."""
+    with env.database.session(write=True) as session:
+        mapped = select(CategoryProblem.category_id)
+        category_id, name = session.execute(
+            select(ReportCategory.id, ReportCategory.name)
+            .where(ReportCategory.id.not_in(mapped))
+            .limit(1)
+        ).one()
+        alert = Alert(
+            dedupe_key="brpri-attention-surge",
+            kind="surge",
+            method="surge-7d",
+            severity="warning",
+            series_key="test:attention",
+            category_id=category_id,
+            first_detected=TODAY,
+            last_detected=TODAY,
+            expected=1.6,
+            observed=615.0,
+            message="A surge nobody covers",
+        )
+        session.add(alert)
+        session.flush()
+        return int(alert.id), str(name)
+
+
+def phone_screenshot(duo, name: str) -> Path:
+    """The viewport at 390x844 (a phone) as tests/browser/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    duo.driver.set_window_size(*PHONE)
+    time.sleep(0.5)  # let the layout settle at the new width
+    path = SCREENSHOTS / f"{name}.png"
+    duo.driver.save_screenshot(str(path))
+    return path
+
+
+def test_brpri004_attention_list_leads_and_opens_a_problem(app_duo, web_env: WebEnv) -> None:
+    alert_id, category = plant_uncovered_surge(web_env)
+    sign_in(app_duo, "chief")
+    app_duo.wait_for_element(ATTENTION_ITEMS, timeout=30)
+    items = app_duo.find_elements(ATTENTION_ITEMS)
+    assert 1 <= len(items) <= 7
+    first = items[0].text
+    assert f"615 '{category}' reports in the 7 days to" in first, first
+    assert "against about 2 usually" in first and "Open a problem" in first
+    mapping = app_duo.driver.find_element(By.LINK_TEXT, "Map this category")
+    assert mapping.get_attribute("href").endswith("/admin?tab=mapping")
+    headings = [h.text for h in app_duo.find_elements("#shell-main-region h2")]
+    assert headings[0] == "What needs you this week", headings
+    until(lambda: not app_duo.find_elements("[data-dash-is-loading='true']"), timeout=30)
+    screenshot(app_duo, "brpri004-attention-desktop")
+    phone_screenshot(app_duo, "brpri004-attention-phone")
+    app_duo.driver.execute_script(
+        "document.querySelector('#priorities-attention-div')"
+        ".scrollIntoView({block: 'start', behavior: 'instant'});"
+    )
+    app_duo.driver.save_screenshot(str(SCREENSHOTS / "brpri004-attention-phone-list.png"))
+    wide = app_duo.driver.execute_script(
+        "const list = document.querySelector('#priorities-attention-div');"
+        "return [list.scrollWidth, list.clientWidth, list.getBoundingClientRect().right];"
+    )
+    assert wide[0] <= wide[1] and wide[2] <= PHONE[0], wide
+    app_duo.driver.set_window_size(*WINDOW)
+    time.sleep(0.5)  # let the layout settle back at the desktop width
+
+    button = app_duo.find_element(ATTENTION_ITEMS).find_element(
+        By.XPATH, ".//button[normalize-space()='Open a problem']"
+    )
+    assert json.loads(button.get_attribute("id")) == button_id(alert_id)
+    app_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button
+    )
+    button.click()
+    app_duo.wait_for_contains_text(
+        "#priorities-attention-feedback-div", "Opened the problem", timeout=20
+    )
+    feedback = app_duo.find_element("#priorities-attention-feedback-div").text
+    assert f"in {iso_week(TODAY)}" in feedback
+    until(lambda: f"615 '{category}'" not in app_duo.find_element(ATTENTION_ITEMS).text, 20)
+    with web_env.database.session() as session:
+        problem_id = session.scalar(select(Alert.problem_id).where(Alert.id == alert_id))
+    assert problem_id is not None
+    assert severe_logs(app_duo) == []
+
+
+def button_id(alert_id: int) -> dict:
+    """The open-problem button of one alert on the attention list."""
+    from layouts import ids
+
+    return ids.priorities_open_problem_button(alert_id)
 
 
 AXE_PAGES = (

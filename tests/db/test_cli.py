@@ -143,3 +143,32 @@ def test_cli005_serve_refuses_unmigrated_database_and_weak_production_key(db_url
 
 def _without_today() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "TRIAGE_TODAY"}
+
+
+def test_cli006_set_password_changes_it_ends_sessions_and_is_audited(db_url: str) -> None:
+    from db.accounts import authenticate
+
+    assert run(db_url, "init").returncode == 0
+    added = run(db_url, "user", "add", "mayor", "--role", "mayor", "--password-stdin",
+                stdin="old-password-long\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    short = run(db_url, "user", "set-password", "mayor", "--password-stdin", stdin="short\n")
+    assert short.returncode == 2 and "at least 12" in short.stderr
+    done = run(db_url, "user", "set-password", "Mayor", "--password-stdin",
+               stdin="new-password-longer\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "open sessions have ended" in done.stdout
+    database = Database(db_url)
+    try:
+        with database.session(write=True) as s:
+            user = s.scalars(select(User).where(User.username == "mayor")).one()
+            assert user.session_epoch == 1
+            limits = {"max_failures": 5, "window_seconds": 900}
+            assert not authenticate(s, "mayor", "old-password-long", "127.0.0.1", **limits).ok
+            assert authenticate(s, "mayor", "new-password-longer", "127.0.0.1", **limits).ok
+            actions = s.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+            assert actions[:2] == ["create", "password"]
+            changed = s.scalars(select(AuditLog).where(AuditLog.action == "password")).one()
+            assert "new-password" not in str(changed.after) + str(changed.before)
+    finally:
+        database.dispose()

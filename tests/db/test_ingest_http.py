@@ -282,7 +282,8 @@ def test_http007_incremental_polling_by_updated_time(
     _paged_feed(feed, "/v2/requests.json", records, limit=1000)
     poller = client(f"{base}/v2", jurisdiction_id="riverton")
     first = ingest_open311(database, poller, city_tz="America/New_York", now=t0)
-    assert first.source == "open311:127.0.0.1/riverton"
+    port = urllib.parse.urlsplit(base).port
+    assert first.source == f"open311:127.0.0.1:{port}/v2#riverton"  # the endpoint, not the host
     assert (first.added, first.updated) == (6, 0)
     assert first.cursor == "u:" + t0.isoformat()
     # Two requests change later, one of them closed; an older copy of a third comes back.
@@ -629,3 +630,286 @@ def test_http014_https_answers_and_a_trickling_handshake_is_cut_off(
         for served in (httpd, slow):
             served.shutdown()
             served.server_close()
+
+
+# ---------- Servers that ignore date filters, the cap, cut answers, errors, services ----------
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "open311"
+
+
+def _full_page(feed: Feed, path: str, records: list[dict[str, str]]) -> None:
+    """A server that ignores every filter and always answers the same page."""
+    body = json.dumps(records).encode()
+    feed.routes[path] = lambda _query: (200, {"Content-Type": "application/json"}, body)
+
+
+@pytest.mark.parametrize(
+    ("spread", "why"),
+    [
+        (dt.timedelta(days=30), "records came back outside the window asked for"),
+        (dt.timedelta(hours=12), "both halves of 2024-01-01 00:00 to 2024-01-02 00:00"),
+    ],
+)
+def test_http015_server_ignoring_dates_ends_within_the_cap_and_stores_the_page(
+    server: tuple[str, Feed], database: Database, spread: dt.timedelta, why: str
+) -> None:
+    base, feed = server
+    start = dt.datetime(2024, 1, 1)
+    records = [
+        _record(i, start + spread * i / 1000, start + spread * i / 1000) for i in range(1000)
+    ]
+    _full_page(feed, "/v2/requests.json", records + records[:5])  # a repeat or two as well
+    poller = client(f"{base}/v2")  # page_limit 1000: every answer is "full"
+    summary = ingest_open311(
+        database,
+        poller,
+        source="deaf",
+        city_tz="UTC",
+        start=start,
+        end=start + dt.timedelta(days=30),
+        now=start + dt.timedelta(days=31),
+    )
+    asked = [query for path, query in feed.queries if path == "/v2/requests.json"]
+    print(f"date-ignoring server: {len(asked)} requests, notes {summary.notes}")
+    assert summary.requests == len(feed.queries) <= 5  # services + probes + one full fetch
+    assert not summary.capped
+    assert asked[-1] == {}  # the fallback: one fetch without dates
+    assert (summary.read, summary.added) == (1000, 1000)
+    assert any(why in note and "ignores start/end" in note for note in summary.notes)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(CitizenReport)) == 1000
+        source = session.scalars(select(DataSource)).one()
+        assert source.cursor == "u:2024-01-31T00:00:00"
+    # Polling it later (updated_after/updated_before) is caught the same way.
+    later = start + dt.timedelta(days=32)
+    again = ingest_open311(database, poller, source="deaf", city_tz="UTC", now=later)
+    assert again.requests <= 4 and (again.added, again.unchanged) == (0, 1000)
+    assert any("ignores updated_after/updated_before" in note for note in again.notes)
+
+
+def test_http016_request_cap_stops_after_a_whole_window_and_the_next_run_goes_on(
+    server: tuple[str, Feed], database: Database
+) -> None:
+    base, feed = server
+    start = dt.datetime(2024, 1, 1)
+    records = []
+    for day, how_many in enumerate([15, 3, 25, 0, 7]):
+        for k in range(how_many):
+            at = start + dt.timedelta(days=day, minutes=37 * k)
+            records.append(_record(len(records), at, at + dt.timedelta(hours=1)))
+    _paged_feed(feed, "/v2/requests.json", records, limit=10)
+    poller = client(f"{base}/v2", page_limit=10)
+    window = {"start": start, "end": start + dt.timedelta(days=5)}
+    # The service list (1), day 1 (7: halved twice), day 2 (1), then day 3 is cut short.
+    first = ingest_open311(
+        database, poller, source="capped", city_tz="UTC", max_requests=12, now=start, **window
+    )
+    assert first.capped and first.requests == len(feed.queries) == 12
+    assert any("cap of 12 requests" in note for note in first.notes)
+    assert first.cursor == "b:2024-01-03T00:00:00"  # days 1 and 2 done
+    assert first.as_dict()["request_cap_reached"] is True
+    with database.session() as session:
+        assert session.scalars(select(DataSource)).one().cursor == first.cursor
+        # Days 1 and 2; day 3 is asked again by the next run, from its start.
+        assert session.scalar(select(func.count()).select_from(CitizenReport)) == 18
+    rest = ingest_open311(database, poller, source="capped", city_tz="UTC", now=start, **window)
+    assert not rest.capped and rest.cursor == "u:2024-01-06T00:00:00"
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(CitizenReport)) == 50
+        assert report_counts_consistent(session, "UTC").empty
+
+
+def test_http017_cut_off_xml_answer_keeps_the_complete_records(
+    server: tuple[str, Feed], database: Database, tmp_path: Path
+) -> None:
+    from triage.ingest import RejectsFile
+
+    base, feed = server
+    sf = (SAMPLES / "sf_requests_2012.xml").read_bytes()
+    feed.routes["/sf/requests.xml"] = fixed(b"\xef\xbb\xbf\n" + sf[: len(sf) // 2])
+    rejects = RejectsFile(tmp_path / "rejects.csv", "sf")
+    summary = ingest_open311(
+        database,
+        client(f"{base}/sf", fmt="xml"),
+        source="sf",
+        source_tz="America/Los_Angeles",
+        start=dt.datetime(2012, 5, 22),
+        end=dt.datetime(2012, 5, 24),
+        window=dt.timedelta(days=2),
+        on_reject=rejects,
+        now=dt.datetime(2012, 6, 1),
+    )
+    assert (summary.read, summary.added, summary.rejected, summary.dropped) == (28, 27, 1, 1)
+    assert "dropped: the answer was cut off inside this record" in rejects.path.read_text()
+    assert summary.as_dict()["dropped"] == 1
+
+
+def test_http018_bare_error_roots_keep_the_servers_words(server: tuple[str, Feed]) -> None:
+    base, feed = server
+    feed.routes["/v2/requests.xml"] = fixed(b"<error>Invalid jurisdiction_id riverton</error>", 400)
+    feed.routes["/busy/requests.xml"] = fixed(b"<error>Down for maintenance until 6pm</error>", 503)
+    with pytest.raises(Open311ServerError, match=r"Invalid jurisdiction_id riverton.*HTTP 400"):
+        client(f"{base}/v2", fmt="xml").requests()
+    with pytest.raises(IngestError, match=r"HTTP 503 \(an error: Down for maintenance until 6pm\)"):
+        client(f"{base}/busy", fmt="xml", retries=1).requests()
+
+
+def test_http019_services_become_categories_on_the_first_poll_and_with_services(
+    server: tuple[str, Feed], database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from db.models import ReportCategory
+    from triage.ingest_cli import main
+
+    base, feed = server
+    feed.routes["/sf/services.xml"] = fixed((SAMPLES / "sf_services_2012.xml").read_bytes())
+    feed.routes["/sf/requests.xml"] = fixed((SAMPLES / "sf_requests_2012.xml").read_bytes())
+    sf = client(f"{base}/sf", fmt="xml")
+    run = {"source_tz": "America/Los_Angeles", "now": dt.datetime(2012, 5, 23, 12)}
+    first = ingest_open311(database, sf, lookback=dt.timedelta(days=2), **run)
+    assert first.services == 38 and any("38 read (13 groups)" in n for n in first.notes)
+    with database.session() as session:
+        names = dict(session.execute(select(ReportCategory.code, ReportCategory.name)).all())
+        source = session.scalars(select(DataSource)).one()
+    # 38 services; the requests add their 23 other categories, and reuse the 5 they share.
+    assert len(names) == 38 + 23
+    assert names["cans-left-out-24x7"] == "Cans_Left_Out_24x7"
+    assert source.config["services"]["groups"]["cans-left-out-24x7"] == "Litter Receptacles"
+    assert source.config["timezone"] == "America/Los_Angeles"
+    second = ingest_open311(database, sf, **run)
+    assert second.services == 0  # not the first poll: the service list is not asked again
+    assert [p for p, _ in feed.queries].count("/sf/services.xml") == 1
+    # `triage ingest open311 URL --services` reads it again: nothing new the second time.
+    argv = ["--db", database.url, "ingest", "open311", f"{base}/sf", "--format", "xml"]
+    assert main([*argv, "--services"]) == 0
+    out = capsys.readouterr().out
+    assert f"open311:127.0.0.1:{urllib.parse.urlsplit(base).port}/sf (open311)" in out
+    assert "38 read (13 groups), 0 new categories, 38 known" in out
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(ReportCategory)) == 61
+    # A server without a service list: noted on the first poll, the requests still come in.
+    feed.routes["/bare/requests.json"] = fixed(b"[]", content_type="application/json")
+    bare = ingest_open311(database, client(f"{base}/bare"), city_tz="UTC", now=run["now"])
+    assert any("services: not read" in n and "HTTP 404" in n for n in bare.notes)
+
+
+def test_http020_each_endpoint_is_its_own_source_and_old_host_keys_keep_working(
+    server: tuple[str, Feed], database: Database
+) -> None:
+    from db.ingest import ensure_source, save_cursor
+    from triage.ingest import default_open311_source, resolve_open311_source
+
+    base, feed = server
+    port = urllib.parse.urlsplit(base).port
+    t0 = dt.datetime(2024, 6, 1, 12, 0)
+    for path in ("/north/v2/requests.json", "/south/v2/requests.json"):
+        hour_ago = t0 - dt.timedelta(hours=1)
+        _paged_feed(feed, path, [_record(1, hour_ago, hour_ago)], limit=1000)
+    north, south = client(f"{base}/north/v2"), client(f"{base}/south/v2")
+    ingest_open311(database, north, city_tz="UTC", now=t0)
+    ingest_open311(database, south, city_tz="UTC", now=t0 + dt.timedelta(hours=1))
+    with database.session() as session:
+        cursors = dict(session.execute(select(DataSource.name, DataSource.cursor)).all())
+        stored = session.execute(select(CitizenReport.source)).scalars().all()
+    assert cursors == {
+        f"open311:127.0.0.1:{port}/north/v2": "u:2024-06-01T12:00:00",
+        f"open311:127.0.0.1:{port}/south/v2": "u:2024-06-01T13:00:00",
+    }
+    assert sorted(stored) == sorted(cursors)  # R-1 twice: one per endpoint, no clash
+    long = client(f"{base}/{'x' * 80}/v2", jurisdiction_id="j")
+    assert len(default_open311_source(long)) == 64
+    # A source registered under the old host-only key, for this very endpoint, keeps its name
+    # (its cursor and its reports); another endpoint on the host gets its own path key.
+    legacy = client(f"{base}/legacy/v2", jurisdiction_id="rv")
+    with database.session(write=True) as session:
+        state = ensure_source(session, "open311:127.0.0.1/rv", "open311", url=legacy.display_url)
+        save_cursor(session, state.id, "u:2024-06-01T00:00:00")
+    assert resolve_open311_source(database, legacy) == "open311:127.0.0.1/rv"
+    other = client(f"{base}/other/v2", jurisdiction_id="rv")
+    assert resolve_open311_source(database, other) == f"open311:127.0.0.1:{port}/other/v2#rv"
+    _paged_feed(feed, "/legacy/v2/requests.json", [], limit=1000)
+    kept = ingest_open311(database, legacy, city_tz="UTC", now=t0)
+    assert kept.source == "open311:127.0.0.1/rv"
+    assert feed.queries[-1][1]["updated_after"] == "2024-05-31T23:55:00Z"  # its old cursor
+
+
+def test_http021_zoneless_times_use_the_sources_declared_zone(
+    server: tuple[str, Feed], database: Database
+) -> None:
+    from db.ingest import ensure_source
+
+    base, feed = server
+    feed.routes["/sf/requests.xml"] = fixed((SAMPLES / "sf_requests_2012.xml").read_bytes())
+    sf = client(f"{base}/sf", fmt="xml")
+    now = dt.datetime(2012, 5, 23, 12)
+    window = {"start": dt.datetime(2012, 5, 22), "end": now, "window": dt.timedelta(days=2)}
+    # No zone given, none declared, no city zone: refused before any request, and why.
+    with pytest.raises(IngestError, match=r"declares no time zone.*--timezone") as caught:
+        ingest_open311(database, sf, source="sf", now=now, **window)
+    assert "sf" in str(caught.value) and feed.queries == []
+    with pytest.raises(IngestError, match="'Pacific' is not a time zone name"):
+        ingest_open311(database, sf, source="sf", source_tz="Pacific", now=now, **window)
+    # Declared once (the CLI's --timezone), kept with the source, used while the city is
+    # elsewhere: 23:57:23.97 in San Francisco is 06:57:23.97 UTC the next day.
+    ingest_open311(
+        database, sf, source="sf", source_tz="America/Los_Angeles", city_tz="UTC", now=now, **window
+    )
+    again = run_source(database, "sf", city_tz="America/New_York", today=TODAY, now=now)
+    assert again.kind == "open311"
+    with database.session() as session:
+        source = session.scalars(select(DataSource).where(DataSource.name == "sf")).one()
+        first = session.scalars(
+            select(CitizenReport).where(CitizenReport.service_request_id == "1129806")
+        ).one()
+    assert source.config["timezone"] == "America/Los_Angeles"
+    assert first.requested_at == dt.datetime(2012, 5, 23, 6, 57, 23, 970000)
+    # A source registered before zones were declared: the city's zone is its declared default.
+    with database.session(write=True) as session:
+        ensure_source(session, "old", "open311", url=f"{base}/sf", config={"format": "xml"})
+    run_source(database, "old", city_tz="America/Chicago", today=TODAY, now=now)
+    with database.session() as session:
+        old = session.scalars(select(DataSource).where(DataSource.name == "old")).one()
+    assert old.config["timezone"] == "America/Chicago"
+
+
+def test_http022_old_records_from_a_server_that_filters_are_not_taken_for_ignored_dates(
+    server: tuple[str, Feed], database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from triage.ingest_cli import main
+
+    base, feed = server
+    long_ago = dt.datetime(2020, 1, 1)
+
+    def filtering(query: dict[str, str]) -> Answer:
+        # It filters on its own clock, but reports times from long ago: each window answers
+        # its own records, so the dates are honoured and no fallback may happen.
+        window = query.get("start_date", "none")
+        body = [
+            {**_record(i, long_ago, long_ago), "service_request_id": f"{window}-{i}"}
+            for i in range(2)
+        ]
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+    feed.routes["/odd/requests.json"] = filtering
+    start = dt.datetime(2024, 1, 1)
+    summary = ingest_open311(
+        database,
+        client(f"{base}/odd"),
+        city_tz="UTC",
+        start=start,
+        end=start + dt.timedelta(days=3),
+        now=start + dt.timedelta(days=3),
+    )
+    assert not any("ignores" in note for note in summary.notes)
+    assert summary.added == 2 * 3 and summary.requests == 1 + 2 * 3  # a probe a day
+    assert summary.cursor == "u:2024-01-04T00:00:00"
+    # The command line says how many requests a run made, and why it stopped early.
+    deaf = [_record(i, long_ago + dt.timedelta(days=i), long_ago) for i in range(3)]
+    _full_page(feed, "/deaf/requests.json", deaf)
+    argv = ["--db", database.url, "ingest", "open311", f"{base}/deaf", "--no-progress"]
+    assert main([*argv, "--timezone", "Europe/Paris"]) == 0
+    out = capsys.readouterr().out
+    assert "  requests            4" in out  # services, the window, the one before, the fetch
+    assert "note: the server ignores updated_after/updated_before" in out
+    assert main([*argv, "--json", "--max-requests", "1"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["request_cap_reached"] is True and figures["requests"] == 1

@@ -26,6 +26,7 @@ from db.models import (
 )
 from db.session import Database
 from db.writes import EditConflict, update_problem
+from tests.clock import TODAY
 from tests.db.factories import World, make_world
 from triage.security import PermissionDenied, Principal, Role
 from triage.validation import ValidationError
@@ -126,7 +127,12 @@ def test_mapw003_every_kind_of_edit_bumps_the_problem_version(database: Database
     steps = [
         lambda s, v: map_writes.update_factor(s, m.chief, factor_id, v, {"weight": "0.7"}),
         lambda s, v: map_writes.add_engagement(
-            s, m.chief, m.problem_id, v, {"actor_id": m.council_id, "role": "authorising"}
+            s,
+            m.chief,
+            m.problem_id,
+            v,
+            {"actor_id": m.council_id, "role": "authorising"},
+            today=TODAY,
         ),
         lambda s, v: map_writes.add_innovation(
             s,
@@ -237,6 +243,7 @@ def test_mapw008_remove_factor_reroots_children_and_keeps_engagements(database: 
             m.problem_id,
             _version(database, m.problem_id),
             {"actor_id": m.council_id, "role": "funding", "factor_id": middle},
+            today=TODAY,
         )
     with database.session(write=True) as s:
         map_writes.remove_factor(s, m.chief, middle, _version(database, m.problem_id))
@@ -268,6 +275,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
                 "strings": "Annual report",
                 "last_contact": "2026-10-01",
             },
+            today=TODAY,
         )
     with database.session(write=True) as s:
         map_writes.update_engagement(
@@ -276,6 +284,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
             saved.entity_id,
             _version(database, m.problem_id),
             {"stance": "competing", "committed_funding": ""},
+            today=TODAY,
         )
     with database.session() as s:
         row = s.get(Engagement, saved.entity_id)
@@ -291,11 +300,19 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
             "in the future",
         ),
         ({"actor_id": m.council_id, "role": "funding", "last_contact": "soon"}, "not a date"),
+        (  # two days after the city's today: the city's date counts, not the machine's
+            {
+                "actor_id": m.council_id,
+                "role": "funding",
+                "last_contact": (TODAY + dt.timedelta(days=2)).isoformat(),
+            },
+            "in the future",
+        ),
     ]
     for fields, message in bad:
         with pytest.raises(ValidationError, match=message), database.session(write=True) as s:
             map_writes.add_engagement(
-                s, m.chief, m.problem_id, _version(database, m.problem_id), fields
+                s, m.chief, m.problem_id, _version(database, m.problem_id), fields, today=TODAY
             )
     with database.session(write=True) as s:
         foreign = CausalFactor(problem_id=m.other_problem_id, title="Elsewhere", reach="outside")
@@ -312,6 +329,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
             m.problem_id,
             _version(database, m.problem_id),
             {"actor_id": m.council_id, "role": "funding", "factor_id": foreign_id},
+            today=TODAY,
         )
     with database.session(write=True) as s:
         map_writes.remove_engagement(s, m.chief, saved.entity_id, _version(database, m.problem_id))
@@ -385,7 +403,7 @@ def test_mapw011_only_editors_may_write(database: Database, role: Role) -> None:
         lambda s: map_writes.add_factor(s, actor, m.problem_id, version, {"title": "X"}),
         lambda s: map_writes.update_factor(s, actor, factor, version, {"title": "X"}),
         lambda s: map_writes.remove_factor(s, actor, factor, version),
-        lambda s: map_writes.add_engagement(s, actor, m.problem_id, version, {}),
+        lambda s: map_writes.add_engagement(s, actor, m.problem_id, version, {}, today=TODAY),
         lambda s: map_writes.add_innovation(s, actor, m.problem_id, version, {}),
     ]
     for attempt in attempts:
@@ -453,6 +471,7 @@ def test_mapw014_audit_trail_covers_the_problem_and_removed_records(database: Da
             m.problem_id,
             _version(database, m.problem_id),
             {"actor_id": m.council_id, "role": "convening"},
+            today=TODAY,
         )
     with database.session(write=True) as s:
         map_writes.update_engagement(
@@ -461,6 +480,7 @@ def test_mapw014_audit_trail_covers_the_problem_and_removed_records(database: Da
             engagement.entity_id,
             _version(database, m.problem_id),
             {"stance": "indifferent"},
+            today=TODAY,
         )
     with database.session(write=True) as s:
         map_writes.remove_engagement(

@@ -168,9 +168,11 @@ def test_cbup003_bad_rows_are_listed_with_their_reasons(env: WebEnv) -> None:
         plan = department.plan_upload(
             session, head, data_url(text.encode()), "bad.csv", head.department_id
         )
-    # Rows count from the first line below the header; each keeps its own reason.
-    assert plan.rejected["row"].tolist() == [2, 3, 4, 5, 6, 7, 8]
-    assert plan.rejected.loc[plan.rejected["row"] == 4, "reason"].item() == (
+    # Rows are numbered as the spreadsheet numbers them: the header is row 1, the first data
+    # row is row 2 (here the valid one); each rejected row keeps its own reason.
+    assert plan.planned["row"].tolist() == [2]
+    assert plan.rejected["row"].tolist() == [3, 4, 5, 6, 7, 8, 9]
+    assert plan.rejected.loc[plan.rejected["row"] == 5, "reason"].item() == (
         "You may change only your own department's indicators."
     )
     before = counts(env)
@@ -268,6 +270,27 @@ def test_cbup007_xlsx_and_blank_template_rows(env: WebEnv) -> None:
     shown = texts(preview)
     assert f"{len(codes) - 1} template rows with no period, value, status or note" in shown
     assert "At risk" in shown and "from Excel" in shown and "2025-06-02" in shown
+
+
+def test_cbup015_xlsx_rows_are_numbered_as_the_spreadsheet_shows_them(env: WebEnv) -> None:
+    head = env.principal(env.head_username())
+    codes = own_codes(env, head)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["indicator", "period", "value", "status", "note"])  # row 1
+    sheet.append([codes[0], dt.datetime(2025, 6, 2), 41.5, "", ""])  # row 2
+    sheet.append([None, None, None, None, None])  # row 3, blank
+    sheet.append([codes[0], "not a date", 12, "", ""])  # row 4
+    sheet.append([codes[0], dt.datetime(2025, 6, 9), 40, "", ""])  # row 5
+    buffer = io.BytesIO()
+    book.save(buffer)
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    with env.database.session() as session:
+        plan = department.plan_upload(
+            session, head, data_url(buffer.getvalue(), kind), "rows.xlsx", head.department_id
+        )
+    assert plan.planned["row"].tolist() == [2, 5]
+    assert plan.rejected["row"].tolist() == [4]
 
 
 def test_cbup008_template_lists_the_departments_indicators(env: WebEnv) -> None:

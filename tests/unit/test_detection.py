@@ -216,7 +216,8 @@ def test_det010_output_contract_and_method() -> None:
     assert labelled.any() and alerts[labelled]["message"].str.startswith("Potholes, Ward 3:").all()
     assert alerts[~labelled]["message"].str.match(r"s0\d\d: ").all()
     assert "Benjamini-Hochberg" in surge_method() and "15%" in surge_method()
-    assert "weighted Simes (3 d 30%, 7 d 60%, 28 d 10%)" in surge_method()
+    assert "weighted Simes (3 d 30%, 7 d 40%, 28 d 30%)" in surge_method()
+    assert "at least 3 reports, 3 above expectation" in surge_method()
 
 
 def test_det011_benjamini_hochberg_matches_the_textbook_procedure() -> None:

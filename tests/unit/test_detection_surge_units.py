@@ -184,3 +184,111 @@ def test_seasonal_with_no_observations_yet_finds_nothing() -> None:
     found = detect_seasonal_anomalies(indicators, observations, dt.date(2026, 6, 15))
     assert len(found) == 0
     assert "indicator_id" in found.columns
+
+
+def quiet_city(rng: np.random.Generator, days: int, n: int = 30) -> np.ndarray:
+    """Counts of ``n`` ordinary categories (1-30 a day) for the detector's family."""
+    levels = np.exp(rng.uniform(np.log(1.0), np.log(30.0), n))
+    return rng.poisson(levels[:, None] * np.ones((n, days))).astype(float)
+
+
+def test_detu009_one_or_two_reports_in_a_quiet_category_never_alert() -> None:
+    rng = np.random.default_rng(9)
+    days = 900
+    rare = np.zeros(days)
+    rare[[40, 300, 520]] = 1.0  # a report now and then
+    rare[800] = 2.0  # two reports on one day after months of nothing
+    rare[860:862] = 1.0  # and one on each of two days
+    rare[890] = 3.0  # three on one day: under three above the floor of expectation
+    counts = np.vstack([rare, quiet_city(rng, days)])
+    names = ["rare"] + [f"c{i:02d}" for i in range(30)]
+    alerts = detect_surges(panel(counts, names), daily=True)
+    assert (alerts["series"] == "rare").sum() == 0
+
+
+def test_detu010_a_real_surge_in_a_quiet_category_reads_against_a_floor() -> None:
+    rng = np.random.default_rng(10)
+    days = 900
+    rare = np.zeros(days)
+    rare[[40, 300, 520]] = 1.0
+    rare[850:857] = 4.0  # 28 reports in a week after months of nothing
+    counts = np.vstack([rare, quiet_city(rng, days)])
+    names = ["rare"] + [f"c{i:02d}" for i in range(30)]
+    mine = detect_surges(panel(counts, names), daily=True).query("series == 'rare'")
+    assert len(mine) > 0 and mine["date"].min() <= pd.Timestamp(START + 853)
+    floor = SurgeConfig().min_expected_per_day * mine["window_days"]
+    # Expectations are never below the floor, so no "400,000 times the usual level".
+    assert (mine["expected"] >= floor - 1e-9).all()
+    assert (mine["observed"] / mine["expected"] <= 28 / (0.1 * 3) + 1e-9).all()
+
+
+def test_detu011_leading_zeros_do_not_turn_a_new_category_into_a_surge() -> None:
+    rng = np.random.default_rng(11)
+    days = 1000
+    renamed = np.zeros(days)
+    renamed[500:] = rng.poisson(8.0, days - 500)  # a renamed category, zero-filled before
+    counts = np.vstack([renamed, quiet_city(rng, days)])
+    names = ["renamed"] + [f"c{i:02d}" for i in range(30)]
+    alerts = detect_surges(panel(counts, names), daily=True)
+    assert (alerts["series"] == "renamed").sum() == 0
+    # Given from its first report on, it is the same series: the same (no) alerts.
+    sparse = panel(counts, names)
+    sparse = sparse[(sparse["series"] != "renamed") | (sparse["date"] >= pd.Timestamp(START + 500))]
+    pd.testing.assert_frame_equal(detect_surges(sparse, daily=True), alerts)
+
+
+def test_detu012_reports_caught_up_after_a_holiday_do_not_alert() -> None:
+    rng = np.random.default_rng(12)
+    days = 1100
+    rate = np.full((31, days), 60.0)
+    rate[1:] = np.exp(rng.uniform(np.log(1.0), np.log(30.0), 30))[:, None]
+    holidays = np.arange(100, days, 61)  # a holiday every two months, weekdays varying
+    for day in holidays:
+        rate[0, day + 1] += 0.9 * rate[0, day]  # nine tenths caught up the next day
+        rate[0, day] *= 0.1
+    spike = 1000
+    rate[0, spike] += 55.0  # the same extra reports without a missing day before them
+    names = ["office"] + [f"c{i:02d}" for i in range(30)]
+    alerts = detect_surges(panel(rng.poisson(rate), names), daily=True)
+    mine = day_of(alerts[alerts["series"] == "office"])
+    catch_ups = holidays[holidays > 400] + 1
+    assert not np.isin(mine, np.r_[catch_ups, catch_ups + 1]).any()
+    assert spike in mine or spike + 1 in mine
+
+
+def day_of(frame: pd.DataFrame) -> np.ndarray:
+    return (frame["date"].to_numpy().astype("datetime64[D]") - START).astype(int)
+
+
+def test_detu013_skew_adjustment_is_monotone_and_never_caps_the_evidence() -> None:
+    from triage.detection import _skew_adjusted
+
+    scores = np.linspace(0.0, 12.0, 241)
+    skew = np.full_like(scores, 0.5)
+    adjusted = _skew_adjusted(scores, skew)
+    assert (np.diff(adjusted) > 0).all()  # a larger excess is always stronger evidence
+    assert (adjusted <= scores + 1e-12).all()  # and never stronger than without the skew
+    # Near the usual thresholds it agrees with the Cornish-Fisher step it replaces ...
+    at = np.array([2.0])
+    cornish_fisher = at - 0.5 / 6 * (at**2 - 1)
+    assert _skew_adjusted(at, np.array([0.5]))[0] == pytest.approx(cornish_fisher[0], abs=0.1)
+    # ... but a very large excess keeps rising (Cornish-Fisher gave at most 3.08 here).
+    assert adjusted[-1] > 5.5
+    assert _skew_adjusted(np.array([3.0]), np.array([0.0]))[0] == 3.0
+
+
+def test_detu014_dispersion_grows_with_the_level_on_busy_series_only() -> None:
+    from triage.detection import _level_scaled_phi
+
+    phi = np.array([[3.0], [3.0], [1.0]])
+    calib = np.array([1000.0, 2.0, 1000.0])  # mean expected totals over the calibration year
+    expected = np.array([[500.0, 1000.0, 2000.0, 8000.0], [1.0, 2.0, 4.0, 16.0], [2000.0] * 4])
+    out = _level_scaled_phi(phi, expected, calib, 30.0)
+    busy, quiet, poisson = out
+    # Never below the calibrated phi, and growing with the expected level (at most 4x) ...
+    assert busy[0] == pytest.approx(3.0) and busy[1] == pytest.approx(3.0)
+    assert busy[2] == pytest.approx(1.0 + 2.0 * (1.0 + 1000 / 1030 * 1.0))
+    assert busy[3] == pytest.approx(1.0 + 2.0 * (1.0 + 1000 / 1030 * 3.0))
+    # ... on busy series; a quiet series (2 reports per window) barely moves.
+    assert quiet[3] < 3.0 * 1.2
+    assert (poisson == 1.0).all()  # no over-dispersion, nothing to scale

@@ -21,13 +21,13 @@ from sqlalchemy import func, select
 from callbacks import policy
 from callbacks import priorities as cb
 from db import queries_priorities
-from db.models import Decision, Problem, ScoreSnapshot
+from db.models import Alert, CategoryProblem, Decision, Problem, ReportCategory, ScoreSnapshot
 from db.scoring_inputs import load_scoring_inputs
 from layouts import figures, ids
 from layouts import priorities as page
 from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, texts
-from triage import brief
+from triage import attention, brief
 from triage.backward_map import CORE_SECTORS, backward_map
 from triage.scoring import iso_week
 from triage.security import PermissionDenied
@@ -450,6 +450,29 @@ def _brief_data(**overrides: object) -> brief.BriefData:
             brief.ActorGap("Housing", ("Landlords",), ("philanthropic",)),
             brief.ActorGap("Potholes", (), (), note="No causal factors are mapped yet."),
         ),
+        "attention": attention.AttentionList(
+            "2026-W48",
+            dt.date(2026, 11, 23),
+            dt.date(2026, 11, 29),
+            items=(
+                attention.AttentionItem(
+                    "uncovered_surge",
+                    "Surge in 'Street not plowed' reports",
+                    "615 'Street not plowed' reports in the 7 days to Dec 5, against about 2 "
+                    "usually.",
+                    0.9,
+                    link="/alerts?alert=1",
+                    alert_id=1,
+                    actions=(
+                        attention.AttentionAction("open_problem", "Open a problem"),
+                        attention.AttentionAction(
+                            "map_category", "Map this category", "/admin?tab=mapping"
+                        ),
+                    ),
+                ),
+            ),
+            groups=(attention.AttentionGroup("alerts", "Other open early warnings", 4, "/alerts"),),
+        ),
     }
     values.update(overrides)
     return brief.BriefData(**values)  # type: ignore[arg-type]
@@ -474,19 +497,25 @@ def test_pri017_brief_pdf_with_a_core_font_reduces_text_to_latin1(tmp_path: Path
         "Top 2 priorities",
         'Housing "repairs" - Zürich façade ? <b>',
         "Decision this week: Focus - Note with control characters",
-        "up 2 places",
+        "Up 2 places",
         "What changed this week",
         "Surge >= 3x",
         "Decisions taken",
         "Housing: Focus (by Maya) - Act",
         "Replaces 1 earlier decision this week.",
-        "Stale indicator owners",
+        "Late indicator data, by department",
         "Public Works (Tom): 3 overdue: A, B, C",
-        "Actor gaps around the top priorities",
+        "Who is missing around the top priorities",
         "Sectors not engaged: philanthropy.",
         "Lódz-on-Sea",
+        "What needs the mayor this week",
+        "1. Surge in 'Street not plowed' reports",
+        "615 'Street not plowed' reports in the 7 days to Dec 5, against about 2 usually.",
+        "In the app (/alerts?alert=1): Open a problem, Map this category.",
+        "Everything else, one click away: Other open early warnings: 4 (/alerts).",
     ):
         assert expected in text, expected
+    assert text.index("What needs the mayor this week") < text.index("Top 2 priorities")
     assert brief.latin1_text("Łódź — “x” …") == 'Lódz - "x" ...'
 
 
@@ -555,8 +584,158 @@ def test_pri021_bench_ui_times_every_callback_of_a_page(env: WebEnv) -> None:
     users = {"mayor": "mayor-riverton-demo", "analyst": "analyst-riverton-demo"}
     result = bench_ui(lambda: env.app, users, pages, runs=2)
     home = result["pages"]["/"]
-    assert home["callbacks"] == 4  # router, week choice, page body, CSV download
-    assert home["requests"] == 8 and home["p95_ms"] > 0 and home["cpu_p95_ms"] >= 0
+    assert home["callbacks"] == 5  # router, week choice, attention list, page body, CSV
+    assert home["requests"] == 10 and home["p95_ms"] > 0 and home["cpu_p95_ms"] >= 0
     assert result["pages"]["/problems"]["callbacks"] >= 3
     table = format_table(result)
     assert table.splitlines()[0].startswith("UI callbacks") and "/problems" in table
+
+
+# ---------------------------------------------------------------- the attention list
+
+
+def _plant_uncovered_surge(env: WebEnv) -> int:
+    """615 reports in 7 days against about 2 in a category no problem covers, found today."""
+    with env.database.session(write=True) as session:
+        mapped = select(CategoryProblem.category_id)
+        category_id = session.scalar(
+            select(ReportCategory.id).where(ReportCategory.id.not_in(mapped)).limit(1)
+        )
+        assert category_id is not None
+        alert = Alert(
+            dedupe_key="pri-attention-surge",
+            kind="surge",
+            method="surge-7d",
+            severity="warning",
+            series_key="test:attention",
+            category_id=category_id,
+            first_detected=TODAY,
+            last_detected=TODAY,
+            expected=1.6,
+            observed=615.0,
+            message="A surge nobody covers",
+        )
+        session.add(alert)
+        session.flush()
+        return int(alert.id)
+
+
+def test_pri022_page_leads_with_the_attention_list() -> None:
+    found = find_ids(page.layout())
+    assert found.index(ids.PRIORITIES_ATTENTION_DIV) < found.index(ids.PRIORITIES_SUMMARY_DIV)
+    assert ids.PRIORITIES_ATTENTION_FEEDBACK_DIV in found
+    assert ids.PRIORITIES_OPENED_STORE in found
+
+
+def test_pri023_attention_actions_follow_the_role_and_opening_ranks_the_problem(
+    tmp_path: Path,
+) -> None:
+    web = WebEnv.create(tmp_path)
+    try:
+        with web.app.server.test_request_context():
+            week = _week(web)
+            alert_id = _plant_uncovered_surge(web)
+            mayor = cb.attention_view(week, 0, 0, principal=web.principal("mayor"))
+            mayor_text = texts(mayor)
+            assert "615 '" in mayor_text and "against about 2 usually" in mayor_text
+            assert ids.priorities_open_problem_button(alert_id) not in find_ids(mayor)
+            assert "Map this category" not in mayor_text
+            chief = cb.attention_view(week, 0, 0, principal=web.principal("chief"))
+            assert ids.priorities_open_problem_button(alert_id) in find_ids(chief)
+            assert "Map this category" in texts(chief)
+
+            button = ids.priorities_open_problem_button(alert_id)
+            with pytest.raises(PermissionDenied):
+                cb.open_problem_from_list(
+                    [1],
+                    0,
+                    principal=web.principal("admin"),
+                    triggered_id=button,
+                    triggered_value=1,
+                )
+            feedback, opened = cb.open_problem_from_list(
+                [1], 2, principal=web.principal("chief"), triggered_id=button, triggered_value=1
+            )
+            assert opened == 3
+            assert "Opened the problem" in texts(feedback) and f"in {week}" in texts(feedback)
+            with web.database.session() as session:
+                problem_id = session.scalar(select(Alert.problem_id).where(Alert.id == alert_id))
+                assert problem_id is not None
+                ranked = session.scalar(
+                    select(ScoreSnapshot.rank).where(
+                        ScoreSnapshot.week == week, ScoreSnapshot.problem_id == problem_id
+                    )
+                )
+            assert ranked is not None and f"ranks #{ranked} in {week}" in texts(feedback)
+            after = cb.attention_view(week, 3, 0, principal=web.principal("chief"))
+            assert ids.priorities_open_problem_button(alert_id) not in find_ids(after)
+            with pytest.raises(PreventUpdate):
+                cb.open_problem_from_list(
+                    [0], 0, principal=web.principal("chief"), triggered_id=button, triggered_value=0
+                )
+    finally:
+        web.dispose()
+
+
+def test_pri024_a_full_week_still_fits_on_two_pages(tmp_path: Path) -> None:
+    """Seven items, ten decided problems, many warnings, owners, gaps and decisions: two pages."""
+    items = tuple(
+        attention.AttentionItem(
+            "emerging",
+            f"New warning: Problem {n} with a title long enough to wrap on the page",
+            "Suspected opioid overdoses treated by EMS was 46 in the week of Nov 9, past its "
+            "critical level of 34.8 (lower is better); 2 other new warnings on it.",
+            0.5,
+            problem_id=n,
+            link=f"/problems/{n}",
+        )
+        for n in range(1, 8)
+    )
+    priorities = tuple(
+        brief.BriefPriority(
+            n,
+            f"Problem {n} with a title long enough to wrap on the page of the brief",
+            0.5,
+            0.4,
+            0.6,
+            0.5,
+            0.5,
+            0.5,
+            "up",
+            2,
+            "Why. " * 30,
+            active_alerts=3,
+            overdue_indicators=1,
+            decision="delegate",
+            decision_note="Public Works reports back on Friday with a plan and a budget.",
+        )
+        for n in range(1, 11)
+    )
+    many = _brief_data(
+        attention=attention.AttentionList(
+            "2026-W48",
+            dt.date(2026, 11, 23),
+            dt.date(2026, 11, 29),
+            items=items,
+            groups=(attention.AttentionGroup("alerts", "Other open early warnings", 90, "/a"),),
+        ),
+        priorities=priorities,
+        new_alerts=tuple(brief.BriefAlert("critical", "A long message " * 8) for _ in range(60)),
+        escalated_alerts=tuple(
+            brief.BriefAlert("critical", "Worse", (), "warning") for _ in range(9)
+        ),
+        decisions=tuple(
+            brief.BriefDecision(f"Problem {n}", "focus", "A note " * 10, "Maya", None, 0)
+            for n in range(12)
+        ),
+        stale_owners=tuple(
+            brief.StaleOwner(f"Department {n}", ("Tom",), 3, ("A", "B", "C")) for n in range(12)
+        ),
+        actor_gaps=tuple(
+            brief.ActorGap(f"Problem {n}", ("Landlords", "Banks"), ("philanthropic",))
+            for n in range(10)
+        ),
+    )
+    text = _pdf_text(brief.weekly_brief_pdf(many, font_dir=None), tmp_path)
+    assert text.count("\f") <= 2, text.count("\f")
+    assert "and 57 more on the early-warnings page" in text

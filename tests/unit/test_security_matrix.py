@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
-from callbacks import policy
-from db.models import Observation
+from callbacks import department, policy
+from db.models import Alert, AuditLog, Observation
 from db.queries import count_rows
 from tests import webutil
 from tests.clock import TODAY
@@ -112,12 +112,17 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
         PROBLEM_EDITORS
     ),
     "..department-dept-select.options...department-dept-select.value"
-    "...department-dept-select.disabled...department-period-input.value"
-    "...department-period-input.max..": INDICATOR_EDITORS,
+    "...department-dept-select.disabled...department-period-input.max..": INDICATOR_EDITORS,
+    "..department-indicator-details-div.children"
+    "...department-period-input.value..": INDICATOR_EDITORS,
+    "..department-alerts-div.children...department-alert-select.options..": INDICATOR_EDITORS,
+    "..department-alert-feedback-div.children...department-alert-changed-store.data"
+    "...department-alert-note-textarea.value..": INDICATOR_EDITORS,
     "..department-indicators-div.children...department-indicator-select.options"
     "...department-recent-div.children..": INDICATOR_EDITORS,
     "..department-feedback-div.children...department-saved-store.data"
-    "...department-value-input.value...department-note-textarea.value..": INDICATOR_EDITORS,
+    "...department-value-input.value...department-note-textarea.value"
+    "...department-confirm-store.data..": INDICATOR_EDITORS,
     "..department-upload-gate-store.data...department-upload-file-upload.contents"
     "...department-upload-size-div.children..": CLIENTSIDE,
     "..department-upload-preview-div.children...department-upload-commit-button.children"
@@ -159,6 +164,10 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "...priorities-decision-choice-radio.value...priorities-decision-note-textarea.value"
     "...priorities-decision-feedback-div.children...priorities-saved-store.data"
     "...priorities-decision-status-div.children..": DECIDERS,
+    "priorities-attention-div.children": ALL,
+    "..priorities-attention-feedback-div.children...priorities-opened-store.data..": (
+        PROBLEM_EDITORS
+    ),
     "priorities-csv-download.data": ALL,
     "priorities-brief-download.data": ALL,
     "priorities-query-store.data": CLIENTSIDE,
@@ -295,6 +304,8 @@ def _record_body(deps: dict[str, dict], indicator_id: int) -> dict:
         "department-status-select.value": "at_risk",
         "department-note-textarea.value": "matrix test",
         "department-saved-store.data": 0,
+        # 42 may be implausible for the indicator: the confirmation of exactly this value
+        "department-confirm-store.data": department.confirm_key(indicator_id, period, 42.0),
     }
     return webutil.callback_body(deps[output], values)
 
@@ -338,3 +349,72 @@ def test_matrix008_mayor_cannot_write_any_indicator(
     assert post_callback(clients[Role.MAYOR], _record_body(deps, indicator)).status_code == 403
     with env.database.session() as session:
         assert count_rows(session, Observation) == before
+
+
+def _new_alert(env: WebEnv, indicator_id: int, tag: str) -> int:
+    with env.database.session(write=True) as session:
+        alert = Alert(
+            dedupe_key=f"stale|matrix-{indicator_id}-{tag}",
+            kind="stale",
+            method="test",
+            severity="warning",
+            series_key=f"indicator:{indicator_id}",
+            indicator_id=indicator_id,
+            first_detected=TODAY,
+            last_detected=TODAY,
+            message="Late.",
+            state="new",
+            state_reason="",
+        )
+        session.add(alert)
+        session.flush()
+        return alert.id
+
+
+def _answer_body(deps: dict[str, dict], alert_id: int, button: str) -> dict:
+    output = next(o for o in deps if "department-alert-feedback-div" in o)
+    values = {
+        f"department-alert-{button}-button.n_clicks": 1,
+        "department-alert-select.value": str(alert_id),
+        "department-alert-note-textarea.value": "value corrected",
+        "department-alert-changed-store.data": 0,
+    }
+    body = webutil.callback_body(deps[output], values)
+    body["changedPropIds"] = [f"department-alert-{button}-button.n_clicks"]
+    return body
+
+
+def _alert_state(env: WebEnv, alert_id: int) -> tuple[str, str, int]:
+    with env.database.session() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        audits = session.query(AuditLog).filter(AuditLog.entity_id == str(alert_id)).count()
+        return alert.state, alert.state_reason, audits
+
+
+@pytest.mark.parametrize("button", ["ack", "answer"])
+def test_matrix009_head_cannot_answer_another_departments_alert(
+    env: WebEnv, clients: dict[Role, FlaskClient], deps: dict[str, dict], button: str
+) -> None:
+    head = env.principal(env.head_username())
+    assert head.department_id is not None
+    foreign = env.indicator_ids(department_id=head.department_id, own=False)[0]
+    alert = _new_alert(env, foreign, button)
+    before = _alert_state(env, alert)
+    response = post_callback(clients[Role.DEPARTMENT_HEAD], _answer_body(deps, alert, button))
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "forbidden"
+    assert _alert_state(env, alert) == before == ("new", "", 0)
+
+
+def test_matrix010_head_answers_her_own_alert(
+    env: WebEnv, clients: dict[Role, FlaskClient], deps: dict[str, dict]
+) -> None:
+    head = env.principal(env.head_username())
+    assert head.department_id is not None
+    own = env.indicator_ids(department_id=head.department_id, own=True)[-1]
+    alert = _new_alert(env, own, "own")
+    response = post_callback(clients[Role.DEPARTMENT_HEAD], _answer_body(deps, alert, "answer"))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert "Answer saved" in response.get_data(as_text=True)
+    assert _alert_state(env, alert) == ("acknowledged", "value corrected", 1)

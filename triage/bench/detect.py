@@ -1,13 +1,13 @@
 """Benchmark of the early-warning detector against NSSP-ESSENCE (pynssp) on planted problems.
 
-City-like daily count series (weekday and annual seasonality, slow trends, over-dispersion,
-small counts) with emerging problems planted in half of them; both detectors see the same data.
+City-like daily count series with emerging problems planted in half of them (both detectors
+see the same data), then every generator of :mod:`triage.bench.generators` on held-out seeds
+and the real labelled 311 events of ``tests/data``, each scored and checked apart.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import multiprocessing
 import os
 import resource
@@ -16,17 +16,25 @@ import tracemalloc
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import signal
 
-START = dt.date(2022, 1, 3)  # a Monday, so 7-day blocks from the start are calendar weeks
-EVAL_START = 364  # first scored day: every detector has had a year of history
-EVENT_DAYS = 56  # a planted problem lasts eight weeks, then the series returns to normal
-DETECTION_DAYS = 28  # "detected" = any alert in [start, start + 28 days)
+from triage.bench.generators import (
+    DETECTION_DAYS,
+    EVAL_START,
+    EVENT_DAYS,
+    GENERATORS,
+    HELD_OUT_SEEDS,
+    START,
+    TUNING_SEEDS,
+    Generated,
+    _log_uniform,
+)
+
 ESSENCE_METHODS = ("alert_switch", "alert_ewma", "alert_regression")
 
 DEFINITIONS = (
@@ -34,39 +42,16 @@ DEFINITIONS = (
     "median delay = days from start to the first such alert (detected events); "
     "false-alarm rate = share of clean series-weeks (series without an event, or weeks before "
     "its start) with at least one alert day; precision = alerted series-weeks inside an event "
-    "(start to start+8 weeks) / all alerted series-weeks. Scored from day 364 (week 53) on; "
-    "weeks are 7-day blocks from the first day (Mondays)."
+    "(its start to a week after its last excess day: 8 weeks for steps and ramps, 1-2 for "
+    "spikes) / all alerted series-weeks. Scored from day 364 (week 53) on; weeks are 7-day "
+    "blocks from the first day (Mondays). Real events: detected = an alert on the category in "
+    "[onset, onset+28 days); false alarms = weeks of the labelled clean periods with an alert."
 )
 
 
 # --------------------------------------------------------------------------------------------
 # Generated series
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Generated:
-    """Counts as a (series, day) matrix, the planted events and each series' traits."""
-
-    counts: np.ndarray
-    names: np.ndarray
-    start: dt.date
-    events: pd.DataFrame  # row, kind, start, end, size_sd, relative, low_count
-    traits: pd.DataFrame  # level, low_count, bump, ar_sd, nb_size
-
-    def long(self, rows: np.ndarray | None = None) -> pd.DataFrame:
-        """``series, date, value`` in long form (optionally for some series only)."""
-        idx = np.arange(len(self.names)) if rows is None else np.asarray(rows)
-        n_days = self.counts.shape[1]
-        codes = np.repeat(np.arange(len(idx)), n_days)
-        dates = np.tile(np.datetime64(self.start, "D") + np.arange(n_days), len(idx))
-        return pd.DataFrame(
-            {
-                "series": pd.Categorical.from_codes(codes, categories=self.names[idx]),
-                "date": dates.astype("datetime64[s]"),
-                "value": self.counts[idx].reshape(-1),
-            }
-        )
 
 
 def generate(
@@ -167,10 +152,6 @@ def generate(
     return Generated(counts, names, START, events, traits)
 
 
-def _log_uniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
-    return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
-
-
 # --------------------------------------------------------------------------------------------
 # Scoring
 # --------------------------------------------------------------------------------------------
@@ -191,6 +172,9 @@ class Score:
     alerted_weeks: int
     true_weeks: int
     breakdown: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Alerted series-weeks outside any event, by where they fall: on series without an
+    # event, before an event's start, and after its scored span (what precision loses).
+    false_positive_weeks: dict[str, int] = field(default_factory=dict)
 
     def figures(self) -> dict[str, object]:
         return {
@@ -205,31 +189,50 @@ class Score:
             "alerted_series_weeks": self.alerted_weeks,
             "true_alerted_weeks": self.true_weeks,
             "breakdown": self.breakdown,
+            "false_positive_weeks": self.false_positive_weeks,
         }
 
 
 def score(alerts: np.ndarray, gen: Generated, rows: np.ndarray | None = None) -> Score:
-    """Score a (series, day) boolean alert matrix; ``rows`` = which series it covers."""
+    """Score a (series, day) boolean alert matrix; ``rows`` = which series it covers.
+
+    An alert counts as inside an event from the event's first day until a week after its
+    last excess day (a 7-day window still holds a spike for six days after it). Weeks before
+    a series begins are not scored.
+    """
     rows = np.arange(len(gen.names)) if rows is None else np.asarray(rows)
     n, n_days = alerts.shape
     n_weeks = n_days // 7
     weekly = alerts[:, : n_weeks * 7].reshape(n, n_weeks, 7).any(axis=2)
-    scored = np.zeros(n_weeks, dtype=bool)
-    scored[EVAL_START // 7 :] = True
+    scored = np.zeros((n, n_weeks), dtype=bool)
+    scored[:, EVAL_START // 7 :] = True
+    if gen.begins is not None:
+        begins = np.asarray(gen.begins)[rows]
+        scored &= np.arange(n_weeks)[None, :] >= (begins[:, None] + 6) // 7
     position = {r: i for i, r in enumerate(rows)}
     events = gen.events[gen.events["row"].isin(rows)]
-    clean = np.broadcast_to(scored, (n, n_weeks)).copy()
+    clean = scored.copy()
     inside = np.zeros((n, n_weeks), dtype=bool)
+    before = np.zeros((n, n_weeks), dtype=bool)
+    has_event = np.zeros(n, dtype=bool)
     detected, delays, labels = [], [], []
     for ev in events.itertuples(index=False):
         i = position[ev.row]
         clean[i, ev.start // 7 :] = False
-        inside[i, ev.start // 7 : (ev.end - 1) // 7 + 1] = True
+        before[i, : ev.start // 7] = True
+        has_event[i] = True
+        inside[i, ev.start // 7 : min((ev.end + 6) // 7 + 1, n_weeks)] = True
         hits = np.flatnonzero(alerts[i, ev.start : ev.start + DETECTION_DAYS])
         detected.append(len(hits) > 0)
         delays.append(float(hits[0]) if len(hits) else np.nan)
         labels.append(f"{ev.kind}, {'low' if ev.low_count else 'high'} count")
     alerted = weekly & scored
+    outside = alerted & ~inside
+    false_positive_weeks = {
+        "clean_series": int(outside[~has_event].sum()),
+        "before_event": int((outside & before)[has_event].sum()),
+        "after_event": int((outside & ~before)[has_event].sum()),
+    }
     detected_a, delays_a = np.array(detected, dtype=bool), np.array(delays)
     breakdown = {}
     for label in sorted(set(labels)):
@@ -251,6 +254,7 @@ def score(alerts: np.ndarray, gen: Generated, rows: np.ndarray | None = None) ->
         alerted_weeks=int(alerted.sum()),
         true_weeks=int((alerted & inside).sum()),
         breakdown=breakdown,
+        false_positive_weeks=false_positive_weeks,
     )
 
 
@@ -282,7 +286,12 @@ class OursRun:
 
 
 def run_ours(
-    gen: Generated, fdr: float, workers: int | None = None, *, trace_memory: bool = False
+    gen: Generated,
+    fdr: float,
+    workers: int | None = None,
+    *,
+    trace_memory: bool = False,
+    config: object | None = None,
 ) -> OursRun:
     """Run :func:`triage.detection.detect_surges` on every series, timed.
 
@@ -300,7 +309,9 @@ def run_ours(
         tracemalloc.start()
     _reset_peak_rss()
     began, cpu = time.perf_counter(), time.process_time()
-    found = detect_surges(frame, SurgeConfig(fdr=fdr), workers=workers)
+    cfg = replace(config, fdr=fdr) if isinstance(config, SurgeConfig) else SurgeConfig(fdr=fdr)
+    # Report counts are daily (as the database passes them), whatever their dates look like.
+    found = detect_surges(frame, cfg, workers=workers, daily=True)
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     peak_rss = _peak_rss_mb()
     traced = float("nan")
@@ -441,6 +452,10 @@ class Options:
     pynssp_series: int = 200
     workers: int = 2
     cache: str | None = None  # folder keeping pynssp's alerts between runs (they are slow)
+    generator_series: int | None = None  # per generator and seed (default: series // 4)
+    seeds: tuple[int, ...] = HELD_OUT_SEEDS  # the generators' seeds (held out from tuning)
+    generators: tuple[str, ...] | None = None  # names (default: all)
+    real_data: str | None = None  # folder of the real labelled series (default: tests/data)
 
 
 def _default_fdr() -> float:
@@ -518,11 +533,185 @@ def run(options: Options, log: Callable[[str], None] = lambda _: None) -> dict[s
         result["pynssp_series"] = count
         result["ours_on_pynssp_series"] = score(ours.alerts(options.fdr)[rows], gen, rows).figures()
         result["essence"] = {key: score(value, gen, rows).figures() for key, value in flags.items()}
+    result["generators"] = run_generators(options, log)
+    result["generator_seeds"] = {"tuned_on": list(TUNING_SEEDS), "reported": list(options.seeds)}
+    result["real_events"] = run_real(options, log)
+    result["targets"] = dict(TARGETS)
+    result["pass"] = all(g["pass"] for g in result["generators"].values()) and bool(
+        result["real_events"].get("pass", True)
+    )
     result["process_max_rss_mb"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
     )
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+TARGETS: dict[str, float] = {
+    "sensitivity_min": 0.9,
+    "median_delay_days_max": 7.0,
+    "false_alarm_rate_max": 0.01,
+    "precision_min": 0.8,
+}
+AIMS: dict[str, float] = {"false_alarm_rate_max": 0.005, "precision_min": 0.9}
+
+
+def check(figures: dict[str, object], targets: dict[str, float] = TARGETS) -> dict[str, bool]:
+    """Pass or fail per target for one set of figures (a missing figure fails)."""
+
+    def at_least(key: str, bound: float) -> bool:
+        value = figures.get(key)
+        return value is not None and float(value) >= bound  # type: ignore[arg-type]
+
+    def at_most(key: str, bound: float) -> bool:
+        value = figures.get(key)
+        return value is not None and float(value) <= bound  # type: ignore[arg-type]
+
+    out = {}
+    if "sensitivity_min" in targets:
+        out["sensitivity"] = at_least("sensitivity", targets["sensitivity_min"])
+    if "median_delay_days_max" in targets:
+        out["median_delay"] = at_most("median_delay_days", targets["median_delay_days_max"])
+    if "false_alarm_rate_max" in targets:
+        out["false_alarms"] = at_most("false_alarm_rate", targets["false_alarm_rate_max"])
+    if "precision_min" in targets:
+        out["precision"] = at_least("precision", targets["precision_min"])
+    return out
+
+
+def run_generators(
+    options: Options, log: Callable[[str], None] = lambda _: None
+) -> dict[str, dict[str, object]]:
+    """Every generator of :mod:`triage.bench.generators` on each held-out seed, scored apart.
+
+    Each (generator, seed) is one run of the detector over its series together (as one
+    city's), at the default FDR. Out: per generator, ``description``, ``series`` (per seed),
+    ``seeds`` (figures and ``checks`` per seed) and ``pass`` (every target on every seed).
+    """
+    n = options.generator_series or max(options.series // 4, 40)
+    wanted = options.generators
+    out: dict[str, dict[str, object]] = {}
+    for spec in GENERATORS:
+        if wanted is not None and spec.name not in wanted:
+            continue
+        per_seed: dict[str, object] = {}
+        passed = True
+        for seed in options.seeds:
+            began = time.perf_counter()
+            gen = spec.make(n, options.years, seed)
+            ours = run_ours(gen, options.fdr, options.workers)
+            figures = score(ours.alerts(options.fdr), gen).figures()
+            checks = check(figures)
+            figures["checks"] = checks
+            figures["detector_seconds"] = round(ours.seconds, 2)
+            per_seed[str(seed)] = figures
+            passed &= all(checks.values())
+            log(
+                f"{spec.name} seed {seed}: {len(gen.names):,} series, {len(gen.events):,} events,"
+                f" {time.perf_counter() - began:.1f}s"
+            )
+        out[spec.name] = {
+            "description": spec.description,
+            "series": n,
+            "seeds": per_seed,
+            "pass": passed,
+        }
+    return out
+
+
+def default_real_data() -> Path:
+    """The repository's ``tests/data`` (real labelled 311 series; see its README)."""
+    return Path(__file__).resolve().parents[2] / "tests" / "data"
+
+
+def run_real(options: Options, log: Callable[[str], None] = lambda _: None) -> dict[str, object]:
+    """The detector on real 311 series with labelled events and clean periods.
+
+    Reads ``real311_daily_counts.csv`` (source, category, date, count), ``real311_events.csv``
+    (source, category, onset, label) and ``real311_clean_periods.csv`` (source, category,
+    start, end). Each source runs as one city (its categories together, absent days zero).
+    Out: ``events`` (per event: detected within 28 days, delay in days, first alert),
+    ``clean`` (per period: weeks, weeks with an alert), the summary figures and ``checks``.
+    """
+    folder = Path(options.real_data) if options.real_data else default_real_data()
+    counts_path = folder / "real311_daily_counts.csv"
+    if not counts_path.exists():
+        return {"available": False, "pass": True}
+    from triage.detection import SurgeConfig, detect_surges
+
+    counts = pd.read_csv(counts_path, parse_dates=["date"])
+    labelled = pd.read_csv(folder / "real311_events.csv", parse_dates=["onset"])
+    periods = pd.read_csv(folder / "real311_clean_periods.csv", parse_dates=["start", "end"])
+    alerts = []
+    for source, part in counts.groupby("source", sort=True):
+        frame = pd.DataFrame(
+            {"series": part["category"], "date": part["date"], "value": part["count"]}
+        )
+        found = detect_surges(
+            frame, SurgeConfig(fdr=options.fdr), workers=options.workers, daily=True
+        )
+        alerts.append(found.assign(source=source))
+        log(f"real series {source}: {part['category'].nunique()} categories")
+    found = pd.concat(alerts, ignore_index=True)
+    found["date"] = pd.to_datetime(found["date"])
+    events = []
+    for ev in labelled.itertuples(index=False):
+        mine = found[(found["source"] == ev.source) & (found["series"] == ev.category)]
+        window = mine[
+            (mine["date"] >= ev.onset)
+            & (mine["date"] < ev.onset + pd.Timedelta(days=DETECTION_DAYS))
+        ]
+        first = window["date"].min() if len(window) else None
+        events.append(
+            {
+                "source": ev.source,
+                "category": ev.category,
+                "onset": ev.onset.date().isoformat(),
+                "label": ev.label,
+                "detected": first is not None,
+                "delay_days": None if first is None else int((first - ev.onset).days),
+                "first_alert": None if first is None else first.date().isoformat(),
+            }
+        )
+    clean = []
+    for period in periods.itertuples(index=False):
+        mine = found[
+            (found["source"] == period.source)
+            & (found["series"] == period.category)
+            & (found["date"] >= period.start)
+            & (found["date"] <= period.end)
+        ]
+        weeks = ((period.end - period.start).days + 1) // 7
+        week_of = (mine["date"] - period.start).dt.days // 7
+        alerted = int(week_of[week_of < weeks].nunique())
+        clean.append(
+            {
+                "source": period.source,
+                "category": period.category,
+                "start": period.start.date().isoformat(),
+                "end": period.end.date().isoformat(),
+                "weeks": weeks,
+                "alerted_weeks": alerted,
+            }
+        )
+    detected = [e for e in events if e["detected"]]
+    delays = np.array([e["delay_days"] for e in detected], dtype=float)
+    clean_weeks = sum(c["weeks"] for c in clean)
+    false_weeks = sum(c["alerted_weeks"] for c in clean)
+    summary: dict[str, object] = {
+        "available": True,
+        "events": events,
+        "clean": clean,
+        "sensitivity": _round(len(detected) / len(events)) if events else None,
+        "median_delay_days": _round(_nanmedian(delays)),
+        "false_alarm_rate": _round(false_weeks / clean_weeks, 5) if clean_weeks else None,
+        "clean_series_weeks": clean_weeks,
+        "false_alarm_weeks": false_weeks,
+    }
+    checks = check(summary, {k: v for k, v in TARGETS.items() if k != "precision_min"})
+    summary["checks"] = checks
+    summary["pass"] = all(checks.values())
+    return summary
 
 
 def _cache_path(options: Options, count: int) -> Path | None:
@@ -590,6 +779,50 @@ def table(result: dict[str, object]) -> str:
             )
             + "; ESSENCE alert = red (p < 0.01), as pynssp colours it"
         )
+    generators = result.get("generators") or {}
+    if generators:
+        lines.append(
+            "Per generator, held-out seeds "
+            + ", ".join(str(s) for s in next(iter(generators.values()))["seeds"])
+            + f" (FDR {fdr:.0%}):"
+        )
+        lines += [head.replace("detector", "generator, seed  "), rule]
+        for name, entry in generators.items():
+            for seed, fig in entry["seeds"].items():
+                failed = [k for k, ok in fig["checks"].items() if not ok]
+                mark = "pass" if not failed else "FAIL " + ",".join(failed)
+                lines.append(line(f"{name}, {seed}", int(entry["series"]), fig) + f"  {mark}")
+                fp = fig.get("false_positive_weeks") or {}
+                if fp:
+                    lines.append(
+                        f"    false-positive weeks: {fp['clean_series']} on clean series, "
+                        f"{fp['before_event']} before an event, {fp['after_event']} after one"
+                    )
+        lines.append(rule)
+    real = result.get("real_events") or {}
+    if real.get("available"):
+        lines.append("Real labelled events (tests/data/README.md):")
+        for ev in real["events"]:
+            when = (
+                f"detected after {ev['delay_days']} d ({ev['first_alert']})"
+                if ev["detected"]
+                else "not detected within 28 days"
+            )
+            lines.append(f"  {ev['onset']} {ev['category']}: {ev['label']}: {when}")
+        for period in real["clean"]:
+            lines.append(
+                f"  clean {period['start']}..{period['end']} {period['category']}: "
+                f"{period['alerted_weeks']} of {period['weeks']} weeks alerted"
+            )
+        failed = [k for k, ok in real["checks"].items() if not ok]
+        lines.append(
+            f"  real: sensitivity {_fmt(real['sensitivity'], '.3f')}, median delay "
+            f"{_fmt(real['median_delay_days'], '.1f')} d, false alarms "
+            f"{_fmt(real['false_alarm_rate'], '.2%')}: "
+            + ("pass" if not failed else "FAIL " + ",".join(failed))
+        )
+    if "pass" in result:
+        lines.append(f"All targets on every generator, seed and real set: {result['pass']}")
     lines.append(f"Breakdown for triage at FDR {fdr:.0%} (sensitivity / median delay):")
     for label, fig in result["ours"]["breakdown"].items():
         lines.append(

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from triage.ingest.errors import IngestError, Open311ServerError, Rejection
 
 if TYPE_CHECKING:
-    from db.ingest import UpsertCounts
+    from db.ingest import CategoryCache, DistrictResolver, UpsertCounts
     from db.session import Database
+    from triage.ingest.indicators import IndicatorContext
     from triage.ingest.open311_client import Open311Client
     from triage.ingest.portal_csv import Layout
     from triage.security import Principal
@@ -34,10 +35,14 @@ __all__ = [
     "Open311ServerError",
     "Rejection",
     "RejectsFile",
+    "declared_timezone",
+    "default_open311_source",
     "file_fingerprint",
     "ingest_indicator_file",
     "ingest_open311",
     "ingest_portal_export",
+    "read_open311_services",
+    "resolve_open311_source",
     "run_source",
 ]
 
@@ -48,6 +53,11 @@ Progress = Callable[[str, float], None]
 RejectSink = Callable[[Sequence[Rejection]], None]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SAMPLE_REJECTIONS = 10
+SOURCE_NAME_LENGTH = 64
+MAX_REQUESTS_PER_RUN = 200
+# How far outside the asked window a record may fall before the server is taken to ignore
+# the dates: servers' clocks and zones are off by hours, never by a day.
+DATE_TOLERANCE = dt.timedelta(days=1)
 
 
 @dataclass
@@ -71,6 +81,11 @@ class IngestSummary:
     reasons: Counter[str] = field(default_factory=Counter)
     samples: list[Rejection] = field(default_factory=list)
     seconds: float = 0.0
+    requests: int = 0  # HTTP requests an Open311 run made (at most its cap)
+    capped: bool = False  # the run stopped at its cap of requests
+    dropped: int = 0  # records lost to answers cut off or malformed (also among ``rejected``)
+    services: int = 0  # services read from the service list
+    notes: list[str] = field(default_factory=list)
 
     def count(self, counts: UpsertCounts) -> None:
         self.added += counts.added
@@ -103,6 +118,17 @@ class IngestSummary:
             "new_categories": len(self.new_categories),
             "rejection_reasons": dict(self.reasons.most_common(20)),
             "seconds": round(self.seconds, 3),
+            **(
+                {
+                    "requests": self.requests,
+                    "request_cap_reached": self.capped,
+                    "dropped": self.dropped,
+                    "services": self.services,
+                    "notes": list(self.notes),
+                }
+                if self.kind == "open311"
+                else {}
+            ),
         }
 
 
@@ -348,12 +374,275 @@ def _parse_cursor(cursor: str | None, prefix: str) -> dt.datetime | None:
 
 
 def default_open311_source(client: Open311Client) -> str:
-    """``open311:<host>[/<jurisdiction>]``, at most 64 characters."""
+    """``open311:<host>[:<port>]<path>[#<jurisdiction>]``: one source (and one cursor) per
+    endpoint, so two endpoints on one host never share a cursor. At most 64 characters: a
+    longer key keeps its first 55 and a digest of the whole."""
+    from urllib.parse import urlsplit
+
+    parsed = urlsplit(client.base_url)
+    host = (parsed.hostname or "server").lower()
+    port = f":{parsed.port}" if parsed.port else ""
+    path = parsed.path.rstrip("/")
+    name = f"open311:{host}{port}{path}" + (
+        f"#{client.jurisdiction_id}" if client.jurisdiction_id else ""
+    )
+    if len(name) > SOURCE_NAME_LENGTH:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = f"{name[:55]}~{digest}"
+    return name
+
+
+def legacy_open311_source(client: Open311Client) -> str:
+    """The key sources had before it included the path: ``open311:<host>[/<jurisdiction>]``."""
     from urllib.parse import urlsplit
 
     host = urlsplit(client.base_url).hostname or "server"
     name = f"open311:{host}" + (f"/{client.jurisdiction_id}" if client.jurisdiction_id else "")
-    return name[:64]
+    return name[:SOURCE_NAME_LENGTH]
+
+
+def resolve_open311_source(database: Database, client: Open311Client) -> str:
+    """The source name for ``client``'s endpoint when none is given.
+
+    An endpoint polled before keys carried the path keeps its old host-only source (and so its
+    cursor and its reports' unique keys) when that source was registered for this very
+    endpoint (its stored URL is the client's); every other endpoint gets the path key.
+    """
+    from db.ingest import find_source
+
+    name = default_open311_source(client)
+    with database.session() as session:
+        if find_source(session, name) is not None:
+            return name
+        legacy = find_source(session, legacy_open311_source(client))
+    if (
+        legacy is not None
+        and legacy.kind == "open311"
+        and legacy.url.rstrip("/").lower() == client.display_url.rstrip("/").lower()
+    ):
+        return legacy.name
+    return name
+
+
+def declared_timezone(
+    name: str, source_tz: str | None, stored_tz: str | None, city_tz: str | None
+) -> str:
+    """The zone of a source's times that carry none: the one given for this run (the CLI's
+    ``--timezone``), else the one the source declared (its config ``timezone``), else the
+    city's (``Settings.timezone``, the declared default). None of them: ``IngestError``.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    zone = (source_tz or stored_tz or city_tz or "").strip()
+    if not zone:
+        raise IngestError(
+            f"The Open311 source {name} declares no time zone, so its times without one "
+            "cannot be read; declare it with --timezone (e.g. --timezone America/Chicago)."
+        )
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Pacific" is a folder of zones
+        raise IngestError(
+            f"{zone[:60]!r} is not a time zone name (e.g. America/Chicago); "
+            f"the Open311 source {name} needs one for its times without a zone."
+        ) from None
+    return zone
+
+
+class _RequestCap(Exception):
+    """The run made as many requests as it may."""
+
+
+class _IgnoresDates(Exception):
+    """The server answered as if the date filters were not there; the message says how."""
+
+
+@dataclass
+class _WindowPoll:
+    """Covers date windows with as few requests as it can, never more than ``max_requests``.
+
+    A window that comes back full is halved (down to ``min_window``, then paged). A server
+    that ignores the dates (its records fall outside the window asked for, or both halves of
+    a window answer the same page) is caught before the halving goes on: ``_IgnoresDates``.
+    """
+
+    client: Open311Client
+    tz: str
+    axis: tuple[str, str]
+    min_window: dt.timedelta
+    max_pages: int
+    max_requests: int
+    requests: int = 0
+    answers: list[tuple[Any, list[Rejection], int]] = field(default_factory=list)
+
+    def get(self, **params: Any) -> tuple[Any, list[Rejection]]:
+        if self.requests >= self.max_requests:
+            raise _RequestCap
+        self.requests += 1
+        return self.client.requests(tz=self.tz, **params)
+
+    def window(self, w_start: dt.datetime, w_end: dt.datetime) -> tuple[Any, list[Rejection]]:
+        """One answer for a window; ``_IgnoresDates`` when most of its records lie outside
+        it and the window just before it (which shares no record with it) answers the same."""
+        frame, rejected = self.get(**{self.axis[0]: w_start, self.axis[1]: w_end})
+        column = "requested_at" if self.axis[0] == "start" else "updated_at"
+        times = frame[column].dropna()
+        outside = int(
+            ((times < w_start - DATE_TOLERANCE) | (times >= w_end + DATE_TOLERANCE)).sum()
+        )
+        if outside >= 2 and outside * 2 > len(times):
+            before = self.get(**{self.axis[0]: w_start - (w_end - w_start), self.axis[1]: w_start})
+            if set(before[0]["service_request_id"]) == set(frame["service_request_id"]):
+                raise _IgnoresDates(
+                    f"{outside} of {len(times)} records came back outside the window asked for "
+                    f"({self.axis[0]}={w_start:%Y-%m-%d %H:%M}, "
+                    f"{self.axis[1]}={w_end:%Y-%m-%d %H:%M}) and the window before it "
+                    "answered the same records"
+                )
+        return frame, rejected
+
+    def cover(
+        self,
+        w_start: dt.datetime,
+        w_end: dt.datetime,
+        answer: tuple[Any, list[Rejection]] | None = None,
+    ) -> None:
+        """Add every answer needed for one window to ``answers``."""
+        frame, rejected = answer or self.window(w_start, w_end)
+        answered = len(frame) + len(rejected)
+        if answered < self.client.page_limit:
+            self.answers.append((frame, rejected, answered))
+            return
+        if w_end - w_start > self.min_window:
+            middle = w_start + (w_end - w_start) / 2
+            left = self.window(w_start, middle)
+            right = self.window(middle, w_end)
+            same = set(left[0]["service_request_id"])
+            if same and same == set(right[0]["service_request_id"]):
+                raise _IgnoresDates(
+                    f"both halves of {w_start:%Y-%m-%d %H:%M} to {w_end:%Y-%m-%d %H:%M} "
+                    f"answered the same {len(same)} records"
+                )
+            self.cover(w_start, middle, left)
+            self.cover(middle, w_end, right)
+            return
+        # Still full at the smallest window: page through it; stop when a page adds nothing.
+        self.answers.append((frame, rejected, answered))
+        seen = set(frame["service_request_id"])
+        dates = {self.axis[0]: w_start, self.axis[1]: w_end}
+        for page in range(2, self.max_pages + 1):
+            frame, rejected = self.get(page=page, **dates)
+            fresh = set(frame["service_request_id"]) - seen
+            if not fresh and not rejected:
+                return
+            seen |= fresh
+            self.answers.append((frame, rejected, len(frame) + len(rejected)))
+            if len(frame) + len(rejected) < self.client.page_limit:
+                return
+        raise IngestError(
+            f"More than {self.max_pages} pages of requests between {w_start} and {w_end}; "
+            "the server's page limit is too small for this feed."
+        )
+
+    def everything(self) -> int:
+        """One fetch without dates (what a server that ignores them gives), de-duplicated
+        (the newest copy of a request kept); returns how many copies were left out."""
+        frame, rejected = self.get()
+        unique = frame.sort_values("updated_at", kind="stable", ascending=False)
+        unique = unique.drop_duplicates("service_request_id").sort_index()
+        self.answers = [(unique, rejected, len(unique) + len(rejected))]
+        return len(frame) - len(unique)
+
+
+def _read_services(
+    database: Database,
+    client: Open311Client,
+    name: str,
+    now: dt.datetime,
+    summary: IngestSummary,
+) -> None:
+    """Read the endpoint's service list into report categories and the source's config."""
+    from db.ingest import ensure_source, record_services, service_groups, update_source_config
+
+    summary.requests += 1
+    services, rejected = client.services()
+    with database.session(write=True) as session:
+        state = ensure_source(session, name, "open311")
+        counts = record_services(session, services)
+        update_source_config(
+            session,
+            state.id,
+            {
+                "services": {
+                    "read_at": now.isoformat(timespec="seconds"),
+                    "count": counts.services,
+                    "groups": service_groups(services),
+                }
+            },
+        )
+    summary.services = counts.services
+    summary.new_categories.extend(c for c in counts.new_codes if c not in summary.new_categories)
+    summary.notes.append(
+        f"services: {counts.services} read ({counts.groups} groups), "
+        f"{counts.added} new categories, {counts.unchanged} known"
+        + (f", {len(rejected)} without a code" if rejected else "")
+    )
+
+
+def _note_services_failure(
+    database: Database, name: str, now: dt.datetime, summary: IngestSummary, exc: Exception
+) -> None:
+    """Keep a service list's failure with the source, so that later polls do not ask again
+    (``--services`` does)."""
+    from db.ingest import ensure_source, update_source_config
+
+    message = str(exc)[:300]
+    with database.session(write=True) as session:
+        state = ensure_source(session, name, "open311")
+        update_source_config(
+            session,
+            state.id,
+            {"services": {"read_at": now.isoformat(timespec="seconds"), "error": message}},
+        )
+    summary.notes.append(f"services: not read ({message})")
+
+
+def read_open311_services(
+    database: Database,
+    client: Open311Client,
+    *,
+    source: str | None = None,
+    source_tz: str | None = None,
+    city_tz: str | None = None,
+    now: dt.datetime | None = None,
+) -> IngestSummary:
+    """``GET services`` into report categories (one per service, its group kept with the
+    source); idempotent. Registers the source (with its declared zone) on first use."""
+    from db.ingest import ensure_source, update_source_config
+    from db.models import utcnow
+
+    name = (source or resolve_open311_source(database, client))[:SOURCE_NAME_LENGTH]
+    summary = IngestSummary(source=name, kind="open311")
+    started = time.monotonic()
+    now = now or utcnow()
+    try:
+        with database.session(write=True) as session:
+            state = ensure_source(
+                session,
+                name,
+                "open311",
+                url=client.display_url,
+                config={"format": client.fmt, "jurisdiction_id": client.jurisdiction_id},
+            )
+            tz = declared_timezone(name, source_tz, state.config.get("timezone"), city_tz)
+            update_source_config(session, state.id, {"timezone": tz})
+        _read_services(database, client, name, now, summary)
+    except Exception as exc:
+        _record_failure(database, name, "open311", exc)
+        raise
+    finally:
+        summary.seconds = time.monotonic() - started
+    return summary
 
 
 def ingest_open311(
@@ -361,7 +650,7 @@ def ingest_open311(
     client: Open311Client,
     *,
     source: str | None = None,
-    city_tz: str = "UTC",
+    city_tz: str | None = None,
     source_tz: str | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
@@ -370,6 +659,8 @@ def ingest_open311(
     lookback: dt.timedelta = dt.timedelta(days=7),
     overlap: dt.timedelta = dt.timedelta(minutes=5),
     max_pages: int = 100,
+    max_requests: int = MAX_REQUESTS_PER_RUN,
+    services: bool | None = None,
     progress: Progress | None = None,
     on_reject: RejectSink | None = None,
     now: dt.datetime | None = None,
@@ -381,26 +672,38 @@ def ingest_open311(
     (cursor ``b:<time>``). Without it, it polls what changed since the cursor ``u:<time>``
     (less ``overlap``, for servers whose clocks lag; default: the last ``lookback``) with
     ``updated_after``/``updated_before``. A window that comes back full (``page_limit``) is
-    halved down to ``min_window``, then paged. Raises ``IngestError`` (recorded on the source
-    with an alert) when the server fails after the client's retries.
-    """
-    import pandas as pd
+    halved down to ``min_window``, then paged.
 
+    A server that ignores the date filters is detected (records outside the window asked
+    for, or the same page for both halves of a window): the run falls back to one fetch
+    without dates, de-duplicated, and says so in ``summary.notes``. No run makes more than
+    ``max_requests`` requests: at the cap it stops with ``summary.capped``, the cursor after
+    the last whole window (the window under way is asked again by the next run; any of its
+    parts already complete are stored).
+
+    Times without a zone are read in the source's declared zone (``declared_timezone``:
+    ``source_tz``, else the source's config ``timezone``, else ``city_tz``), which is stored
+    with the source; with none of them the run is refused. Daily counts use ``city_tz`` (the
+    declared zone when there is no city zone). The service list is read into categories on a
+    source's first poll (``services=None``), always with ``True``, never with ``False``.
+    Raises ``IngestError`` (recorded on the source with an alert) when the server fails
+    after the client's retries.
+    """
     from db.ingest import (
         CategoryCache,
         ensure_source,
         load_districts,
         record_source_success,
         save_cursor,
-        upsert_reports,
+        update_source_config,
     )
     from db.models import utcnow
+    from triage.ingest.open311_client import Open311Unreachable
 
-    name = (source or default_open311_source(client))[:64]
+    name = (source or resolve_open311_source(database, client))[:SOURCE_NAME_LENGTH]
     summary = IngestSummary(source=name, kind="open311")
     started = time.monotonic()
     now = now or utcnow()
-    tz = source_tz or city_tz
     try:
         with database.session(write=True) as session:
             state = ensure_source(
@@ -410,7 +713,17 @@ def ingest_open311(
                 url=client.display_url,
                 config={"format": client.fmt, "jurisdiction_id": client.jurisdiction_id},
             )
+            tz = declared_timezone(name, source_tz, state.config.get("timezone"), city_tz)
+            update_source_config(session, state.id, {"timezone": tz})
             districts = load_districts(session)
+        days_tz = city_tz or tz
+        if services or (services is None and "services" not in state.config):
+            try:
+                _read_services(database, client, name, now, summary)
+            except Open311Unreachable:
+                raise  # a server that does not answer will not answer the requests either
+            except IngestError as exc:  # a feed without a service list still has requests
+                _note_services_failure(database, name, now, summary, exc)
         polled_until = _parse_cursor(state.cursor, "u:")
         if start is not None:
             stop = end or now
@@ -422,43 +735,62 @@ def ingest_open311(
             begin = polled_until - overlap if polled_until else now - lookback
             prefix, axis = "u:", ("updated_after", "updated_before")
         categories = CategoryCache()
+        poll = _WindowPoll(
+            client,
+            tz,
+            axis,
+            min_window,
+            max_pages,
+            max(1, max_requests - summary.requests),
+        )
         windows = list(_windows(begin, stop, window))
         for done, (w_start, w_end) in enumerate(windows, start=1):
-            frames = _fetch_window(client, tz, axis, w_start, w_end, min_window, max_pages)
-            rejections: list[Rejection] = []
-            reports = []
-            for frame, rejected, answered in frames:
-                offset = summary.read
-                summary.read += answered
-                reports.append(frame.assign(row=frame["row"] + offset))
-                rejections.extend(
-                    Rejection(r.row + offset, r.field, r.reason, r.value) for r in rejected
+            poll.answers = []
+            cursor: str | None = f"{prefix}{w_end.isoformat()}"
+            last = False
+            try:
+                poll.cover(w_start, w_end)
+            except _RequestCap:
+                summary.capped = True
+                cursor, last = None, True
+                resume = summary.cursor or state.cursor or begin.isoformat()
+                summary.notes.append(
+                    f"stopped at the cap of {max_requests} requests per run; "
+                    f"the next run goes on from {resume}"
                 )
-            if on_reject and rejections:
-                on_reject(rejections)
-            cursor = f"{prefix}{w_end.isoformat()}"
-            batch = pd.concat(reports, ignore_index=True) if reports else None
-            with database.session(write=True) as session:
-                state = ensure_source(session, name, "open311")
-                if batch is not None and len(batch):
-                    counts = upsert_reports(
-                        session,
-                        name,
-                        batch,
-                        categories=categories,
-                        districts=districts,
-                        city_tz=city_tz,
-                        now=now,
-                    )
-                    summary.count(counts)
-                    _audit_batch(session, state.id, counts, cursor)
-                save_cursor(session, state.id, cursor)
-            summary.reject(rejections)
-            summary.cursor = cursor
+            except _IgnoresDates as why:
+                note = (
+                    f"the server ignores {axis[0]}/{axis[1]} ({why}): "
+                    "fell back to one fetch without dates"
+                )
+                # Every later window would answer the same page: this fetch is the whole run.
+                cursor, last = f"{prefix}{stop.isoformat()}", True
+                try:
+                    copies = poll.everything()
+                    note += f", {copies} repeated records left out" if copies else ""
+                except _RequestCap:
+                    poll.answers, summary.capped, cursor = [], True, None
+                    note += ", which the cap of requests did not allow"
+                summary.notes.append(note)
+            _store_window(
+                database,
+                name,
+                poll.answers,
+                cursor,
+                summary,
+                categories=categories,
+                districts=districts,
+                city_tz=days_tz,
+                now=now,
+                on_reject=on_reject,
+            )
             if progress:
                 progress(f"Polling {name}", done / len(windows))
+            if last:
+                break
+        summary.requests += poll.requests
         final = summary.cursor
-        if start is not None:
+        if start is not None and not summary.capped and final is not None:
             # A finished backfill hands over to polling, unless polling is already further.
             until = max(filter(None, [polled_until, stop]))
             final = f"u:{until.isoformat()}"
@@ -468,13 +800,67 @@ def ingest_open311(
                 save_cursor(session, state.id, final)
             record_source_success(session, state.id, now)
         summary.cursor = final
-        summary.new_categories = list(categories.created)
+        summary.new_categories.extend(
+            c for c in categories.created if c not in summary.new_categories
+        )
     except Exception as exc:
         _record_failure(database, name, "open311", exc)
         raise
     finally:
         summary.seconds = time.monotonic() - started
     return summary
+
+
+def _store_window(
+    database: Database,
+    name: str,
+    answers: list[tuple[Any, list[Rejection], int]],
+    cursor: str | None,
+    summary: IngestSummary,
+    *,
+    categories: CategoryCache,
+    districts: DistrictResolver,
+    city_tz: str,
+    now: dt.datetime,
+    on_reject: RejectSink | None,
+) -> None:
+    """Commit one window's answers with its cursor (``None``: the window is not finished, so
+    its records are kept but the cursor stays where it was)."""
+    import pandas as pd
+
+    from db.ingest import ensure_source, save_cursor, upsert_reports
+    from triage.ingest.open311 import dropped_count
+
+    rejections: list[Rejection] = []
+    reports = []
+    for frame, rejected, answered in answers:
+        offset = summary.read
+        summary.read += answered
+        reports.append(frame.assign(row=frame["row"] + offset))
+        rejections.extend(Rejection(r.row + offset, r.field, r.reason, r.value) for r in rejected)
+    if on_reject and rejections:
+        on_reject(rejections)
+    batch = pd.concat(reports, ignore_index=True) if reports else None
+    with database.session(write=True) as session:
+        state = ensure_source(session, name, "open311")
+        if batch is not None and len(batch):
+            counts = upsert_reports(
+                session,
+                name,
+                batch,
+                categories=categories,
+                districts=districts,
+                city_tz=city_tz,
+                now=now,
+            )
+            summary.count(counts)
+            _audit_batch(session, state.id, counts, cursor or state.cursor or "")
+        if cursor is not None:
+            save_cursor(session, state.id, cursor)
+    summary.reject(rejections)
+    summary.dropped += dropped_count(rejections)
+    if cursor is not None:
+        summary.cursor = cursor
 
 
 def _windows(
@@ -485,52 +871,12 @@ def _windows(
     return list(time_windows(begin, stop, size)) if begin < stop else []
 
 
-def _fetch_window(
-    client: Open311Client,
-    tz: str,
-    axis: tuple[str, str],
-    w_start: dt.datetime,
-    w_end: dt.datetime,
-    min_window: dt.timedelta,
-    max_pages: int,
-) -> list[tuple[Any, list[Rejection], int]]:
-    """Every answer needed to cover one window: (frame, rejections, records answered)."""
-    frame, rejected = client.requests(tz=tz, **{axis[0]: w_start, axis[1]: w_end})
-    answered = len(frame) + len(rejected)
-    if answered < client.page_limit:
-        return [(frame, rejected, answered)]
-    if w_end - w_start > min_window:
-        middle = w_start + (w_end - w_start) / 2
-        return [
-            *_fetch_window(client, tz, axis, w_start, middle, min_window, max_pages),
-            *_fetch_window(client, tz, axis, middle, w_end, min_window, max_pages),
-        ]
-    # Still full at the smallest window: page through it; stop when a page adds nothing new.
-    answers = [(frame, rejected, answered)]
-    seen = set(frame["service_request_id"])
-    for page in range(2, max_pages + 1):
-        frame, rejected = client.requests(tz=tz, page=page, **{axis[0]: w_start, axis[1]: w_end})
-        fresh = set(frame["service_request_id"]) - seen
-        if not fresh and not rejected:
-            break
-        seen |= fresh
-        answers.append((frame, rejected, len(frame) + len(rejected)))
-        if len(frame) + len(rejected) < client.page_limit:
-            break
-    else:
-        raise IngestError(
-            f"More than {max_pages} pages of requests between {w_start} and {w_end}; "
-            "the server's page limit is too small for this feed."
-        )
-    return answers
-
-
 def ingest_indicator_file(
     database: Database,
     source_file: str | Path | bytes,
     *,
     filename: str = "",
-    layout: str | None = None,
+    layout: str | IndicatorContext | None = None,
     actor: Principal | None = None,
     today: dt.date,
     source: str | None = None,
@@ -542,7 +888,9 @@ def ingest_indicator_file(
     transaction (the file lands whole or not at all; a file imported twice changes nothing).
 
     ``actor`` defaults to the ``ingest`` system identity; pass the uploading user's principal
-    so that a department head may write only her own department's indicators.
+    so that a department head may write only her own department's indicators. ``layout`` is a
+    layout name, or an ``IndicatorContext`` carrying the layout, the fiscal-year start and the
+    city's indicator catalogue (closest names for unknown indicators, percent fractions).
     """
     from db.ingest import ensure_source, import_observations, record_source_success, save_cursor
     from triage.ingest.indicators import DEFAULT_MAX_ROWS, read_indicator_file
@@ -606,9 +954,11 @@ def run_source(
     ``today`` is the city's date, the latest period an indicator file may report.
 
     ``open311`` sources poll their ``url`` with the stored ``format`` and ``jurisdiction_id``
-    (the API key is passed in, never stored); ``csv`` and ``indicators`` sources re-read
-    their file (``url`` is its path; ``config.layout`` names the layout), which changes
-    nothing unless the file changed.
+    (the API key is passed in, never stored); their times without a zone are read in the
+    source's declared ``timezone``, and a source registered before zones were declared takes
+    ``city_tz`` as its declared zone (stored then; see ``declared_timezone``). ``csv`` and
+    ``indicators`` sources re-read their file (``url`` is its path; ``config.layout`` names
+    the layout), which changes nothing unless the file changed.
     """
     from sqlalchemy import select
 

@@ -6,7 +6,9 @@ values are validated, row by row, when they are recorded (``db.ingest.import_obs
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import difflib
 import io
 import re
 import struct
@@ -14,7 +16,7 @@ import tomllib
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,12 @@ import pandas as pd
 
 from triage.ingest.errors import ExpansionLimitError, IngestError, Rejection
 from triage.ingest.portal_csv import normalise_column
+from triage.validation import PERCENT_UNITS
 
 INDICATOR_FIELDS = ("indicator", "period", "value", "status", "note")
 OBSERVATION_COLUMNS = ("row", *INDICATOR_FIELDS)
 DEFAULT_MAX_ROWS = 100_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
-DATETIME_TEXT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 XLSX_MAGIC = b"PK\x03\x04"
 # An XLSX file is a zip: its parts may expand, together, to about this much per allowed row,
 # within these bounds; a legitimate sheet expands about 10 times, a decompression bomb 1,000.
@@ -41,6 +43,51 @@ INFLATE_STEP = 64 * 1024
 ZIP_CENTRAL_ENTRY = b"PK\x01\x02"
 ZIP_LOCAL_HEADER_BYTES = 30
 WORKSHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml")
+DELIMITERS = (",", ";", "\t")
+SNIFF_BYTES = 64 * 1024
+SNIFF_LINES = 50
+DEFAULT_FISCAL_YEAR_START = 7
+MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+# English names whatever the machine's locale: "Mar", "March", "Sept".
+MONTHS = {
+    **{name: number for number, name in enumerate(MONTH_NAMES, start=1)},
+    **{name[:3]: number for number, name in enumerate(MONTH_NAMES, start=1)},
+    "sept": 9,
+}
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+PERIOD_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        ("date", r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T][\d:.]+)?"),
+        ("date", r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})(?: [\d:.]+(?: ?[AP]M)?)?"),
+        ("month", r"(?P<y>\d{4})[-/](?P<m>\d{1,2})"),
+        ("month", rf"(?P<mon>{_MONTH_NAMES})\.?[ -]?(?P<y>\d{{4}}|\d{{2}})"),
+        ("month", rf"(?P<y>\d{{4}})[ -](?P<mon>{_MONTH_NAMES})"),
+        ("quarter", r"(?P<y>\d{4})[ -]?Q(?P<q>[1-4])"),
+        ("quarter", r"Q(?P<q>[1-4])[ -]?(?P<y>\d{4})"),
+        ("year", r"(?P<y>\d{4})(?:\.0)?"),
+        (
+            "fiscal",
+            r"FY ?(?P<y1>\d{4}|\d{2})(?:[-/](?P<y2>\d{4}|\d{2}))?(?:[ -]?Q(?P<q>[1-4]))?",
+        ),
+        ("fiscal", r"Q(?P<q>[1-4])[ -]?FY ?(?P<y1>\d{4}|\d{2})(?:[-/](?P<y2>\d{4}|\d{2}))?"),
+    )
+)
+SUGGESTIONS = 3
+FRACTION_SCALE_FLOOR = 1.5  # a history whose largest value is above this is on 0..100
 
 
 @dataclass(frozen=True)
@@ -49,6 +96,23 @@ class IndicatorLayout:
 
     name: str
     columns: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, eq=False)
+class IndicatorContext:
+    """What reading an indicator file needs to know about the city, beyond its columns.
+
+    ``fiscal_year_start`` is the month the city's fiscal year starts (1-12); ``catalogue``,
+    when given, holds the city's indicators (columns ``code``, ``name``, ``unit``,
+    ``history_min``, ``history_max``: the smallest and largest values recorded, NaN when
+    none) so that unknown indicators
+    are rejected with the closest known names and percentages written as fractions are
+    converted. Pass it where a layout is expected (``read_indicator_file(layout=...)``).
+    """
+
+    layout: IndicatorLayout | str | None = None
+    fiscal_year_start: int = DEFAULT_FISCAL_YEAR_START
+    catalogue: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def _cols(**fields: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -283,10 +347,34 @@ def _xlsx_rows(data: bytes, max_rows: int, max_expanded: int) -> Iterator[list[A
         workbook.close()
 
 
+def sniff_delimiter(text: str) -> str:
+    """The delimiter (``,``, ``;`` or tab) that splits the first lines into the most columns,
+    the same number on every line (quotes respected); ``,`` when none splits them."""
+    lines = [line for line in text.splitlines()[:SNIFF_LINES] if line.strip()]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut its last line
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            widths = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:
+            continue
+        if not widths or widths[0] < 2:
+            continue
+        steady = sum(width == widths[0] for width in widths)
+        score = (steady, widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
 def _csv_table(data: bytes, max_rows: int) -> tuple[list[str], list[list[Any]]]:
+    head = data[:SNIFF_BYTES].decode("utf-8-sig", errors="replace")
+    delimiter = sniff_delimiter(head)
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
+            sep=delimiter,
             dtype=str,
             na_filter=False,
             keep_default_na=False,
@@ -300,7 +388,10 @@ def _csv_table(data: bytes, max_rows: int) -> tuple[list[str], list[list[Any]]]:
         raise IngestError("The file is empty.") from None
     except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
         message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise IngestError(f"The file is not valid CSV: {message}.") from None
+        shown = {"\t": "tab", ",": "comma", ";": "semicolon"}[delimiter]
+        raise IngestError(
+            f"The file is not valid CSV (read as {shown}-separated): {message}."
+        ) from None
     if len(frame) > max_rows + 1:
         raise IngestError(f"The file has more than {max_rows:,} rows, the import limit.")
     rows = [[str(v).replace("\x00", "").strip() for v in row] for row in frame.to_numpy().tolist()]
@@ -313,11 +404,205 @@ def _detect_layout(names: list[str]) -> IndicatorLayout:
     return INDICATOR_LAYOUTS["generic"]
 
 
-def _normalise_period(value: Any) -> Any:
+def _year(text: str) -> int:
+    """``2018`` or ``18`` (this century) as a year."""
+    return int(text) if len(text) == 4 else 2000 + int(text)
+
+
+def _shift_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _fiscal_start(match: re.Match[str], fiscal_year_start: int) -> dt.date | None:
+    """First day of a fiscal year (named by the calendar year it ends in) or its quarter."""
+    groups = match.groupdict()
+    first = _year(groups["y1"])
+    if groups.get("y2"):
+        written = groups["y2"]
+        second = int(written) if len(written) == 4 else first // 100 * 100 + int(written)
+        if second < first:
+            second += 100  # FY1999-00
+        if second != first + 1:
+            return None
+        end_year = second if fiscal_year_start > 1 else first
+    else:
+        end_year = first
+    start = dt.date(end_year - 1 if fiscal_year_start > 1 else end_year, fiscal_year_start, 1)
+    quarter = int(groups["q"]) if groups.get("q") else 1
+    return _shift_months(start, 3 * (quarter - 1))
+
+
+def parse_period_text(value: str, fiscal_year_start: int = DEFAULT_FISCAL_YEAR_START) -> str | None:
+    """The first day of the period ``value`` names, as ISO text, or None when it names none.
+
+    Dates (``2024-03-31``, ``2024-03-31 00:00:00``, ``03/31/2024``), months (``2024-03``,
+    ``Mar 2024``), quarters (``2024-Q1``, ``Q1 2024``), years (``2024``), fiscal years
+    (``FY2017-18``, ``FY2018``, ``FY18``: named by the year they end in) and fiscal quarters
+    (``FY2018 Q2``, ``Q2 FY18``) starting in month ``fiscal_year_start``.
+    """
+    text = value.strip()
+    for kind, pattern in PERIOD_FORMS:
+        match = pattern.fullmatch(text)
+        if not match:
+            continue
+        try:
+            if kind == "fiscal":
+                day = _fiscal_start(match, fiscal_year_start)
+            elif kind == "date":
+                day = dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+            elif kind == "month":
+                groups = match.groupdict()
+                month = int(groups["m"]) if groups.get("m") else MONTHS[groups["mon"].lower()]
+                day = dt.date(_year(match["y"]), month, 1)
+            elif kind == "quarter":
+                day = dt.date(int(match["y"]), 3 * int(match["q"]) - 2, 1)
+            else:
+                day = dt.date(int(match["y"]), 1, 1)
+        except ValueError:
+            return None
+        return day.isoformat() if day else None
+    return None
+
+
+def _period_reader(fiscal_year_start: int) -> Any:
+    """A cached ``period cell -> ISO date text`` (cells that name no period stay as written;
+    the department-head form's rules reject them with their own message)."""
+    cache: dict[Any, Any] = {}
+
+    def read(value: Any) -> Any:
+        key = value
+        if isinstance(value, float) and value.is_integer():
+            value = str(int(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            return value
+        if key not in cache:
+            cache[key] = parse_period_text(value, fiscal_year_start) or value
+        return cache[key]
+
+    return read
+
+
+def _is_period(header: str, fiscal_year_start: int) -> bool:
+    return bool(header.strip()) and parse_period_text(header, fiscal_year_start) is not None
+
+
+def _find(layout: IndicatorLayout, names: list[str]) -> dict[str, int]:
+    position: dict[str, int] = {}
+    for key, candidates in layout.columns.items():
+        for candidate in candidates:
+            if candidate in names:
+                position[key] = names.index(candidate)
+                break
+    return position
+
+
+def _wide_to_long(
+    header: list[str], body: list[list[Any]], indicator_at: int, fiscal_year_start: int
+) -> tuple[list[str], list[list[Any]], list[int]]:
+    """One row per indicator and period column, from a table with a column per period.
+
+    Returns the long header, its rows and each row's data row number in the file."""
+    periods = [
+        (index, text)
+        for index, text in enumerate(header)
+        if index != indicator_at and _is_period(text, fiscal_year_start)
+    ]
+    rows: list[list[Any]] = []
+    numbers: list[int] = []
+    for number, cells in enumerate(body, start=1):
+        indicator = cells[indicator_at] if indicator_at < len(cells) else ""
+        for index, period in periods:
+            value = cells[index] if index < len(cells) else ""
+            if str(value).strip() == "":
+                continue  # an empty cell is a period not reported, not a row
+            rows.append([indicator, period, value])
+            numbers.append(number)
+    return ["indicator", "period", "value"], rows, numbers
+
+
+def _catalogue_keys(catalogue: pd.DataFrame) -> dict[str, tuple[str, str, float, float]]:
+    """lower-case code or name -> (code, unit, smallest and largest recorded values)."""
+    keys: dict[str, tuple[str, str, float, float]] = {}
+    columns = ["code", "name", "unit", "history_min", "history_max"]
+    for code, name, unit, low, high in catalogue[columns].itertuples(index=False):
+        entry = (
+            str(code),
+            str(unit or ""),
+            float(low) if pd.notna(low) else float("nan"),
+            float(high) if pd.notna(high) else float("nan"),
+        )
+        keys.setdefault(str(name).strip().lower(), entry)
+        keys[str(code).strip().lower()] = entry
+    return keys
+
+
+def closest_indicators(written: str, catalogue: pd.DataFrame, n: int = SUGGESTIONS) -> list[str]:
+    """The known indicators most like ``written`` (difflib on codes and names), best first,
+    each once, shown as ``name (CODE)``."""
+    shown: dict[str, str] = {}
+    for code, name in catalogue[["code", "name"]].itertuples(index=False):
+        label = f"{name} ({code})"
+        shown.setdefault(str(code).strip().lower(), label)
+        shown.setdefault(str(name).strip().lower(), label)
+    close = difflib.get_close_matches(written.strip().lower(), list(shown), n=3 * n, cutoff=0.5)
+    return list(dict.fromkeys(shown[c] for c in close))[:n]
+
+
+def _unknown_reason(written: str, catalogue: pd.DataFrame) -> str:
+    close = closest_indicators(written, catalogue)
+    if close:
+        return f"no indicator has this code or name (closest: {', '.join(close)})"
+    if catalogue.empty:
+        return "no indicator has this code or name (the city has no indicators yet)"
+    known = ", ".join(str(c) for c in catalogue["code"].head(5))
+    more = ", ..." if len(catalogue) > 5 else ""
+    return f"no indicator has this code or name (known codes: {known}{more})"
+
+
+def _apply_catalogue(
+    frame: pd.DataFrame, catalogue: pd.DataFrame
+) -> tuple[pd.DataFrame, list[Rejection], list[str]]:
+    """Reject rows of unknown indicators (with the closest names) and convert percentages
+    written as fractions: a ``%`` indicator whose history is on the 0..100 scale (every
+    recorded value above 1, the largest above 1.5) and whose values in this file all lie
+    within 0..1. Returns the frame, the rejections and what was changed.
+    """
+    keys = _catalogue_keys(catalogue)
+    lowered = frame["indicator"].astype(str).str.strip().str.lower()
+    known = lowered.isin(keys)
+    rejections = [
+        Rejection(int(row), "indicator", _unknown_reason(str(written), catalogue), str(written))
+        for row, written in zip(frame["row"][~known], frame["indicator"][~known], strict=True)
+    ]
+    frame = frame[known].copy()
+    frame["value"] = frame["value"].astype(object)  # converted cells become numbers
+    lowered = lowered[known]
+    notes: list[str] = []
+    numbers = pd.to_numeric(frame["value"].map(_number_text), errors="coerce")
+    codes = lowered.map(lambda k: keys[k][0])
+    for code, group in numbers.groupby(codes, sort=True):
+        _code, unit, low, high = next(keys[k] for k in lowered[group.index].head(1))
+        values = group.dropna()
+        if unit.strip().lower() not in PERCENT_UNITS or values.empty:
+            continue
+        on_hundred_scale = low > 1 and high > FRACTION_SCALE_FLOOR  # False when NaN
+        if not on_hundred_scale or not values.between(0, 1).all():
+            continue
+        frame.loc[values.index, "value"] = [float(v) for v in (values * 100).round(10)]
+        notes.append(
+            f"{code}: {len(values):,} values between 0 and 1 were read as fractions and "
+            f"multiplied by 100 (the unit is % and the history goes up to {high:g})"
+        )
+    return frame, rejections, notes
+
+
+def _number_text(value: Any) -> Any:
+    """Numbers as they are; text without thousands separators, for ``to_numeric``."""
     if isinstance(value, str):
-        match = DATETIME_TEXT.match(value)
-        if match:
-            return match.group(1)
+        return value.replace(",", "").strip()
     return value
 
 
@@ -325,21 +610,29 @@ def read_indicator_file(
     source: str | Path | bytes,
     *,
     filename: str = "",
-    layout: IndicatorLayout | str | None = None,
+    layout: IndicatorLayout | IndicatorContext | str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_expanded_bytes: int | None = None,
 ) -> tuple[pd.DataFrame, list[Rejection]]:
-    """Observation rows of a CSV or XLSX indicator file, and the rows that name no indicator.
+    """Observation rows of a CSV or XLSX indicator file, and the rows it cannot use.
 
-    ``source`` is a path or the file's bytes (an upload); XLSX is recognised by its content.
-    Returns a frame with ``OBSERVATION_COLUMNS``: ``row`` (1-based data row), ``indicator``
-    (code or name as written), ``period`` (ISO date text when the cell was a date or
-    date-time, else as written), ``value`` (number or text as written), ``status`` and ``note``
-    (text). Raises ``IngestError`` when the file cannot be read, lacks a required column, or
-    has more than ``max_rows`` rows, and ``ExpansionLimitError`` (before inflating anything
-    past the limit) when an XLSX file's parts would expand past ``max_expanded_bytes``
-    (default: ``expanded_limit(max_rows)``) or expand more than a spreadsheet does.
+    ``source`` is a path or the file's bytes (an upload); XLSX is recognised by its content,
+    a CSV file's delimiter (``,``, ``;``, tab), line endings and byte-order mark by
+    themselves. The file is long (``indicator``, ``period``, ``value`` columns) or wide (an
+    indicator column and one column per period). Returns a frame with
+    ``OBSERVATION_COLUMNS``: ``row`` (1-based data row), ``indicator`` (code or name as
+    written), ``period`` (ISO text of the first day of the period when the cell names one,
+    see ``parse_period_text``; else as written), ``value`` (number or text as written),
+    ``status`` and ``note`` (text); ``frame.attrs["notes"]`` lists what was converted.
+    ``layout`` may be an ``IndicatorContext`` (fiscal year start, and the catalogue that
+    rejects unknown indicators with the closest names and converts percentages written as
+    fractions). Raises ``IngestError`` when the file cannot be read, lacks a required column,
+    or has more than ``max_rows`` rows, and ``ExpansionLimitError`` (before inflating
+    anything past the limit) when an XLSX file's parts would expand past
+    ``max_expanded_bytes`` (default: ``expanded_limit(max_rows)``) or expand more than a
+    spreadsheet does.
     """
+    context = layout if isinstance(layout, IndicatorContext) else IndicatorContext(layout)
     if isinstance(source, bytes):
         data = source
     else:
@@ -361,36 +654,46 @@ def read_indicator_file(
         header_cells = next(rows_iter, None)
         while header_cells is not None and not any(str(c).strip() for c in header_cells):
             header_cells = next(rows_iter, None)
-        header = [str(c) for c in (header_cells or [])]
+        header = [_header_text(c) for c in (header_cells or [])]
         body: list[list[Any]] = list(rows_iter)
     else:
         header, body = _csv_table(data, max_rows)
     names = [normalise_column(h) for h in header]
-    if isinstance(layout, str):
-        layout = load_indicator_layout(layout)
-    layout = layout or _detect_layout(names)
-    position: dict[str, int] = {}
-    for key, candidates in layout.columns.items():
-        for candidate in candidates:
-            if candidate in names:
-                position[key] = names.index(candidate)
-                break
+    chosen = context.layout
+    if isinstance(chosen, str):
+        chosen = load_indicator_layout(chosen)
+    chosen = chosen or _detect_layout(names)
+    position = _find(chosen, names)
+    numbers: list[int] | None = None
     missing = [key for key in ("indicator", "period", "value") if key not in position]
-    if missing:
-        examples = [layout.columns[m][0] for m in missing if m in layout.columns]
+    wide = (
+        "indicator" in position
+        and {"period", "value"} & set(missing)
+        and any(_is_period(h, context.fiscal_year_start) for h in header)
+    )
+    if wide:
+        header, body, numbers = _wide_to_long(
+            header, body, position["indicator"], context.fiscal_year_start
+        )
+        position = {"indicator": 0, "period": 1, "value": 2}
+    elif missing:
+        examples = [chosen.columns[m][0] for m in missing if m in chosen.columns]
         raise IngestError(
             f"The file has no column for {', '.join(missing)} "
-            f"(expected e.g. {', '.join(examples) or 'indicator, period, value'})."
+            f"(expected e.g. {', '.join(examples) or 'indicator, period, value'}, "
+            "or an indicator column and one column per period such as 2024-03 or FY2017-18)."
         )
+    read_period = _period_reader(context.fiscal_year_start)
     records: list[dict[str, Any]] = []
     rejections: list[Rejection] = []
-    for number, cells in enumerate(body, start=1):
+    for index, cells in enumerate(body, start=1):
+        number = numbers[index - 1] if numbers is not None else index
         if not any(str(c).strip() for c in cells):
             continue  # blank spreadsheet rows are layout, not data
 
         def cell(key: str, cells: list[Any] = cells) -> Any:
-            index = position.get(key)
-            return cells[index] if index is not None and index < len(cells) else ""
+            at = position.get(key)
+            return cells[at] if at is not None and at < len(cells) else ""
 
         indicator = str(cell("indicator")).strip()
         if not indicator:
@@ -401,10 +704,24 @@ def read_indicator_file(
             {
                 "row": number,
                 "indicator": indicator[:200],
-                "period": _normalise_period(cell("period")),
+                "period": read_period(cell("period")),
                 "value": cell("value"),
                 "status": status,
                 "note": str(cell("note")),
             }
         )
-    return pd.DataFrame(records, columns=list(OBSERVATION_COLUMNS)), rejections
+    frame = pd.DataFrame(records, columns=list(OBSERVATION_COLUMNS))
+    notes: list[str] = []
+    if context.catalogue is not None and len(frame):
+        frame, unknown, notes = _apply_catalogue(frame, context.catalogue)
+        rejections = sorted([*rejections, *unknown], key=lambda r: r.row)
+        frame = frame.reset_index(drop=True)
+    frame.attrs["notes"] = notes
+    return frame, rejections
+
+
+def _header_text(value: Any) -> str:
+    """A header cell as text; a date cell (a period column of a wide sheet) as ISO text."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -31,6 +31,11 @@ READ_BLOCK = 64 * 1024
 MAX_TIMEOUT = 3600
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
+MAX_ERROR_BODY = 64 * 1024  # an error document worth reading is short
+
+
+class Open311Unreachable(IngestError):
+    """The server gave no usable answer after every retry (no connection, timeouts, 5xx)."""
 
 
 def iso_utc(moment: dt.datetime) -> str:
@@ -269,11 +274,12 @@ class Open311Client:
                     return body
                 if status not in RETRY_STATUSES:
                     raise self._http_error(status, body, what)
-                last_problem = f"HTTP {status}"
+                said = _server_message(body)
+                last_problem = f"HTTP {status}" + (f" ({said})" if said else "")
             if attempt < self.retries:
                 self.sleep(self._delay(attempt, retry_after))
         attempts = self.retries + 1
-        raise IngestError(
+        raise Open311Unreachable(
             f"The Open311 server did not answer {what} after {attempts} "
             f"attempt{'s' if attempts != 1 else ''}: {last_problem}."
         )
@@ -386,6 +392,20 @@ class Open311Client:
         return parse_requests(self.fetch("requests", params), self.fmt, tz=tz)
 
 
+def _server_message(body: bytes) -> str:
+    """The text of a GeoReport error document (``<errors>``, a bare ``<error>``, JSON), if
+    the body is one; else the empty string."""
+    if not body.strip() or len(body) > MAX_ERROR_BODY:
+        return ""
+    try:
+        parse_requests(body, None)
+    except Open311ServerError as exc:
+        return str(exc).removeprefix("The Open311 server answered with ")[:300]
+    except IngestError:
+        return ""
+    return ""
+
+
 def _read_error_body(exc: urllib.error.HTTPError) -> bytes:
     try:
         return exc.read(MAX_PAYLOAD_BYTES) or b""
@@ -395,4 +415,4 @@ def _read_error_body(exc: urllib.error.HTTPError) -> bytes:
         exc.close()
 
 
-__all__ = ["Open311Client", "iso_utc", "time_windows"]
+__all__ = ["Open311Client", "Open311Unreachable", "iso_utc", "time_windows"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -16,17 +17,23 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
 from triage.ingest.errors import IngestError, Rejection
-from triage.ingest.records import RAW_FIELDS, US_TIME, build_reports, empty_reports
+from triage.ingest.records import (
+    RAW_FIELDS,
+    build_reports,
+    describe_format,
+    detect_datetime_format,
+    empty_reports,
+)
 
 REQUIRED_FIELDS = ("id", "requested", "category")
 DEFAULT_CHUNK_ROWS = 50_000
 JSON_READ_BYTES = 1 << 20
 MAX_JSON_RECORD_BYTES = 16 << 20
-NYC_TIME = US_TIME
 LAYOUT_KEYS = frozenset(
     {
         "name",
@@ -52,7 +59,8 @@ class Layout:
 
     ``columns`` maps a field of ``triage.ingest.records.RAW_FIELDS`` to candidate column
     names (the first present in the file wins; names compare after ``normalise_column``).
-    Zoneless times are local to ``timezone``; ``datetime_formats`` are tried before ISO 8601;
+    Zoneless times are local to ``timezone``; ``datetime_formats`` are tried before the format
+    detected from each date column's values (``triage.ingest.records.read_datetimes``);
     ``placeholder_points`` are (lat, lon) pairs a portal uses for "no location";
     ``districts`` maps raw district values to Triage district codes.
     """
@@ -78,7 +86,6 @@ LAYOUTS: dict[str, Layout] = {
         name="nyc",
         source="nyc-311",
         timezone="America/New_York",
-        datetime_formats=(NYC_TIME,),
         columns=_cols(
             id="Unique Key",
             requested="Created Date",
@@ -97,7 +104,6 @@ LAYOUTS: dict[str, Layout] = {
         name="chicago",
         source="chicago-311",
         timezone="America/Chicago",
-        datetime_formats=(NYC_TIME,),
         columns=_cols(
             id="SR_NUMBER",
             requested="CREATED_DATE",
@@ -116,7 +122,6 @@ LAYOUTS: dict[str, Layout] = {
         name="sf",
         source="sf-311",
         timezone="America/Los_Angeles",
-        datetime_formats=(NYC_TIME,),
         columns=_cols(
             id=("unique_key", "CaseID", "service_request_id"),
             requested=("created_date", "Opened", "requested_datetime"),
@@ -152,56 +157,114 @@ LAYOUTS: dict[str, Layout] = {
 }
 
 
-def layout_from_toml(text: str, name: str = "custom") -> Layout:
-    """A layout from a TOML mapping file (see the module docstring of ``triage.ingest``).
+def _layout_error(name: str, message: str) -> IngestError:
+    return IngestError(f"Layout {name}: {message}")
 
-    Keys: ``name``, ``extends`` (a built-in layout to start from), ``source``, ``timezone``,
-    ``datetime_formats`` (list), ``placeholder_points`` (list of [lat, lon]), ``[columns]``
+
+def _valid_keys() -> str:
+    return ", ".join(sorted(LAYOUT_KEYS))
+
+
+def _check_format(name: str, fmt: object) -> str:
+    """A ``datetime_formats`` entry: ``ISO8601`` or a strftime pattern pandas can read back."""
+    if not isinstance(fmt, str) or not fmt.strip():
+        raise _layout_error(name, "datetime_formats must be a list of strftime patterns.")
+    if fmt in ("ISO8601", "ISO8601 UTC"):
+        return fmt
+    if "%" not in fmt:
+        raise _layout_error(
+            name,
+            f"datetime_formats entry {fmt!r} is not a strftime pattern "
+            '(e.g. "%m/%d/%Y %I:%M:%S %p", "%d.%m.%Y %H:%M" or "ISO8601").',
+        )
+    sample = dt.datetime(2024, 11, 23, 15, 4, 5)
+    try:
+        written = sample.strftime(fmt)
+        pd.to_datetime(pd.Series([written]), format=fmt)
+    except (ValueError, TypeError) as exc:
+        raise _layout_error(
+            name, f"datetime_formats entry {fmt!r} cannot be read back: {exc}."
+        ) from None
+    return fmt
+
+
+def layout_from_toml(text: str, name: str = "custom") -> Layout:
+    """A layout from a TOML mapping file; the keys are documented in ``docs/layouts.md``.
+
+    Keys: ``name``, ``extends`` (a built-in layout to start from), ``source``, ``timezone``
+    (an IANA zone), ``datetime_formats`` (list of strftime patterns, tried before the format
+    detected from the data), ``placeholder_points`` (list of [lat, lon]), ``[columns]``
     (field = "Column" or ["Column", "Alternative"]) and ``[districts]`` (raw value = code).
+    Raises ``IngestError`` naming the valid keys, fields or values for anything else.
     """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise IngestError(f"The layout file is not valid TOML: {exc}.") from None
+        raise _layout_error(name, f"the file is not valid TOML: {exc}.") from None
     unknown = set(data) - LAYOUT_KEYS
     if unknown:
-        raise IngestError(f"Unknown keys in the layout file: {', '.join(sorted(unknown))}.")
+        raise _layout_error(
+            name,
+            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(sorted(unknown))}; "
+            f"the valid keys are {_valid_keys()}.",
+        )
+    for key in ("name", "extends", "source", "timezone"):
+        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
+            raise _layout_error(name, f"{key} must be a non-empty text value.")
     base_name = data.get("extends")
     if base_name is not None and base_name not in LAYOUTS:
-        raise IngestError(f"The layout extends {base_name!r}, which is not a built-in layout.")
+        raise _layout_error(
+            name,
+            f"extends {base_name!r}, which is not a built-in layout; "
+            f"the built-in layouts are {', '.join(LAYOUTS)}.",
+        )
     base = LAYOUTS[base_name] if base_name else Layout(name=name, columns={})
     columns = dict(base.columns)
     raw_columns = data.get("columns", {})
     if not isinstance(raw_columns, dict):
-        raise IngestError("[columns] must be a table of field = column name(s).")
+        raise _layout_error(name, "[columns] must be a table of field = column name(s).")
     for key, value in raw_columns.items():
         if key not in RAW_FIELDS:
-            raise IngestError(
-                f"Unknown field {key!r} in [columns]; fields are {', '.join(RAW_FIELDS)}."
+            raise _layout_error(
+                name, f"unknown field {key!r} in [columns]; the fields are {', '.join(RAW_FIELDS)}."
             )
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise IngestError(f"[columns] {key} must be a column name or a list of names.")
+            raise _layout_error(name, f"[columns] {key} must be a column name or a list of names.")
         columns[key] = tuple(normalise_column(n) for n in names)
     missing = [f for f in REQUIRED_FIELDS if f not in columns]
     if missing:
-        raise IngestError(f"The layout names no column for: {', '.join(missing)}.")
+        raise _layout_error(
+            name,
+            f"[columns] names no column for {', '.join(missing)} "
+            f"(required: {', '.join(REQUIRED_FIELDS)}).",
+        )
     formats = data.get("datetime_formats", list(base.datetime_formats))
-    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
-        raise IngestError("datetime_formats must be a list of strftime patterns.")
+    if not isinstance(formats, list):
+        raise _layout_error(name, "datetime_formats must be a list of strftime patterns.")
+    formats = [_check_format(name, f) for f in formats]
     points_raw = data.get("placeholder_points", [list(p) for p in base.placeholder_points])
     try:
         points = tuple((float(p[0]), float(p[1])) for p in points_raw)
+        if any(len(p) != 2 for p in points_raw):
+            raise ValueError
     except (TypeError, ValueError, IndexError, KeyError):
-        raise IngestError("placeholder_points must be a list of [lat, lon] pairs.") from None
+        raise _layout_error(
+            name, "placeholder_points must be a list of [lat, lon] pairs."
+        ) from None
     districts = data.get("districts", dict(base.districts))
     if not isinstance(districts, dict) or not all(
-        isinstance(v, str | int) for v in districts.values()
+        isinstance(v, str | int) and not isinstance(v, bool) for v in districts.values()
     ):
-        raise IngestError("[districts] must map raw district values to district codes.")
+        raise _layout_error(name, "[districts] must map raw district values to district codes.")
     timezone = data.get("timezone", base.timezone)
-    if timezone is not None and not isinstance(timezone, str):
-        raise IngestError("timezone must be a name such as America/Chicago.")
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _layout_error(
+                name, f"timezone {timezone!r} is not a time zone name such as America/Chicago."
+            ) from None
     return Layout(
         name=str(data.get("name", name)),
         columns=columns,
@@ -335,6 +398,7 @@ def read_portal_export(
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
     layout_tz = layout.timezone or tz
+    detected: dict[str, str] = {}  # date column -> the format found in the file's first chunk
     first = _first_char(path)
     if not first:
         raise IngestError(f"{path.name} is empty.")
@@ -359,6 +423,7 @@ def read_portal_export(
                 tz=layout_tz,
                 placeholder_points=layout.placeholder_points,
                 surrogates=first == "[",
+                detected=detected,
             )
         else:
             reports, rejections = empty_reports(), []
@@ -538,3 +603,116 @@ def _json_array_items(handle: BinaryIO) -> Iterator[tuple[Any, int]]:
         position = end
         expect_item = False
         yield item, consumed - (len(buffer) - position)
+
+
+INFER_SAMPLE_ROWS = 1000
+
+
+def _sample_table(path: Path) -> tuple[list[str], pd.DataFrame]:
+    """The header as written and the first rows as text (columns by normalised name)."""
+    if _first_char(path) == "[":
+        records: list[dict[str, str]] = []
+        header: dict[str, None] = {}
+        with path.open("rb") as handle:
+            for item, _consumed in _json_array_items(handle):
+                if isinstance(item, Mapping):
+                    header.update(dict.fromkeys(str(k) for k in item))
+                    records.append({str(k): _json_text(v) for k, v in item.items()})
+                if len(records) >= INFER_SAMPLE_ROWS:
+                    break
+        names = list(header)
+        frame = pd.DataFrame(records, columns=names).fillna("")
+        frame.columns = _unique_names(names)
+        return names, frame
+    names = _read_header(path)
+    try:
+        frame = pd.read_csv(
+            path,
+            header=0,
+            names=_unique_names(names),
+            dtype=str,
+            na_filter=False,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            encoding_errors="replace",
+            nrows=INFER_SAMPLE_ROWS,
+        )
+    except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+        raise IngestError(f"{path.name} is not valid CSV: {message}.") from None
+    return names, frame
+
+
+def _toml_text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def infer_layout(path: str | Path, timezone: str | None = None) -> str:
+    """A proposed layout TOML for an export, from its header and first rows.
+
+    Each report field gets the first column whose name (case, spaces and punctuation aside)
+    any built-in layout uses for it; each date column's format is detected from its values.
+    Fields with no column, and columns left unused, are listed as comments to edit by hand.
+    ``timezone`` (the city's) is proposed for zoneless times. Reads only the first rows.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"There is no file {path}.")
+    if not _first_char(path):
+        raise IngestError(f"{path.name} is empty.")
+    header, sample = _sample_table(path)
+    normalised = _unique_names(header)
+    written = dict(zip(normalised, header, strict=True))
+    fits = {
+        name: sum(any(c in written for c in cols) for cols in layout.columns.values())
+        for name, layout in LAYOUTS.items()
+    }
+    closest = max(fits, key=lambda n: fits[n])
+    # The closest portal's names first: Boston's ``type`` is the category, NYC's is not.
+    ordered = [LAYOUTS[closest], *(v for k, v in LAYOUTS.items() if k != closest)]
+    chosen: dict[str, str] = {}
+    for key in RAW_FIELDS:
+        for layout in ordered:
+            hit = next((c for c in layout.columns.get(key, ()) if c in written), None)
+            if hit and hit not in chosen.values():
+                chosen[key] = hit
+                break
+    formats: list[str] = []
+    for key in ("requested", "updated", "closed"):
+        if key in chosen:
+            found = detect_datetime_format(sample[chosen[key]].astype(str).str.strip())
+            if found and found not in formats:
+                formats.append(found)
+    slug = re.sub(r"[^0-9a-z]+", "-", path.stem.lower()).strip("-")[:48] or "city-311"
+    lines = [
+        f"# Layout proposed by `triage ingest csv {path.name} --infer-layout`",
+        f"# from its header and first {len(sample):,} rows; check it, then save it as a .toml file",
+        "# and run: triage ingest csv FILE --layout THAT.toml   (keys: docs/layouts.md)",
+        f"# closest built-in layout: {closest} ({fits[closest]} of "
+        f"{len(LAYOUTS[closest].columns)} of its fields found)",
+        f"name = {_toml_text(slug)}",
+        f"source = {_toml_text(slug)}",
+    ]
+    if timezone:
+        lines.append(f"timezone = {_toml_text(timezone)}  # zone of times written without one")
+    described = "; ".join(describe_format(f) for f in formats) or "none"
+    explicit = [f for f in formats if f != "ISO8601"]  # ISO 8601 is always tried
+    shown = ", ".join(_toml_text(f) for f in explicit)
+    lines.append(f"datetime_formats = [{shown}]  # detected: {described}")
+    points = LAYOUTS[closest].placeholder_points
+    if points:
+        shown_points = ", ".join(f"[{lat}, {lon}]" for lat, lon in points)
+        lines.append(f"placeholder_points = [{shown_points}]  # 'no location' in {closest}")
+    lines.append("")
+    lines.append("[columns]")
+    for key in RAW_FIELDS:
+        if key in chosen:
+            lines.append(f"{key} = {_toml_text(written[chosen[key]])}")
+        else:
+            need = "required" if key in REQUIRED_FIELDS else "optional"
+            lines.append(f'# {key} = "..."  # no column found ({need})')
+    unused = [written[n] for n in normalised if n not in chosen.values()]
+    if unused:
+        lines.append("")
+        lines.append("# columns not used: " + ", ".join(unused))
+    return "\n".join(lines) + "\n"

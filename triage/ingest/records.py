@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -203,31 +204,188 @@ def _fast_us_times(text: pd.Series) -> pd.Series:
     return result
 
 
-def parse_datetimes(text: pd.Series, formats: Sequence[str], tz: str) -> pd.Series:
-    """Text to naive-UTC ``datetime64[us]``: each explicit format in turn, then ISO 8601.
+# Formats a portal's date column is tested against, most common first. ``ISO8601`` covers
+# dates and date-times with or without ``T``, fraction and offset; ``ISO8601 UTC`` is ISO text
+# ending in `` UTC`` or `` GMT`` (BigQuery exports). US order wins a tie with day-first, so
+# day-first is chosen only when some value's first number exceeds 12.
+DATE_CANDIDATES = (
+    "ISO8601",
+    "ISO8601 UTC",
+    US_TIME,
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+)
+DETECTION_SAMPLE = 400
+UTC_SUFFIX = re.compile(r"\s*(?:UTC|GMT)$", re.IGNORECASE)
+_FORMAT_WORDS = (
+    ("%Y", "YYYY"),
+    ("%m", "MM"),
+    ("%d", "DD"),
+    ("%H", "HH"),
+    ("%I", "hh"),
+    ("%M", "mm"),
+    ("%S", "ss"),
+    ("%p", "AM"),
+    ("%z", "+hh:mm"),
+    ("%Z", "ZONE"),
+    ("%f", "ffffff"),
+    ("%y", "YY"),
+)
 
-    Values with a zone (``Z``, ``-04:00``) are converted; zoneless values are local times of
-    ``tz``. Empty or unparseable values, and times outside 1900..2199, come out NaT.
+
+def describe_format(fmt: str) -> str:
+    """``%m/%d/%Y %I:%M:%S %p`` as people write it: ``MM/DD/YYYY hh:mm:ss AM``."""
+    if fmt == "ISO8601":
+        return "ISO 8601"
+    if fmt == "ISO8601 UTC":
+        return "ISO 8601 with a UTC suffix"
+    for code, word in _FORMAT_WORDS:
+        fmt = fmt.replace(code, word)
+    return fmt
+
+
+def _sample(text: pd.Series, size: int = DETECTION_SAMPLE) -> pd.Series:
+    """Up to ``size`` values spread over the column (not just its head, which may be sorted)."""
+    if len(text) <= size:
+        return text
+    step = len(text) / size
+    return text.iloc[[int(i * step) for i in range(size)]]
+
+
+def _readable(sample: pd.Series, fmt: str) -> int:
+    """How many sample values ``fmt`` reads (zones and offsets allowed)."""
+    if fmt == "ISO8601 UTC":
+        zoned = sample[sample.str.contains(UTC_SUFFIX)]
+        if zoned.empty:
+            return 0
+        sample = zoned.str.replace(UTC_SUFFIX, "+00:00", regex=True)
+        fmt = "ISO8601"
+    try:
+        parsed = pd.to_datetime(sample, format=fmt, errors="coerce", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return 0
+    return int(parsed.notna().sum())
+
+
+def detect_datetime_format(text: pd.Series) -> str | None:
+    """The one of ``DATE_CANDIDATES`` that reads most of a sample of ``text`` (non-empty
+    strings), or None when none reads any. Ties go to the earlier candidate (US before
+    day-first), so day-first is chosen only when the data rules the US order out."""
+    sample = _sample(text[text != ""])
+    if sample.empty:
+        return None
+    best, best_count = None, 0
+    for fmt in DATE_CANDIDATES:
+        count = _readable(sample, fmt)
+        if count > best_count:
+            best, best_count = fmt, count
+            if count == len(sample):
+                break
+    return best
+
+
+@dataclass(frozen=True)
+class ParsedTimes:
+    """A date column read: naive-UTC ``values`` (NaT where unusable), which non-empty values
+    no format read (``unreadable``) and which fell outside 1900..2199 (``out_of_range``), and
+    the formats tried, in order."""
+
+    values: pd.Series
+    unreadable: pd.Series
+    out_of_range: pd.Series
+    tried: tuple[str, ...]
+
+    def reason(self, what: str) -> str:
+        """Why a non-empty value of this column was not read, e.g. for ``the request date``."""
+        formats = ", ".join(describe_format(f) for f in self.tried)
+        return f"{what} is not a date in the formats tried ({formats})"
+
+
+def _parse_one_format(text: pd.Series, fmt: str, tz: str) -> pd.Series:
+    if fmt == US_TIME:
+        local = _fast_us_times(text)
+        fast = local.notna()
+        result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+        if fast.any():
+            result[fast] = _to_utc_naive(local[fast], tz).astype("datetime64[us]")
+        if fast.all():
+            return result
+        rest = _parse_with(text[~fast], fmt, tz)
+        result[rest.index] = rest
+        return result
+    if fmt == "ISO8601 UTC":
+        text = text.str.replace(UTC_SUFFIX, "+00:00", regex=True)
+        fmt = "ISO8601"
+    return _parse_with(text, fmt, tz)
+
+
+def read_datetimes(
+    text: pd.Series,
+    formats: Sequence[str],
+    tz: str,
+    *,
+    memo: dict[str, str] | None = None,
+    column: str = "",
+) -> ParsedTimes:
+    """Read a text column of dates: the layout's ``formats`` first, then a format detected
+    from the data (remembered in ``memo[column]`` so that later chunks of the same file start
+    with it), again on what is left, then ISO 8601; each pass is one vectorised
+    ``to_datetime`` with an explicit format. Zoned values are converted to naive UTC; zoneless
+    ones are local times of ``tz``.
     """
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     todo = text != ""
-    for fmt in (*formats, "ISO8601"):
-        if not todo.any():
-            break
-        if fmt == US_TIME:
-            local = _fast_us_times(text[todo])
-            fast = local.notna()
-            if fast.any():
-                result[fast.index[fast]] = _to_utc_naive(local[fast], tz).astype("datetime64[us]")
-                todo = todo & result.isna()
-                if not todo.any():
-                    break
-        parsed = _parse_with(text[todo], fmt, tz)
+    tried: list[str] = []
+
+    def attempt(fmt: str) -> None:
+        nonlocal todo
+        if fmt in tried or not todo.any():
+            return
+        tried.append(fmt)
+        parsed = _parse_one_format(text[todo], fmt, tz)
         good = parsed.notna()
         result[good.index[good]] = parsed[good]
         todo = todo & result.isna()
+
+    for fmt in formats:
+        attempt(fmt)
+    if memo is not None and column in memo:
+        attempt(memo[column])
+    for _round in range(3):
+        if not todo.any():
+            break
+        found = detect_datetime_format(text[todo])
+        if found is None or found in tried:
+            break
+        if memo is not None:
+            memo.setdefault(column, found)
+        attempt(found)
+    if "ISO8601" not in tried:
+        attempt("ISO8601")
+    present = text != ""
     in_range = (result >= EARLIEST) & (result < LATEST)
-    return result.where(in_range)
+    return ParsedTimes(
+        values=result.where(in_range),
+        unreadable=present & result.isna(),
+        out_of_range=present & result.notna() & ~in_range,
+        tried=tuple(tried),
+    )
+
+
+def parse_datetimes(text: pd.Series, formats: Sequence[str], tz: str) -> pd.Series:
+    """Text to naive-UTC ``datetime64[us]`` (see ``read_datetimes``); empty or unreadable
+    values, and times outside 1900..2199, come out NaT."""
+    return read_datetimes(text, formats, tz).values
 
 
 def _truncate(series: pd.Series, limit: int) -> pd.Series:
@@ -256,6 +414,7 @@ def build_reports(
     tz: str = "UTC",
     placeholder_points: Iterable[tuple[float, float]] = (),
     surrogates: bool = False,
+    detected: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[Rejection]]:
     """Typed report rows from raw text, and one rejection per unusable row.
 
@@ -264,7 +423,9 @@ def build_reports(
     columns stripped and clipped to the database widths, ``requested_at``/``updated_at``/
     ``closed_at`` as naive UTC ``datetime64[us]``, ``lat``/``lon`` floats (NaN when the source
     gives none, 0/0, or a placeholder point). ``surrogates`` asks for the slower clean-up that
-    JSON input needs. ``updated_at`` is the source's last-modified
+    JSON input needs. Each date column's format is detected from its values (see
+    ``read_datetimes``); pass the same ``detected`` dict for every chunk of one file so that
+    the file's formats carry over. ``updated_at`` is the source's last-modified
     time or, when it gives none, the latest of requested and closed: the version that decides
     whether a later copy of the report overwrites an earlier one.
     """
@@ -290,13 +451,19 @@ def build_reports(
     ident = text["id"]
     flag(ident == "", "service_request_id", "the request has no id")
     flag(ident.str.len() > MAX_ID_LENGTH, "service_request_id", "the id is too long")
-    requested = parse_datetimes(text["requested"], formats, tz)
-    flag(text["requested"] == "", "requested_at", "the request has no date")
-    flag(requested.isna(), "requested_at", "the request date is not a date between 1900 and 2199")
-    updated = parse_datetimes(text["updated"], formats, tz)
-    flag(updated.isna() & (text["updated"] != ""), "updated_at", "the update time is not a date")
-    closed = parse_datetimes(text["closed"], formats, tz)
-    flag(closed.isna() & (text["closed"] != ""), "closed_at", "the closing time is not a date")
+    times = {}
+    for key, field, what in (
+        ("requested", "requested_at", "the request date"),
+        ("updated", "updated_at", "the update time"),
+        ("closed", "closed_at", "the closing time"),
+    ):
+        parsed = read_datetimes(text[key], formats, tz, memo=detected, column=key)
+        if key == "requested":
+            flag(text[key] == "", field, "the request has no date")
+        flag(parsed.unreadable, field, parsed.reason(what))
+        flag(parsed.out_of_range, field, f"{what} is before 1900 or after 2199")
+        times[key] = parsed.values
+    requested, updated, closed = times["requested"], times["updated"], times["closed"]
     lat = pd.to_numeric(text["lat"].where(text["lat"] != "", None), errors="coerce")
     lon = pd.to_numeric(text["lon"].where(text["lon"] != "", None), errors="coerce")
     lat = lat.astype("float64")

@@ -1,0 +1,196 @@
+"""Every page on a phone (390x844) in headless Chromium: nothing is wider than the screen except
+inside a scroll region, each scroll region is in the tab order and named, and axe-core finds no
+serious or critical WCAG 2.1 AA violation at 390 px nor at 1440 px.
+
+Each page is visited by a role that sees it (the mayor, the chief of staff with the editors, the
+analyst with the alert actions, a department head, the administrator). Screenshots of every page
+at both sizes go to tests/browser/screenshots/phone-<page>-{390,1440}.png.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+import pytest
+from dash.testing.wait import until
+from sqlalchemy import func, select
+
+from db.models import CausalFactor, Problem
+from layouts.problem import TABS
+from tests.browser import axe
+from tests.browser.browserutil import WINDOW, screenshot, severe_logs, sign_in
+from tests.webutil import WebEnv
+
+pytestmark = pytest.mark.browser
+
+PHONE = (390, 844)
+WAIT = 40  # seconds: a page's first visit draws several charts
+
+# Everything that sticks out past the right edge of the viewport (what makes a page scroll
+# sideways; Plotly parks a measuring SVG far off to the left), unless a scroll region (an
+# ancestor that scrolls or clips sideways and itself fits) holds it; then every region that does
+# scroll sideways and is not in the tab order with a name. Plotly's and Cytoscape's boxes clip.
+LAYOUT_PROBLEMS = """
+const vw = document.documentElement.clientWidth;
+const clips = (el) => ["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(el).overflowX);
+const held = (el) => {
+  for (let a = el.parentElement; a; a = a.parentElement) {
+    if (clips(a) && a.getBoundingClientRect().right <= vw + 1) return true;
+  }
+  return false;
+};
+const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+  + [...el.classList].map((c) => "." + c).join("");
+const wide = [];
+for (const el of document.querySelectorAll("body *")) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.right <= vw + 1 || held(el)) continue;
+  if (el.parentElement.getBoundingClientRect().right > vw + 1 && !held(el.parentElement)) {
+    continue;  // only the outermost
+  }
+  wide.push(`${name(el)} spans ${Math.round(r.left)}..${Math.round(r.right)} px`);
+}
+const unreachable = [];
+for (const el of document.querySelectorAll("body *")) {
+  const style = getComputedStyle(el);
+  if (!["auto", "scroll"].includes(style.overflowX) || el.scrollWidth <= el.clientWidth + 1) {
+    continue;
+  }
+  const labelled = el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+  if (el.tabIndex < 0 || !labelled) unreachable.push(name(el));
+}
+return {
+  scrollWidth: document.documentElement.scrollWidth,
+  clientWidth: vw,
+  innerWidth: window.innerWidth,
+  wide: wide,
+  unreachable: unreachable,
+};
+"""
+
+# The graphs of the page are drawn (each Plotly graph has its SVG).
+GRAPHS_DRAWN = """
+const graphs = [...document.querySelectorAll(".js-plotly-plot")];
+return graphs.every((g) => g.querySelector(".main-svg"));
+"""
+
+
+def richest_problem(env: WebEnv) -> int:
+    """The demo problem with the most causal factors: its tabs have the most to show."""
+    with env.database.session() as session:
+        problem_id = session.scalar(
+            select(Problem.id)
+            .join(CausalFactor, CausalFactor.problem_id == Problem.id)
+            .group_by(Problem.id)
+            .order_by(func.count(CausalFactor.id).desc(), Problem.id)
+        )
+        assert problem_id is not None
+        return int(problem_id)
+
+
+def settle(duo) -> None:
+    """Wait for the page's heading, every loading spinner to end and every graph drawn."""
+    duo.wait_for_element("#shell-main-region h1", timeout=WAIT)
+    time.sleep(0.5)  # the page's callbacks start
+    until(lambda: not duo.find_elements("[data-dash-is-loading='true']"), timeout=WAIT)
+    until(lambda: duo.driver.execute_script(GRAPHS_DRAWN), timeout=WAIT)
+    time.sleep(0.5)  # Plotly and Cytoscape fit themselves to the new width
+
+
+def resize(duo, size: tuple[int, int]) -> None:
+    duo.driver.set_window_size(*size)
+    until(lambda: duo.driver.execute_script("return window.innerWidth;") == size[0], timeout=5)
+    time.sleep(0.7)  # responsive graphs redraw on the resize event
+
+
+def assert_fits(duo, page: str, size: tuple[int, int]) -> None:
+    found = duo.driver.execute_script(LAYOUT_PROBLEMS)
+    width = size[0]
+    assert found["innerWidth"] == width, found
+    # clientWidth is innerWidth less a desktop scrollbar (a phone's scrollbar takes no room).
+    room = found["clientWidth"]
+    assert found["scrollWidth"] <= room <= found["innerWidth"], (
+        f"{page} at {width} px is {found['scrollWidth'] - room} px wider than the screen: "
+        + "; ".join(found["wide"][:8])
+    )
+    assert found["wide"] == [], f"{page} at {width} px: " + "; ".join(found["wide"][:8])
+    assert found["unreachable"] == [], (
+        f"{page} at {width} px: regions that scroll sideways but are not focusable and named: "
+        + "; ".join(found["unreachable"][:8])
+    )
+
+
+def axe_clean(duo, page: str, size: tuple[int, int]) -> None:
+    """No serious or critical violations, with every folded table opened too."""
+    duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    serious = axe.blocking(axe.violations(duo.driver))
+    duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = false)")
+    assert serious == [], f"{page} at {size[0]} px: " + axe.describe(serious)
+
+
+def check_page(duo, page: str, path: str) -> None:
+    """Open ``path`` on a phone: it fits, axe is clean; then the same at 1440x900.
+
+    The page is loaded afresh at each size, as a person opening it on that device would see it.
+    """
+    for size in (PHONE, WINDOW):
+        duo.driver.set_window_size(*size)
+        duo.driver.get(f"{duo.server.url}{path}")
+        resize(duo, size)
+        settle(duo)
+        assert_fits(duo, page, size)
+        screenshot(duo, f"phone-{page}-{size[0]}", size=size)
+        axe_clean(duo, page, size)
+
+
+def start(duo, username: str, path: str) -> None:
+    """Sign in (as a fresh browser: earlier cookies are dropped) and land on ``path``."""
+    duo.driver.delete_all_cookies()
+    duo.driver.set_window_size(*PHONE)
+    sign_in(duo, username, next_path=quote(path, safe="/"))
+
+
+def test_phone001_mayors_pages_fit_a_phone(app_duo) -> None:
+    axe.axe_source()
+    start(app_duo, "mayor", "/")
+    for page, path in (
+        ("priorities", "/"),
+        ("problems", "/problems"),
+        ("alerts-mayor", "/alerts"),
+        ("actors", "/actors"),
+        ("reports", "/reports"),
+    ):
+        check_page(app_duo, page, path)
+    assert severe_logs(app_duo) == []
+
+
+def test_phone002_every_problem_tab_fits_a_phone(app_duo, web_env: WebEnv) -> None:
+    """The chief of staff's view: every tab, with the map and record editors below."""
+    axe.axe_source()
+    problem_id = richest_problem(web_env)
+    start(app_duo, "chief", f"/problems/{problem_id}")
+    for tab, _label in TABS:
+        check_page(app_duo, f"problem-{tab}", f"/problems/{problem_id}?tab={tab}")
+    assert severe_logs(app_duo) == []
+
+
+def test_phone003_department_head_and_analyst_fit_a_phone(app_duo, web_env: WebEnv) -> None:
+    axe.axe_source()
+    start(app_duo, web_env.head_username(), "/department")
+    check_page(app_duo, "department-head", "/department")
+    check_page(app_duo, "alerts-head", "/alerts")
+    start(app_duo, "analyst", "/alerts")
+    check_page(app_duo, "alerts-analyst", "/alerts")
+    assert severe_logs(app_duo) == []
+
+
+def test_phone004_administration_fits_a_phone(app_duo) -> None:
+    axe.axe_source()
+    start(app_duo, "chief", "/admin?tab=weights")
+    for tab in ("weights", "mapping", "sources"):
+        check_page(app_duo, f"admin-{tab}", f"/admin?tab={tab}")
+    check_page(app_duo, "department-chief", "/department")
+    start(app_duo, "admin", "/admin?tab=users")
+    check_page(app_duo, "admin-users", "/admin?tab=users")
+    assert severe_logs(app_duo) == []
