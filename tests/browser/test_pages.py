@@ -62,6 +62,15 @@ def test_br003_department_head_is_refused_user_admin(app_duo, web_env: WebEnv) -
     screenshot(app_duo, "br003-admin-refused-head")
 
 
+def _press(duo, selector: str) -> None:
+    """Scroll the button to the middle at once (the page scrolls smoothly), then click it."""
+    button = duo.find_element(selector)
+    duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button
+    )
+    button.click()
+
+
 def test_br004_head_records_an_observation(app_duo, web_env: WebEnv) -> None:
     head = web_env.head_username()
     sign_in(app_duo, head, next_path="/department")
@@ -75,13 +84,10 @@ def test_br004_head_records_an_observation(app_duo, web_env: WebEnv) -> None:
     app_duo.find_element("#department-value-input").send_keys("12.5")
     Select(app_duo.find_element("#department-status-select")).select_by_value("at_risk")
     app_duo.find_element("#department-note-textarea").send_keys("Recorded by the browser test")
-    save = app_duo.find_element("#department-save-button")
-    app_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", save)
-    save.click()
+    _press(app_duo, "#department-save-button")
     # 12.5 is far from this indicator's usual values: the form asks before saving anything.
     app_duo.wait_for_contains_text("#department-feedback-div", "Is this value right?", timeout=15)
-    app_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", save)
-    save.click()  # the same value again: confirmed
+    _press(app_duo, "#department-save-button")  # the same value again: confirmed
     app_duo.wait_for_contains_text("#department-feedback-div", "Saved", timeout=15)
     app_duo.wait_for_contains_text("#department-recent-div", f"{code}: 12.5", timeout=15)
     screenshot(app_duo, "br004-department-recorded", focus="#department-feedback-div")
@@ -92,7 +98,7 @@ def test_br005_rejections_are_explained(app_duo, web_env: WebEnv) -> None:
     sign_in(app_duo, web_env.head_username(), next_path="/department")
     app_duo.wait_for_element("#department-indicators-div table tbody tr", timeout=15)
     app_duo.find_element("#department-value-input").send_keys("lots")
-    app_duo.find_element("#department-save-button").click()
+    _press(app_duo, "#department-save-button")
     app_duo.wait_for_contains_text("#department-feedback-div", "not saved", timeout=15)
     feedback = app_duo.find_element("#department-feedback-div").text
     assert "Choose the indicator" in feedback and "not a number" in feedback
