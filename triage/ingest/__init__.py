@@ -607,6 +607,25 @@ def _note_services_failure(
     summary.notes.append(f"services: not read ({message})")
 
 
+def _register_open311_source(
+    session: Any, name: str, client: Open311Client, source_tz: str | None, city_tz: str | None
+) -> tuple[Any, str]:
+    """Register (or find) an Open311 source and store the zone its zoneless times are read in;
+    returns the source's state and that zone."""
+    from db.ingest import ensure_source, update_source_config
+
+    state = ensure_source(
+        session,
+        name,
+        "open311",
+        url=client.display_url,
+        config={"format": client.fmt, "jurisdiction_id": client.jurisdiction_id},
+    )
+    tz = declared_timezone(name, source_tz, state.config.get("timezone"), city_tz)
+    update_source_config(session, state.id, {"timezone": tz})
+    return state, tz
+
+
 def read_open311_services(
     database: Database,
     client: Open311Client,
@@ -618,7 +637,6 @@ def read_open311_services(
 ) -> IngestSummary:
     """``GET services`` into report categories (one per service, its group kept with the
     source); idempotent. Registers the source (with its declared zone) on first use."""
-    from db.ingest import ensure_source, update_source_config
     from db.models import utcnow
 
     name = (source or resolve_open311_source(database, client))[:SOURCE_NAME_LENGTH]
@@ -627,15 +645,7 @@ def read_open311_services(
     now = now or utcnow()
     try:
         with database.session(write=True) as session:
-            state = ensure_source(
-                session,
-                name,
-                "open311",
-                url=client.display_url,
-                config={"format": client.fmt, "jurisdiction_id": client.jurisdiction_id},
-            )
-            tz = declared_timezone(name, source_tz, state.config.get("timezone"), city_tz)
-            update_source_config(session, state.id, {"timezone": tz})
+            _register_open311_source(session, name, client, source_tz, city_tz)
         _read_services(database, client, name, now, summary)
     except Exception as exc:
         _record_failure(database, name, "open311", exc)
@@ -695,7 +705,6 @@ def ingest_open311(
         load_districts,
         record_source_success,
         save_cursor,
-        update_source_config,
     )
     from db.models import utcnow
     from triage.ingest.open311_client import Open311Unreachable
@@ -706,15 +715,7 @@ def ingest_open311(
     now = now or utcnow()
     try:
         with database.session(write=True) as session:
-            state = ensure_source(
-                session,
-                name,
-                "open311",
-                url=client.display_url,
-                config={"format": client.fmt, "jurisdiction_id": client.jurisdiction_id},
-            )
-            tz = declared_timezone(name, source_tz, state.config.get("timezone"), city_tz)
-            update_source_config(session, state.id, {"timezone": tz})
+            state, tz = _register_open311_source(session, name, client, source_tz, city_tz)
             districts = load_districts(session)
         days_tz = city_tz or tz
         if services or (services is None and "services" not in state.config):
