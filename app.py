@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import callbacks
 from callbacks import auth, guard, policy
 from callbacks.shell import make_layout, viewer_role
+from db.city_settings import adopt_stored_city
 from db.session import Database
 from layouts import register_pages, validation_layout
 from layouts.shell import INDEX_STRING, ShellContext, shell_layout
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     """Build the whole app; refuses unsafe settings (e.g. production without a strong key)."""
     settings = (settings or Settings.from_env()).validated()
     database = database or Database(settings.database_url)
+    settings = adopt_stored_city(settings, database)
     server = create_server(settings)
     server.extensions[policy.SETTINGS_KEY] = settings
     server.extensions[policy.DATABASE_KEY] = database

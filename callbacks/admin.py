@@ -26,7 +26,7 @@ from db.models import utcnow
 from db.scoring_inputs import load_scoring_inputs, load_weights
 from db.writes import set_scoring_weights
 from layouts import admin, ids
-from triage.scheduler import job_specs
+from triage.schedule import SCHEDULED_JOBS
 from triage.scoring import (
     IMPORTANCE_PARTS,
     TRACTABILITY_PARTS,
@@ -366,7 +366,7 @@ def sources_overview(_page: Any, *, principal: Principal) -> tuple[Any, Any]:
         sources = queries_admin.data_sources(session)
         runs = queries_admin.last_job_runs(session)
         recent = recent_runs(session, limit=20)
-    specs = [(spec.job_id, spec.description) for spec in job_specs()]
+    specs = [(job.job_id, job.description) for job in SCHEDULED_JOBS]
     return admin.sources_table(sources, utcnow()), admin.jobs_table(specs, runs, recent)
 
 
@@ -442,3 +442,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.ADMIN_JOBS_DIV, "children"),
         Input(ids.ADMIN_SOURCES_PAGE_STORE, "data"),
     )(sources_overview)
+    # The "City setup" tab and the "Add a user" form (``callbacks.admin_catalog``).
+    from callbacks import admin_catalog
+
+    admin_catalog.register(app)

@@ -14,7 +14,7 @@ from layouts import admin_users, ids
 from triage.security import ROLE_LABELS, Capability, PermissionDenied, Principal
 
 
-def users_table(_changed: Any, *, principal: Principal) -> Any:
+def users_table(_changed: Any, _added: Any = None, *, principal: Principal) -> Any:
     """Every user with an enable/disable button (none on the admin's own row)."""
     with current_database().session() as session:
         frame = accounts.list_users(session)
@@ -69,6 +69,7 @@ def register(app: dash.Dash) -> None:
         Capability.MANAGE_USERS,
         Output(ids.ADMIN_USERS_TABLE_DIV, "children"),
         Input(ids.ADMIN_USERS_CHANGED_STORE, "data"),
+        Input(ids.ADMIN_USER_ADD_SAVED_STORE, "data"),
     )(users_table)
     secured_callback(
         app,

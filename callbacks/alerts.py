@@ -20,11 +20,13 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from callbacks.query_sync import query_sync_js
-from db import alert_writes, queries_alerts
+from db import alert_writes, queries_alerts, queries_priorities
+from db import attention as attention_service
 from db.queries_alerts import AlertFilters
 from layouts import alerts, ids
 from triage.security import Capability, Principal
 from triage.validation import ValidationError
+from triage.weeks import iso_week
 
 SYNC_QUERY_JS = query_sync_js(
     [
@@ -72,11 +74,12 @@ def resolve_filters(
     if state and alerts.query_text(state, 32).lower() not in (chosen_state,):
         notes.append("The state in the address is unknown, so open alerts are shown.")
     ids_found: dict[str, int | None] = {}
+    # An address may name an archived department or problem (a saved link): history, so kept.
     for key, raw, known, column, limit in (
-        ("department", department, queries_alerts.departments, "code", 16),
+        ("department", department, _with_archived(queries_alerts.departments), "code", 16),
         ("district", district, queries_alerts.districts, "code", 16),
         ("category", category, queries_alerts.categories, "code", 64),
-        ("problem", problem, queries_alerts.problems, "id", 12),
+        ("problem", problem, _with_archived(queries_alerts.problems), "id", 12),
     ):
         text = alerts.query_text(raw, limit)
         ids_found[key] = None
@@ -97,8 +100,28 @@ def resolve_filters(
     return Resolved(filters, chosen_state, tuple(notes))
 
 
+def _with_archived(lookup: Any) -> Any:
+    return lambda session: lookup(session, archived=True)
+
+
+def link_options(problems: pd.DataFrame, alert: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The problems an alert may be linked to (archived ones are not in ``problems``); an
+    alert already linked to an archived problem shows it, marked and not selectable."""
+    options: list[dict[str, Any]] = [
+        {"label": str(t), "value": str(i)}
+        for i, t in zip(problems["id"], problems["title"], strict=True)
+    ]
+    if alert is None or pd.isna(alert["problem_id"]):
+        return options
+    linked = str(int(alert["problem_id"]))
+    if all(option["value"] != linked for option in options):
+        options.append({"label": str(alert["problem"]), "value": linked, "disabled": True})
+    return options
+
+
 def alerts_filters(_page: Any, *, principal: Principal) -> tuple[list, list, list, list]:
-    """The choices of the department, district, category and problem selects."""
+    """The choices of the department, district, category and problem selects (archived
+    departments and problems are not offered)."""
     with current_database().session() as session:
         departments = queries_alerts.departments(session)
         districts = queries_alerts.districts(session)
@@ -138,25 +161,32 @@ def alerts_feed(
     with current_database().session() as session:
         chosen = resolve_filters(session, severity, department, district, category, problem, state)
         feed, total = queries_alerts.alert_feed(session, chosen.filters)
+        concerned = queries_alerts.problems_concerned(session, chosen.filters)
     shown = [int(i) for i in feed["id"]]
     current = alerts.effective_alert(selected, shown)
     return (
-        alerts.summary(feed, total, state=chosen.state, notes=chosen.notes),
+        alerts.summary(
+            feed, total, state=chosen.state, notes=chosen.notes, on_problems=len(concerned)
+        ),
         alerts.feed_table(feed, total, current),
         shown,
     )
 
 
-def select_alert(_clicks: Any, *, principal: Principal) -> int:
-    """A row's "Evidence" button chooses that alert (kept in the address as ``alert=``)."""
-    triggered = ctx.triggered_id if ctx.triggered else None
-    value = ctx.triggered[0].get("value") if ctx.triggered else None
-    if not isinstance(triggered, dict) or not value:
-        raise PreventUpdate
-    chosen = alerts.parse_id(triggered.get("index"))
-    if chosen is None:
-        raise PreventUpdate
-    return chosen
+# A row's "Evidence" button chooses that alert (kept in the address as ``alert=``). It runs in
+# the browser: the feed's buttons arriving (all at 0 clicks) fire it on every load, and a server
+# round trip there held the evidence panel back by one more request. The server never trusts the
+# id it sets: ``alerts_detail`` shows only an alert of the feed.
+SELECT_ALERT_JS = """
+function (clicks) {
+    const triggered = (dash_clientside.callback_context.triggered || [])[0];
+    if (!triggered || !triggered.value) { return dash_clientside.no_update; }
+    const raw = triggered.prop_id.slice(0, triggered.prop_id.lastIndexOf("."));
+    let index;
+    try { index = Number(JSON.parse(raw).index); } catch (e) { return dash_clientside.no_update; }
+    return Number.isInteger(index) && index > 0 ? index : dash_clientside.no_update;
+}
+"""
 
 
 def alerts_detail(
@@ -174,7 +204,8 @@ def alerts_detail(
 def action_form_state(
     current: Any, _changed: Any, _created: Any, *, principal: Principal
 ) -> tuple[Any, ...]:
-    """What the action form allows for the shown alert's state; the problems to link to.
+    """What the action form allows for the shown alert's state; the problems to link to
+    (not archived ones, see :func:`link_options`).
 
     Outputs: context, acknowledge/reopen/link/dismiss disabled, link options and value, reason.
     """
@@ -182,10 +213,7 @@ def action_form_state(
     with current_database().session() as session:
         alert = queries_alerts.alert_row(session, alert_id) if alert_id else None
         problems = queries_alerts.problems(session)
-    options = [
-        {"label": str(t), "value": str(i)}
-        for i, t in zip(problems["id"], problems["title"], strict=True)
-    ]
+    options = link_options(problems, alert)
     if alert is None:
         return (alerts.action_context(None), True, True, True, True, options, None, "")
     state = str(alert["state"])
@@ -274,19 +302,26 @@ def open_problem(
     *,
     principal: Principal,
 ) -> tuple[Any, Any]:
-    """Open a new problem from the shown alert and link the alert to it. Outputs: feedback,
-    created counter (the feed, the evidence and the form refresh on it)."""
+    """Open a new problem from the shown alert, link the alert to it, map a surge's category
+    to it (where the role may) and rank this week again, so the new problem is scored at once
+    and can enter this week's priorities (``db.attention.open_problem_from_surge``, as the
+    priorities page does). Outputs: feedback, created counter (the feed, the evidence and the
+    form refresh on it)."""
     if not n_clicks:
         raise PreventUpdate
+    today = local_today()
+    week = iso_week(today)
     try:
         with current_database().session(write=True) as session:
-            problem_id = alert_writes.open_problem_from_alert(
-                session, principal, current, title=title, policy_area=area
+            problem_id = attention_service.open_problem_from_surge(
+                session, principal, current, title=title, policy_area=area, today=today
             )
+            subject = queries_priorities.decision_subject(session, problem_id, week)
     except ValidationError as error:
         return alerts.action_rejected([str(error)]), no_update
+    rank = subject.rank if subject is not None else None
     return (
-        alerts.problem_opened(int(current), problem_id, str(title).strip()),
+        alerts.problem_opened(int(current), problem_id, str(title).strip(), rank, week),
         int(created or 0) + 1,
     )
 
@@ -323,13 +358,13 @@ def register(app: dash.Dash) -> None:
         Input(ids.ALERTS_SELECTED_STORE, "data"),
         *refresh,
     )(alerts_feed)
-    secured_callback(
+    secured_clientside_callback(
         app,
-        Capability.VIEW_CITY,
+        SELECT_ALERT_JS,
         Output(ids.ALERTS_SELECTED_STORE, "data"),
         Input(ids.alerts_select_button(ALL), "n_clicks"),
         prevent_initial_call=True,
-    )(select_alert)
+    )
     secured_callback(
         app,
         Capability.VIEW_CITY,

@@ -16,9 +16,9 @@ from callbacks.policy import (
 from callbacks.query_sync import query_sync_js
 from db import queries
 from db.cache import cached
+from db.catalog import policy_area_labels
 from db.models import PROBLEM_STATUSES
 from layouts import home, ids
-from triage.demo import POLICY_AREAS as POLICY_AREA_LABELS
 from triage.security import Capability, Principal
 
 # Keeps the address bar in step with the filters without a page reload or a history entry
@@ -38,6 +38,7 @@ def home_overview(_page: Any, *, principal: Principal) -> tuple[Any, list, list]
     with current_database().session() as session:
         kpis = cached(session, "home.kpis", today, lambda: queries.home_kpis(session, today=today))
         areas = queries.policy_areas(session)
+        area_labels = policy_area_labels(session)
     cards = home.kpi_cards(
         kpis.problems_by_status,
         kpis.indicators_total,
@@ -47,7 +48,7 @@ def home_overview(_page: Any, *, principal: Principal) -> tuple[Any, list, list]
     )
     return (
         cards,
-        home.filter_options(areas, "area", POLICY_AREA_LABELS),
+        home.filter_options(areas, "area", area_labels),
         home.filter_options(PROBLEM_STATUSES, "status"),
     )
 
@@ -66,8 +67,9 @@ def problems_table(area: Any, status: Any, *, principal: Principal) -> Any:
                 session, today=today, policy_area=area_value, status=status_value
             ),
         ).copy()
+        area_labels = policy_area_labels(session)
     return home.problems_table(
-        frame, filtered=bool(area_value or status_value), area_labels=POLICY_AREA_LABELS
+        frame, filtered=bool(area_value or status_value), area_labels=area_labels
     )
 
 

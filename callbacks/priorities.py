@@ -2,7 +2,7 @@
 a surge on it, the page body, the chart click, the decision dialog and the two downloads.
 
 Pages read stored snapshots; the current week is ranked and stored once (through
-``triage.jobs.rank_week``) the first time anybody opens it. Recording a decision needs
+``db.ranking.rank_week``) the first time anybody opens it. Recording a decision needs
 ``Capability.DECIDE``: the guard refuses the dialog's callback to every other role, and
 ``db.writes.record_decision`` checks again.
 """
@@ -28,18 +28,20 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from db import attention as attention_service
+from db import brief as brief_service
 from db import queries_priorities, writes
 from db.cache import cached
+from db.ranking import rank_week
 from db.scoring_inputs import latest_snapshot_week, load_snapshot
 from db.session import Database
 from layouts import ids, priorities
 from layouts.components import empty_state
 from triage.brief import weekly_brief_pdf
 from triage.export import safe_csv
-from triage.jobs import rank_week
 from triage.scoring import iso_week, previous_week
 from triage.security import Capability, Principal, role_allows
 from triage.validation import ValidationError
+from triage.vocabulary import DECISIONS
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +335,7 @@ def save_decision(
     chosen = priorities.parse_week(week)
     if chosen != current:
         problems.append(f"Decisions are recorded for the current week ({current}) only.")
-    if decision not in priorities.DECISION_LABELS:
+    if decision not in DECISIONS:
         problems.append("Choose one of the five decisions.")
     note_text = str(note or "")
     if len(note_text.strip()) > priorities.NOTE_LIMIT:
@@ -435,7 +437,7 @@ def weekly_brief(n_clicks: Any, week: Any, *, principal: Principal) -> dict[str,
             session,
             "priorities.brief",
             (chosen, today, settings.city_name),
-            lambda: queries_priorities.brief_data(
+            lambda: brief_service.brief_data(
                 session,
                 chosen,
                 today=today,

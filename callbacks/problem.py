@@ -1,7 +1,7 @@
 """Problem drill-down callbacks: the header with this week's scores, the active tab's content,
 and in the browser the tab switch (kept in ``?tab=``) and the map's detail panel.
 
-Scores come from the stored weekly snapshot (ranked once with ``triage.jobs.rank_week`` when
+Scores come from the stored weekly snapshot (ranked once with ``db.ranking.rank_week`` when
 this week has none); reports from the daily aggregate. Only the active tab is computed.
 """
 
@@ -27,12 +27,12 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from db import queries, queries_problem
+from db.catalog import policy_area_labels
 from db.models import INNOVATION_STAGES
+from db.ranking import rank_week
 from layouts import ids, problem, problem_map
 from layouts.components import humanize, not_found
-from triage.backward_map import ALL_SECTORS, BackwardMap, CausalCycleError, backward_map
-from triage.demo import POLICY_AREAS as POLICY_AREA_LABELS
-from triage.jobs import rank_week
+from triage.backward_map import BackwardMap, CausalCycleError, backward_map
 from triage.scoring import (
     CONCERN_WINDOW_DAYS,
     PROPENSITY_WINDOW_DAYS,
@@ -136,6 +136,7 @@ def problem_header(problem_id: Any, *saved: Any, principal: Principal) -> tuple[
         return (not_found("Problem"), True, None, no_update, *hidden)
     with current_database().session() as session:
         record = queries_problem.problem_record(session, parsed)
+        area_labels = policy_area_labels(session)
     if record is None:
         return (not_found("Problem"), True, None, no_update, *hidden)
     week, score = week_score(parsed)
@@ -143,12 +144,13 @@ def problem_header(problem_id: Any, *saved: Any, principal: Principal) -> tuple[
         problem.HeaderData(
             title=record.title,
             status=record.status,
-            policy_area=POLICY_AREA_LABELS.get(record.policy_area) or humanize(record.policy_area),
+            policy_area=area_labels.get(record.policy_area) or humanize(record.policy_area),
             lead_department=record.lead_department,
             owner=record.owner,
             districts=record.districts,
             week=week,
             score=score,
+            archived=record.archived,
         )
     )
     if not editor:
@@ -331,8 +333,11 @@ def reports_content(session: Session, problem_id: int) -> Any:
     concern_days = days[days["day"] > today - dt.timedelta(days=CONCERN_WINDOW_DAYS)]
     burden = district_burden(concern_days, districts, scope, adjustment)
     totals_frame = category_totals(concern_days, series, categories, adjustment, today)
+    score = queries_problem.problem_score(session, problem_id, iso_week(today))
     return problem.reports_section(
         problem.ReportsData(
+            scored=score.reports if score is not None else None,
+            scored_week=score.week if score is not None else "",
             categories=tuple(str(n) for n in categories["name"]),
             series=series,
             window_days=WINDOW_DAYS,
@@ -368,10 +373,11 @@ def map_content(session: Session, problem_id: int) -> Any:
 
 def actors_content(session: Session, problem_id: int) -> Any:
     engagements = queries_problem.engagement_details(session, problem_id)
-    allied = engagements[engagements["stance"] != "competing"]
-    present = set(allied["sector"])
-    missing = [s for s in ALL_SECTORS if s not in present]
-    return problem.actors_section(engagements, missing)
+    # The sectors missing are the backward map's, so the map tab and this one agree.
+    bmap, _ = load_backward_map(session, problem_id)
+    return problem.actors_section(
+        engagements, bmap.missing_core_sectors, other_missing=bmap.other_sectors_missing
+    )
 
 
 def innovations_content(session: Session, problem_id: int) -> Any:

@@ -50,6 +50,17 @@ class Resolved:
         return reports.scope_text(self.category, self.district, self.problem)
 
 
+def _known_code(raw: Any, limit: int, read: Any, session: Any) -> tuple[bool, Any]:
+    """(asked, row): whether the filter names a code rather than "all", and the row of
+    ``read(session)`` with that code (None when unknown)."""
+    code = reports.query_text(raw, limit)
+    if not code or code == reports.ALL_VALUE:
+        return False, None
+    known = read(session)
+    match = known[known["code"] == code]
+    return True, None if match.empty else match.iloc[0]
+
+
 def resolve_filters(
     session: Any, category: Any, district: Any, problem: Any, date_from: Any, date_to: Any
 ) -> Resolved:
@@ -58,25 +69,19 @@ def resolve_filters(
     notes: list[str] = []
     category_ids: tuple[int, ...] | None = None
     category_name = district_name = problem_title = None
-    code = reports.query_text(category, 64)
-    if code and code != reports.ALL_VALUE:
-        known = queries_reports.categories(session)
-        match = known[known["code"] == code]
-        if match.empty:
-            notes.append("The category in the address is unknown, so all categories are shown.")
-        else:
-            category_ids = (int(match.iloc[0]["id"]),)
-            category_name = str(match.iloc[0]["name"])
+    asked, row = _known_code(category, 64, queries_reports.categories, session)
+    if asked and row is None:
+        notes.append("The category in the address is unknown, so all categories are shown.")
+    elif asked:
+        category_ids = (int(row["id"]),)
+        category_name = str(row["name"])
     district_id = None
-    district_code = reports.query_text(district, 16)
-    if district_code and district_code != reports.ALL_VALUE:
-        known = queries_reports.districts(session)
-        match = known[known["code"] == district_code]
-        if match.empty:
-            notes.append("The district in the address is unknown, so all districts are shown.")
-        else:
-            district_id = int(match.iloc[0]["id"])
-            district_name = str(match.iloc[0]["name"])
+    asked, row = _known_code(district, 16, queries_reports.districts, session)
+    if asked and row is None:
+        notes.append("The district in the address is unknown, so all districts are shown.")
+    elif asked:
+        district_id = int(row["id"])
+        district_name = str(row["name"])
     problem_text = reports.query_text(problem, 12)
     if problem_text and problem_text != reports.ALL_VALUE:
         known = queries_reports.problems(session)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import row_state, write_audit
+from db.frames import query_frame
 from db.models import Department, LoginAttempt, User, UserSession, utcnow
 from triage.security import (
     Capability,
@@ -330,7 +331,7 @@ def set_user_active(session: Session, actor: Principal, user_id: int, active: bo
 def list_users(session: Session) -> pd.DataFrame:
     """All users: columns id, username, display_name, role, department_code,
     department_name ("" when none), active, last_login_at (ordered by username)."""
-    rows = session.execute(
+    statement = (
         select(
             User.id,
             User.username,
@@ -343,7 +344,7 @@ def list_users(session: Session) -> pd.DataFrame:
         )
         .outerjoin(Department, Department.id == User.department_id)
         .order_by(User.username)
-    ).all()
+    )
     columns = [
         "id",
         "username",
@@ -354,7 +355,7 @@ def list_users(session: Session) -> pd.DataFrame:
         "active",
         "last_login_at",
     ]
-    users = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    users = query_frame(session, statement, columns)
     for column in ("department_code", "department_name"):
         users[column] = users[column].fillna("").astype(str)
     return users

@@ -14,18 +14,9 @@ from db.audit import write_audit
 from db.models import Alert, Indicator, utcnow
 from triage.detection import check_alert_transition
 from triage.security import Capability, Principal, require, require_department
-from triage.validation import MAX_NOTE_LENGTH, ValidationError, record_id
+from triage.validation import ValidationError, check_note, record_id
 
 ANSWER_ACTIONS = ("acknowledge", "answer")
-
-
-def _clean_note(value: object) -> str:
-    text = "".join(
-        ch for ch in str(value or "") if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)
-    ).strip()
-    if len(text) > MAX_NOTE_LENGTH:
-        raise ValidationError(f"The note is {len(text):,} characters long; at most 2,000 fit.")
-    return text
 
 
 def alert_department_id(session: Session, alert_id: int) -> int | None:
@@ -55,7 +46,7 @@ def answer_indicator_alert(
     if owner is None:
         raise ValidationError("There is no such alert on an indicator.")
     require_department(actor, owner)
-    text = _clean_note(note)
+    text = check_note(note)
     if action == "answer" and not text:
         raise ValidationError("Write the answer first, e.g. value corrected, or why it is late.")
     alert = session.get(Alert, alert_key)

@@ -25,7 +25,8 @@ from db.models import (
 )
 from triage.detection import check_alert_transition
 from triage.security import Capability, Principal, require
-from triage.validation import MAX_NOTE_LENGTH, ValidationError, record_id
+from triage.validation import ValidationError, plain_text, record_id
+from triage.vocabulary import NOTE_LIMIT, TITLE_LENGTH
 
 __all__ = [
     "ALERT_ACTIONS",
@@ -41,22 +42,8 @@ ALERT_ACTIONS: dict[str, str] = {
     "dismiss": "dismissed",
     "reopen": "new",
 }
-TITLE_LENGTH = 200
 AREA_LENGTH = 64
 DESCRIPTION_LENGTH = 4000
-
-
-def _plain(value: object, label: str, *, limit: int, required: bool = False) -> str:
-    """Text as plain text: control characters other than newline and tab removed (PostgreSQL
-    cannot store NUL), stripped, required when asked, at most ``limit`` characters."""
-    text = "".join(
-        ch for ch in str(value or "") if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)
-    ).strip()
-    if required and not text:
-        raise ValidationError(f"{label} is required.")
-    if len(text) > limit:
-        raise ValidationError(f"{label} is {len(text):,} characters long; at most {limit:,} fit.")
-    return text
 
 
 def act_on_alert(
@@ -79,7 +66,7 @@ def act_on_alert(
     if target is None:
         raise ValidationError(f"Unknown action {action!r}.")
     alert_key = record_id(alert_id, "an alert")
-    text = _plain(reason, "The reason", limit=MAX_NOTE_LENGTH)
+    text = plain_text(reason, "The reason", limit=NOTE_LIMIT)
     if target == "dismissed" and not text:
         raise ValidationError("Say why the alert is dismissed: the reason is kept with it.")
     problem_key = record_id(problem_id, "the problem to link") if target == "linked" else None
@@ -139,9 +126,9 @@ def open_problem_from_alert(
         check_alert_transition(alert.state, "linked")
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
-    clean_title = _plain(title, "The title", limit=TITLE_LENGTH, required=True)
-    area = _plain(policy_area, "The policy area", limit=AREA_LENGTH, required=True)
-    text = _plain(
+    clean_title = plain_text(title, "The title", limit=TITLE_LENGTH, required=True)
+    area = plain_text(policy_area, "The policy area", limit=AREA_LENGTH, required=True)
+    text = plain_text(
         alert.message if description is None else description,
         "The description",
         limit=DESCRIPTION_LENGTH,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,17 +10,21 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import write_audit
+from db.columns import ALERT_EPISODE, ALERT_HEAD, ALERT_LINKS
+from db.frames import as_number, query_frame, to_date
 from db.models import Alert, Problem, utcnow
 from triage.detection import AlertChanges, check_alert_transition
 from triage.security import Capability, Principal, require
 from triage.validation import ValidationError
+from triage.vocabulary import OPEN_ALERT_STATES, SEVERITY_RANK
 
-SERIES_LINK_FIELDS = ("indicator_id", "category_id", "district_id", "problem_id")
+SERIES_LINK_FIELDS = tuple(ALERT_LINKS)
 
 
 def existing_alerts(session: Session) -> pd.DataFrame:
     """Stored alerts for de-duplication: id, dedupe_key, series, kind, state, last_detected."""
-    rows = session.execute(
+    return query_frame(
+        session,
         select(
             Alert.id,
             Alert.dedupe_key,
@@ -30,33 +32,21 @@ def existing_alerts(session: Session) -> pd.DataFrame:
             Alert.kind,
             Alert.state,
             Alert.last_detected,
-        )
-    ).all()
-    columns = ["id", "dedupe_key", "series", "kind", "state", "last_detected"]
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
-
-
-def _num(value: Any) -> float | None:
-    if value is None or value is pd.NA:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _day(value: Any) -> dt.date:
-    return pd.Timestamp(value).date()
+        ),
+        ["id", "dedupe_key", "series", "kind", "state", "last_detected"],
+    )
 
 
 def _episode_values(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "method": str(row["method"])[:64],
         "severity": str(row["severity"]),
-        "first_detected": _day(row["first_detected"]),
-        "last_detected": _day(row["last_detected"]),
-        "expected": _num(row["expected"]),
-        "lower": _num(row["lower"]),
-        "upper": _num(row["upper"]),
-        "observed": _num(row["observed"]),
+        "first_detected": to_date(row["first_detected"]),
+        "last_detected": to_date(row["last_detected"]),
+        "expected": as_number(row["expected"]),
+        "lower": as_number(row["lower"]),
+        "upper": as_number(row["upper"]),
+        "observed": as_number(row["observed"]),
         "message": str(row["message"]),
     }
 
@@ -116,7 +106,7 @@ def apply_alert_changes(
         if alert_id not in first_stored:
             continue
         values = _episode_values(row)
-        values["first_detected"] = min(first_stored[alert_id], _day(row["first_detected"]))
+        values["first_detected"] = min(first_stored[alert_id], to_date(row["first_detected"]))
         refreshed.append({"id": alert_id, **values, "updated_at": now})
     if refreshed:
         session.execute(update(Alert), refreshed)
@@ -167,8 +157,11 @@ def transition_alert(
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     if target == "linked":
-        if problem_id is None or session.get(Problem, problem_id) is None:
+        problem = session.get(Problem, problem_id) if problem_id is not None else None
+        if problem is None:
             raise ValidationError("Choose the problem this alert belongs to.")
+        if problem.archived_at is not None:
+            raise ValidationError(f"“{problem.title}” is archived: choose a current problem.")
         alert.problem_id = problem_id
     before = {"state": alert.state, "state_reason": alert.state_reason}
     alert.state = target
@@ -186,50 +179,15 @@ def active_alerts(session: Session) -> pd.DataFrame:
     Columns: id, kind, method, severity, series, indicator_id, category_id, district_id,
     problem_id, first_detected, last_detected, expected, lower, upper, observed, message, state.
     """
-    rows = session.execute(
-        select(
-            Alert.id,
-            Alert.kind,
-            Alert.method,
-            Alert.severity,
-            Alert.series_key,
-            Alert.indicator_id,
-            Alert.category_id,
-            Alert.district_id,
-            Alert.problem_id,
-            Alert.first_detected,
-            Alert.last_detected,
-            Alert.expected,
-            Alert.lower,
-            Alert.upper,
-            Alert.observed,
-            Alert.message,
-            Alert.state,
-        )
-        .where(Alert.state.in_(("new", "acknowledged", "linked")))
-        .order_by(Alert.last_detected.desc(), Alert.id.desc())
-    ).all()
-    columns = [
-        "id",
-        "kind",
-        "method",
-        "severity",
-        "series",
-        "indicator_id",
-        "category_id",
-        "district_id",
-        "problem_id",
-        "first_detected",
-        "last_detected",
-        "expected",
-        "lower",
-        "upper",
-        "observed",
-        "message",
-        "state",
-    ]
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
-    order = {"critical": 0, "warning": 1, "info": 2}
+    columns = {**ALERT_HEAD, **ALERT_LINKS, **ALERT_EPISODE}
+    frame = query_frame(
+        session,
+        select(*columns.values())
+        .where(Alert.state.in_(OPEN_ALERT_STATES))
+        .order_by(Alert.last_detected.desc(), Alert.id.desc()),
+        list(columns),
+    )
+    order = {severity: -rank for severity, rank in SEVERITY_RANK.items()}  # loudest first
     return frame.sort_values(
         ["severity", "last_detected", "id"],
         key=lambda s: s.map(order) if s.name == "severity" else s,

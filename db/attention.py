@@ -10,19 +10,17 @@ Functions take the session first and never commit.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Any
 
-import pandas as pd
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from db import admin_writes, alert_writes
-from db.models import Alert, District, Indicator, Observation, Problem, ReportCategory
-from db.queries_alerts import OPEN_STATES, AlertFilters, alert_feed, window_days
+from db.alert_episodes import alert_links, data_dates, indicator_periods
+from db.frames import as_int, as_number, as_text, to_date
+from db.models import Alert, District, Indicator, Problem, ReportCategory
+from db.queries_alerts import AlertFilters, alert_feed, window_days
 from db.queries_priorities import (
     WeekPriorities,
-    alert_links,
     problem_title,
     week_as_of,
     week_priorities,
@@ -35,38 +33,15 @@ from triage.attention import (
     RankedProblem,
     attention_list,
 )
-from triage.indicators import CADENCE_DAYS
 from triage.scoring import iso_week, score_problems, week_end, week_start
 from triage.security import Capability, Principal, role_allows
 from triage.validation import ValidationError, record_id
+from triage.vocabulary import OPEN_ALERT_STATES
 
 # Every open alert is read: the list needs all of them to count what it leaves out.
 ALL_OPEN = 1_000_000
 # Weight of a surge's category on the problem opened from it (the admin tab can change it).
 OPENED_MAPPING_WEIGHT = 1.0
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _int(value: Any) -> int | None:
-    number = _number(value)
-    return None if number is None else int(number)
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
-
-
-def _day(value: Any) -> dt.date:
-    return pd.Timestamp(value).date()
 
 
 def ranked_problems(data: WeekPriorities) -> tuple[RankedProblem, ...]:
@@ -78,39 +53,22 @@ def ranked_problems(data: WeekPriorities) -> tuple[RankedProblem, ...]:
                 problem_id=int(row["problem_id"]),
                 title=str(row["title"]),
                 rank=int(row["rank"]),
-                movement=_text(row["movement"]) if data.compared else "",
-                rank_change=_int(row["rank_change"]),
-                previous_rank=_int(row["previous_rank"]),
-                decision=_text(row["decision"]) or None,
-                last_decision=_text(row["last_decision"]) or None,
-                last_decision_week=_text(row["last_decision_week"]) or None,
-                trend=_text(row["trend"]) or "steady",
+                movement=as_text(row["movement"]) if data.compared else "",
+                rank_change=as_int(row["rank_change"]),
+                previous_rank=as_int(row["previous_rank"]),
+                decision=as_text(row["decision"]) or None,
+                last_decision=as_text(row["last_decision"]) or None,
+                last_decision_week=as_text(row["last_decision_week"]) or None,
+                trend=as_text(row["trend"]) or "steady",
             )
         )
     return tuple(out)
 
 
-def _indicator_periods(session: Session, indicator_days: dict[int, dt.date]) -> dict[int, dt.date]:
-    """Per indicator, the period of the latest value known on the day it was judged."""
-    if not indicator_days:
-        return {}
-    rows = session.execute(
-        select(Observation.indicator_id, Observation.period).where(
-            Observation.indicator_id.in_(sorted(indicator_days))
-        )
-    ).all()
-    periods: dict[int, dt.date] = {}
-    for indicator_id, period in rows:
-        day = _day(period)
-        if day <= indicator_days[int(indicator_id)]:
-            periods[int(indicator_id)] = max(periods.get(int(indicator_id), day), day)
-    return periods
-
-
 def open_episodes(session: Session) -> tuple[AlertEpisode, ...]:
     """Every open alert episode (new, acknowledged or linked) with the problems it concerns,
     its data date and, for an indicator, the value's period, unit and direction."""
-    feed, _ = alert_feed(session, AlertFilters(states=OPEN_STATES), limit=ALL_OPEN)
+    feed, _ = alert_feed(session, AlertFilters(states=OPEN_ALERT_STATES), limit=ALL_OPEN)
     if feed.empty:
         return ()
     links = alert_links(session, [int(i) for i in feed["id"]])
@@ -132,27 +90,24 @@ def open_episodes(session: Session) -> tuple[AlertEpisode, ...]:
     }
     judged: dict[int, dt.date] = {}
     for indicator_id, last in zip(feed["indicator_id"], feed["last_detected"], strict=True):
-        key = _int(indicator_id)
+        key = as_int(indicator_id)
         if key is not None:
-            judged[key] = max(judged.get(key, _day(last)), _day(last))
-    periods = _indicator_periods(session, judged)
+            judged[key] = max(judged.get(key, to_date(last)), to_date(last))
+    periods = indicator_periods(session, judged)
+    dates = data_dates(session, feed)
     episodes = []
     for row in feed.to_dict("records"):
         alert_id = int(row["id"])
-        indicator_id = _int(row["indicator_id"])
+        indicator_id = as_int(row["indicator_id"])
         period = periods.get(indicator_id) if indicator_id is not None else None
+        # The same data date as the priorities page and the brief judge "new" by.
+        data_date = dates.get(alert_id)
         if indicator_id is not None:
-            cadence, direction = info.get(indicator_id, ("monthly", ""))
-            data_date = (
-                period + dt.timedelta(days=CADENCE_DAYS.get(cadence, 31) - 1)
-                if period is not None
-                else None
-            )
-            subject, unit = _text(row["indicator"]), _text(row["unit"])
+            direction = info.get(indicator_id, ("monthly", ""))[1]
+            subject, unit = as_text(row["indicator"]), as_text(row["unit"])
         else:
             direction, unit = "", "reports"
-            data_date = _day(row["last_detected"])
-            subject = _text(row["category"]) or _text(row["series"])
+            subject = as_text(row["category"]) or as_text(row["series"])
         problem_ids = tuple(sorted(set(by_alert.get(alert_id, []))))
         episodes.append(
             AlertEpisode(
@@ -160,15 +115,15 @@ def open_episodes(session: Session) -> tuple[AlertEpisode, ...]:
                 kind=str(row["kind"]),
                 severity=str(row["severity"]),
                 state=str(row["state"]),
-                first_seen=_day(row["first_detected"]),
-                last_seen=_day(row["last_detected"]),
+                first_seen=to_date(row["first_detected"]),
+                last_seen=to_date(row["last_detected"]),
                 data_date=data_date,
                 subject=subject,
-                observed=_number(row["observed"]),
-                expected=_number(row["expected"]),
+                observed=as_number(row["observed"]),
+                expected=as_number(row["expected"]),
                 window_days=window_days(row["method"]),
-                district=_text(row["district"]) or None,
-                category_id=_int(row["category_id"]),
+                district=as_text(row["district"]) or None,
+                category_id=as_int(row["category_id"]),
                 indicator_id=indicator_id,
                 unit=unit,
                 direction=direction,
@@ -226,7 +181,7 @@ def week_attention(
 
 def rank_current_week(session: Session, today: dt.date) -> str:
     """Score every problem as of today and store it as this ISO week's ranking, in the
-    caller's transaction (what ``triage.jobs.rank_week`` does in its own); returns the week."""
+    caller's transaction (what ``db.ranking.rank_week`` does in its own); returns the week."""
     week = iso_week(today)
     as_of = week_as_of(week, today)
     scores = score_problems(load_scoring_inputs(session, as_of), load_weights(session), as_of)

@@ -1,8 +1,9 @@
 """A city's catalogue in the database: import a city pack, export it, re-place reports.
 
-``import_pack`` upserts districts, departments, categories, indicators, problems and actors by
-their natural keys, writing one audit row per change in the caller's transaction; rows equal
-to what is stored are left alone, so a second import changes nothing. Nothing here commits.
+``import_pack`` upserts districts, departments, categories, indicators, problems, actors, policy
+areas and the backward map (factors, innovations, engagements) by their natural keys, writing
+one audit row per change in the caller's transaction; rows equal to what is stored are left
+alone, so a second import changes nothing. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from db.audit import write_audit
 from db.ingest import (
     SENTINEL_DISTRICT_CODES,
+    SENTINEL_DISTRICT_NAMES,
     _apply_counts,
     _is_sqlite,
     category_code,
@@ -32,14 +34,21 @@ from db.models import (
     Actor,
     AppSetting,
     CategoryProblem,
+    CausalFactor,
     CitizenReport,
     Department,
     District,
+    Engagement,
+    FactorLink,
     Indicator,
+    Innovation,
     Problem,
+    ProblemDistrict,
     ProblemIndicator,
     ReportCategory,
     ReportDailyCount,
+    User,
+    utcnow,
 )
 from triage.citypack import (
     ActorSpec,
@@ -48,13 +57,20 @@ from triage.citypack import (
     CitySpec,
     DepartmentSpec,
     DistrictSpec,
+    EngagementSpec,
+    FactorSpec,
     IndicatorSpec,
+    InnovationSpec,
+    PolicyAreaSpec,
     ProblemSpec,
     Reject,
+    engagement_key,
+    factor_key,
 )
 from triage.security import Capability, Principal, require
 
 CITY_SETTING = "city"
+POLICY_AREAS_SETTING = "policy_areas"
 PLACE_BATCH = 200_000
 FILES = (
     "city.toml",
@@ -64,6 +80,10 @@ FILES = (
     "indicators.csv",
     "problems.csv",
     "actors.csv",
+    "policy_areas.csv",
+    "factors.csv",
+    "innovations.csv",
+    "engagements.csv",
 )
 
 
@@ -115,6 +135,9 @@ def _file_of(entity: str) -> str:
         "problem": "problems.csv",
         "actor": "actors.csv",
         "app_setting": "city.toml",
+        "causal_factor": "factors.csv",
+        "innovation": "innovations.csv",
+        "engagement": "engagements.csv",
     }[entity]
 
 
@@ -127,11 +150,17 @@ class _Writer:
         actor: Principal,
         report: ImportReport,
         lines: Mapping[tuple[str, str], int],
+        audit: bool = True,
     ) -> None:
         self.session = session
         self.actor = actor
         self.report = report
         self.lines = lines
+        self.audit = audit
+
+    def write_audit(self, action: str, entity: str, entity_id: Any, **values: Any) -> None:
+        if self.audit:
+            write_audit(self.session, self.actor, action, entity, entity_id, **values)
 
     def upsert(
         self,
@@ -168,18 +197,10 @@ class _Writer:
             before.update(links_before)
             changed.update(links_after)
         if created:
-            write_audit(self.session, self.actor, "create", entity, row.id, after=shown(changed))
+            self.write_audit("create", entity, row.id, after=shown(changed))
             counts.added += 1
         elif changed:
-            write_audit(
-                self.session,
-                self.actor,
-                "update",
-                entity,
-                row.id,
-                before=shown(before),
-                after=shown(changed),
-            )
+            self.write_audit("update", entity, row.id, before=shown(before), after=shown(changed))
             counts.updated += 1
         else:
             counts.unchanged += 1
@@ -202,51 +223,105 @@ def _city_values(city: CitySpec) -> dict[str, Any]:
 
 
 def import_pack(
-    session: Session, actor: Principal, pack: CityPack, *, city_tz: str
+    session: Session, actor: Principal, pack: CityPack, *, city_tz: str, audit: bool = True
 ) -> ImportReport:
     """Write a read pack into the catalogue; re-place stored reports when boundaries changed.
 
     Rows are matched by code (districts, departments, indicators, problems; a problem without
-    a code but with the same title is adopted), categories by ``category_code`` of their name,
-    actors by name. Nothing absent from the pack is deleted. A row that would clash with a
-    stored row under another key (two departments with one name) is rejected, not written.
-    ``city_tz`` is the zone the daily report counts were kept in (``Settings.timezone``).
+    a code but with the same title is adopted), categories by their ``code`` column or else
+    ``category_code`` of their name, actors by name, factors and innovations by problem and
+    title, engagements by actor, problem and factor. Nothing absent from the pack is deleted.
+    A row that would clash with a stored row under another key (two departments with one
+    name) is rejected, not written. ``city_tz`` is the zone the daily report counts were kept
+    in (``Settings.timezone``). ``audit=False`` leaves the audit to the caller, who writes one
+    row for the whole import (the demo seeder does, with the report's counts).
+
+    The ``archived`` cell of departments, indicators, problems and actors: ``yes`` archives the
+    record, ``no`` restores it, empty leaves it as stored; a record archived in the database
+    whose cell is empty is updated, stays archived, and the report's notes say so. A department
+    is archived last, and only when none of its indicators or active users is left (as in the
+    administration pages); otherwise a note says why it was not.
     """
     require(actor, Capability.CONFIGURE)
     report = ImportReport(rejects=list(pack.rejects), notes=list(pack.notes))
     for reject in pack.rejects:
         report.files[_file_of_reject(reject.file)].rejected += 1
-    writer = _Writer(session, actor, report, pack.lines)
-    ensure_sentinel_districts(session)
+    writer = _Writer(session, actor, report, pack.lines, audit)
 
-    setting = session.get(AppSetting, CITY_SETTING)
     city = _city_values(pack.city)
-    counts = report.files["city.toml"]
-    if setting is None:
-        session.add(AppSetting(key=CITY_SETTING, value=city))
-        write_audit(session, actor, "create", "app_setting", CITY_SETTING, after=city)
-        counts.added += 1
-    elif setting.value != city:
-        write_audit(
-            session, actor, "update", "app_setting", CITY_SETTING, before=setting.value, after=city
-        )
-        setting.value = city
-        counts.updated += 1
-    else:
-        counts.unchanged += 1
+    _import_setting(writer, CITY_SETTING, city, "city.toml", merge=False)
+    if pack.policy_areas:
+        areas = {a.code: a.label for a in pack.policy_areas}
+        _import_setting(writer, POLICY_AREAS_SETTING, areas, "policy_areas.csv", merge=True)
 
     boundaries_changed = _import_districts(
         session, writer, pack.districts, pack.city.districts_file or "districts"
     )
-    departments = _import_departments(session, writer, pack.departments)
+    departments, archiving = _import_departments(session, writer, pack.departments)
     categories = _import_categories(session, writer, pack, departments)
     indicators = _import_indicators(session, writer, pack.indicators, departments)
-    _import_problems(session, writer, pack.problems, departments, indicators, categories)
-    _import_actors(session, writer, pack.actors)
+    districts = {
+        d.code.casefold(): d.id
+        for d in session.scalars(select(District)).all()
+        if d.code not in SENTINEL_DISTRICT_CODES
+    }
+    codes = {
+        name.casefold(): category_key(pack, name)
+        for problem in pack.problems
+        for name in problem.categories
+    }
+    problems = _import_problems(
+        session, writer, pack.problems, departments, indicators, categories, districts, codes
+    )
+    actors = _import_actors(session, writer, pack.actors)
+    factors = _import_factors(session, writer, pack.factors, problems, indicators)
+    _import_innovations(session, writer, pack.innovations, problems, actors)
+    _import_engagements(session, writer, pack.engagements, problems, actors, factors)
+    _archive_departments(session, writer, archiving)
     session.flush()
-    if boundaries_changed:
+    has_reports = session.scalar(select(CitizenReport.id).limit(1)) is not None
+    if boundaries_changed and has_reports:
+        ensure_sentinel_districts(session)
         report.placement = place_reports(session, actor, city_tz)
     return report
+
+
+def _import_setting(
+    writer: _Writer, key: str, value: dict[str, Any], file: str, *, merge: bool
+) -> None:
+    """Store a setting read from the pack; ``merge`` keeps stored keys the pack does not name.
+
+    A merged setting (policy areas) counts and audits each of its keys as its own record
+    (entity ``policy_area``); a whole setting (the city) counts once.
+    """
+    session = writer.session
+    setting = session.get(AppSetting, key)
+    counts = writer.report.files[file]
+    stored = dict(setting.value) if setting is not None else {}
+    wanted = {**stored, **value} if merge else value
+    if merge:
+        for item, label in value.items():
+            if item not in stored:
+                writer.write_audit("create", "policy_area", item, after={"label": label})
+                counts.added += 1
+            elif stored[item] != label:
+                before, after = {"label": stored[item]}, {"label": label}
+                writer.write_audit("update", "policy_area", item, before=before, after=after)
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+    if setting is None:
+        session.add(AppSetting(key=key, value=wanted))
+        if not merge:
+            writer.write_audit("create", "app_setting", key, after=wanted)
+            counts.added += 1
+    elif stored != wanted:
+        if not merge:
+            writer.write_audit("update", "app_setting", key, before=stored, after=wanted)
+            counts.updated += 1
+        setting.value = wanted
+    elif not merge:
+        counts.unchanged += 1
 
 
 def _reject(writer: _Writer, file: str, key: str, reason: str) -> None:
@@ -263,6 +338,12 @@ def _file_of_reject(file: str) -> str:
     return "categories" if file == "categories.csv" else "districts"
 
 
+def policy_area_labels(session: Session) -> dict[str, str]:
+    """Policy area code -> label, as the city's pack gave them (empty if it gave none)."""
+    setting = session.get(AppSetting, POLICY_AREAS_SETTING)
+    return {str(k): str(v) for k, v in (setting.value if setting is not None else {}).items()}
+
+
 def _import_districts(
     session: Session, writer: _Writer, districts: list[DistrictSpec], pack_file: str
 ) -> bool:
@@ -273,6 +354,7 @@ def _import_districts(
         if d.code not in SENTINEL_DISTRICT_CODES
     }
     names = {d.name.casefold(): d.code for d in session.scalars(select(District)).all()}
+    names.update({name.casefold(): code for code, name in SENTINEL_DISTRICT_NAMES.items()})
     changed = False
     for spec in districts:
         row = stored.get(spec.code.casefold())
@@ -299,10 +381,34 @@ def _import_districts(
     return changed
 
 
+def _archive_values(row: Any, wanted: bool | None) -> dict[str, Any]:
+    """The ``archived_at`` change a pack row's ``archived`` cell asks for (none when empty or
+    already so: an archived record keeps the time it was archived)."""
+    if wanted is None or (wanted and row is not None and row.archived_at is not None):
+        return {}
+    return {"archived_at": utcnow() if wanted else None}
+
+
+def _note_archived(writer: _Writer, file: str, key: str, row: Any, wanted: bool | None) -> None:
+    """Say in the report that a record archived in the database was imported and stays so."""
+    if wanted is None and row is not None and row.archived_at is not None:
+        line = writer.lines.get((file, key.casefold()), 0)
+        where = f"{file} line {line}" if line else file
+        writer.report.notes.append(
+            f"{where}: {key} is archived in the database; it was imported and stays archived "
+            "(write no in its archived column to restore it)"
+        )
+
+
 def _import_departments(
     session: Session, writer: _Writer, departments: list[DepartmentSpec]
-) -> dict[str, int]:
+) -> tuple[dict[str, int], list[tuple[Department, bool]]]:
+    """Upsert departments by code; returns code (casefolded) -> id, and the departments the
+    pack archives, with whether their row was otherwise unchanged (``_archive_departments``
+    archives them once the indicators are in)."""
     stored = {d.code.casefold(): d for d in session.scalars(select(Department)).all()}
+    archiving: list[tuple[Department, bool]] = []
+    counts = writer.report.files["departments.csv"]
     names = {d.name.casefold(): d.code for d in stored.values()}
     for spec in departments:
         row = stored.get(spec.code.casefold())
@@ -317,22 +423,72 @@ def _import_departments(
             continue
         if row is not None:
             names.pop(row.name.casefold(), None)
-        row = writer.upsert("department", row, {"code": spec.code, "name": spec.name}, Department)
+        values: dict[str, Any] = {"code": spec.code, "name": spec.name}
+        if spec.archived is False:
+            values.update(_archive_values(row, False))
+        _note_archived(writer, "departments.csv", spec.code, row, spec.archived)
+        unchanged = counts.unchanged
+        row = writer.upsert("department", row, values, Department)
+        if spec.archived and row.archived_at is None:
+            archiving.append((row, counts.unchanged > unchanged))
         stored[spec.code.casefold()] = row
         names[spec.name.casefold()] = row.code
-    return {code: row.id for code, row in stored.items()}
+    return {code: row.id for code, row in stored.items()}, archiving
+
+
+def _archive_departments(
+    session: Session, writer: _Writer, archiving: list[tuple[Department, bool]]
+) -> None:
+    """Archive the departments the pack marks archived, unless indicators not archived or
+    active users still belong to them (then a note says so and the department stays)."""
+    counts = writer.report.files["departments.csv"]
+    for row, unchanged in archiving:
+        indicators = session.scalar(
+            select(func.count())
+            .select_from(Indicator)
+            .where(Indicator.department_id == row.id, Indicator.archived_at.is_(None))
+        )
+        users = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.department_id == row.id, User.active.is_(True))
+        )
+        if indicators or users:
+            line = writer.lines.get(("departments.csv", row.code.casefold()), 0)
+            writer.report.notes.append(
+                f"departments.csv line {line}: {row.code} was not archived: it still has "
+                f"{int(indicators or 0)} indicator(s) not archived and {int(users or 0)} active "
+                "user(s); archive or move them first"
+            )
+            continue
+        row.archived_at = utcnow()
+        session.flush()
+        writer.write_audit(
+            "update",
+            "department",
+            row.id,
+            before={"archived_at": None},
+            after={"archived_at": row.archived_at},
+        )
+        if unchanged:
+            counts.unchanged -= 1
+            counts.updated += 1
 
 
 def _import_categories(
     session: Session, writer: _Writer, pack: CityPack, departments: dict[str, int]
 ) -> dict[str, int]:
-    """Categories of ``categories.csv`` and of every problem; returns category code -> id."""
+    """Categories of ``categories.csv``, then those only problems name; returns code -> id.
+
+    A category's code is its ``code`` column, else ``category_code`` of its name (what 311
+    ingestion derives); ``category_key`` resolves a problem's category name the same way.
+    """
     wanted: dict[str, CategorySpec | str] = {}
+    for spec in pack.categories:
+        wanted[category_key(pack, spec.name)] = spec
     for problem in pack.problems:
         for name in problem.categories:
-            wanted.setdefault(category_code(name), name)
-    for spec in pack.categories:
-        wanted[category_code(spec.name)] = spec
+            wanted.setdefault(category_key(pack, name), name)
     stored = {
         c.code: c
         for c in session.scalars(
@@ -360,6 +516,14 @@ def _import_categories(
     return {code: row.id for code, row in stored.items()}
 
 
+def category_key(pack: CityPack, name: str) -> str:
+    """The stored code of the category a pack names: its ``code`` column or the derived one."""
+    for spec in pack.categories:
+        if spec.code and spec.name.casefold() == name.casefold():
+            return spec.code
+    return category_code(name)
+
+
 def _import_indicators(
     session: Session, writer: _Writer, indicators: list[IndicatorSpec], departments: dict[str, int]
 ) -> dict[str, int]:
@@ -382,6 +546,8 @@ def _import_indicators(
             "source": spec.source,
         }
         row = stored.get(spec.code.casefold())
+        values.update(_archive_values(row, spec.archived))
+        _note_archived(writer, "indicators.csv", spec.code, row, spec.archived)
         stored[spec.code.casefold()] = writer.upsert("indicator", row, values, Indicator)
     return {code: row.id for code, row in stored.items()}
 
@@ -400,8 +566,15 @@ def _import_problems(
     departments: dict[str, int],
     indicators: dict[str, int],
     categories: dict[str, int],
-) -> None:
+    districts: dict[str, int],
+    codes: dict[str, str],
+) -> dict[str, int]:
+    """Upsert problems with their links; returns problem code (casefolded) -> id.
+
+    ``codes`` maps each category name a problem gives (casefolded) to its stored code.
+    """
     rows = session.scalars(select(Problem)).all()
+    ids = {p.code.casefold(): p.id for p in rows if p.code}
     by_code = {p.code.casefold(): p for p in rows if p.code}
     by_title = {p.title.casefold(): p for p in rows if not p.code}
     for spec in problems:
@@ -421,6 +594,22 @@ def _import_problems(
         if row is None or spec.status != "watch":
             # "watch" is also the empty cell's value: it never demotes a problem set in the app.
             values["status"] = spec.status
+        for key in ("political_capital", "authority"):
+            if getattr(spec, key) is not None:
+                values[key] = getattr(spec, key)
+        for key in ("political_notes", "authority_notes"):
+            if getattr(spec, key):
+                values[key] = getattr(spec, key)
+        values.update(_archive_values(row, spec.archived))
+        unplaced = [c for c in spec.districts if c.casefold() not in districts]
+        if unplaced:
+            _reject(
+                writer,
+                "problems.csv",
+                spec.code,
+                f"district(s) {', '.join(unplaced)} were not imported",
+            )
+            continue
         missing = [c for c in spec.indicators if c.casefold() not in indicators]
         if missing:
             _reject(
@@ -431,13 +620,15 @@ def _import_problems(
             )
             continue
         want_indicators = [indicators[c.casefold()] for c in spec.indicators]
-        want_categories = [categories[category_code(c)] for c in spec.categories]
+        want_categories = [categories[codes[c.casefold()]] for c in spec.categories]
+        want_districts = [districts[c.casefold()] for c in spec.districts]
 
         def links(
             problem: Problem,
             spec: ProblemSpec = spec,
             want_indicators: list[int] = want_indicators,
             want_categories: list[int] = want_categories,
+            want_districts: list[int] = want_districts,
         ) -> tuple[dict[str, Any], dict[str, Any]]:
             before: dict[str, Any] = {}
             after: dict[str, Any] = {}
@@ -449,24 +640,41 @@ def _import_problems(
             old = _sync_links(session, problem.id, CategoryProblem, "category_id", want_categories)
             if old is not None:
                 before["categories"], after["categories"] = old, list(spec.categories)
+            if spec.districts:  # an empty cell leaves the districts set in the app alone
+                old = _sync_links(
+                    session, problem.id, ProblemDistrict, "district_id", want_districts, weight=None
+                )
+                if old is not None:
+                    before["districts"], after["districts"] = old, list(spec.districts)
             return before, after
 
-        writer.upsert("problem", row, values, Problem, links=links)
+        _note_archived(writer, "problems.csv", spec.code, row, spec.archived)
+        row = writer.upsert("problem", row, values, Problem, links=links)
+        ids[spec.code.casefold()] = row.id
+    return ids
 
 
 def _sync_links(
-    session: Session, problem_id: int, model: Any, key: str, wanted: list[int]
+    session: Session,
+    problem_id: int,
+    model: Any,
+    key: str,
+    wanted: list[int],
+    *,
+    weight: float | None = 1.0,
 ) -> list[int] | None:
     """Make the problem's links exactly ``wanted``; the old target ids if that changed them.
 
-    New links weigh 1; a link that stays keeps the weight set in the app.
+    New links weigh ``weight`` (None: the link has no weight); a link that stays keeps the
+    weight set in the app.
     """
     current = _links(session, model, key, problem_id)
     if set(current) == set(wanted):
         return None
+    extra = {} if weight is None else {"weight": weight}
     for target in wanted:
         if target not in current:
-            session.add(model(problem_id=problem_id, **{key: target}, weight=1.0))
+            session.add(model(problem_id=problem_id, **{key: target}, **extra))
     for target, link in current.items():
         if target not in set(wanted):
             session.delete(link)
@@ -474,7 +682,8 @@ def _sync_links(
     return sorted(current)
 
 
-def _import_actors(session: Session, writer: _Writer, actors: list[ActorSpec]) -> None:
+def _import_actors(session: Session, writer: _Writer, actors: list[ActorSpec]) -> dict[str, int]:
+    """Upsert actors by name; returns every stored actor's name (casefolded) -> id."""
     stored = {a.name.casefold(): a for a in session.scalars(select(Actor)).all()}
     for spec in actors:
         values = {
@@ -484,7 +693,166 @@ def _import_actors(session: Session, writer: _Writer, actors: list[ActorSpec]) -
             "contact": spec.contact,
         }
         row = stored.get(spec.name.casefold())
+        values.update(_archive_values(row, spec.archived))
+        _note_archived(writer, "actors.csv", spec.name, row, spec.archived)
         stored[spec.name.casefold()] = writer.upsert("actor", row, values, Actor)
+    return {name: row.id for name, row in stored.items()}
+
+
+def _import_factors(
+    session: Session,
+    writer: _Writer,
+    factors: list[FactorSpec],
+    problems: dict[str, int],
+    indicators: dict[str, int],
+) -> dict[str, int]:
+    """Upsert causal factors by (problem, title), then their links to the factors they feed.
+
+    Returns the pack's factor key (``problem#number``, casefolded) -> id. A factor's parents
+    become exactly those the pack gives; a changed parent list is audited on the factor.
+    """
+    problem_ids = set(problems.values())
+    stored = {
+        (f.problem_id, f.title.casefold()): f
+        for f in session.scalars(select(CausalFactor)).all()
+        if f.problem_id in problem_ids
+    }
+    ids: dict[str, int] = {}
+    created: set[int] = set()
+    for spec in factors:
+        problem = problems.get(spec.problem.casefold())
+        key = factor_key(spec.problem, spec.number)
+        if problem is None:
+            _reject(writer, "factors.csv", key, "its problem was not imported")
+            continue
+        if spec.indicator and spec.indicator.casefold() not in indicators:
+            _reject(writer, "factors.csv", key, "its indicator was not imported")
+            continue
+        values = {
+            "problem_id": problem,
+            "title": spec.title,
+            "description": spec.description,
+            "reach": spec.reach,
+            "evidence": spec.evidence,
+            "weight": spec.weight,
+            "indicator_id": indicators[spec.indicator.casefold()] if spec.indicator else None,
+        }
+        row = stored.get((problem, spec.title.casefold()))
+        if row is None:
+            row = writer.upsert("causal_factor", None, values, CausalFactor)
+            created.add(row.id)
+        else:
+            row = writer.upsert("causal_factor", row, values, CausalFactor)
+        stored[(problem, spec.title.casefold())] = row
+        ids[key.casefold()] = row.id
+    counts = writer.report.files["factors.csv"]
+    for spec in factors:
+        key = factor_key(spec.problem, spec.number).casefold()
+        if key not in ids:
+            continue
+        wanted = [
+            ids[factor_key(spec.problem, p).casefold()]
+            for p in spec.parents
+            if factor_key(spec.problem, p).casefold() in ids
+        ]
+        current = {
+            link.parent_id: link
+            for link in session.scalars(select(FactorLink).where(FactorLink.factor_id == ids[key]))
+        }
+        if set(current) == set(wanted):
+            continue
+        for parent in wanted:
+            if parent not in current:
+                session.add(FactorLink(factor_id=ids[key], parent_id=parent))
+        for parent, link in current.items():
+            if parent not in wanted:
+                session.delete(link)
+        session.flush()
+        if ids[key] not in created:
+            writer.write_audit(
+                "update",
+                "causal_factor",
+                ids[key],
+                before={"parents": sorted(current)},
+                after={"parents": sorted(wanted)},
+            )
+            if counts.unchanged:
+                counts.unchanged -= 1
+                counts.updated += 1
+    return ids
+
+
+def _import_innovations(
+    session: Session,
+    writer: _Writer,
+    innovations: list[InnovationSpec],
+    problems: dict[str, int],
+    actors: dict[str, int],
+) -> None:
+    stored = {
+        (i.problem_id, i.title.casefold()): i for i in session.scalars(select(Innovation)).all()
+    }
+    for spec in innovations:
+        problem = problems.get(spec.problem.casefold())
+        key = f"{spec.problem}#{spec.title}"
+        if problem is None:
+            _reject(writer, "innovations.csv", key, "its problem was not imported")
+            continue
+        if spec.lead_actor and spec.lead_actor.casefold() not in actors:
+            _reject(writer, "innovations.csv", key, "its lead actor was not imported")
+            continue
+        values = {
+            "problem_id": problem,
+            "title": spec.title,
+            "description": spec.description,
+            "origin": spec.origin,
+            "kind": spec.kind,
+            "stage": spec.stage,
+            "lead_actor_id": actors[spec.lead_actor.casefold()] if spec.lead_actor else None,
+            "evidence": spec.evidence,
+            "evidence_note": spec.evidence_note,
+            "cost": spec.cost,
+        }
+        row = stored.get((problem, spec.title.casefold()))
+        stored[(problem, spec.title.casefold())] = writer.upsert(
+            "innovation", row, values, Innovation
+        )
+
+
+def _import_engagements(
+    session: Session,
+    writer: _Writer,
+    engagements: list[EngagementSpec],
+    problems: dict[str, int],
+    actors: dict[str, int],
+    factors: dict[str, int],
+) -> None:
+    stored = {
+        (e.actor_id, e.problem_id, e.factor_id): e for e in session.scalars(select(Engagement))
+    }
+    for spec in engagements:
+        key = engagement_key(spec)
+        problem = problems.get(spec.problem.casefold())
+        actor = actors.get(spec.actor.casefold())
+        factor = None
+        if spec.factor:
+            factor = factors.get(factor_key(spec.problem, spec.factor).casefold())
+        if problem is None or actor is None or (spec.factor and factor is None):
+            _reject(writer, "engagements.csv", key, "its actor, problem or factor was not imported")
+            continue
+        values = {
+            "actor_id": actor,
+            "problem_id": problem,
+            "factor_id": factor,
+            "role": spec.role,
+            "stance": spec.stance,
+            "committed_funding": spec.committed_funding,
+            "authorisation": spec.authorisation,
+            "strings": spec.strings,
+            "last_contact": spec.last_contact,
+        }
+        row = stored.get((actor, problem, factor))
+        stored[(actor, problem, factor)] = writer.upsert("engagement", row, values, Engagement)
 
 
 # --------------------------------------------------------------------------------------------
@@ -627,7 +995,10 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
     """The stored catalogue as a ``CityPack`` (``write_pack`` turns it into files).
 
     The city comes from the stored setting (written by an import), else ``default_city``.
-    A problem without a code is exported as ``P<id>``.
+    A problem without a code is exported as ``P<id>``; factors are numbered within their
+    problem in the order they were stored. Archived departments, indicators, problems and
+    actors are exported with ``archived`` set (the others with it empty), so that importing
+    the export keeps their state.
     """
     setting = session.get(AppSetting, CITY_SETTING)
     value = setting.value if setting is not None else {}
@@ -659,6 +1030,8 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
     category_name = {c.id: c.name for c in categories}
     problem_indicators = _grouped(session, ProblemIndicator, "indicator_id")
     problem_categories = _grouped(session, CategoryProblem, "category_id")
+    district_code = {d.id: d.code for d in session.scalars(select(District)).all()}
+    problem_districts = _grouped(session, ProblemDistrict, "district_id")
     problems = [
         ProblemSpec(
             code=p.code or f"P{p.id}",
@@ -670,13 +1043,23 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
             policy_area=p.policy_area,
             desired_outcome=p.desired_outcome,
             status=p.status,
+            districts=tuple(sorted(district_code[d] for d in problem_districts.get(p.id, []))),
+            political_capital=p.political_capital,
+            political_notes=p.political_notes,
+            authority=p.authority,
+            authority_notes=p.authority_notes,
+            archived=_archived(p),
         )
         for p in session.scalars(select(Problem).order_by(Problem.code, Problem.id)).all()
     ]
+    problem_code = {p.id: p.code or f"P{p.id}" for p in session.scalars(select(Problem)).all()}
+    factors, numbers = _export_factors(session, problem_code, indicator_code)
+    actor_name = {a.id: a.name for a in session.scalars(select(Actor)).all()}
+    labels = policy_area_labels(session)
     return CityPack(
         city=city,
         districts=districts,
-        departments=[DepartmentSpec(d.code, d.name) for d in departments],
+        departments=[DepartmentSpec(d.code, d.name, _archived(d)) for d in departments],
         indicators=[
             IndicatorSpec(
                 code=i.code,
@@ -690,20 +1073,91 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
                 critical=i.critical_threshold,
                 description=i.description,
                 source=i.source,
+                archived=_archived(i),
             )
             for i in indicators
         ],
         problems=problems,
         actors=[
-            ActorSpec(a.name, a.sector, a.description, a.contact)
+            ActorSpec(a.name, a.sector, a.description, a.contact, _archived(a))
             for a in session.scalars(select(Actor).order_by(Actor.name)).all()
         ],
         categories=[
-            CategorySpec(c.name, code_of[c.department_id])
+            CategorySpec(
+                c.name,
+                code_of[c.department_id],
+                "" if c.code == category_code(c.name) else c.code,
+            )
             for c in categories
             if c.department_id is not None
         ],
+        policy_areas=[PolicyAreaSpec(code, label) for code, label in labels.items()],
+        factors=factors,
+        innovations=[
+            InnovationSpec(
+                problem=problem_code[i.problem_id],
+                title=i.title,
+                origin=i.origin,
+                kind=i.kind,
+                stage=i.stage,
+                lead_actor=actor_name.get(i.lead_actor_id, "") if i.lead_actor_id else "",
+                evidence=i.evidence,
+                cost=i.cost,
+                evidence_note=i.evidence_note,
+                description=i.description,
+            )
+            for i in session.scalars(select(Innovation).order_by(Innovation.id)).all()
+        ],
+        engagements=[
+            EngagementSpec(
+                actor=actor_name[e.actor_id],
+                problem=problem_code[e.problem_id],
+                factor=numbers.get(e.factor_id) if e.factor_id else None,
+                role=e.role,
+                stance=e.stance,
+                committed_funding=e.committed_funding,
+                authorisation=e.authorisation,
+                strings=e.strings,
+                last_contact=e.last_contact,
+            )
+            for e in session.scalars(select(Engagement).order_by(Engagement.id)).all()
+        ],
     )
+
+
+def _archived(row: Any) -> bool | None:
+    """A record's ``archived`` cell on export: True when archived, else empty (None)."""
+    return True if row.archived_at is not None else None
+
+
+def _export_factors(
+    session: Session, problem_code: dict[int, str], indicator_code: dict[int, str]
+) -> tuple[list[FactorSpec], dict[int, int]]:
+    """Factors as pack rows, numbered 1, 2, ... within each problem; and factor id -> number."""
+    rows = session.scalars(select(CausalFactor).order_by(CausalFactor.id)).all()
+    numbers: dict[int, int] = {}
+    per_problem: dict[int, int] = {}
+    for f in rows:
+        per_problem[f.problem_id] = per_problem.get(f.problem_id, 0) + 1
+        numbers[f.id] = per_problem[f.problem_id]
+    parents: dict[int, list[int]] = {}
+    for child, parent in session.execute(select(FactorLink.factor_id, FactorLink.parent_id)):
+        parents.setdefault(child, []).append(numbers[parent])
+    specs = [
+        FactorSpec(
+            problem=problem_code[f.problem_id],
+            number=numbers[f.id],
+            title=f.title,
+            reach=f.reach,
+            evidence=f.evidence,
+            weight=f.weight,
+            parents=tuple(sorted(parents.get(f.id, []))),
+            indicator=indicator_code[f.indicator_id] if f.indicator_id else "",
+            description=f.description,
+        )
+        for f in rows
+    ]
+    return specs, numbers
 
 
 def _grouped(session: Session, model: Any, key: str) -> dict[int, list[int]]:
@@ -728,5 +1182,6 @@ __all__ = [
     "export_pack",
     "import_pack",
     "place_reports",
+    "policy_area_labels",
     "stored_city",
 ]

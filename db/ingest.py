@@ -1071,6 +1071,7 @@ def plan_observations(
         ).join(Department, Department.id == Indicator.department_id)
     ).all()
     by_id = {row[0]: row for row in indicators}
+    archived = set(session.scalars(select(Indicator.id).where(Indicator.archived_at.is_not(None))))
     by_key: dict[str, int] = {}
     for ident, _code, name, *_rest in indicators:
         by_key.setdefault(name.strip().lower(), ident)
@@ -1104,6 +1105,10 @@ def plan_observations(
             rejections.append(
                 Rejection(row, "indicator", may_write[owner], str(record.indicator)[:200])
             )
+            continue
+        if indicator_id in archived:
+            reason = f"{code} is archived: it takes no new values"
+            rejections.append(Rejection(row, "indicator", reason, str(record.indicator)[:200]))
             continue
         if department_id is not None and owner != department_id:
             chosen = f" ({scope_name})" if scope_name else ""

@@ -39,7 +39,8 @@ from db.models import (
 from db.writes import EditConflict, problem_version_checked
 from triage.backward_map import CausalCycleError, causal_importance
 from triage.security import Capability, Principal, require
-from triage.validation import ValidationError, parse_period, parse_value
+from triage.validation import ValidationError, parse_period, parse_value, plain_text
+from triage.vocabulary import TITLE_LENGTH
 
 __all__ = [
     "EditConflict",
@@ -57,7 +58,6 @@ __all__ = [
     "update_innovation",
 ]
 
-TITLE_LENGTH = 200
 TEXT_LENGTH = 4000
 MAX_MONEY = 1e12
 EARLIEST_CONTACT = dt.date(1990, 1, 1)
@@ -120,12 +120,7 @@ def _words(values: Iterable[str]) -> str:
 
 
 def _text(value: object, label: str, *, required: bool = False, limit: int = TEXT_LENGTH) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ValidationError(f"{label} is required.")
-    if len(text) > limit:
-        raise ValidationError(f"{label} is longer than {limit:,} characters.")
-    return text
+    return plain_text(value, label, limit=limit, required=required)
 
 
 def _choice(value: object, allowed: tuple[str, ...], label: str) -> str:

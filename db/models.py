@@ -25,6 +25,28 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from triage.vocabulary import (
+    ALERT_STATES,
+    CADENCES,
+    DECISIONS,
+    DIRECTIONS,
+    ENGAGEMENT_ROLES,
+    EVIDENCE_LEVELS,
+    INDICATOR_STATUSES,
+    INNOVATION_ORIGINS,
+    INNOVATION_STAGES,
+    INNOVATION_TYPES,
+    JOB_OUTCOMES,
+    PROBLEM_STATUSES,
+    REACHES,
+    ROLES,
+    SECTORS,
+    SEVERITIES,
+    SOURCE_KINDS,
+    STANCES,
+)
+
+# The vocabularies above are defined in ``triage.vocabulary`` and stay importable from here.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -32,41 +54,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-ROLES = ("mayor", "chief_of_staff", "department_head", "analyst", "admin")
-PROBLEM_STATUSES = ("watch", "emerging", "focus", "monitoring", "resolved")
-DIRECTIONS = ("up", "down")  # which way is better
-CADENCES = ("weekly", "monthly", "quarterly", "annual")
-INDICATOR_STATUSES = ("on_track", "at_risk", "off_track")
-REACHES = ("controls", "influences", "outside")
-EVIDENCE_LEVELS = ("strong", "moderate", "weak", "anecdotal")
-SECTORS = (
-    "government_agency",
-    "elected_political",
-    "philanthropic",
-    "corporate_civic",
-    "community",
-    "nonprofit_social_enterprise",
-    "labour",
-    "faith",
-    "media",
-)
-ENGAGEMENT_ROLES = ("funding", "delivering", "advocating", "authorising", "convening")
-STANCES = ("complementary", "competing", "indifferent")
-INNOVATION_ORIGINS = ("tested_elsewhere", "home_grown", "reclaimed", "wholly_new")
-INNOVATION_TYPES = (
-    "new_service",
-    "cheaper_method",
-    "higher_quality",
-    "new_resource_flow",
-    "coordination",
-)
-INNOVATION_STAGES = ("idea", "pilot", "evaluating", "scaling", "retired")
-ALERT_STATES = ("new", "acknowledged", "linked", "resolved", "dismissed")
-SEVERITIES = ("info", "warning", "critical")
-DECISIONS = ("focus", "delegate", "convene", "monitor", "drop")
-SOURCE_KINDS = ("open311", "csv", "indicators")
-JOB_OUTCOMES = ("running", "success", "error", "skipped")
 
 
 def utcnow() -> dt.datetime:
@@ -90,6 +77,7 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # archived: out of pickers
 
 
 class User(Base):
@@ -191,6 +179,7 @@ class Problem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # archived: out of pickers
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -217,6 +206,7 @@ class Indicator(Base):
     critical_threshold: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # archived: out of pickers
 
     department: Mapped[Department] = relationship()
 
@@ -369,6 +359,7 @@ class Actor(Base):
     sector: Mapped[str] = mapped_column(String(32), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # archived: out of pickers
 
 
 class Engagement(Base):

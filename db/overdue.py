@@ -8,7 +8,6 @@ the indicator is current again. Nothing here commits.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import write_audit
+from db.frames import as_date, as_number, query_frame, to_date
 from db.models import Alert, Department, Indicator, Observation, utcnow
 from triage.detection import dedupe_key, detect_stale_indicators, indicator_series_key
 from triage.indicators import due_by, is_overdue
 from triage.security import Principal
+from triage.vocabulary import OPEN_ALERT_STATES
 
 OVERDUE_COLUMNS = [
     "id",
@@ -36,7 +37,6 @@ OVERDUE_COLUMNS = [
 # A dismissed stale alert is continued (stays dismissed) when last seen at most this many days
 # before: the detector's episode gap, so ``detect-alerts`` and ``flag-overdue`` agree.
 MAX_GAP_DAYS = 7
-OPEN_STATES = ("new", "acknowledged", "linked")
 STALE_KIND = "stale"
 STALE_METHOD = "cadence"
 RESOLVABLE_STATES = ("new", "acknowledged")
@@ -63,7 +63,7 @@ def overdue_indicators(session: Session, today: dt.date) -> pd.DataFrame:
     Ordered by department code, then indicator code.
     """
     latest = {
-        int(indicator_id): _as_date(period)
+        int(indicator_id): as_date(period)
         for indicator_id, period in session.execute(
             select(Observation.indicator_id, func.max(Observation.period))
             .where(Observation.period <= today)
@@ -90,6 +90,7 @@ def overdue_indicators(session: Session, today: dt.date) -> pd.DataFrame:
             Department.name,
         )
         .join(Department, Department.id == Indicator.department_id)
+        .where(Indicator.archived_at.is_(None))  # archived indicators are never due
         .order_by(Department.code, Indicator.code)
     ):
         period = latest.get(int(ident))
@@ -108,16 +109,6 @@ def overdue_indicators(session: Session, today: dt.date) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(rows, columns=OVERDUE_COLUMNS)
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def stale_alert_rows(overdue: pd.DataFrame, today: dt.date) -> pd.DataFrame:
@@ -152,7 +143,8 @@ def stale_alert_rows(overdue: pd.DataFrame, today: dt.date) -> pd.DataFrame:
 
 def _stored_stale(session: Session) -> pd.DataFrame:
     """Stored stale alerts of indicators: the latest per indicator series."""
-    rows = session.execute(
+    return query_frame(
+        session,
         select(
             Alert.id,
             Alert.dedupe_key,
@@ -161,13 +153,9 @@ def _stored_stale(session: Session) -> pd.DataFrame:
             Alert.state,
             Alert.first_detected,
             Alert.last_detected,
-        ).where(Alert.kind == STALE_KIND, Alert.series_key.like("indicator:%"))
-    ).all()
-    frame = pd.DataFrame(
-        [tuple(r) for r in rows],
-        columns=["id", "dedupe_key", "series", "indicator_id", "state", "first", "last"],
+        ).where(Alert.kind == STALE_KIND, Alert.series_key.like("indicator:%")),
+        ["id", "dedupe_key", "series", "indicator_id", "state", "first", "last"],
     )
-    return frame
 
 
 def _continues(stored: Any, today: dt.date) -> bool:
@@ -177,17 +165,10 @@ def _continues(stored: Any, today: dt.date) -> bool:
     overdue; a dismissed one only within ``MAX_GAP_DAYS`` of when it was last seen, so that a
     dismissal does not silence a later episode; a resolved one never.
     """
-    if stored.state in OPEN_STATES:
+    if stored.state in OPEN_ALERT_STATES:
         return True
-    last = _as_date(stored.last)
+    last = as_date(stored.last)
     return stored.state == "dismissed" and last is not None and (today - last).days <= MAX_GAP_DAYS
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def flag_overdue(
@@ -222,8 +203,8 @@ def flag_overdue(
             values = {
                 "method": STALE_METHOD,
                 "severity": str(alert.severity),
-                "expected": _number(alert.expected),
-                "observed": _number(alert.observed),
+                "expected": as_number(alert.expected),
+                "observed": as_number(alert.observed),
                 "message": str(alert.message),
             }
             key = dedupe_key(STALE_KIND, series, today)
@@ -252,7 +233,7 @@ def flag_overdue(
             assert stored_alert is not None
             wanted = {
                 **values,
-                "last_detected": max(today, _as_date(match.last)),  # type: ignore[type-var]
+                "last_detected": max(today, to_date(match.last)),
                 "indicator_id": int(alert.indicator_id),
             }
             if match.state == "resolved":

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.columns import INDICATOR, INDICATOR_TARGETS
+from db.frames import as_date, query_frame
+from db.lookups import departments as departments
+from db.lookups import policy_areas as policy_areas
 from db.models import (
     PROBLEM_STATUSES,
     CategoryProblem,
@@ -27,26 +32,18 @@ from db.models import (
     User,
 )
 from triage.indicators import due_by, is_off_target, is_overdue
+from triage.vocabulary import PROBLEM_STATUSES_BY_ATTENTION
 
-# Problems are listed with the ones needing attention first.
 STATUS_ORDER: dict[str, int] = {
-    status: rank
-    for rank, status in enumerate(("focus", "emerging", "watch", "monitoring", "resolved"))
+    status: rank for rank, status in enumerate(PROBLEM_STATUSES_BY_ATTENTION)
 }
 
 INDICATOR_COLUMNS = [
-    "id",
-    "code",
-    "name",
-    "unit",
-    "direction",
-    "cadence",
+    *INDICATOR,
     "department_id",
     "department_code",
     "department_name",
-    "target",
-    "warning_threshold",
-    "critical_threshold",
+    *INDICATOR_TARGETS,
     "latest_period",
     "latest_value",
     "latest_status",
@@ -57,34 +54,18 @@ INDICATOR_COLUMNS = [
 ]
 
 
-def _frame(session: Session, statement: Select, columns: list[str]) -> pd.DataFrame:
-    rows = session.execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
+def _newest_per_indicator(
+    session: Session, table: Any, order: tuple, columns: tuple, indicator_filter: list
+) -> list:
+    """``columns`` of the newest row of ``table`` (by ``order``) for each filtered indicator.
 
-
-def _as_date(value: object) -> dt.date | None:
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def _latest_observations(session: Session, indicator_filter: list) -> list:
-    """(indicator_id, period, value) of each filtered indicator's latest entry.
-
-    The newest id per indicator is one walk down ``ix_observations_indicator_period``; the
-    rows are then read by primary key. Neither step reads the history (a window function
-    over it, or a hash join against it, grows with every period recorded)."""
+    The newest id per indicator is one walk down the table's index on (indicator_id, ...);
+    the rows are then read by primary key. Neither step reads the history (a window function
+    over it, or a hash join against it, grows with every row recorded)."""
     newest = (
-        select(Observation.id)
-        .where(Observation.indicator_id == Indicator.id)
-        .order_by(Observation.period.desc(), Observation.entered_at.desc(), Observation.id.desc())
+        select(table.id)
+        .where(table.indicator_id == Indicator.id)
+        .order_by(*order)
         .limit(1)
         .correlate(Indicator)
         .scalar_subquery()
@@ -96,41 +77,34 @@ def _latest_observations(session: Session, indicator_filter: list) -> list:
     ]
     if not ids:
         return []
-    return list(
-        session.execute(
-            select(Observation.indicator_id, Observation.period, Observation.value).where(
-                Observation.id.in_(ids)
-            )
-        )
+    return list(session.execute(select(*columns).where(table.id.in_(ids))))
+
+
+def _latest_observations(session: Session, indicator_filter: list) -> list:
+    """(indicator_id, period, value) of each filtered indicator's latest entry, found through
+    ``ix_observations_indicator_period``."""
+    return _newest_per_indicator(
+        session,
+        Observation,
+        (Observation.period.desc(), Observation.entered_at.desc(), Observation.id.desc()),
+        (Observation.indicator_id, Observation.period, Observation.value),
+        indicator_filter,
     )
 
 
 def _latest_statuses(session: Session, indicator_filter: list) -> list:
     """(indicator_id, status, note) of each filtered indicator's latest status update, found
-    the same way through ``ix_indicator_status_updates_indicator_at``."""
-    newest = (
-        select(IndicatorStatusUpdate.id)
-        .where(IndicatorStatusUpdate.indicator_id == Indicator.id)
-        .order_by(IndicatorStatusUpdate.created_at.desc(), IndicatorStatusUpdate.id.desc())
-        .limit(1)
-        .correlate(Indicator)
-        .scalar_subquery()
-    )
-    ids = [
-        i
-        for i in session.scalars(select(newest).select_from(Indicator).where(*indicator_filter))
-        if i is not None
-    ]
-    if not ids:
-        return []
-    return list(
-        session.execute(
-            select(
-                IndicatorStatusUpdate.indicator_id,
-                IndicatorStatusUpdate.status,
-                IndicatorStatusUpdate.note,
-            ).where(IndicatorStatusUpdate.id.in_(ids))
-        )
+    through ``ix_indicator_status_updates_indicator_at``."""
+    return _newest_per_indicator(
+        session,
+        IndicatorStatusUpdate,
+        (IndicatorStatusUpdate.created_at.desc(), IndicatorStatusUpdate.id.desc()),
+        (
+            IndicatorStatusUpdate.indicator_id,
+            IndicatorStatusUpdate.status,
+            IndicatorStatusUpdate.note,
+        ),
+        indicator_filter,
     )
 
 
@@ -151,25 +125,19 @@ def indicator_status(
     where: list = []
     if department_id is not None:
         where.append(Indicator.department_id == department_id)
+        where.append(Indicator.archived_at.is_(None))  # archived: off the department's list
     if indicator_ids is not None:
         if not indicator_ids:
             return pd.DataFrame(columns=INDICATOR_COLUMNS)
         where.append(Indicator.id.in_(indicator_ids))
-    base = _frame(
+    base = query_frame(
         session,
         select(
-            Indicator.id,
-            Indicator.code,
-            Indicator.name,
-            Indicator.unit,
-            Indicator.direction,
-            Indicator.cadence,
+            *INDICATOR.values(),
             Indicator.department_id,
             Department.code,
             Department.name,
-            Indicator.target,
-            Indicator.warning_threshold,
-            Indicator.critical_threshold,
+            *INDICATOR_TARGETS.values(),
         )
         .join(Department, Department.id == Indicator.department_id)
         .where(*where)
@@ -185,7 +153,7 @@ def indicator_status(
     periods, values, status_col, notes, off, overdue, due = [], [], [], [], [], [], []
     for row in base.itertuples(index=False):
         period, value = latest.get(row.id, (None, None))
-        period = _as_date(period)
+        period = as_date(period)
         status, note = statuses.get(row.id, (None, ""))
         periods.append(period)
         values.append(value)
@@ -222,11 +190,6 @@ def department_indicators(session: Session, department_id: int, *, today: dt.dat
     )
 
 
-def policy_areas(session: Session) -> list[str]:
-    """The distinct policy areas of all problems, sorted."""
-    return sorted(session.scalars(select(Problem.policy_area).distinct()))
-
-
 def problem_overview(
     session: Session,
     *,
@@ -240,12 +203,12 @@ def problem_overview(
     off_target_count, reports_30d (citizen reports in the problem's categories over the last
     30 days, ``today`` included). Filtered by policy area and status when given.
     """
-    where = []
+    where = [Problem.archived_at.is_(None)]  # archived problems leave the list
     if policy_area:
         where.append(Problem.policy_area == policy_area)
     if status:
         where.append(Problem.status == status)
-    problems = _frame(
+    problems = query_frame(
         session,
         select(Problem.id, Problem.title, Problem.policy_area, Problem.status, Department.name)
         .outerjoin(Department, Department.id == Problem.lead_department_id)
@@ -256,11 +219,11 @@ def problem_overview(
     if problems.empty:
         return pd.DataFrame(columns=columns)
     ids = [int(i) for i in problems["id"]]
-    links = _frame(
+    links = query_frame(
         session,
-        select(ProblemIndicator.problem_id, ProblemIndicator.indicator_id).where(
-            ProblemIndicator.problem_id.in_(ids)
-        ),
+        select(ProblemIndicator.problem_id, ProblemIndicator.indicator_id)
+        .join(Indicator, Indicator.id == ProblemIndicator.indicator_id)
+        .where(ProblemIndicator.problem_id.in_(ids), Indicator.archived_at.is_(None)),
         ["problem_id", "indicator_id"],
     )
     indicator_ids = sorted({int(i) for i in links["indicator_id"]})
@@ -310,11 +273,17 @@ class HomeKpis:
 
 def home_kpis(session: Session, *, today: dt.date) -> HomeKpis:
     """Problems per status (every status, in workflow order), overdue indicators, and citizen
-    reports in the last 7 days (``today`` included) against the 7 days before."""
+    reports in the last 7 days (``today`` included) against the 7 days before. Archived
+    problems and indicators are not counted."""
     counts = dict(
-        session.execute(select(Problem.status, func.count()).group_by(Problem.status)).all()
+        session.execute(
+            select(Problem.status, func.count())
+            .where(Problem.archived_at.is_(None))
+            .group_by(Problem.status)
+        ).all()
     )
-    indicators = indicator_status(session, today=today)
+    current = session.scalars(select(Indicator.id).where(Indicator.archived_at.is_(None)))
+    indicators = indicator_status(session, today=today, indicator_ids=list(current))
 
     def reports_between(start: dt.date, end: dt.date) -> int:
         total = session.scalar(
@@ -337,16 +306,20 @@ def home_kpis(session: Session, *, today: dt.date) -> HomeKpis:
 
 def problem_indicators(session: Session, problem_id: int, *, today: dt.date) -> pd.DataFrame:
     """The indicators linked to a problem, with latest values; columns as :func:`indicator_status`
-    plus weight."""
-    weights = dict(
-        session.execute(
-            select(ProblemIndicator.indicator_id, ProblemIndicator.weight).where(
-                ProblemIndicator.problem_id == problem_id
-            )
-        ).all()
-    )
+    plus weight. An archived indicator stays (its history) and its name ends in "(archived)"."""
+    rows = session.execute(
+        select(ProblemIndicator.indicator_id, ProblemIndicator.weight, Indicator.archived_at)
+        .join(Indicator, Indicator.id == ProblemIndicator.indicator_id)
+        .where(ProblemIndicator.problem_id == problem_id)
+    ).all()
+    weights = {int(i): w for i, w, _ in rows}
+    archived = {int(i) for i, _, at in rows if at is not None}
     frame = indicator_status(session, today=today, indicator_ids=sorted(weights))
-    return frame.assign(weight=frame["id"].map(weights).astype(float))
+    names = [
+        f"{name} (archived)" if int(i) in archived else name
+        for i, name in zip(frame["id"], frame["name"], strict=True)
+    ]
+    return frame.assign(weight=frame["id"].map(weights).astype(float), name=names)
 
 
 def indicator_histories(session: Session, indicator_ids: list[int]) -> pd.DataFrame:
@@ -372,14 +345,14 @@ def indicator_histories(session: Session, indicator_ids: list[int]) -> pd.DataFr
         .where(Observation.indicator_id.in_(indicator_ids))
         .subquery()
     )
-    frame = _frame(
+    frame = query_frame(
         session,
         select(ranked.c.indicator_id, ranked.c.period, ranked.c.value)
         .where(ranked.c.rank == 1)
         .order_by(ranked.c.indicator_id, ranked.c.period),
         columns,
     )
-    return frame.assign(period=frame["period"].map(_as_date))
+    return frame.assign(period=frame["period"].map(as_date))
 
 
 def problem_decisions(session: Session, problem_id: int, *, limit: int = 5) -> pd.DataFrame:
@@ -387,7 +360,7 @@ def problem_decisions(session: Session, problem_id: int, *, limit: int = 5) -> p
 
     Columns: id, week, decision, note, author (display name or None), created_at.
     """
-    return _frame(
+    return query_frame(
         session,
         select(
             Decision.id,
@@ -405,22 +378,13 @@ def problem_decisions(session: Session, problem_id: int, *, limit: int = 5) -> p
     )
 
 
-def departments(session: Session) -> pd.DataFrame:
-    """All departments. Columns: id, code, name; ordered by name."""
-    return _frame(
-        session,
-        select(Department.id, Department.code, Department.name).order_by(Department.name),
-        ["id", "code", "name"],
-    )
-
-
 def recent_observations(session: Session, department_id: int, *, limit: int = 10) -> pd.DataFrame:
     """The latest values entered for a department's indicators, newest entry first.
 
     Columns: id, indicator_id, indicator_code, indicator_name, unit, period, value,
     entered_by (display name or None), entered_at.
     """
-    return _frame(
+    return query_frame(
         session,
         select(
             Observation.id,

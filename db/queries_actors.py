@@ -7,15 +7,18 @@ SQL; only the funding-flow split (a few hundred engagements at most) happens in 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from db.frames import query_frame
 from db.models import Actor, CausalFactor, Engagement, Problem, ScoreSnapshot
 from db.queries import STATUS_ORDER
 
 # Problems that are still the office's business (resolved ones are history).
 OPEN_STATUSES = ("watch", "emerging", "focus", "monitoring")
 MAX_SEARCH_LENGTH = 100
+# The charts count what is current: archived actors and problems keep their history elsewhere.
+_CURRENT = (Actor.archived_at.is_(None), Problem.archived_at.is_(None))
 
 DIRECTORY_COLUMNS = [
     "id",
@@ -38,11 +41,6 @@ FLOW_COLUMNS = [
 ]
 
 
-def _frame(session: Session, statement: Select, columns: list[str]) -> pd.DataFrame:
-    rows = session.execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
-
-
 def clean_search(search: object) -> str:
     """A search box value as a short, trimmed string (it is user input)."""
     return str(search or "").strip()[:MAX_SEARCH_LENGTH]
@@ -56,15 +54,15 @@ def actor_directory(
     Columns: id, name, sector, description, engagements (count), problems (distinct problems
     engaged), committed_funding (USD, summed over engagements), last_contact (date or None);
     ordered by sector, then name. The search matches a substring of the name literally
-    (``%`` and ``_`` are not wildcards).
+    (``%`` and ``_`` are not wildcards). Archived actors are left out.
     """
-    where = []
+    where = [Actor.archived_at.is_(None)]
     if sector:
         where.append(Actor.sector == sector)
     text = clean_search(search)
     if text:
         where.append(func.lower(Actor.name).contains(text.lower(), autoescape=True))
-    frame = _frame(
+    frame = query_frame(
         session,
         select(
             Actor.id,
@@ -86,9 +84,9 @@ def actor_directory(
 
 
 def sector_summary(session: Session) -> pd.DataFrame:
-    """Per sector with at least one actor: sector, actors, engagements, problems (distinct),
-    committed_funding (USD); ordered by sector."""
-    return _frame(
+    """Per sector with at least one actor not archived: sector, actors, engagements, problems
+    (distinct), committed_funding (USD); ordered by sector."""
+    return query_frame(
         session,
         select(
             Actor.sector,
@@ -98,6 +96,7 @@ def sector_summary(session: Session) -> pd.DataFrame:
             func.coalesce(func.sum(Engagement.committed_funding), 0.0),
         )
         .outerjoin(Engagement, Engagement.actor_id == Actor.id)
+        .where(Actor.archived_at.is_(None))
         .group_by(Actor.sector)
         .order_by(Actor.sector),
         ["sector", "actors", "engagements", "problems", "committed_funding"],
@@ -108,7 +107,8 @@ def actor_engagements(session: Session, actor_ids: list[int]) -> pd.DataFrame:
     """The engagements of the given actors.
 
     Columns: id, actor_id, problem_id, problem_title, problem_status, role, stance,
-    committed_funding, factor_title (or None), last_contact; ordered by actor, problem title.
+    committed_funding, factor_title (or None), last_contact, problem_archived (bool: the
+    problem is archived; its engagements stay as history); ordered by actor, problem title.
     """
     columns = [
         "id",
@@ -121,10 +121,11 @@ def actor_engagements(session: Session, actor_ids: list[int]) -> pd.DataFrame:
         "committed_funding",
         "factor_title",
         "last_contact",
+        "problem_archived",
     ]
     if not actor_ids:
         return pd.DataFrame(columns=columns)
-    return _frame(
+    frame = query_frame(
         session,
         select(
             Engagement.id,
@@ -137,6 +138,7 @@ def actor_engagements(session: Session, actor_ids: list[int]) -> pd.DataFrame:
             Engagement.committed_funding,
             CausalFactor.title,
             Engagement.last_contact,
+            Problem.archived_at,
         )
         .join(Problem, Problem.id == Engagement.problem_id)
         .outerjoin(CausalFactor, CausalFactor.id == Engagement.factor_id)
@@ -144,17 +146,18 @@ def actor_engagements(session: Session, actor_ids: list[int]) -> pd.DataFrame:
         .order_by(Engagement.actor_id, Problem.title, Engagement.id),
         columns,
     )
+    return frame.assign(problem_archived=frame["problem_archived"].notna().astype(bool))
 
 
 def sector_problem_cells(session: Session, *, sector: str | None = None) -> pd.DataFrame:
-    """Engagements summed per (problem, sector), open problems only.
+    """Engagements summed per (problem, sector), open problems and actors not archived only.
 
     Columns: problem_id, sector, engagements, committed_funding (USD). Only non-empty cells.
     """
-    where = [Problem.status.in_(OPEN_STATUSES)]
+    where = [*_CURRENT, Problem.status.in_(OPEN_STATUSES)]
     if sector:
         where.append(Actor.sector == sector)
-    frame = _frame(
+    frame = query_frame(
         session,
         select(
             Engagement.problem_id,
@@ -172,16 +175,19 @@ def sector_problem_cells(session: Session, *, sector: str | None = None) -> pd.D
 
 
 def portfolio_problems(session: Session) -> tuple[pd.DataFrame, str | None]:
-    """Open problems, the highest priority first, and the snapshot week that ranked them.
+    """Open problems not archived, the highest priority first, and the snapshot week that
+    ranked them.
 
     Columns: id, title, status, rank (rank in the latest stored weekly snapshot; NA for a
     problem that snapshot did not rank). Ordered by rank, then status (focus first), then
     title. The week is None when no snapshot is stored yet (ordered by status and title).
     """
     week = session.scalar(select(func.max(ScoreSnapshot.week)))
-    problems = _frame(
+    problems = query_frame(
         session,
-        select(Problem.id, Problem.title, Problem.status).where(Problem.status.in_(OPEN_STATUSES)),
+        select(Problem.id, Problem.title, Problem.status).where(
+            Problem.status.in_(OPEN_STATUSES), Problem.archived_at.is_(None)
+        ),
         ["id", "title", "status"],
     )
     ranks: dict[int, int] = {}
@@ -203,28 +209,30 @@ def portfolio_problems(session: Session) -> tuple[pd.DataFrame, str | None]:
 
 
 def sector_coverage(session: Session) -> pd.DataFrame:
-    """Which sectors engage each open problem as allies (competing engagements do not count).
+    """Which sectors engage each open problem as allies (competing engagements and archived
+    actors and problems do not count).
 
     Columns: problem_id, sector; one row per distinct pair.
     """
-    return _frame(
+    return query_frame(
         session,
         select(Engagement.problem_id, Actor.sector)
         .join(Actor, Actor.id == Engagement.actor_id)
         .join(Problem, Problem.id == Engagement.problem_id)
-        .where(Problem.status.in_(OPEN_STATUSES), Engagement.stance != "competing")
+        .where(*_CURRENT, Problem.status.in_(OPEN_STATUSES), Engagement.stance != "competing")
         .group_by(Engagement.problem_id, Actor.sector),
         ["problem_id", "sector"],
     )
 
 
 def funding_engagements(session: Session) -> pd.DataFrame:
-    """Funding and delivering engagements on open problems, the raw material of the flows.
+    """Funding and delivering engagements on open problems, the raw material of the flows
+    (archived actors and problems left out).
 
     Columns: actor_id, actor, sector, problem_id, problem, factor_id (or None), role
     ("funding" or "delivering"), stance, amount (committed funding, USD).
     """
-    return _frame(
+    return query_frame(
         session,
         select(
             Engagement.actor_id,
@@ -240,6 +248,7 @@ def funding_engagements(session: Session) -> pd.DataFrame:
         .join(Actor, Actor.id == Engagement.actor_id)
         .join(Problem, Problem.id == Engagement.problem_id)
         .where(
+            *_CURRENT,
             Problem.status.in_(OPEN_STATUSES),
             Engagement.role.in_(("funding", "delivering")),
         )

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from db.frames import query_frame
 from db.models import (
     CategoryProblem,
     DataSource,
@@ -20,6 +21,7 @@ from db.models import (
     ReportCategory,
     ReportDailyCount,
 )
+from db.queries_priorities import ARCHIVED_MARK
 
 # How far back the mapping tab counts reports, so that busy unmapped categories stand out.
 MAPPING_REPORT_DAYS = 90
@@ -37,17 +39,13 @@ MAPPING_COLUMNS = [
 ]
 
 
-def _frame(session: Session, statement: Select, columns: list[str]) -> pd.DataFrame:
-    rows = session.execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
-
-
 def category_mappings(session: Session, *, today: dt.date) -> pd.DataFrame:
     """Every report category with the problems it is mapped to, unmapped categories first.
 
     Columns: category_id, code, name, department (name or None), reports_recent (reports in
     the ``MAPPING_REPORT_DAYS`` days ending ``today``), problem_id, problem_title,
-    problem_status, weight (the last four None for an unmapped category). One row per
+    problem_status, weight (the last four None for an unmapped category; an archived
+    problem's title ends in "(archived)"). One row per
     mapping, one row per unmapped category; unmapped first (busiest first), then by category
     name and problem title.
     """
@@ -59,7 +57,7 @@ def category_mappings(session: Session, *, today: dt.date) -> pd.DataFrame:
             .group_by(ReportDailyCount.category_id)
         ).all()
     )
-    frame = _frame(
+    frame = query_frame(
         session,
         select(
             ReportCategory.id,
@@ -70,6 +68,7 @@ def category_mappings(session: Session, *, today: dt.date) -> pd.DataFrame:
             Problem.title,
             Problem.status,
             CategoryProblem.weight,
+            Problem.archived_at,
         )
         .outerjoin(Department, Department.id == ReportCategory.department_id)
         .outerjoin(CategoryProblem, CategoryProblem.category_id == ReportCategory.id)
@@ -83,11 +82,16 @@ def category_mappings(session: Session, *, today: dt.date) -> pd.DataFrame:
             "problem_title",
             "problem_status",
             "weight",
+            "archived_at",
         ],
     )
     if frame.empty:
         return pd.DataFrame(columns=MAPPING_COLUMNS)
     frame = frame.assign(
+        problem_title=[  # a mapping to an archived problem is kept and says so
+            t if pd.isna(a) else f"{t}{ARCHIVED_MARK}"
+            for t, a in zip(frame["problem_title"], frame["archived_at"], strict=True)
+        ],
         reports_recent=frame["category_id"].map(lambda c: int(recent.get(int(c), 0))),
         _unmapped=frame["problem_id"].isna(),
         _title=frame["problem_title"].fillna(""),
@@ -104,16 +108,18 @@ def category_mappings(session: Session, *, today: dt.date) -> pd.DataFrame:
 def mapping_choices(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Options of the mapping form: categories (id, code, name; by name) and problems (id,
     title, status; by title)."""
-    categories = _frame(
+    categories = query_frame(
         session,
         select(ReportCategory.id, ReportCategory.code, ReportCategory.name).order_by(
             ReportCategory.name, ReportCategory.id
         ),
         ["id", "code", "name"],
     )
-    problems = _frame(
+    problems = query_frame(
         session,
-        select(Problem.id, Problem.title, Problem.status).order_by(Problem.title, Problem.id),
+        select(Problem.id, Problem.title, Problem.status)
+        .where(Problem.archived_at.is_(None))
+        .order_by(Problem.title, Problem.id),
         ["id", "title", "status"],
     )
     return categories, problems
@@ -122,7 +128,7 @@ def mapping_choices(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
 def data_sources(session: Session) -> pd.DataFrame:
     """Every data source. Columns: id, name, kind, url, active, poll_minutes, cursor,
     last_attempt_at, last_success_at, last_error, created_at; ordered by name."""
-    return _frame(
+    return query_frame(
         session,
         select(
             DataSource.id,
@@ -174,7 +180,7 @@ def last_job_runs(session: Session) -> pd.DataFrame:
         .group_by(JobRun.job_id)
         .subquery()
     )
-    frame = _frame(
+    frame = query_frame(
         session,
         select(
             JobRun.job_id,

@@ -9,16 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.alert_episodes import alert_links, problems_on_alert
+from db.columns import ALERT_EPISODE, ALERT_HEAD
+from db.frames import as_date, as_number, query_frame, to_date
+
+# The filter choices: one home in ``db.lookups``, kept here under the names the page uses.
+from db.lookups import categories as categories
+from db.lookups import departments as departments
+from db.lookups import districts as districts
+from db.lookups import policy_areas as policy_areas
+from db.lookups import problems as problems
 from db.models import (
-    ALERT_STATES,
-    SEVERITIES,
     Alert,
     CategoryProblem,
     Department,
@@ -29,44 +37,42 @@ from db.models import (
     ReportCategory,
     ReportDailyCount,
 )
-from db.queries_priorities import alert_links
+from db.queries_priorities import ARCHIVED_MARK
 from triage.detection import SurgeConfig, detect_surges, latest_observations
 from triage.indicators import CADENCE_DAYS
+from triage.page_data import AlertEvidence
+from triage.vocabulary import ALERT_STATES, OPEN_ALERT_STATES, SEVERITIES
 
-OPEN_STATES = ("new", "acknowledged", "linked")
 FEED_LIMIT = 200
 WINDOW_BEFORE_DAYS = 84  # the evidence chart starts 12 weeks before the first detection
 MAX_CHART_DAYS = 2 * 366
-HISTORY_DAYS = 3 * 366  # as ``triage.jobs.HISTORY_DAYS``: what the daily detection run reads
+HISTORY_DAYS = 3 * 366  # as ``triage.jobs.alerts.HISTORY_DAYS``: what the daily detection reads
 # A false-discovery level just under 1 makes the detector return its figures for every tested
 # day (only days with nothing reported in the window, p = 1, are left out).
 BAND_FDR = 1.0 - 1e-9
 
+# The feed's query, frame column -> table column; the department ids say who owns an alert.
+_FEED_QUERY: dict[str, Any] = {
+    **ALERT_HEAD,
+    "indicator_id": Alert.indicator_id,
+    "indicator": Indicator.name,
+    "unit": Indicator.unit,
+    "indicator_department_id": Indicator.department_id,
+    "category_id": Alert.category_id,
+    "category": ReportCategory.name,
+    "category_department_id": ReportCategory.department_id,
+    "district_id": Alert.district_id,
+    "district": District.name,
+    "problem_id": Alert.problem_id,
+    "problem": Problem.title,
+    "problem_department_id": Problem.lead_department_id,
+    "problem_archived_at": Problem.archived_at,
+    **ALERT_EPISODE,
+    "state_reason": Alert.state_reason,
+    "updated_at": Alert.updated_at,
+}
 FEED_COLUMNS = [
-    "id",
-    "kind",
-    "method",
-    "severity",
-    "series",
-    "indicator_id",
-    "indicator",
-    "unit",
-    "category_id",
-    "category",
-    "district_id",
-    "district",
-    "problem_id",
-    "problem",
-    "first_detected",
-    "last_detected",
-    "expected",
-    "lower",
-    "upper",
-    "observed",
-    "message",
-    "state",
-    "state_reason",
-    "updated_at",
+    *(c for c in _FEED_QUERY if not c.endswith(("_department_id", "_archived_at"))),
     "departments",
 ]
 
@@ -80,7 +86,7 @@ class AlertFilters:
     district_id: int | None = None
     category_id: int | None = None
     problem_id: int | None = None
-    states: tuple[str, ...] | None = OPEN_STATES
+    states: tuple[str, ...] | None = OPEN_ALERT_STATES
     alert_id: int | None = None
 
     def __post_init__(self) -> None:
@@ -88,65 +94,6 @@ class AlertFilters:
             raise ValueError(f"unknown severity {self.severity!r}")
         if self.states is not None and not set(self.states) <= set(ALERT_STATES):
             raise ValueError(f"unknown alert state in {self.states!r}")
-
-
-def _frame(session: Session, statement: Select, columns: list[str]) -> pd.DataFrame:
-    rows = session.execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
-# ---------------------------------------------------------------- filter choices
-
-
-def departments(session: Session) -> pd.DataFrame:
-    """Columns: id, code, name; ordered by name."""
-    return _frame(
-        session,
-        select(Department.id, Department.code, Department.name).order_by(Department.name),
-        ["id", "code", "name"],
-    )
-
-
-def districts(session: Session) -> pd.DataFrame:
-    """Columns: id, code, name; ordered by code."""
-    return _frame(
-        session,
-        select(District.id, District.code, District.name).order_by(District.code),
-        ["id", "code", "name"],
-    )
-
-
-def categories(session: Session) -> pd.DataFrame:
-    """Report categories. Columns: id, code, name; ordered by name."""
-    return _frame(
-        session,
-        select(ReportCategory.id, ReportCategory.code, ReportCategory.name).order_by(
-            ReportCategory.name, ReportCategory.id
-        ),
-        ["id", "code", "name"],
-    )
-
-
-def problems(session: Session) -> pd.DataFrame:
-    """Every problem. Columns: id, title, policy_area; ordered by title."""
-    return _frame(
-        session,
-        select(Problem.id, Problem.title, Problem.policy_area).order_by(Problem.title, Problem.id),
-        ["id", "title", "policy_area"],
-    )
-
-
-def policy_areas(session: Session) -> list[str]:
-    """The policy areas problems use, sorted (a new problem picks one of them)."""
-    return sorted(a for a in session.scalars(select(Problem.policy_area).distinct()) if a)
 
 
 # ---------------------------------------------------------------- the feed
@@ -197,40 +144,13 @@ def alert_feed(
     """The alerts matching ``filters``, worst and most recent first, and how many match.
 
     Columns: :data:`FEED_COLUMNS` (``departments`` is a list of department names; names are
-    None where the alert has no such link). At most ``limit`` rows; the count is before it.
+    None where the alert has no such link; an archived problem's title ends in "(archived)":
+    the link is history). At most ``limit`` rows; the count is before it.
     The problem filter keeps alerts that concern the problem as the weekly priorities count
     them: linked to it, or reaching it through their category or indicator.
     """
     statement = (
-        select(
-            Alert.id,
-            Alert.kind,
-            Alert.method,
-            Alert.severity,
-            Alert.series_key,
-            Alert.indicator_id,
-            Indicator.name,
-            Indicator.unit,
-            Indicator.department_id,
-            Alert.category_id,
-            ReportCategory.name,
-            ReportCategory.department_id,
-            Alert.district_id,
-            District.name,
-            Alert.problem_id,
-            Problem.title,
-            Problem.lead_department_id,
-            Alert.first_detected,
-            Alert.last_detected,
-            Alert.expected,
-            Alert.lower,
-            Alert.upper,
-            Alert.observed,
-            Alert.message,
-            Alert.state,
-            Alert.state_reason,
-            Alert.updated_at,
-        )
+        select(*_FEED_QUERY.values())
         .outerjoin(Indicator, Indicator.id == Alert.indicator_id)
         .outerjoin(ReportCategory, ReportCategory.id == Alert.category_id)
         .outerjoin(District, District.id == Alert.district_id)
@@ -246,39 +166,7 @@ def alert_feed(
         statement = statement.where(Alert.category_id == filters.category_id)
     if filters.alert_id is not None:
         statement = statement.where(Alert.id == filters.alert_id)
-    feed = _frame(
-        session,
-        statement,
-        [
-            "id",
-            "kind",
-            "method",
-            "severity",
-            "series",
-            "indicator_id",
-            "indicator",
-            "unit",
-            "indicator_department_id",
-            "category_id",
-            "category",
-            "category_department_id",
-            "district_id",
-            "district",
-            "problem_id",
-            "problem",
-            "problem_department_id",
-            "first_detected",
-            "last_detected",
-            "expected",
-            "lower",
-            "upper",
-            "observed",
-            "message",
-            "state",
-            "state_reason",
-            "updated_at",
-        ],
-    )
+    feed = query_frame(session, statement, list(_FEED_QUERY))
     if feed.empty:
         return pd.DataFrame(columns=FEED_COLUMNS), 0
     owners = _alert_departments(session, feed)
@@ -292,7 +180,11 @@ def alert_feed(
         return pd.DataFrame(columns=FEED_COLUMNS), 0
     names = dict(session.execute(select(Department.id, Department.name)).all())
     feed = feed.assign(
-        departments=[[names[d] for d in owners[int(i)] if d in names] for i in feed["id"]]
+        departments=[[names[d] for d in owners[int(i)] if d in names] for i in feed["id"]],
+        problem=[
+            title if pd.isna(archived) else f"{title}{ARCHIVED_MARK}"
+            for title, archived in zip(feed["problem"], feed["problem_archived_at"], strict=True)
+        ],
     )
     order = {"critical": 0, "warning": 1, "info": 2}
     feed = feed.assign(_rank=feed["severity"].map(order).fillna(3))
@@ -301,6 +193,18 @@ def alert_feed(
     )
     total = len(feed)
     return feed[FEED_COLUMNS].head(limit).reset_index(drop=True), total
+
+
+def problems_concerned(session: Session, filters: AlertFilters) -> frozenset[int]:
+    """The problems the alerts matching ``filters`` concern (not archived): with the default
+    filters, the "problems on alert" of the priorities page
+    (``db.alert_episodes.problems_on_alert``, the one count)."""
+    if filters == AlertFilters():
+        return problems_on_alert(session)
+    feed, total = alert_feed(session, filters, limit=max(FEED_LIMIT, 1))
+    if total > len(feed):
+        feed, _ = alert_feed(session, filters, limit=total)
+    return problems_on_alert(session, [int(i) for i in feed["id"]])
 
 
 def alert_row(session: Session, alert_id: int) -> dict[str, Any] | None:
@@ -318,25 +222,6 @@ def state_counts(session: Session) -> dict[str, int]:
 # ---------------------------------------------------------------- evidence
 
 
-@dataclass(frozen=True)
-class AlertEvidence:
-    """What the evidence chart of one alert shows.
-
-    ``series``: date, observed, expected, lower, upper (NaN where unknown), alerted (bool).
-    ``measure`` names the plotted quantity (e.g. "reports in the 28 days to each day"), and
-    ``lines`` are reference levels (label, value) such as an indicator's thresholds.
-    """
-
-    alert: dict[str, Any]
-    series: pd.DataFrame
-    measure: str
-    unit: str
-    start: dt.date
-    end: dt.date
-    band: str  # "recomputed" (surge band per day), "stored" (at the alert only) or "none"
-    lines: tuple[tuple[str, float], ...] = field(default_factory=tuple)
-
-
 def window_days(method: Any) -> int | None:
     """The window of a surge method (``surge-28d`` → 28), or None."""
     match = re.fullmatch(r"surge-(\d+)d", str(method or ""))
@@ -344,7 +229,7 @@ def window_days(method: Any) -> int | None:
 
 
 def _span(alert: dict[str, Any], today: dt.date, before: int) -> tuple[dt.date, dt.date]:
-    first, last = _as_date(alert["first_detected"]), _as_date(alert["last_detected"])
+    first, last = to_date(alert["first_detected"]), to_date(alert["last_detected"])
     start = first - dt.timedelta(days=before)
     end = max(min(today, start + dt.timedelta(days=MAX_CHART_DAYS)), last)
     return start, end
@@ -365,7 +250,7 @@ def report_daily_series(
     ]
     if district_id is not None:
         where.append(ReportDailyCount.district_id == district_id)
-    frame = _frame(
+    frame = query_frame(
         session,
         select(ReportDailyCount.day, func.sum(ReportDailyCount.count))
         .where(*where)
@@ -455,28 +340,26 @@ def surge_band(
 
 
 def _num(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return number if math.isfinite(number) else math.nan
+    """:func:`db.frames.as_number`, with NaN for missing (the evidence charts plot gaps)."""
+    number = as_number(value)
+    return math.nan if number is None else number
 
 
 def _counting_since(session: Session, as_of: dt.date) -> dt.date | None:
-    """The first day the daily run as of ``as_of`` counted (``triage.jobs``' input window)."""
+    """The first day the daily run as of ``as_of`` counted (``triage.jobs.alerts``' inputs)."""
     day = session.scalar(
         select(func.min(ReportDailyCount.day)).where(
             ReportDailyCount.day >= as_of - dt.timedelta(days=HISTORY_DAYS)
         )
     )
-    return _as_date(day) if day is not None else None
+    return as_date(day)
 
 
 def _report_evidence(session: Session, alert: dict[str, Any], today: dt.date) -> AlertEvidence:
-    first, last = _as_date(alert["first_detected"]), _as_date(alert["last_detected"])
+    first, last = to_date(alert["first_detected"]), to_date(alert["last_detected"])
     # Today's counts are still arriving: the chart ends on the latest day counted.
     latest = session.scalar(select(func.max(ReportDailyCount.day)))
-    start, end = _span(alert, min(today, _as_date(latest)) if latest else today, WINDOW_BEFORE_DAYS)
+    start, end = _span(alert, min(today, to_date(latest)) if latest else today, WINDOW_BEFORE_DAYS)
     window = window_days(alert["method"])
     if window is None:
         window = 14 if alert["method"] == "fast_rising" else 7
@@ -523,8 +406,8 @@ def _indicator_evidence(session: Session, alert: dict[str, Any], today: dt.date)
     cadence = CADENCE_DAYS.get(indicator.cadence, 31)
     before = min(max(WINDOW_BEFORE_DAYS, 12 * cadence), MAX_CHART_DAYS)
     start, end = _span(alert, today, before)
-    last = _as_date(alert["last_detected"])
-    observations = _frame(
+    last = to_date(alert["last_detected"])
+    observations = query_frame(
         session,
         select(
             Observation.indicator_id, Observation.period, Observation.value, Observation.entered_at

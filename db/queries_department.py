@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Alert, Indicator
 from db.queries import indicator_histories
-from triage.detection import OPEN_STATES
+from triage.vocabulary import OPEN_ALERT_STATES, SEVERITIES
 
 DEPARTMENT_ALERT_COLUMNS = [
     "id",
@@ -27,7 +27,8 @@ DEPARTMENT_ALERT_COLUMNS = [
     "last_detected",
     "overdue",
 ]
-SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
+# The loudest first: critical 0, warning 1, info 2.
+SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(reversed(SEVERITIES))}
 
 
 def department_alerts(session: Session, department_id: int) -> pd.DataFrame:
@@ -51,7 +52,7 @@ def department_alerts(session: Session, department_id: int) -> pd.DataFrame:
             Alert.last_detected,
         )
         .join(Indicator, Indicator.id == Alert.indicator_id)
-        .where(Indicator.department_id == department_id, Alert.state.in_(sorted(OPEN_STATES)))
+        .where(Indicator.department_id == department_id, Alert.state.in_(sorted(OPEN_ALERT_STATES)))
     ).all()
     frame = pd.DataFrame(
         [(*row, row[1] == "stale") for row in rows], columns=DEPARTMENT_ALERT_COLUMNS

@@ -1,7 +1,7 @@
 """Read functions for the weekly priorities page and the weekly brief: stored snapshots only.
 
 Nothing here scores problems: the ranking is the stored ``score_snapshots`` of a week (the page
-makes sure the current week is stored once, through ``triage.jobs.rank_week``). Functions take
+makes sure the current week is stored once, through ``db.ranking.rank_week``). Functions take
 the session first, return DataFrames or frozen dataclasses and never commit.
 """
 
@@ -11,50 +11,42 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.alert_episodes import active_alert_counts, alert_links, new_in_week, problems_on_alert
+from db.columns import FACTOR
+from db.frames import as_number, query_frame, records
 from db.models import (
     Actor,
     Alert,
     AuditLog,
-    CategoryProblem,
     CausalFactor,
     Decision,
-    Department,
     Engagement,
     FactorLink,
-    Indicator,
-    Observation,
     Problem,
-    ProblemDistrict,
     ProblemIndicator,
     ScoreSnapshot,
     User,
 )
-from db.scoring_inputs import latest_snapshot_week
-from triage.attention import AttentionList
-from triage.backward_map import CORE_SECTORS, causal_importance
+from db.overdue import overdue_indicators as all_overdue_indicators
+from db.scoring_inputs import RANKED_SCORES, latest_snapshot_week, snapshot_scores
+from triage.backward_map import causal_importance, core_sectors_missing
 from triage.brief import (
     ActorGap,
-    BriefAlert,
-    BriefData,
-    BriefDecision,
-    BriefPriority,
-    StaleOwner,
 )
-from triage.indicators import is_overdue
-from triage.scoring import movement, ranking_table, week_end, week_start
+from triage.page_data import WeekChanges, WeekPriorities
+from triage.scoring import movement, ranking_table
+from triage.vocabulary import SEVERITY_RANK
+from triage.weeks import week_end, week_start
 
-# Alerts still asking for attention (resolved and dismissed ones are history).
-ACTIVE_ALERT_STATES = ("new", "acknowledged", "linked")
-SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 # A problem that moved three places or more is a "big mover" in the weekly review.
 BIG_MOVE = 3
+# Added to the title of a problem archived since a stored week ranked it.
+ARCHIVED_MARK = " (archived)"
 # The short list: the problems the office decides on each week.
 TOP_N = 10
 # Trend of a problem, for the quadrant chart's colour. Worsening: its indicators trend the wrong
@@ -68,14 +60,7 @@ TRENDS = ("worsening", "steady", "improving")
 RANKING_COLUMNS = [
     "problem_id",
     "title",
-    "rank",
-    "priority",
-    "priority_low",
-    "priority_high",
-    "importance",
-    "tractability",
-    "neglectedness",
-    "confidence",
+    *RANKED_SCORES,
     "explanation",
     "previous_rank",
     "rank_change",
@@ -121,42 +106,6 @@ OVERDUE_COLUMNS = [
 OWNER_COLUMNS = ["department_id", "department", "heads", "overdue", "indicators"]
 
 
-def _records(frame: pd.DataFrame) -> list[SimpleNamespace]:
-    """Rows as objects with one attribute per column: much faster than ``itertuples`` on
-    wide frames with extension dtypes (pandas 3 extracts every column per call)."""
-    columns = [str(c) for c in frame.columns]
-    values = [frame[c].tolist() for c in frame.columns]
-    return [
-        SimpleNamespace(**dict(zip(columns, row, strict=True))) for row in zip(*values, strict=True)
-    ]
-
-
-def _frame(session: Session, statement: Select, columns: Sequence[str]) -> pd.DataFrame:
-    rows = session.execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=list(columns))
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 # ---------------------------------------------------------------- weeks
 
 
@@ -184,70 +133,6 @@ def week_as_of(week: str, today: dt.date) -> dt.date:
 # ---------------------------------------------------------------- alerts
 
 
-def alert_links(session: Session, alert_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """Which problems each alert concerns: alert_id, problem_id.
-
-    An alert names its problem directly, or reaches it through its report category (the
-    category → problem mapping) or its indicator (the problem's indicators). A category
-    alert in one district is left off problems scoped to other districts.
-    """
-    where: list[Any] = []
-    if alert_ids is not None:
-        ids = sorted({int(i) for i in alert_ids})
-        if not ids:
-            return pd.DataFrame(columns=["alert_id", "problem_id"])
-        where.append(Alert.id.in_(ids))
-    else:
-        where.append(Alert.state.in_(ACTIVE_ALERT_STATES))
-    unmapped = Alert.problem_id.is_(None)
-    statement = union_all(
-        select(Alert.id, Alert.problem_id, Alert.district_id).where(
-            Alert.problem_id.is_not(None), *where
-        ),
-        select(Alert.id, CategoryProblem.problem_id, Alert.district_id)
-        .join(CategoryProblem, CategoryProblem.category_id == Alert.category_id)
-        .where(unmapped, *where),
-        select(Alert.id, ProblemIndicator.problem_id, Alert.district_id)
-        .join(ProblemIndicator, ProblemIndicator.indicator_id == Alert.indicator_id)
-        .where(unmapped, Alert.category_id.is_(None), *where),
-    )
-    links = pd.DataFrame(
-        [tuple(row) for row in session.execute(statement).all()],
-        columns=["alert_id", "problem_id", "district_id"],
-    )
-    if links.empty:
-        return pd.DataFrame(columns=["alert_id", "problem_id"])
-    scoped = links[links["district_id"].notna()]
-    if not scoped.empty:
-        districts = _frame(
-            session,
-            select(ProblemDistrict.problem_id, ProblemDistrict.district_id).where(
-                ProblemDistrict.problem_id.in_(sorted({int(p) for p in scoped["problem_id"]}))
-            ),
-            ["problem_id", "district_id"],
-        )
-        scope = districts.groupby("problem_id")["district_id"].agg(set).to_dict()
-
-        def in_scope(row: Any) -> bool:
-            if pd.isna(row.district_id):
-                return True
-            allowed = scope.get(int(row.problem_id))
-            return not allowed or int(row.district_id) in allowed
-
-        links = links[[in_scope(row) for row in _records(links)]]
-    return (
-        links[["alert_id", "problem_id"]].astype("int64").drop_duplicates().reset_index(drop=True)
-    )
-
-
-def active_alert_counts(session: Session) -> pd.Series:
-    """Active alerts (new, acknowledged or linked) per problem: a Series indexed by problem id."""
-    links = alert_links(session)
-    if links.empty:
-        return pd.Series(dtype="int64")
-    return links.groupby("problem_id")["alert_id"].nunique().astype("int64")
-
-
 def _severity_rises(session: Session, start: dt.date, end: dt.date) -> dict[int, str]:
     """Alerts whose severity an audited update raised between ``start`` and ``end`` (dates
     included): alert id → the severity before the first such rise."""
@@ -266,15 +151,19 @@ def _severity_rises(session: Session, start: dt.date, end: dt.date) -> dict[int,
         if not isinstance(before, dict) or not isinstance(after, dict):
             continue
         old, new = before.get("severity"), after.get("severity")
-        known = old in SEVERITY_ORDER and new in SEVERITY_ORDER
-        if known and SEVERITY_ORDER[new] > SEVERITY_ORDER[old] and str(entity_id).isdigit():
+        known = old in SEVERITY_RANK and new in SEVERITY_RANK
+        if known and SEVERITY_RANK[new] > SEVERITY_RANK[old] and str(entity_id).isdigit():
             rises.setdefault(int(entity_id), str(old))
     return rises
 
 
 def week_alerts(session: Session, week: str) -> pd.DataFrame:
-    """Alerts that are new this week (first detected in it, not dismissed) or escalated in it
-    (an audited update raised their severity), most severe first.
+    """Alerts that are new this week or escalated in it (an audited update raised their
+    severity), not dismissed, most severe first.
+
+    "New" is the one rule of ``db.alert_episodes.new_in_week`` (the attention list's): first
+    detected in the week, about data of the week, not late data. An alert first detected this
+    week about a value from months ago is not new (it shows only if it escalated).
 
     Columns: id, kind, severity, previous_severity (escalations only), state, message,
     first_detected, last_detected, change ("new" or "escalated"), problems (tuple of titles).
@@ -284,7 +173,17 @@ def week_alerts(session: Session, week: str) -> pd.DataFrame:
     condition = (Alert.first_detected >= start) & (Alert.first_detected <= end)
     if rises:
         condition = condition | Alert.id.in_(sorted(rises))
-    frame = _frame(
+    columns = [
+        "id",
+        "kind",
+        "severity",
+        "state",
+        "message",
+        "first_detected",
+        "last_detected",
+        "indicator_id",
+    ]
+    frame = query_frame(
         session,
         select(
             Alert.id,
@@ -294,12 +193,17 @@ def week_alerts(session: Session, week: str) -> pd.DataFrame:
             Alert.message,
             Alert.first_detected,
             Alert.last_detected,
+            Alert.indicator_id,
         ).where(condition, Alert.state != "dismissed"),
-        ["id", "kind", "severity", "state", "message", "first_detected", "last_detected"],
+        columns,
     )
     if frame.empty:
         return pd.DataFrame(columns=ALERT_COLUMNS)
-    is_new = frame["first_detected"].map(lambda d: start <= _as_date(d) <= end)
+    is_new = pd.Series(new_in_week(session, frame, week), index=frame.index, dtype=bool)
+    frame = frame[is_new | frame["id"].isin(list(rises))]
+    is_new = is_new[frame.index]
+    if frame.empty:
+        return pd.DataFrame(columns=ALERT_COLUMNS)
     frame = frame.assign(
         change=["new" if new else "escalated" for new in is_new],
         previous_severity=[
@@ -319,7 +223,7 @@ def week_alerts(session: Session, week: str) -> pd.DataFrame:
         tuple(sorted(titles[p] for p in by_alert.get(int(i), []) if p in titles))
         for i in frame["id"]
     ]
-    frame = frame.assign(_order=frame["severity"].map(SEVERITY_ORDER).fillna(0))
+    frame = frame.assign(_order=frame["severity"].map(SEVERITY_RANK).fillna(0))
     frame = frame.sort_values(["_order", "first_detected", "id"], ascending=[False, False, True])
     return frame.reset_index(drop=True)[ALERT_COLUMNS]
 
@@ -328,39 +232,15 @@ def week_alerts(session: Session, week: str) -> pd.DataFrame:
 
 
 def overdue_indicators(session: Session, as_of: dt.date) -> pd.DataFrame:
-    """Indicators overdue on ``as_of`` (never reported, or the latest period up to ``as_of``
-    older than the cadence allows: ``triage.indicators.is_overdue``), by department and code.
+    """Indicators overdue on ``as_of`` (``db.overdue.overdue_indicators``: never reported, or
+    the latest period up to ``as_of`` older than the cadence allows; archived ones left out),
+    by department name and code.
 
     Columns: id, code, name, cadence, department_id, department, latest_period (date or None).
     """
-    latest = dict(
-        session.execute(
-            select(Observation.indicator_id, func.max(Observation.period))
-            .where(Observation.period <= as_of)
-            .group_by(Observation.indicator_id)
-        ).all()
-    )
-    frame = _frame(
-        session,
-        select(
-            Indicator.id,
-            Indicator.code,
-            Indicator.name,
-            Indicator.cadence,
-            Indicator.department_id,
-            Department.name,
-        )
-        .join(Department, Department.id == Indicator.department_id)
-        .order_by(Department.name, Indicator.code),
-        OVERDUE_COLUMNS[:-1],
-    )
-    periods = [_as_date(latest.get(i)) for i in frame["id"]]
-    frame["latest_period"] = pd.Series(periods, dtype=object)
-    overdue = [
-        is_overdue(period, str(cadence), as_of)
-        for period, cadence in zip(periods, frame["cadence"], strict=True)
-    ]
-    return frame[pd.Series(overdue, dtype=bool).to_numpy()].reset_index(drop=True)[OVERDUE_COLUMNS]
+    frame = all_overdue_indicators(session, as_of).rename(columns={"department_name": "department"})
+    frame = frame.sort_values("department", kind="stable")  # by code within a department
+    return frame.reset_index(drop=True)[OVERDUE_COLUMNS]
 
 
 def department_heads(session: Session) -> dict[int, list[str]]:
@@ -407,7 +287,7 @@ def _problem_overdue_counts(session: Session, overdue_ids: Iterable[int]) -> pd.
     ids = sorted({int(i) for i in overdue_ids})
     if not ids:
         return pd.Series(dtype="int64")
-    links = _frame(
+    links = query_frame(
         session,
         select(ProblemIndicator.problem_id, ProblemIndicator.indicator_id).where(
             ProblemIndicator.indicator_id.in_(ids)
@@ -427,7 +307,7 @@ def week_decisions(session: Session, week: str) -> pd.DataFrame:
     Columns: problem_id, title, decision, note, author (display name or None), created_at,
     count; ordered by problem title.
     """
-    frame = _frame(
+    frame = query_frame(
         session,
         select(
             Decision.id,
@@ -474,7 +354,7 @@ def earlier_decisions(session: Session, week: str) -> pd.DataFrame:
         .where(Decision.week < week)
         .subquery()
     )
-    return _frame(
+    return query_frame(
         session,
         select(ranked.c.problem_id, ranked.c.week, ranked.c.decision, ranked.c.note).where(
             ranked.c.position == 1
@@ -552,31 +432,6 @@ def trend_of(worsening: float | None, importance_change: float | None) -> str:
     return "steady"
 
 
-@dataclass(frozen=True)
-class WeekPriorities:
-    """One week's stored ranking with everything the page shows beside it.
-
-    ``ranking`` has :data:`RANKING_COLUMNS`, by rank; ``alerts`` the new and escalated alerts
-    (:func:`week_alerts`); ``overdue`` the overdue indicators (:func:`overdue_indicators`);
-    ``owners`` those grouped by department (:func:`stale_owners`). ``previous_week`` is the
-    stored week movement is measured against (None when there is none).
-    """
-
-    week: str
-    as_of: dt.date
-    previous_week: str | None
-    computed_at: dt.datetime | None
-    ranking: pd.DataFrame
-    alerts: pd.DataFrame
-    overdue: pd.DataFrame
-    owners: pd.DataFrame
-
-    @property
-    def compared(self) -> bool:
-        """True when there is an earlier stored week to measure movement against."""
-        return self.previous_week is not None
-
-
 def _lookup(ids: pd.Series, values: pd.Series) -> pd.Series:
     """``values`` looked up by problem id, as plain objects with None where there is none."""
     mapping = {int(k): v for k, v in values.items()}
@@ -590,14 +445,7 @@ def _empty_ranking() -> pd.DataFrame:
 LIGHT_SNAPSHOT_COLUMNS = [
     "problem_id",
     "title",
-    "rank",
-    "priority",
-    "priority_low",
-    "priority_high",
-    "importance",
-    "tractability",
-    "neglectedness",
-    "confidence",
+    *RANKED_SCORES,
     "explanation",
     "people",
     "reports_adjusted",
@@ -609,37 +457,37 @@ LIGHT_SNAPSHOT_COLUMNS = [
 def week_snapshot(session: Session, week: str) -> pd.DataFrame:
     """A stored week by rank, with the three facts the page needs read out of the components
     JSON in the database (people affected, adjusted reports, the worsening part), not the
-    whole JSON. Columns: :data:`LIGHT_SNAPSHOT_COLUMNS`."""
+    whole JSON. Columns: :data:`LIGHT_SNAPSHOT_COLUMNS`; a stored week is history, so a
+    problem archived since keeps its place and its title ends in "(archived)"."""
     components = ScoreSnapshot.components
-    return _frame(
+    frame = query_frame(
         session,
         select(
             ScoreSnapshot.problem_id,
             Problem.title,
-            ScoreSnapshot.rank,
-            ScoreSnapshot.priority,
-            ScoreSnapshot.priority_low,
-            ScoreSnapshot.priority_high,
-            ScoreSnapshot.importance,
-            ScoreSnapshot.tractability,
-            ScoreSnapshot.neglectedness,
-            ScoreSnapshot.confidence,
+            *snapshot_scores(),
             ScoreSnapshot.explanation,
             components[("facts", "population")].as_float(),
             components[("facts", "reports_adjusted")].as_float(),
             components[("importance", "worsening", "value")].as_float(),
             ScoreSnapshot.computed_at,
+            Problem.archived_at,
         )
         .join(Problem, Problem.id == ScoreSnapshot.problem_id)
         .where(ScoreSnapshot.week == week)
         .order_by(ScoreSnapshot.rank, ScoreSnapshot.problem_id),
-        LIGHT_SNAPSHOT_COLUMNS,
+        [*LIGHT_SNAPSHOT_COLUMNS, "archived_at"],
     )
+    frame["title"] = [
+        title if pd.isna(archived) else f"{title}{ARCHIVED_MARK}"
+        for title, archived in zip(frame["title"], frame["archived_at"], strict=True)
+    ]
+    return frame[LIGHT_SNAPSHOT_COLUMNS]
 
 
 def _week_ranks(session: Session, week: str) -> pd.DataFrame:
     """problem_id, rank and importance of a stored week (what movement and trend compare)."""
-    return _frame(
+    return query_frame(
         session,
         select(ScoreSnapshot.problem_id, ScoreSnapshot.rank, ScoreSnapshot.importance).where(
             ScoreSnapshot.week == week
@@ -660,9 +508,10 @@ def week_priorities(session: Session, week: str, *, today: dt.date) -> WeekPrior
     overdue = overdue_indicators(session, as_of)
     owners = stale_owners(overdue, department_heads(session))
     alerts = week_alerts(session, week)
+    on_alert = problems_on_alert(session)
     if snapshot.empty:
         return WeekPriorities(
-            week, as_of, previous_week, None, _empty_ranking(), alerts, overdue, owners
+            week, as_of, previous_week, None, _empty_ranking(), alerts, overdue, owners, on_alert
         )
     previous = _week_ranks(session, previous_week) if previous_week else None
     moves = movement(snapshot, previous).set_index("problem_id")
@@ -681,7 +530,7 @@ def week_priorities(session: Session, week: str, *, today: dt.date) -> WeekPrior
     else:
         frame["importance_change"] = None
     frame["trend"] = [
-        trend_of(_number(w), _number(c))
+        trend_of(as_number(w), as_number(c))
         for w, c in zip(frame["worsening"], frame["importance_change"], strict=True)
     ]
     alert_counts = active_alert_counts(session)
@@ -709,6 +558,7 @@ def week_priorities(session: Session, week: str, *, today: dt.date) -> WeekPrior
         alerts=alerts,
         overdue=overdue,
         owners=owners,
+        on_alert=on_alert,
     )
 
 
@@ -736,23 +586,6 @@ def ranking_export(data: WeekPriorities, snapshot: pd.DataFrame) -> pd.DataFrame
     table["decision_note"] = _lookup(ids, extra["decision_note"]).fillna("").to_numpy()
     table["explanation"] = explanation.to_numpy()
     return table
-
-
-@dataclass(frozen=True)
-class WeekChanges:
-    """What changed this week, derived from a :class:`WeekPriorities` (no database needed).
-
-    ``movers``, ``new_problems`` and ``decisions_due`` are slices of the ranking frame;
-    ``movers`` only when an earlier week is stored (otherwise everything would be "new").
-    """
-
-    new_alerts: pd.DataFrame
-    escalated_alerts: pd.DataFrame
-    movers: pd.DataFrame
-    new_problems: pd.DataFrame
-    overdue_count: int
-    owners: pd.DataFrame
-    decisions_due: pd.DataFrame
 
 
 def week_changes(data: WeekPriorities, *, top_n: int = TOP_N) -> WeekChanges:
@@ -799,27 +632,19 @@ def actor_gaps(session: Session, problems: Sequence[tuple[int, str]]) -> list[Ac
     ids = [int(p) for p, _ in problems]
     if not ids:
         return []
-    factors = _frame(
+    factors = query_frame(
         session,
-        select(
-            CausalFactor.id,
-            CausalFactor.problem_id,
-            CausalFactor.title,
-            CausalFactor.reach,
-            CausalFactor.evidence,
-            CausalFactor.weight,
-            CausalFactor.indicator_id,
-        ).where(CausalFactor.problem_id.in_(ids)),
-        ["id", "problem_id", "title", "reach", "evidence", "weight", "indicator_id"],
+        select(*FACTOR.values()).where(CausalFactor.problem_id.in_(ids)),
+        list(FACTOR),
     )
-    links = _frame(
+    links = query_frame(
         session,
         select(FactorLink.factor_id, FactorLink.parent_id)
         .join(CausalFactor, CausalFactor.id == FactorLink.factor_id)
         .where(CausalFactor.problem_id.in_(ids)),
         ["factor_id", "parent_id"],
     )
-    engagements = _frame(
+    engagements = query_frame(
         session,
         select(Engagement.problem_id, Engagement.factor_id, Engagement.stance, Actor.sector)
         .join(Actor, Actor.id == Engagement.actor_id)
@@ -837,7 +662,7 @@ def actor_gaps(session: Session, problems: Sequence[tuple[int, str]]) -> list[Ac
         own = factors[factors["problem_id"] == int(problem_id)]
         open_factors = sorted(
             (-float(weight.get(int(row.id), 0.0)), int(row.id), str(row.title))
-            for row in _records(own)
+            for row in records(own)
             if int(row.id) not in covered
         )
         present = sectors.get(int(problem_id), set())
@@ -850,129 +675,8 @@ def actor_gaps(session: Session, problems: Sequence[tuple[int, str]]) -> list[Ac
             ActorGap(
                 problem=str(title),
                 uncovered_factors=tuple(name for _, _, name in open_factors),
-                missing_sectors=tuple(s for s in CORE_SECTORS if s not in present),
+                missing_sectors=core_sectors_missing(present),
                 note=note,
             )
         )
     return gaps
-
-
-def _text(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-
-
-def _int_or_none(value: Any) -> int | None:
-    number = _number(value)
-    return None if number is None else int(number)
-
-
-def brief_data(
-    session: Session,
-    week: str,
-    *,
-    today: dt.date,
-    city_name: str,
-    generated_at: dt.datetime,
-    top_n: int = TOP_N,
-    week_data: WeekPriorities | None = None,
-    attention: AttentionList | None = None,
-) -> BriefData:
-    """Everything the weekly brief PDF prints for ``week``, as plain data (see ``triage.brief``).
-
-    ``week_data`` is :func:`week_priorities` of the same week and day when the caller already
-    has it; ``attention`` the week's attention list (``db.attention.week_attention``, built
-    here when not given)."""
-    data = week_data if week_data is not None else week_priorities(session, week, today=today)
-    if attention is None:
-        # db.attention reads this module's queries, so it is imported where it is needed.
-        from db.attention import week_attention
-
-        attention = week_attention(session, week, today=today, week_data=data)
-    changes = week_changes(data, top_n=top_n)
-    top = data.ranking[data.ranking["rank"] <= top_n] if len(data.ranking) else data.ranking
-    priorities = tuple(
-        BriefPriority(
-            rank=int(row.rank),
-            title=str(row.title),
-            priority=float(row.priority),
-            priority_low=float(row.priority_low),
-            priority_high=float(row.priority_high),
-            importance=float(row.importance),
-            tractability=float(row.tractability),
-            neglectedness=float(row.neglectedness),
-            movement=str(row.movement) if data.compared else "",
-            rank_change=_int_or_none(row.rank_change),
-            explanation=_text(row.explanation),
-            active_alerts=int(row.active_alerts),
-            overdue_indicators=int(row.overdue_indicators),
-            decision=_text(row.decision),
-            decision_note=_text(row.decision_note),
-            last_decision=_text(row.last_decision),
-            last_decision_week=_text(row.last_decision_week),
-        )
-        for row in _records(top)
-    )
-
-    def brief_alerts(frame: pd.DataFrame) -> tuple[BriefAlert, ...]:
-        # Late indicator data goes to its department (the brief's owners section), not here.
-        frame = frame[frame["kind"] != "stale"]
-        return tuple(
-            BriefAlert(
-                severity=str(row.severity),
-                previous_severity=_text(row.previous_severity),
-                message=_text(row.message),
-                problems=tuple(row.problems),
-                first_detected=_as_date(row.first_detected),
-            )
-            for row in _records(frame)
-        )
-
-    decisions = week_decisions(session, week)
-    return BriefData(
-        city=city_name,
-        week=week,
-        week_start=week_start(week),
-        week_end=week_end(week),
-        as_of=data.as_of,
-        previous_week=data.previous_week,
-        generated_at=generated_at,
-        problems_ranked=len(data.ranking),
-        priorities=priorities,
-        new_alerts=brief_alerts(changes.new_alerts),
-        escalated_alerts=brief_alerts(changes.escalated_alerts),
-        movers=tuple(
-            (int(row.rank), str(row.title), int(row.rank_change))
-            for row in _records(changes.movers)
-        ),
-        new_problems=tuple(
-            (int(row.rank), str(row.title)) for row in _records(changes.new_problems)
-        ),
-        overdue_count=changes.overdue_count,
-        decisions_due=tuple(
-            (int(row.rank), str(row.title)) for row in _records(changes.decisions_due)
-        ),
-        decisions=tuple(
-            BriefDecision(
-                problem=str(row.title),
-                decision=str(row.decision),
-                note=_text(row.note),
-                author=_text(row.author),
-                recorded_at=row.created_at,
-                superseded=int(row.count) - 1,
-            )
-            for row in _records(decisions)
-        ),
-        stale_owners=tuple(
-            StaleOwner(
-                department=str(row.department),
-                heads=tuple(row.heads),
-                overdue=int(row.overdue),
-                indicators=tuple(row.indicators),
-            )
-            for row in _records(changes.owners)
-        ),
-        actor_gaps=tuple(
-            actor_gaps(session, [(int(p.problem_id), str(p.title)) for p in _records(top)])
-        ),
-        attention=attention,
-    )

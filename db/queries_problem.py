@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from db import lookups
+from db.columns import ENGAGEMENT, FACTOR
+from db.frames import query_frame
 from db.models import (
     Actor,
     AuditLog,
@@ -38,16 +41,12 @@ from db.models import (
     ScoreSnapshot,
     User,
 )
+from db.scoring_inputs import snapshot_scores
 
 # Audit entities that belong to one problem (besides the problem row itself).
 MAP_ENTITIES = ("causal_factor", "engagement", "innovation", "decision")
 RECENT_REPORTS = 20
 AUDIT_LIMIT = 100
-
-
-def _frame(session: Session, statement: Select, columns: Sequence[str]) -> pd.DataFrame:
-    rows = session.execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=list(columns))
 
 
 # ---------------------------------------------------------------- the problem
@@ -72,6 +71,7 @@ class ProblemRecord:
     version: int
     districts: tuple[str, ...]
     district_ids: tuple[int, ...]
+    archived: bool = False  # archived: out of pickers and the ranking, history kept
 
 
 def problem_record(session: Session, problem_id: int) -> ProblemRecord | None:
@@ -91,6 +91,7 @@ def problem_record(session: Session, problem_id: int) -> ProblemRecord | None:
             Department.name,
             User.display_name,
             Problem.version,
+            Problem.archived_at,
         )
         .outerjoin(Department, Department.id == Problem.lead_department_id)
         .outerjoin(User, User.id == Problem.owner_id)
@@ -120,6 +121,7 @@ def problem_record(session: Session, problem_id: int) -> ProblemRecord | None:
         version=int(row[12]),
         districts=tuple(str(d[1]) for d in districts),
         district_ids=tuple(int(d[0]) for d in districts),
+        archived=row[13] is not None,
     )
 
 
@@ -150,6 +152,18 @@ class ProblemScore:
     explanation: str
     computed_at: dt.datetime | None
 
+    @property
+    def reports(self) -> tuple[float, float] | None:
+        """Citizen reports in the 90 days the week was scored over, (raw, adjusted), as the
+        ranking counted them (categories weighted by how much they concern the problem): the
+        one figure the overview, the reports tab and the priorities table show. None when the
+        snapshot has no report facts."""
+        facts = self.components.get("facts") or {}
+        raw, adjusted = facts.get("reports_raw"), facts.get("reports_adjusted")
+        if raw is None or adjusted is None:
+            return None
+        return float(raw), float(adjusted)
+
 
 def snapshot_exists(session: Session, week: str) -> bool:
     """True when ``week`` has a stored score snapshot."""
@@ -164,14 +178,7 @@ def problem_score(session: Session, problem_id: int, week: str) -> ProblemScore 
     row = session.execute(
         select(
             ScoreSnapshot.week,
-            ScoreSnapshot.rank,
-            ScoreSnapshot.priority,
-            ScoreSnapshot.priority_low,
-            ScoreSnapshot.priority_high,
-            ScoreSnapshot.importance,
-            ScoreSnapshot.tractability,
-            ScoreSnapshot.neglectedness,
-            ScoreSnapshot.confidence,
+            *snapshot_scores(),
             ScoreSnapshot.components,
             ScoreSnapshot.explanation,
             ScoreSnapshot.computed_at,
@@ -207,7 +214,7 @@ def problem_categories(session: Session, problem_id: int) -> pd.DataFrame:
 
     Columns: category_id, code, name, weight; ordered by name.
     """
-    return _frame(
+    return query_frame(
         session,
         select(ReportCategory.id, ReportCategory.code, ReportCategory.name, CategoryProblem.weight)
         .join(CategoryProblem, CategoryProblem.category_id == ReportCategory.id)
@@ -223,18 +230,7 @@ def district_shapes(session: Session) -> pd.DataFrame:
     Columns: id, code, name, population, need_index, geometry (GeoJSON dict or None);
     ordered by code.
     """
-    return _frame(
-        session,
-        select(
-            District.id,
-            District.code,
-            District.name,
-            District.population,
-            District.need_index,
-            District.geometry,
-        ).order_by(District.code),
-        ["id", "code", "name", "population", "need_index", "geometry"],
-    )
+    return lookups.districts(session, geometry=True)
 
 
 def report_days(
@@ -247,7 +243,7 @@ def report_days(
     columns = ["day", "category_id", "district_id", "count"]
     if not category_ids:
         return pd.DataFrame(columns=columns)
-    return _frame(
+    return query_frame(
         session,
         select(
             ReportDailyCount.day,
@@ -268,7 +264,7 @@ def district_report_totals(session: Session, start: dt.date, end: dt.date) -> pd
 
     Columns: district_id, count. This is what reporting propensity is learnt from.
     """
-    return _frame(
+    return query_frame(
         session,
         select(ReportDailyCount.district_id, func.sum(ReportDailyCount.count))
         .where(ReportDailyCount.day > start, ReportDailyCount.day <= end)
@@ -312,7 +308,7 @@ def recent_reports(
         )
         if district_ids:
             statement = statement.where(CitizenReport.district_id.in_(list(district_ids)))
-        frames.append(_frame(session, statement, columns))
+        frames.append(query_frame(session, statement, columns))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=columns)
@@ -331,35 +327,25 @@ def recent_reports(
 class MapFrames:
     """The frames ``triage.backward_map.backward_map`` reads, for one problem."""
 
-    factors: (
-        pd.DataFrame
-    )  # id, problem_id, title, description, reach, evidence, weight, indicator_id
+    # id, problem_id, title, reach, evidence, weight, indicator_id, description
+    factors: pd.DataFrame
     links: pd.DataFrame  # factor_id, parent_id
-    engagements: (
-        pd.DataFrame
-    )  # id, actor_id, problem_id, factor_id, role, stance, committed_funding
+    # id, actor_id, problem_id, factor_id, role, stance, committed_funding
+    engagements: pd.DataFrame
     actors: pd.DataFrame  # id, name, sector (the actors engaged on the problem)
 
 
 def map_frames(session: Session, problem_id: int) -> MapFrames:
     """The backward map of one problem as frames, ordered by id."""
-    factors = _frame(
+    factor_columns = {**FACTOR, "description": CausalFactor.description}
+    factors = query_frame(
         session,
-        select(
-            CausalFactor.id,
-            CausalFactor.problem_id,
-            CausalFactor.title,
-            CausalFactor.description,
-            CausalFactor.reach,
-            CausalFactor.evidence,
-            CausalFactor.weight,
-            CausalFactor.indicator_id,
-        )
+        select(*factor_columns.values())
         .where(CausalFactor.problem_id == problem_id)
         .order_by(CausalFactor.id),
-        ["id", "problem_id", "title", "description", "reach", "evidence", "weight", "indicator_id"],
+        list(factor_columns),
     )
-    links = _frame(
+    links = query_frame(
         session,
         select(FactorLink.factor_id, FactorLink.parent_id)
         .join(CausalFactor, CausalFactor.id == FactorLink.factor_id)
@@ -367,22 +353,14 @@ def map_frames(session: Session, problem_id: int) -> MapFrames:
         .order_by(FactorLink.factor_id, FactorLink.parent_id),
         ["factor_id", "parent_id"],
     )
-    engagements = _frame(
+    engagements = query_frame(
         session,
-        select(
-            Engagement.id,
-            Engagement.actor_id,
-            Engagement.problem_id,
-            Engagement.factor_id,
-            Engagement.role,
-            Engagement.stance,
-            Engagement.committed_funding,
-        )
+        select(*ENGAGEMENT.values())
         .where(Engagement.problem_id == problem_id)
         .order_by(Engagement.id),
-        ["id", "actor_id", "problem_id", "factor_id", "role", "stance", "committed_funding"],
+        list(ENGAGEMENT),
     )
-    actors = _frame(
+    actors = query_frame(
         session,
         select(Actor.id, Actor.name, Actor.sector)
         .where(Actor.id.in_(select(Engagement.actor_id).where(Engagement.problem_id == problem_id)))
@@ -426,7 +404,7 @@ def engagement_details(session: Session, problem_id: int) -> pd.DataFrame:
     Columns: id, actor_id, actor_name, sector, role, stance, committed_funding, factor_id,
     factor_title, authorisation, strings, last_contact; ordered by sector, actor, id.
     """
-    return _frame(
+    return query_frame(
         session,
         select(
             Engagement.id,
@@ -469,7 +447,7 @@ def innovation_details(session: Session, problem_id: int) -> pd.DataFrame:
     Columns: id, title, description, origin, kind, stage, evidence, evidence_note,
     lead_actor_id, lead_actor, cost; ordered by title, id.
     """
-    return _frame(
+    return query_frame(
         session,
         select(
             Innovation.id,
@@ -504,24 +482,26 @@ def innovation_details(session: Session, problem_id: int) -> pd.DataFrame:
 
 
 def actor_choices(session: Session) -> pd.DataFrame:
-    """Every actor of the city, for the forms. Columns: id, name, sector; ordered by name."""
-    return _frame(
+    """Every actor not archived, for the forms. Columns: id, name, sector; ordered by name."""
+    return query_frame(
         session,
-        select(Actor.id, Actor.name, Actor.sector).order_by(Actor.name),
+        select(Actor.id, Actor.name, Actor.sector)
+        .where(Actor.archived_at.is_(None))
+        .order_by(Actor.name),
         ["id", "name", "sector"],
     )
 
 
 def problem_indicator_choices(session: Session, problem_id: int) -> pd.DataFrame:
-    """The indicators linked to the problem (a factor may be measured by one).
+    """The indicators linked to the problem and not archived (a factor may be measured by one).
 
     Columns: id, code, name; ordered by code.
     """
-    return _frame(
+    return query_frame(
         session,
         select(Indicator.id, Indicator.code, Indicator.name)
         .join(ProblemIndicator, ProblemIndicator.indicator_id == Indicator.id)
-        .where(ProblemIndicator.problem_id == problem_id)
+        .where(ProblemIndicator.problem_id == problem_id, Indicator.archived_at.is_(None))
         .order_by(Indicator.code),
         ["id", "code", "name"],
     )
@@ -564,7 +544,7 @@ def problem_audit_trail(
         for entity, ids in owned.items()
         if ids
     ]
-    trail = _frame(
+    trail = query_frame(
         session,
         select(
             AuditLog.id,

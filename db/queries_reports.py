@@ -11,14 +11,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Select, func, select, true, union_all
+from sqlalchemy import func, select, true, union_all
 from sqlalchemy.orm import Session
 
+from db import lookups
+from db.frames import as_date, query_frame, to_date
+from db.lookups import categories as categories
+from db.lookups import districts as districts
 from db.models import (
     CategoryProblem,
     CitizenReport,
     District,
-    Problem,
     ReportCategory,
     ReportDailyCount,
 )
@@ -61,11 +64,6 @@ class ReportFilters:
         return self.category_ids is not None and not self.category_ids
 
 
-def _frame(session: Session, statement: Select, columns: list[str]) -> pd.DataFrame:
-    rows = session.execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
-
-
 def _count_filters(filters: ReportFilters) -> list:
     where = [ReportDailyCount.day >= filters.date_from, ReportDailyCount.day <= filters.date_to]
     if filters.category_ids is not None:
@@ -75,36 +73,10 @@ def _count_filters(filters: ReportFilters) -> list:
     return where
 
 
-def categories(session: Session) -> pd.DataFrame:
-    """All report categories. Columns: id, code, name; ordered by name."""
-    return _frame(
-        session,
-        select(ReportCategory.id, ReportCategory.code, ReportCategory.name).order_by(
-            ReportCategory.name, ReportCategory.id
-        ),
-        ["id", "code", "name"],
-    )
-
-
-def districts(session: Session, *, geometry: bool = False) -> pd.DataFrame:
-    """All districts. Columns: id, code, name, population, need_index [, geometry]; by code."""
-    columns = [District.id, District.code, District.name, District.population, District.need_index]
-    names = ["id", "code", "name", "population", "need_index"]
-    if geometry:
-        columns.append(District.geometry)
-        names.append("geometry")
-    return _frame(session, select(*columns).order_by(District.code), names)
-
-
 def problems(session: Session) -> pd.DataFrame:
-    """Problems that have at least one category mapped. Columns: id, title; ordered by title."""
-    return _frame(
-        session,
-        select(Problem.id, Problem.title)
-        .where(Problem.id.in_(select(CategoryProblem.problem_id)))
-        .order_by(Problem.title, Problem.id),
-        ["id", "title"],
-    )
+    """Problems that have at least one category mapped. Columns: id, title, policy_area;
+    ordered by title."""
+    return lookups.problems(session, mapped_only=True)
 
 
 def problem_category_ids(session: Session, problem_id: int) -> tuple[int, ...]:
@@ -120,33 +92,19 @@ def problem_category_ids(session: Session, problem_id: int) -> tuple[int, ...]:
 
 def latest_report_day(session: Session) -> dt.date | None:
     """The most recent day with counted reports, or None when there are none."""
-    value = session.scalar(select(func.max(ReportDailyCount.day)))
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+    return as_date(session.scalar(select(func.max(ReportDailyCount.day))))
 
 
 def earliest_report_day(session: Session) -> dt.date | None:
     """The first day with counted reports (the start of the history), or None."""
-    value = session.scalar(select(func.min(ReportDailyCount.day)))
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
-def _as_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+    return as_date(session.scalar(select(func.min(ReportDailyCount.day))))
 
 
 def daily_counts(session: Session, filters: ReportFilters) -> pd.DataFrame:
     """Reports per day in the range (days without reports are absent). Columns: day, count."""
     if filters.matches_nothing:
         return pd.DataFrame(columns=["day", "count"])
-    frame = _frame(
+    frame = query_frame(
         session,
         select(ReportDailyCount.day, func.sum(ReportDailyCount.count))
         .where(*_count_filters(filters))
@@ -154,7 +112,7 @@ def daily_counts(session: Session, filters: ReportFilters) -> pd.DataFrame:
         .order_by(ReportDailyCount.day),
         ["day", "count"],
     )
-    return frame.assign(day=frame["day"].map(_as_date), count=frame["count"].astype("int64"))
+    return frame.assign(day=frame["day"].map(to_date), count=frame["count"].astype("int64"))
 
 
 def weekly_series(
@@ -188,7 +146,7 @@ def weekly_series(
     def per_week(frame: pd.DataFrame, shift: dt.timedelta) -> dict[dt.date, int]:
         totals: dict[dt.date, int] = {}
         for day, count in zip(frame["day"], frame["count"], strict=True):
-            moved = _as_date(day) + shift
+            moved = to_date(day) + shift
             monday = moved - dt.timedelta(days=moved.weekday())
             totals[monday] = totals.get(monday, 0) + int(count)
         return totals
@@ -220,7 +178,7 @@ def cell_counts(session: Session, filters: ReportFilters) -> pd.DataFrame:
     columns = ["category_id", "district_id", "count"]
     if filters.matches_nothing:
         return pd.DataFrame(columns=columns)
-    frame = _frame(
+    frame = query_frame(
         session,
         select(
             ReportDailyCount.category_id,
@@ -308,7 +266,7 @@ def district_propensity(session: Session, as_of: dt.date) -> pd.DataFrame:
     need_index, observed, expected, propensity, adjustment (1 / propensity).
     """
     start = as_of - dt.timedelta(days=PROPENSITY_WINDOW_DAYS)
-    totals = _frame(
+    totals = query_frame(
         session,
         select(ReportDailyCount.district_id, func.sum(ReportDailyCount.count))
         .where(ReportDailyCount.day > start, ReportDailyCount.day <= as_of)
@@ -373,7 +331,7 @@ def recent_reports(
     ]
     if not chosen:
         return pd.DataFrame(columns=columns)
-    frame = _frame(
+    frame = query_frame(
         session,
         select(
             CitizenReport.id,

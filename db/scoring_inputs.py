@@ -16,6 +16,8 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from db.columns import ENGAGEMENT, FACTOR, INDICATOR, INDICATOR_TARGETS
+from db.frames import query_frame
 from db.models import (
     Actor,
     AppSetting,
@@ -46,9 +48,8 @@ from triage.scoring import (
     ScoringWeights,
 )
 
-SNAPSHOT_COLUMNS = [
-    "problem_id",
-    "title",
+# A stored week's scores for a problem, in the order every read of snapshots selects them.
+RANKED_SCORES = (
     "rank",
     "priority",
     "priority_low",
@@ -57,6 +58,11 @@ SNAPSHOT_COLUMNS = [
     "tractability",
     "neglectedness",
     "confidence",
+)
+SNAPSHOT_COLUMNS = [
+    "problem_id",
+    "title",
+    *RANKED_SCORES,
     "components",
     "explanation",
     "computed_at",
@@ -72,11 +78,6 @@ SCORE_FIELDS = (
 )
 # Resolved problems are history, not candidates for this week's attention.
 RANKED_STATUSES = ("watch", "emerging", "focus", "monitoring")
-
-
-def _frame(session: Session, statement: Select, columns: Sequence[str]) -> pd.DataFrame:
-    rows = session.execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=list(columns))
 
 
 def _datetimes(values: pd.Series) -> pd.Series:
@@ -189,7 +190,7 @@ def _latest_status_updates(session: Session, as_of: dt.date) -> pd.DataFrame:
         .where(IndicatorStatusUpdate.created_at < until)
         .subquery()
     )
-    return _frame(
+    return query_frame(
         session,
         select(ranked.c.indicator_id, ranked.c.status, ranked.c.created_at)
         .where(ranked.c.position == 1)
@@ -221,7 +222,7 @@ def _report_counts(session: Session, as_of: dt.date) -> pd.DataFrame:
         .subquery()
     )
     keys = (daily.c.category_id, daily.c.district_id, daily.c.recent)
-    rows = _frame(
+    rows = query_frame(
         session,
         select(*keys, func.sum(daily.c.count)).group_by(*keys).order_by(*keys),
         ["category_id", "district_id", "recent", "count"],
@@ -242,8 +243,10 @@ def load_scoring_inputs(session: Session, as_of: dt.date) -> ScoringInputs:
 
     Problems are those not resolved; observations and status updates later than ``as_of``
     are left out, and citizen reports come from the ``report_daily_counts`` aggregate only.
+    Archived records leave the ranking: archived problems are not scored, a problem's links
+    to archived indicators are left out, and archived actors and their engagements with them.
     """
-    problems = _frame(
+    problems = query_frame(
         session,
         select(
             Problem.id,
@@ -253,20 +256,20 @@ def load_scoring_inputs(session: Session, as_of: dt.date) -> ScoringInputs:
             Problem.political_capital,
             Problem.authority,
         )
-        .where(Problem.status.in_(RANKED_STATUSES))
+        .where(Problem.status.in_(RANKED_STATUSES), Problem.archived_at.is_(None))
         .order_by(Problem.id),
         ["id", "title", "status", "policy_area", "political_capital", "authority"],
     )
     return ScoringInputs(
         problems=problems,
-        problem_districts=_frame(
+        problem_districts=query_frame(
             session,
             select(ProblemDistrict.problem_id, ProblemDistrict.district_id).order_by(
                 ProblemDistrict.problem_id, ProblemDistrict.district_id
             ),
             ["problem_id", "district_id"],
         ),
-        districts=_frame(
+        districts=query_frame(
             session,
             select(
                 District.id,
@@ -278,87 +281,59 @@ def load_scoring_inputs(session: Session, as_of: dt.date) -> ScoringInputs:
             ).order_by(District.id),
             ["id", "code", "name", "population", "median_household_income", "need_index"],
         ),
-        indicators=_frame(
+        indicators=query_frame(
             session,
-            select(
-                Indicator.id,
-                Indicator.code,
-                Indicator.name,
-                Indicator.unit,
-                Indicator.direction,
-                Indicator.cadence,
-                Indicator.target,
-                Indicator.warning_threshold,
-                Indicator.critical_threshold,
-            ).order_by(Indicator.id),
-            [
-                "id",
-                "code",
-                "name",
-                "unit",
-                "direction",
-                "cadence",
-                "target",
-                "warning_threshold",
-                "critical_threshold",
-            ],
+            select(*INDICATOR.values(), *INDICATOR_TARGETS.values()).order_by(Indicator.id),
+            [*INDICATOR, *INDICATOR_TARGETS],
         ),
-        problem_indicators=_frame(
+        problem_indicators=query_frame(
             session,
             select(
                 ProblemIndicator.problem_id, ProblemIndicator.indicator_id, ProblemIndicator.weight
-            ).order_by(ProblemIndicator.problem_id, ProblemIndicator.indicator_id),
+            )
+            .join(Indicator, Indicator.id == ProblemIndicator.indicator_id)
+            .where(Indicator.archived_at.is_(None))
+            .order_by(ProblemIndicator.problem_id, ProblemIndicator.indicator_id),
             ["problem_id", "indicator_id", "weight"],
         ),
         observations=_observations(session, as_of),
         status_updates=_latest_status_updates(session, as_of),
         report_counts=_report_counts(session, as_of),
-        category_problems=_frame(
+        category_problems=query_frame(
             session,
             select(
                 CategoryProblem.category_id, CategoryProblem.problem_id, CategoryProblem.weight
             ).order_by(CategoryProblem.problem_id, CategoryProblem.category_id),
             ["category_id", "problem_id", "weight"],
         ),
-        factors=_frame(
+        factors=query_frame(
             session,
-            select(
-                CausalFactor.id,
-                CausalFactor.problem_id,
-                CausalFactor.title,
-                CausalFactor.reach,
-                CausalFactor.evidence,
-                CausalFactor.weight,
-                CausalFactor.indicator_id,
-            ).order_by(CausalFactor.id),
-            ["id", "problem_id", "title", "reach", "evidence", "weight", "indicator_id"],
+            select(*FACTOR.values()).order_by(CausalFactor.id),
+            list(FACTOR),
         ),
-        factor_links=_frame(
+        factor_links=query_frame(
             session,
             select(FactorLink.factor_id, FactorLink.parent_id).order_by(
                 FactorLink.factor_id, FactorLink.parent_id
             ),
             ["factor_id", "parent_id"],
         ),
-        actors=_frame(
+        actors=query_frame(
             session,
-            select(Actor.id, Actor.name, Actor.sector).order_by(Actor.id),
+            select(Actor.id, Actor.name, Actor.sector)
+            .where(Actor.archived_at.is_(None))
+            .order_by(Actor.id),
             ["id", "name", "sector"],
         ),
-        engagements=_frame(
+        engagements=query_frame(
             session,
-            select(
-                Engagement.id,
-                Engagement.actor_id,
-                Engagement.problem_id,
-                Engagement.factor_id,
-                Engagement.role,
-                Engagement.stance,
-                Engagement.committed_funding,
-            ).order_by(Engagement.id),
-            ["id", "actor_id", "problem_id", "factor_id", "role", "stance", "committed_funding"],
+            select(*ENGAGEMENT.values())
+            .join(Actor, Actor.id == Engagement.actor_id)
+            .where(Actor.archived_at.is_(None))
+            .order_by(Engagement.id),
+            list(ENGAGEMENT),
         ),
-        innovations=_frame(
+        innovations=query_frame(
             session,
             select(
                 Innovation.id,
@@ -451,25 +426,23 @@ def save_snapshot(session: Session, week: str, scores: pd.DataFrame) -> None:
     session.flush()
 
 
+def snapshot_scores() -> list[Any]:
+    """The columns of :data:`RANKED_SCORES` in ``score_snapshots``, to unpack into a select."""
+    return [getattr(ScoreSnapshot, name) for name in RANKED_SCORES]
+
+
 def load_snapshot(session: Session, week: str) -> pd.DataFrame:
     """The stored snapshot of ``week`` ordered by rank (empty when the week was not scored).
 
     Columns: problem_id, title, rank, priority, priority_low, priority_high, importance,
     tractability, neglectedness, confidence, components (dict), explanation, computed_at.
     """
-    return _frame(
+    return query_frame(
         session,
         select(
             ScoreSnapshot.problem_id,
             Problem.title,
-            ScoreSnapshot.rank,
-            ScoreSnapshot.priority,
-            ScoreSnapshot.priority_low,
-            ScoreSnapshot.priority_high,
-            ScoreSnapshot.importance,
-            ScoreSnapshot.tractability,
-            ScoreSnapshot.neglectedness,
-            ScoreSnapshot.confidence,
+            *snapshot_scores(),
             ScoreSnapshot.components,
             ScoreSnapshot.explanation,
             ScoreSnapshot.computed_at,

@@ -1,6 +1,8 @@
 """Seed the demo city into a database: Core bulk inserts in a few transactions, at any scale.
 
-Resolves the natural keys of ``triage.demo.DemoCity`` to ids and fills ``report_daily_counts``.
+The catalogue goes in through the city-pack import (``db.catalog.import_pack``), as a real
+city's does; the rest of ``triage.demo.DemoCity`` (sign-ins, history, reports) is written in
+bulk with its natural keys resolved to ids, and ``report_daily_counts`` is filled alongside.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from db.audit import write_audit
+from db.catalog import import_pack
+from db.ingest import SENTINEL_DISTRICT_CODES
 from db.models import (
     Actor,
+    AppSetting,
     Base,
     CategoryProblem,
     CausalFactor,
@@ -44,6 +49,8 @@ from db.models import (
 from db.session import Database
 from triage.demo import REPORT_SOURCE, DemoCity, build_demo_city
 from triage.security import ROLE_LABELS, Principal, Role, hash_password
+
+SEEDER = Principal.system("demo-seed")
 
 Progress = Callable[[str, float], None]
 
@@ -109,7 +116,7 @@ def seed_demo_city(
     with database.session(write=True) as session:
         write_audit(
             session,
-            Principal.system("demo-seed"),
+            SEEDER,
             "seed",
             "demo_city",
             entity_id=city.name,
@@ -118,6 +125,7 @@ def seed_demo_city(
                 "scale": scale,
                 "today": city.today,
                 "replace": replace,
+                "catalogue": "imported as a city pack (db.catalog.import_pack)",
                 "counts": counts,
                 "planted": {
                     "surge": f"{city.planted.surge_category} in {city.planted.surge_district}",
@@ -237,14 +245,27 @@ def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
 def _write_reference(
     session: Session, city: DemoCity, hashes: dict[str, str], counts: dict[str, int]
 ) -> _Ids:
-    dept_ids = _insert_keyed(
-        session, Department, [d["code"] for d in city.departments], city.departments
-    )
-    counts["departments"] = len(dept_ids)
-    district_ids = _insert_keyed(
-        session, District, [d["code"] for d in city.districts], city.districts
-    )
-    counts["districts"] = len(district_ids)
+    """Import the catalogue as a city pack, then write what only a running city has.
+
+    The pack import (``db.catalog.import_pack``, the one ``triage city import`` runs) writes
+    districts, departments, categories, indicators, problems and their links, actors, policy
+    areas, factors, innovations and engagements; its one audit row is the seed's own. Then
+    come the sign-ins, owners, dates and link weights, status updates and decisions.
+    """
+    report = import_pack(session, SEEDER, city.as_pack(), city_tz=city.timezone, audit=False)
+    if report.rejects:
+        shown = "; ".join(str(r) for r in report.rejects[:5])
+        raise RuntimeError(f"the demo catalogue did not import cleanly: {shown}")
+    dept_ids = _ids_by(session, Department.code, Department.id)
+    district_ids = {
+        code: i
+        for code, i in _ids_by(session, District.code, District.id).items()
+        if code not in SENTINEL_DISTRICT_CODES
+    }
+    indicator_ids = _ids_by(session, Indicator.code, Indicator.id)
+    category_ids = _ids_by(session, ReportCategory.code, ReportCategory.id)
+    problem_ids = _ids_by(session, Problem.code, Problem.id)
+
     user_rows = [
         {
             "username": u.username,
@@ -256,38 +277,49 @@ def _write_reference(
         for u in city.users
     ]
     user_ids = _insert_keyed(session, User, [u.username for u in city.users], user_rows)
-    counts["users"] = len(user_ids)
 
-    problem_rows = [
-        {
-            **_without(p, "key", "owner_username", "lead_department_code"),
-            "owner_id": user_ids[p["owner_username"]],
-            "lead_department_id": dept_ids[p["lead_department_code"]],
-        }
-        for p in city.problems
-    ]
-    problem_ids = _insert_keyed(session, Problem, [p["key"] for p in city.problems], problem_rows)
-    counts["problems"] = len(problem_ids)
-    counts["problem_districts"] = _insert(
+    _update(
         session,
-        ProblemDistrict,
+        Problem,
+        [
+            {
+                "id": problem_ids[p["key"]],
+                "owner_id": user_ids[p["owner_username"]],
+                "created_at": p["created_at"],
+                "updated_at": p["updated_at"],
+            }
+            for p in city.problems
+        ],
+    )
+    _update(
+        session,
+        Indicator,
+        [{"id": indicator_ids[i["code"]], "created_at": i["created_at"]} for i in city.indicators],
+    )
+    _update(
+        session,
+        ProblemIndicator,
         [
             {
                 "problem_id": problem_ids[r["problem_key"]],
-                "district_id": district_ids[r["district_code"]],
+                "indicator_id": indicator_ids[r["indicator_code"]],
+                "weight": r["weight"],
             }
-            for r in city.problem_districts
+            for r in city.problem_indicators
         ],
     )
-
-    indicator_rows = [
-        {**_without(i, "department_code"), "department_id": dept_ids[i["department_code"]]}
-        for i in city.indicators
-    ]
-    indicator_ids = _insert_keyed(
-        session, Indicator, [i["code"] for i in city.indicators], indicator_rows
+    _update(
+        session,
+        CategoryProblem,
+        [
+            {
+                "category_id": category_ids[r["category_code"]],
+                "problem_id": problem_ids[r["problem_key"]],
+                "weight": r["weight"],
+            }
+            for r in city.category_problems
+        ],
     )
-    counts["indicators"] = len(indicator_ids)
     counts["indicator_status_updates"] = _insert(
         session,
         IndicatorStatusUpdate,
@@ -302,88 +334,6 @@ def _write_reference(
             for u in city.indicator_status_updates
         ],
     )
-    counts["problem_indicators"] = _insert(
-        session,
-        ProblemIndicator,
-        [
-            {
-                "problem_id": problem_ids[r["problem_key"]],
-                "indicator_id": indicator_ids[r["indicator_code"]],
-                "weight": r["weight"],
-            }
-            for r in city.problem_indicators
-        ],
-    )
-
-    category_rows = [
-        {"code": c["code"], "name": c["name"], "department_id": dept_ids[c["department_code"]]}
-        for c in city.categories
-    ]
-    category_ids = _insert_keyed(
-        session, ReportCategory, [c["code"] for c in city.categories], category_rows
-    )
-    counts["report_categories"] = len(category_ids)
-    counts["category_problems"] = _insert(
-        session,
-        CategoryProblem,
-        [
-            {
-                "category_id": category_ids[r["category_code"]],
-                "problem_id": problem_ids[r["problem_key"]],
-                "weight": r["weight"],
-            }
-            for r in city.category_problems
-        ],
-    )
-
-    factor_rows = [
-        {
-            **_without(f, "key", "problem_key", "indicator_code"),
-            "problem_id": problem_ids[f["problem_key"]],
-            "indicator_id": indicator_ids[f["indicator_code"]] if f["indicator_code"] else None,
-        }
-        for f in city.causal_factors
-    ]
-    factor_ids = _insert_keyed(
-        session, CausalFactor, [f["key"] for f in city.causal_factors], factor_rows
-    )
-    counts["causal_factors"] = len(factor_ids)
-    counts["factor_links"] = _insert(
-        session,
-        FactorLink,
-        [
-            {"factor_id": factor_ids[r["factor_key"]], "parent_id": factor_ids[r["parent_key"]]}
-            for r in city.factor_links
-        ],
-    )
-
-    actor_ids = _insert_keyed(session, Actor, [a["name"] for a in city.actors], city.actors)
-    counts["actors"] = len(actor_ids)
-    counts["engagements"] = _insert(
-        session,
-        Engagement,
-        [
-            {
-                **_without(e, "actor_name", "problem_key", "factor_key"),
-                "actor_id": actor_ids[e["actor_name"]],
-                "problem_id": problem_ids[e["problem_key"]],
-                "factor_id": factor_ids[e["factor_key"]] if e["factor_key"] else None,
-            }
-            for e in city.engagements
-        ],
-    )
-    counts["innovations"] = _insert(
-        session,
-        Innovation,
-        [
-            {
-                **_without(i, "problem_key", "lead_actor_name"),
-                "problem_id": problem_ids[i["problem_key"]],
-                "lead_actor_id": actor_ids[i["lead_actor_name"]] if i["lead_actor_name"] else None,
-            }
-            for i in city.innovations
-        ],
-    )
     counts["decisions"] = _insert(
         session,
         Decision,
@@ -396,7 +346,48 @@ def _write_reference(
             for d in city.decisions
         ],
     )
+    for model in (
+        AppSetting,
+        Department,
+        District,
+        User,
+        Problem,
+        ProblemDistrict,
+        Indicator,
+        ProblemIndicator,
+        ReportCategory,
+        CategoryProblem,
+        CausalFactor,
+        FactorLink,
+        Actor,
+        Engagement,
+        Innovation,
+    ):
+        counts[model.__tablename__] = session.scalar(select(func.count()).select_from(model)) or 0
     return _Ids(dept_ids, district_ids, user_ids, indicator_ids, category_ids)
+
+
+def _ids_by(session: Session, key: Any, column: Any) -> dict[str, int]:
+    return {k: i for k, i in session.execute(select(key, column)).all() if k is not None}
+
+
+def _update(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk UPDATE of rows named by their primary key (Core: it leaves ``version`` alone)."""
+    if not rows:
+        return
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    values = [c for c in rows[0] if c not in keys]
+    statement = (
+        update(table)
+        .where(and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys)))
+        .values({c: bindparam(f"new_{c}") for c in values})
+    )
+    params = [
+        {**{f"key_{k}": r[k] for k in keys}, **{f"new_{c}": r[c] for c in values}} for r in rows
+    ]
+    for start in range(0, len(params), INSERT_BATCH_ROWS):
+        session.execute(statement, params[start : start + INSERT_BATCH_ROWS])
 
 
 # --------------------------------------------------------------------------------------------

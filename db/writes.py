@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,7 +12,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db.audit import write_audit
 from db.models import (
-    DECISIONS,
     AppSetting,
     Decision,
     Indicator,
@@ -21,9 +19,11 @@ from db.models import (
     Observation,
     Problem,
 )
-from triage.scoring import ScoringWeights, week_start
+from triage.scoring import ScoringWeights
 from triage.security import Capability, Principal, require, require_department
-from triage.validation import MAX_NOTE_LENGTH, ValidationError, validate_observation
+from triage.validation import ValidationError, check_note, validate_observation
+from triage.vocabulary import DECISIONS
+from triage.weeks import WEEK_PATTERN, week_start
 
 __all__ = [
     "EditConflict",
@@ -57,6 +57,8 @@ def record_observation(
     if indicator is None:
         raise ValidationError(f"There is no indicator with id {indicator_id}.")
     require_department(actor, indicator.department_id)
+    if indicator.archived_at is not None:
+        raise ValidationError(f"Indicator {indicator.code} is archived: it takes no new values.")
     clean = validate_observation(indicator.unit, period, value, status, note, today)
     observation = Observation(
         indicator_id=indicator.id,
@@ -185,22 +187,6 @@ def set_scoring_weights(session: Session, actor: Principal, data: dict[str, obje
     )
 
 
-WEEK_PATTERN = re.compile(r"^\d{4}-W\d{2}$")
-
-
-def _clean_note(note: object) -> str:
-    """A note as plain text: stripped, control characters other than newline and tab removed
-    (PostgreSQL cannot store NUL), and at most ``MAX_NOTE_LENGTH`` characters."""
-    text = "".join(
-        ch for ch in str(note or "") if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)
-    ).strip()
-    if len(text) > MAX_NOTE_LENGTH:
-        raise ValidationError(
-            f"The note is {len(text):,} characters long; at most {MAX_NOTE_LENGTH:,} fit."
-        )
-    return text
-
-
 def record_decision(
     session: Session,
     actor: Principal,
@@ -227,7 +213,7 @@ def record_decision(
     if not WEEK_PATTERN.match(clean_week):
         raise ValidationError(f"Week {str(week)[:20]!r} is not an ISO week like 2026-W47.")
     week_start(clean_week)  # raises ValidationError for a week that does not exist (W54)
-    clean_note = _clean_note(note)
+    clean_note = check_note(note)
     try:
         problem_key = int(problem_id)
     except (TypeError, ValueError):

@@ -20,6 +20,7 @@ from layouts import (
     alerts,
     components,
     department,
+    glossary,
     home,
     priorities,
     problem,
@@ -108,6 +109,13 @@ PAGES: tuple[PageSpec, ...] = (
         "Administration",
         redirect_from=("/admin/users",),
         role_aware=True,
+    ),
+    PageSpec(
+        "glossary",
+        "/glossary",
+        "Glossary",
+        Capability.VIEW_CITY,
+        glossary.layout,  # linked beside "Sign out" on every page, not in the page nav
     ),
 )
 

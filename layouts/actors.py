@@ -30,11 +30,9 @@ from layouts.components import (
     status_badge,
 )
 from layouts.figures import SECTOR_COLOURS, engagement_heatmap_figure, funding_sankey_figure
-from triage.backward_map import ALL_SECTORS, CORE_SECTORS, SECTOR_LABEL
+from triage.backward_map import core_sectors_missing
+from triage.vocabulary import ALL_SECTORS, SECTOR_LABELS
 
-SECTOR_LABELS: dict[str, str] = {
-    s: label[:1].upper() + label[1:] for s, label in SECTOR_LABEL.items()
-}
 ALL_VALUE = "all"
 MEASURES = {"count": "Number of engagements", "funding": "Committed funding (USD)"}
 MIN_SECTOR_CHOICES = (2, 3, 4, 5, 6)
@@ -265,6 +263,8 @@ def _engagement_list(engagements: list[dict[str, Any]]) -> Any:
         detail = " ".join(words)
         if isinstance(row["factor_title"], str) and row["factor_title"]:
             detail += f" · on “{row['factor_title']}”"
+        if row.get("problem_archived"):
+            detail += " · problem archived"
         items.append(
             html.Li(
                 [
@@ -456,7 +456,7 @@ def heatmap(
         rows.append(
             {
                 "problem": dcc.Link(problem_title, href=f"/problems/{int(pid)}"),
-                "sectors": listing or "None",
+                "sectors": listing or ("No funding recorded" if money_view else "No engagement"),
                 "total": money(total) if money_view else f"{total:,.0f}",
             }
         )
@@ -649,7 +649,7 @@ def portfolio_gaps(
         have = engaged.get(int(row["id"]), set())
         if len(have) >= min_sectors:
             continue
-        missing_core = [SECTOR_LABELS[s] for s in CORE_SECTORS if s not in have]
+        missing_core = [SECTOR_LABELS[s] for s in core_sectors_missing(have)]
         thin.append(
             {
                 "problem": dcc.Link(row["title"], href=f"/problems/{int(row['id'])}"),

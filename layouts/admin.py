@@ -50,6 +50,7 @@ TABS: tuple[Tab, ...] = (
     Tab("weights", "Scoring weights", Capability.CONFIGURE),
     Tab("mapping", "Category mapping", Capability.CONFIGURE),
     Tab("sources", "Data sources and jobs", Capability.CONFIGURE),
+    Tab("setup", "City setup", Capability.MANAGE_CATALOGUE),
 )
 TAB_BY_KEY = {tab.key: tab for tab in TABS}
 
@@ -331,7 +332,7 @@ def weights_preview(
             ),
             kpi_card(
                 "Largest move",
-                "None" if biggest is None else _move_words(biggest),
+                "No move" if biggest is None else _move_words(biggest),
                 None if biggest is None else str(biggest["title"]),
             ),
         ]
@@ -676,7 +677,8 @@ def sources_table(frame: pd.DataFrame, now: dt.datetime) -> Any:
         return empty_state(
             "No data sources yet.",
             [
-                "A source is added the first time data is brought in from the command line: ",
+                "An administrator adds one under City setup, Data sources; a source is also "
+                "added the first time data is brought in from the command line: ",
                 html.Code("triage ingest open311 https://city.example/open311/v2 --source city311"),
                 " for an Open311 feed, ",
                 html.Code("triage ingest csv export.csv --layout nyc --source portal"),
@@ -820,9 +822,17 @@ def _duration(start: Any, end: Any) -> str:
     return f"{seconds:,.1f} s" if seconds < 120 else f"{seconds / 60:,.0f} min"
 
 
+def setup_panel() -> Any:
+    """The "City setup" tab (``layouts.admin_catalog``)."""
+    from layouts import admin_catalog
+
+    return admin_catalog.panel()
+
+
 PANELS = {
     "users": users_panel,
     "weights": weights_panel,
     "mapping": mapping_panel,
     "sources": sources_panel,
+    "setup": setup_panel,
 }

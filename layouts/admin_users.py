@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
-from layouts import ids
+from layouts import admin_user_form, ids
 from layouts.components import (
     Column,
     data_table,
@@ -31,14 +31,15 @@ def panel() -> html.Div:
             html.P(
                 [
                     "Disabling an account ends its open sessions at once; enabling it lets the "
-                    "person sign in again. New accounts are added from the command line: ",
+                    "person sign in again. Add an account with the form below (or ",
                     html.Code("triage user add NAME --role ROLE [--department CODE]"),
-                    ".",
+                    ").",
                 ],
                 className="section-note",
             ),
             html.Div(id=ids.ADMIN_USERS_FEEDBACK_DIV, **{"aria-live": "polite"}),
             loading(html.Div(id=ids.ADMIN_USERS_TABLE_DIV, className="table-slot")),
+            admin_user_form.add_user_form(),
         ]
     )
 

@@ -18,6 +18,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.components import (
+    SEVERITY_TONES,
     Column,
     chart_block,
     data_table,
@@ -45,9 +46,10 @@ from layouts.figures import (
 )
 from layouts.reports import query_text
 from triage.security import Capability, Role, role_allows
+from triage.vocabulary import OPEN_ALERT_STATES
 
 if TYPE_CHECKING:
-    from db.queries_alerts import AlertEvidence
+    from triage.page_data import AlertEvidence
 
 ALL_VALUE = "all"
 OPEN_VALUE = "open"
@@ -66,8 +68,6 @@ STATE_CHOICES = (
     ("dismissed", "Dismissed"),
     (ALL_VALUE, "Every state"),
 )
-OPEN_STATES = ("new", "acknowledged", "linked")
-SEVERITY_TONES = {"critical": "danger", "warning": "warning", "info": "info"}
 STATE_TONES = {
     "new": "warning",
     "acknowledged": "info",
@@ -117,7 +117,7 @@ def states_for(state: str) -> tuple[str, ...] | None:
     if state == ALL_VALUE:
         return None
     if state == OPEN_VALUE:
-        return OPEN_STATES
+        return OPEN_ALERT_STATES
     return (state,)
 
 
@@ -406,8 +406,18 @@ def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def summary(feed: pd.DataFrame, total: int, *, state: str, notes: Sequence[str] = ()) -> html.Div:
-    """Headline cards for the alerts the filters match, with any correction of the filters."""
+def summary(
+    feed: pd.DataFrame,
+    total: int,
+    *,
+    state: str,
+    notes: Sequence[str] = (),
+    on_problems: int | None = None,
+) -> html.Div:
+    """Headline cards for the alerts the filters match, with any correction of the filters.
+
+    ``on_problems`` is how many problems those alerts concern (linked by hand, or through
+    their category or indicator): the "problems on alert" of the priorities page."""
     states = dict(STATE_CHOICES)
     critical = int((feed["severity"] == "critical").sum()) if total else 0
     new = int((feed["state"] == "new").sum()) if total else 0
@@ -422,8 +432,17 @@ def summary(feed: pd.DataFrame, total: int, *, state: str, notes: Sequence[str] 
             tone="danger" if critical else "neutral",
         ),
         kpi_card("New", f"{new:,}", "not yet acknowledged", tone="warning" if new else "neutral"),
-        kpi_card("Linked", f"{linked:,}", "to a problem"),
     ]
+    if on_problems is not None:
+        cards.append(
+            kpi_card(
+                "Problems on alert",
+                f"{on_problems:,}",
+                f"concerned by these alerts; {linked:,} linked by hand",
+            )
+        )
+    else:
+        cards.append(kpi_card("Linked", f"{linked:,}", "by hand to a problem"))
     children: list[Any] = []
     if notes:
         children.append(notice(html.Ul([html.Li(n) for n in notes]), "warning"))
@@ -943,13 +962,21 @@ def action_rejected(problems: Sequence[str]) -> html.Div:
     return notice(html.Ul([html.Li(p) for p in problems]), "danger", title="Not saved:")
 
 
-def problem_opened(alert_id: int, problem_id: int, title: str) -> html.Div:
+def problem_opened(
+    alert_id: int, problem_id: int, title: str, rank: int | None = None, week: str = ""
+) -> html.Div:
+    """The new problem, linked, and where it entered this week's ranking."""
+    ranked = (
+        f" It ranks #{rank} in {week}'s priorities."
+        if rank is not None
+        else " It is scored from the next weekly ranking."
+    )
     return notice(
         html.P(
             [
                 f"Opened a new problem from alert #{alert_id} and linked the alert to it: ",
                 dcc.Link(title, href=f"/problems/{problem_id}"),
-                ".",
+                "." + ranked,
             ]
         ),
         "success",

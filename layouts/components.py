@@ -15,6 +15,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
+from triage import plain
+
 UNITLESS = frozenset({"count", "number", "#", "n"})
 STATUS_TONES = {
     # problem statuses
@@ -31,6 +33,7 @@ STATUS_TONES = {
     "active": "success",
     "disabled": "neutral",
 }
+SEVERITY_TONES = {"critical": "danger", "warning": "warning", "info": "info"}
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,20 @@ def status_badge(status: object) -> html.Span:
     key = str(status) if status is not None else ""
     tone = STATUS_TONES.get(key, "neutral")
     return html.Span(humanize(status), className=f"status-badge tone-{tone}")
+
+
+def score_band(value: object, low: object = None, high: object = None) -> html.Span:
+    """A 0-1 score as the mayor reads it: "High", "Medium" or "Low", with the number and its
+    likely range in the hover and, for screen readers, in hidden text beside it."""
+    band = plain.score_band(value)  # type: ignore[arg-type]
+    hint = plain.band_hint(value, low, high)  # type: ignore[arg-type]
+    if band is None:
+        return html.Span("—", title=hint, className="score-band score-band-none")
+    return html.Span(
+        [band, html.Span(f", {hint}", className="visually-hidden")],
+        title=hint,
+        className=f"score-band score-band-{band.lower()}",
+    )
 
 
 def flag(text: str, tone: str = "warning") -> html.Span:

@@ -298,3 +298,82 @@ ALERTS_SELECT_BUTTON_TYPE = "alerts-select-button"
 def alerts_select_button(alert_id: Any) -> dict[str, Any]:
     """The "Show evidence" button of one alert in the early-warnings feed."""
     return {"type": ALERTS_SELECT_BUTTON_TYPE, "index": alert_id}
+
+
+# Administration, "City setup" tab: departments, indicators, problems, actors (one form and one
+# table, the kind chosen by a radio), district boundaries by upload, and new data sources.
+ADMIN_CATALOG_KIND_RADIO = "admin-catalog-kind-radio"
+ADMIN_CATALOG_SAVED_STORE = "admin-catalog-saved-store"
+ADMIN_CATALOG_EDITING_STORE = "admin-catalog-editing-store"
+ADMIN_CATALOG_QUERY_STORE = "admin-catalog-query-store"
+ADMIN_CATALOG_FORM_SECTION = "admin-catalog-form-section"
+ADMIN_CATALOG_FORM_TITLE = "admin-catalog-form-title"
+ADMIN_CATALOG_FIELDS_DIV = "admin-catalog-fields-div"
+ADMIN_CATALOG_SAVE_BUTTON = "admin-catalog-save-button"
+ADMIN_CATALOG_CANCEL_BUTTON = "admin-catalog-cancel-button"
+ADMIN_CATALOG_ARCHIVE_BUTTON = "admin-catalog-archive-button"
+ADMIN_CATALOG_RESTORE_BUTTON = "admin-catalog-restore-button"
+ADMIN_CATALOG_CONFIRM_DIV = "admin-catalog-confirm-div"
+ADMIN_CATALOG_CONFIRM_TEXT = "admin-catalog-confirm-text"
+ADMIN_CATALOG_CONFIRM_BUTTON = "admin-catalog-confirm-button"
+ADMIN_CATALOG_KEEP_BUTTON = "admin-catalog-keep-button"
+ADMIN_CATALOG_FEEDBACK_DIV = "admin-catalog-feedback-div"
+ADMIN_CATALOG_TABLE_TITLE = "admin-catalog-table-title"
+ADMIN_CATALOG_FILTER_INPUT = "admin-catalog-filter-input"
+ADMIN_CATALOG_ARCHIVED_CHECK = "admin-catalog-archived-check"
+ADMIN_CATALOG_SORT_SELECT = "admin-catalog-sort-select"
+ADMIN_CATALOG_PREV_BUTTON = "admin-catalog-prev-button"
+ADMIN_CATALOG_NEXT_BUTTON = "admin-catalog-next-button"
+ADMIN_CATALOG_TABLE_DIV = "admin-catalog-table-div"
+ADMIN_CATALOG_FIELD_TYPE = "admin-catalog-field-input"
+ADMIN_CATALOG_ERROR_TYPE = "admin-catalog-error-text"
+ADMIN_CATALOG_EDIT_TYPE = "admin-catalog-edit-button"
+ADMIN_DISTRICTS_SECTION = "admin-districts-section"
+ADMIN_DISTRICTS_UPLOAD = "admin-districts-file-upload"
+ADMIN_DISTRICTS_CHOOSE_BUTTON = "admin-districts-choose-button"
+ADMIN_DISTRICTS_FILE_DIV = "admin-districts-file-div"
+ADMIN_DISTRICTS_CODE_SELECT = "admin-districts-code-select"
+ADMIN_DISTRICTS_NAME_SELECT = "admin-districts-name-select"
+ADMIN_DISTRICTS_POPULATION_SELECT = "admin-districts-population-select"
+ADMIN_DISTRICTS_IMPORT_BUTTON = "admin-districts-import-button"
+ADMIN_DISTRICTS_FEEDBACK_DIV = "admin-districts-feedback-div"
+ADMIN_DISTRICTS_SAVED_STORE = "admin-districts-saved-store"
+ADMIN_SOURCE_SECTION = "admin-source-section"
+ADMIN_SOURCE_NAME_INPUT = "admin-source-name-input"
+ADMIN_SOURCE_KIND_SELECT = "admin-source-kind-select"
+ADMIN_SOURCE_URL_INPUT = "admin-source-url-input"
+ADMIN_SOURCE_URL_LABEL = "admin-source-url-label"
+ADMIN_SOURCE_FORMAT_SELECT = "admin-source-format-select"
+ADMIN_SOURCE_JURISDICTION_INPUT = "admin-source-jurisdiction-input"
+ADMIN_SOURCE_LAYOUT_SELECT = "admin-source-layout-select"
+ADMIN_SOURCE_TIMEZONE_INPUT = "admin-source-timezone-input"
+ADMIN_SOURCE_POLL_INPUT = "admin-source-poll-input"
+ADMIN_SOURCE_OPEN311_DIV = "admin-source-open311-div"
+ADMIN_SOURCE_FILE_DIV = "admin-source-file-div"
+ADMIN_SOURCE_SAVE_BUTTON = "admin-source-save-button"
+ADMIN_SOURCE_FEEDBACK_DIV = "admin-source-feedback-div"
+ADMIN_SOURCE_SAVED_STORE = "admin-source-saved-store"
+# Users tab: add a user.
+ADMIN_USER_ADD_USERNAME_INPUT = "admin-user-add-username-input"
+ADMIN_USER_ADD_NAME_INPUT = "admin-user-add-name-input"
+ADMIN_USER_ADD_ROLE_SELECT = "admin-user-add-role-select"
+ADMIN_USER_ADD_DEPARTMENT_SELECT = "admin-user-add-department-select"
+ADMIN_USER_ADD_PASSWORD_INPUT = "admin-user-add-password-input"  # noqa: S105 (an id)
+ADMIN_USER_ADD_BUTTON = "admin-user-add-button"
+ADMIN_USER_ADD_FEEDBACK_DIV = "admin-user-add-feedback-div"
+ADMIN_USER_ADD_SAVED_STORE = "admin-user-add-saved-store"
+
+
+def admin_catalog_field(name: Any) -> dict[str, Any]:
+    """One field of the City setup form (``name`` is the pack column, e.g. ``"target"``)."""
+    return {"type": ADMIN_CATALOG_FIELD_TYPE, "index": name}
+
+
+def admin_catalog_error(name: Any) -> dict[str, Any]:
+    """The inline error under one field of the City setup form."""
+    return {"type": ADMIN_CATALOG_ERROR_TYPE, "index": name}
+
+
+def admin_catalog_edit_button(record_id: Any) -> dict[str, Any]:
+    """The "Edit" button of one row of the City setup table."""
+    return {"type": ADMIN_CATALOG_EDIT_TYPE, "index": record_id}

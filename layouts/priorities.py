@@ -7,7 +7,6 @@ data a callback fetched into components. Stored text is always a text child, nev
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -20,6 +19,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.components import (
+    SEVERITY_TONES,
     Column,
     data_table,
     empty_state,
@@ -33,29 +33,34 @@ from layouts.components import (
     loading,
     notice,
     page_header,
+    score_band,
     section,
 )
 from layouts.figures import TREND_STYLES, priority_quadrant_figure
+from triage.vocabulary import DECISION_WORDS, DECISIONS, NOTE_LIMIT
+from triage.weeks import is_week_before, parse_week
 
 if TYPE_CHECKING:
-    from db.queries_priorities import WeekChanges, WeekPriorities
     from triage.attention import AttentionItem, AttentionList
+    from triage.page_data import WeekChanges, WeekPriorities
 
 SHOW_TOP = "top"
 SHOW_ALL = "all"
 TOP_N = 10
-WEEK_PATTERN = re.compile(r"^\d{4}-W\d{2}$")
-NOTE_LIMIT = 2000
 # Notes are cut to this many characters in the list (the dialog shows them whole).
 NOTE_PREVIEW = 160
-DECISION_CHOICES: tuple[tuple[str, str, str], ...] = (
-    ("focus", "Focus", "The mayor's office leads on it this week."),
-    ("delegate", "Delegate", "A department leads and reports back."),
-    ("convene", "Convene others", "Bring the actors around it together to act."),
-    ("monitor", "Monitor", "Watch the indicators; act if they turn."),
-    ("drop", "Drop", "Take it off the office's list for now."),
+DECISION_HINTS = {
+    "focus": "The mayor's office leads on it this week.",
+    "delegate": "A department leads and reports back.",
+    "convene": "Bring the actors around it together to act.",
+    "monitor": "Watch the indicators; act if they turn.",
+    "drop": "Take it off the office's list for now.",
+}
+# (value, label, hint) for each decision the dialog offers, in the vocabulary's order.
+DECISION_CHOICES: tuple[tuple[str, str, str], ...] = tuple(
+    (value, DECISION_WORDS[value], DECISION_HINTS[value]) for value in DECISIONS
 )
-DECISION_LABELS = {value: label for value, label, _ in DECISION_CHOICES}
+DECISION_LABELS = DECISION_WORDS
 DECISION_TONES = {
     "focus": "info",
     "delegate": "neutral",
@@ -64,8 +69,12 @@ DECISION_TONES = {
     "drop": "warning",
 }
 MOVEMENT_MARKS = {"up": "▲", "down": "▼", "same": "●", "new": "★"}
-SEVERITY_TONES = {"critical": "danger", "warning": "warning", "info": "info"}
 SIZE_LABEL = "citizen reports, last 90 days (adjusted)"
+# What "new" means here, as on the attention list and in the brief (triage.attention).
+NEW_ALERTS_NOTE = (
+    "First seen this week, about this week's data. Late indicator data goes to its department "
+    "(below), not here."
+)
 QUADRANT_NAMES = {
     (True, True): "important and tractable",
     (False, True): "tractable, less important",
@@ -82,21 +91,6 @@ def _records(frame: pd.DataFrame) -> list[SimpleNamespace]:
     return [
         SimpleNamespace(**dict(zip(columns, row, strict=True))) for row in zip(*values, strict=True)
     ]
-
-
-def parse_week(raw: Any) -> str | None:
-    """An ISO week like ``2026-W47`` from the query string, or None (it is user input)."""
-    if isinstance(raw, list):
-        raw = raw[0] if raw else None
-    text = str(raw or "").strip().upper()[:10]
-    if not WEEK_PATTERN.match(text):
-        return None
-    year, week = int(text[:4]), int(text[6:])
-    try:
-        dt.date.fromisocalendar(year, week, 1)
-    except ValueError:
-        return None
-    return text
 
 
 def parse_show(raw: Any) -> str:
@@ -497,7 +491,7 @@ def summary_cards(data: WeekPriorities, changes: WeekChanges, top_n: int = TOP_N
         if data.previous_week
         else "no earlier week to compare with"
     )
-    alerts = int((ranking["active_alerts"] > 0).sum()) if ranked else 0
+    alerts = len(data.on_alert)
     new_alerts = len(changes.new_alerts)
     departments = len(changes.owners)
     return kpi_row(
@@ -611,7 +605,7 @@ def decision_cell(row: Any, *, week: str, can_decide: bool, decidable: bool) -> 
     if not _is_missing(row.last_decision):
         label = (
             "Last week"
-            if _is_previous(str(row.last_decision_week), week)
+            if is_week_before(str(row.last_decision_week), week)
             else f"Last decision ({row.last_decision_week})"
         )
         children.append(
@@ -633,16 +627,6 @@ def decision_cell(row: Any, *, week: str, can_decide: bool, decidable: bool) -> 
             )
         )
     return html.Div(children, className="decision-cell")
-
-
-def _is_previous(earlier: str, week: str) -> bool:
-    try:
-        year, number = int(week[:4]), int(week[6:])
-        monday = dt.date.fromisocalendar(year, number, 1)
-    except ValueError:
-        return False
-    year, number, _ = (monday - dt.timedelta(days=7)).isocalendar()
-    return earlier == f"{year}-W{number:02d}"
 
 
 def _score(value: Any) -> str:
@@ -672,10 +656,11 @@ def problem_cell(row: Any) -> html.Div:
 
 
 def score_list(row: Any) -> html.Dl:
-    """Importance, tractability and neglectedness as a small labelled list."""
+    """Importance, tractability and neglectedness as bands in a small labelled list (the
+    numbers are in each band's hover and in the chart's table)."""
     return html.Dl(
         [
-            html.Div([html.Dt(label), html.Dd(_score(value))], className="score-pair")
+            html.Div([html.Dt(label), html.Dd(score_band(value))], className="score-pair")
             for label, value in (
                 ("Importance", row.importance),
                 ("Tractability", row.tractability),
@@ -719,15 +704,8 @@ def priorities_table(
                 ),
                 "problem": problem_cell(row),
                 "priority": html.Span(
-                    [
-                        html.Span(_score(row.priority), className="priority-value"),
-                        html.Span(
-                            f"{_score(row.priority_low)}–{_score(row.priority_high)}",
-                            className="cell-meta",
-                            title="Range of the priority given the uncertainty of its data",
-                        ),
-                    ],
-                    className="cell-stack",
+                    score_band(row.priority, row.priority_low, row.priority_high),
+                    className="cell-stack priority-value",
                 ),
                 "scores": score_list(row),
                 "signals": html.Span(
@@ -906,8 +884,13 @@ def changes_panel(changes: WeekChanges, *, compared: bool, previous_week: str | 
         _change_block(
             "New alerts",
             len(changes.new_alerts),
-            html.Ul(_alert_items(changes.new_alerts), className="change-list"),
-            "No new alerts this week.",
+            html.Div(
+                [
+                    html.P(NEW_ALERTS_NOTE, className="muted"),
+                    html.Ul(_alert_items(changes.new_alerts), className="change-list"),
+                ]
+            ),
+            "No new alerts this week (first seen this week, about this week's data).",
         ),
         _change_block(
             "Escalated alerts",

@@ -40,6 +40,8 @@ from layouts.figures import (
     indicator_history_figure,
     reports_over_time_figure,
 )
+from triage.plain import HIGH_FROM, MEDIUM_FROM, band_hint, score_band
+from triage.vocabulary import SECTOR_LABELS
 
 # (tab id, label): the order of the tabs; the first is the default.
 TABS: tuple[tuple[str, str], ...] = (
@@ -67,17 +69,6 @@ TAB_EDITORS: dict[str, Any] = {
     "map": problem_edit.factor_editor,
     "actors": problem_edit.engagement_editor,
     "innovations": problem_edit.innovation_editor,
-}
-SECTOR_LABELS = {
-    "government_agency": "Government agencies",
-    "elected_political": "Elected and political",
-    "philanthropic": "Philanthropy",
-    "corporate_civic": "Corporate and civic",
-    "community": "Community groups",
-    "nonprofit_social_enterprise": "Nonprofits and social enterprise",
-    "labour": "Labour",
-    "faith": "Faith groups",
-    "media": "Media",
 }
 SCORE_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
     "importance": (
@@ -211,6 +202,12 @@ def tab_section(tab_id: str, content: Any) -> html.Section:
 # ---------------------------------------------------------------- header and scores
 
 
+ARCHIVED_NOTE = (
+    "This problem is archived: it is left out of the pickers and the weekly ranking; "
+    "its history stays here. An administrator can restore it."
+)
+
+
 @dataclass(frozen=True)
 class HeaderData:
     """What the header shows: the record's facts and, when ranked, this week's scores."""
@@ -223,10 +220,15 @@ class HeaderData:
     districts: tuple[str, ...]
     week: str
     score: Any | None  # db.queries_problem.ProblemScore
+    archived: bool = False
 
 
 def _score_text(value: float) -> str:
     return f"{value:.2f}"
+
+
+def _band(value: float | None) -> str:
+    return score_band(value) or "—"
 
 
 def _range_text(low: float | None, high: float | None) -> str:
@@ -266,7 +268,8 @@ def problem_header(data: HeaderData) -> html.Div:
         [html.Div([html.Dt(label), html.Dd(value)], className="fact") for label, value in facts],
         className="fact-list",
     )
-    return page_header(data.title, extra=html.Div([fact_list, score_cards(data)]))
+    archived = [notice(ARCHIVED_NOTE, "info", title="Archived")] if data.archived else []
+    return page_header(data.title, extra=html.Div([*archived, fact_list, score_cards(data)]))
 
 
 def score_cards(data: HeaderData) -> Any:
@@ -287,15 +290,19 @@ def score_cards(data: HeaderData) -> Any:
         kpi_card(
             "Rank this week",
             f"#{score.rank} of {score.ranked}",
-            f"Priority {_score_text(score.priority)}, "
-            f"{_range_text(score.priority_low, score.priority_high)}",
+            f"Priority {_band(score.priority)}: "
+            f"{band_hint(score.priority, score.priority_low, score.priority_high)}",
             tone="info",
         )
     ]
     for name in ("importance", "tractability", "neglectedness"):
         low, high = group_range(components, name)
         cards.append(
-            kpi_card(name.capitalize(), _score_text(getattr(score, name)), _range_text(low, high))
+            kpi_card(
+                name.capitalize(),
+                _band(getattr(score, name)),
+                band_hint(getattr(score, name), low, high),
+            )
         )
     cards.append(
         kpi_card(
@@ -311,7 +318,9 @@ def score_cards(data: HeaderData) -> Any:
             html.H2("This week's scores", className="visually-hidden"),
             kpi_row(cards),
             html.P(
-                f"Scores from the weekly ranking of {score.week}{computed}; 0 is low, 1 high.",
+                f"Scores from the weekly ranking of {score.week}{computed}. High is "
+                f"{HIGH_FROM:.1f} or more on a scale of 0 to 1, Medium from {MEDIUM_FROM:.1f}; "
+                "the glossary explains each score.",
                 className="score-note",
             ),
         ],
@@ -363,8 +372,9 @@ def _float(value: Any) -> float:
 def breakdown_sentences(score: Any, parts: pd.DataFrame) -> list[str]:
     """One plain sentence per score: its value and range, and what lifts and holds it back."""
     sentences = [
-        f"It ranks #{score.rank} of {score.ranked} this week with priority "
-        f"{score.priority:.2f} ({_range_text(score.priority_low, score.priority_high)}): "
+        f"It ranks #{score.rank} of {score.ranked} this week with a {_band(score.priority)} "
+        f"priority of {score.priority:.2f} "
+        f"({_range_text(score.priority_low, score.priority_high)}): "
         "priority combines importance, tractability and neglectedness, so a problem must be "
         "both important and tractable to rank high."
     ]
@@ -376,7 +386,8 @@ def breakdown_sentences(score: Any, parts: pd.DataFrame) -> list[str]:
         top, bottom = ordered.iloc[0], ordered.iloc[-1]
         low, high = group_range(score.components or {}, group)
         text = (
-            f"{group.capitalize()} is {getattr(score, group):.2f} ({_range_text(low, high)}): "
+            f"{group.capitalize()} is {_band(getattr(score, group))}, "
+            f"{getattr(score, group):.2f} ({_range_text(low, high)}): "
             f"highest part {top['label'].lower()} ({top['value']:.2f})"
         )
         if len(ordered) > 1:
@@ -622,6 +633,10 @@ class ReportsData:
     districts: pd.DataFrame  # id, name, geometry, population, in_scope, raw, adjusted, per_1k...
     concern_days: int
     recent: pd.DataFrame  # as db.queries_problem.recent_reports
+    # Reports in 90 days (raw, adjusted) as this week's ranking counted them: the overview's
+    # figure (``db.queries_problem.ProblemScore.reports``); None when the week is not scored.
+    scored: tuple[float, float] | None = None
+    scored_week: str = ""
 
 
 def reports_section(data: ReportsData) -> html.Div:
@@ -634,14 +649,24 @@ def reports_section(data: ReportsData) -> html.Div:
         )
     raw = float(data.totals["raw"].sum()) if not data.totals.empty else 0.0
     adjusted = float(data.totals["adjusted"].sum()) if not data.totals.empty else 0.0
-    lead = (
-        f"Residents filed {raw:,.0f} reports in the last {data.concern_days} days in "
+    filed = (
+        f"{raw:,.0f} reports as filed in the last {data.concern_days} days in "
         f"{_listing(data.categories)} ({adjusted:,.0f} after adjusting for how readily each "
-        "district reports)."
+        "district reports)"
     )
+    if data.scored is not None:
+        scored_raw, scored_adjusted = data.scored
+        leads = [
+            f"Residents filed {scored_raw:,.0f} reports in 90 days ({scored_adjusted:,.0f} "
+            f"adjusted), as the ranking of {data.scored_week} counts them, each category "
+            "weighted by how much it concerns this problem.",
+            f"Counted unweighted, the charts and tables below show {filed}.",
+        ]
+    else:
+        leads = [f"Residents filed {filed}."]
     return html.Div(
         [
-            html.P(lead, className="section-lead"),
+            *(html.P(lead, className="section-lead") for lead in leads),
             section(
                 "Reports over time",
                 html.Div(
@@ -736,13 +761,13 @@ def category_totals_table(totals: pd.DataFrame, window_days: int, concern_days: 
     return data_table(
         [
             Column("Category", "category"),
-            Column(f"Reports, {concern_days} days", "raw", numeric=True),
+            Column(f"Reports as filed, {concern_days} days", "raw", numeric=True),
             Column("Adjusted", "adjusted", numeric=True),
             Column(f"Last {window_days} days", "last", numeric=True),
             Column(f"{window_days} days before", "previous", numeric=True),
         ],
         rows,
-        caption="Reports by category, as filed and adjusted",
+        caption="Reports by category, as filed (unweighted) and adjusted",
         row_header="category",
     )
 
@@ -830,7 +855,12 @@ def _money(value: Any) -> str:
     return format_number(float(value), "USD", 0)
 
 
-def actors_section(engagements: pd.DataFrame, missing_sectors: Sequence[str]) -> html.Div:
+def actors_section(
+    engagements: pd.DataFrame,
+    missing_sectors: Sequence[str],
+    *,
+    other_missing: Sequence[str] = (),
+) -> html.Div:
     """Actors engaged, grouped by sector: role, stance, money, authorisation; sectors missing."""
     blocks: list[Any] = []
     if engagements.empty:
@@ -906,11 +936,16 @@ def actors_section(engagements: pd.DataFrame, missing_sectors: Sequence[str]) ->
             notice(
                 ", ".join(names) + ".",
                 "warning",
-                title=f"Sectors not engaged ({len(names)})",
+                title=f"Sectors not engaged ({len(names)} of the core six)",
             )
         )
     else:
-        blocks.append(html.P("Every sector is engaged.", className="muted"))
+        blocks.append(html.P("Every sector of the core six is engaged.", className="muted"))
+    if other_missing:
+        others = ", ".join(SECTOR_LABELS.get(s, humanize(s)) for s in other_missing)
+        blocks.append(
+            html.P(f"Beyond the core six, also not engaged: {others}.", className="muted")
+        )
     return html.Div(blocks, className="stack")
 
 

@@ -16,7 +16,9 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from db.models import (
+from layouts import ids
+from layouts.components import form_feedback, form_field, humanize, notice
+from triage.vocabulary import (
     ENGAGEMENT_ROLES,
     EVIDENCE_LEVELS,
     INNOVATION_ORIGINS,
@@ -25,8 +27,6 @@ from db.models import (
     PROBLEM_STATUSES,
     STANCES,
 )
-from layouts import ids
-from layouts.components import form_feedback, form_field, humanize, notice
 
 NEW = "new"  # the "add a new one" choice of each form's record select
 NONE = "none"  # "no value" in optional selects (dbc.Select keeps "" for its placeholder)

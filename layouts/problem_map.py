@@ -16,7 +16,8 @@ from dash import html
 from layouts import ids
 from layouts.components import Column, data_table, empty_state, flag, humanize, notice, section
 from layouts.figures import SECTOR_COLOURS
-from triage.backward_map import SECTOR_LABEL, BackwardMap, FactorNode
+from triage.backward_map import BackwardMap, FactorNode
+from triage.vocabulary import SECTOR_WORDS
 
 # The graph's height comes from the stylesheet (--tri-map-height): lower on a phone, where a
 # tall graph that takes every drag would leave no room to scroll past it.
@@ -240,7 +241,7 @@ def detail_placeholder() -> html.Div:
 def _actor_line(actor: Any) -> str:
     money = f", ${actor.committed_funding:,.0f} committed" if actor.committed_funding else ""
     return (
-        f"{actor.name} ({SECTOR_LABEL.get(actor.sector, humanize(actor.sector))}): "
+        f"{actor.name} ({SECTOR_WORDS.get(actor.sector, humanize(actor.sector))}): "
         f"{humanize(actor.role).lower()}, {humanize(actor.stance).lower()}{money}"
     )
 
@@ -283,7 +284,7 @@ def node_lines(bmap: BackwardMap, node_id: str) -> list[str]:
         first = engaged[0][1]
         return [
             first.name,
-            SECTOR_LABEL.get(first.sector, humanize(first.sector)).capitalize() + ".",
+            SECTOR_WORDS.get(first.sector, humanize(first.sector)).capitalize() + ".",
             *(
                 f"On {where}: {humanize(a.role).lower()}, {humanize(a.stance).lower()}"
                 + (f", ${a.committed_funding:,.0f} committed" if a.committed_funding else "")
@@ -370,11 +371,19 @@ def gaps(bmap: BackwardMap) -> Any:
                 + "; ".join(titles[i] for i in bmap.contested if i in titles)
             )
         )
-    if bmap.sectors_missing:
+    if bmap.missing_core_sectors:
+        missing = bmap.missing_core_sectors
         items.append(
             html.Li(
-                "Sectors not engaged: "
-                + ", ".join(SECTOR_LABEL.get(s, humanize(s)) for s in bmap.sectors_missing)
+                f"Sectors not engaged ({len(missing)} of the core six): "
+                + ", ".join(SECTOR_WORDS.get(s, humanize(s)) for s in missing)
+            )
+        )
+    if bmap.other_sectors_missing:
+        items.append(
+            html.Li(
+                "Beyond the core six, also not engaged: "
+                + ", ".join(SECTOR_WORDS.get(s, humanize(s)) for s in bmap.other_sectors_missing)
             )
         )
     if not items:

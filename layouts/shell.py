@@ -66,6 +66,12 @@ def _user_block(context: ShellContext) -> html.Div:
                 ],
                 className="shell-identity",
             ),
+            dcc.Link(
+                "Glossary",
+                href="/glossary",
+                className="shell-help-link",
+                title="What the scores and words on these pages mean",
+            ),
             html.Form(
                 [
                     dcc.Input(

@@ -38,7 +38,7 @@ def demo_password(username: str) -> str:
 def seeded_template() -> Path:
     """A migrated SQLite file holding the small demo city (built once per test process)."""
     from db.seed import seed_demo_city
-    from triage.demo_history import store_demo_history
+    from triage.jobs.demo_history import store_demo_history
 
     folder = Path(tempfile.mkdtemp(prefix="triage-web-template-"))
     path = folder / "triage.sqlite3"
@@ -194,7 +194,13 @@ def callback_body(dependency: dict[str, Any], values: dict[str, Any] | None = No
     output = dependency["output"]
     if output.startswith(".."):
         parts = [p for p in output.strip(".").split("...") if p]
-        outputs: Any = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+        outputs: Any = [
+            # A wildcard output is a list of the components it matched (none, here).
+            []
+            if _is_wildcard(_spec_id(p.rsplit(".", 1)[0]))
+            else {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]}
+            for p in parts
+        ]
     else:
         outputs = {"id": output.rsplit(".", 1)[0], "property": output.rsplit(".", 1)[1]}
     inputs = [entry(spec) for spec in dependency["inputs"]]

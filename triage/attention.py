@@ -12,6 +12,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
+from triage.vocabulary import DECISION_WORDS
+
 # At most this many items; the rest is counted in groups.
 ATTENTION_LIMIT = 7
 # An indicator value or a report window is "of this week" when the period it covers ended no
@@ -29,13 +31,6 @@ STANDING_TOP = 3
 REPORT_KINDS = frozenset({"surge", "new_category"})
 LATE_DATA_KINDS = frozenset({"stale"})
 KIND_ORDER = ("uncovered_surge", "emerging", "moved", "decision_due", "standing")
-DECISION_WORDS = {
-    "focus": "Focus",
-    "delegate": "Delegate",
-    "convene": "Convene others",
-    "monitor": "Monitor",
-    "drop": "Drop",
-}
 
 
 @dataclass(frozen=True)
@@ -223,18 +218,39 @@ def _plural(count: int, noun: str) -> str:
 # ---------------------------------------------------------------- impact
 
 
+def data_of_week(data_date: dt.date | None, week_start: dt.date, week_end: dt.date) -> bool:
+    """Data that ends on ``data_date`` belongs to the week (see :data:`DATA_GRACE_DAYS`)."""
+    if data_date is None:
+        return False
+    return week_start - dt.timedelta(days=DATA_GRACE_DAYS) <= data_date <= week_end
+
+
+def is_new_warning(
+    kind: str,
+    first_seen: dt.date,
+    data_date: dt.date | None,
+    week_start: dt.date,
+    week_end: dt.date,
+) -> bool:
+    """The one rule for a "new" early warning, wherever one is counted (the attention list,
+    the priorities page, the weekly brief): first seen in the week, about data of the week,
+    and not late data (kind ``stale``, a matter for the department, not the mayor)."""
+    return (
+        kind not in LATE_DATA_KINDS
+        and week_start <= first_seen <= week_end
+        and data_of_week(data_date, week_start, week_end)
+    )
+
+
 def is_of_week(episode: AlertEpisode, week_start: dt.date, week_end: dt.date) -> bool:
     """The data an episode is about belongs to this week (see :data:`DATA_GRACE_DAYS`)."""
-    if episode.data_date is None:
-        return False
-    return week_start - dt.timedelta(days=DATA_GRACE_DAYS) <= episode.data_date <= week_end
+    return data_of_week(episode.data_date, week_start, week_end)
 
 
 def is_new(episode: AlertEpisode, week_start: dt.date, week_end: dt.date) -> bool:
-    """New this week: first seen in the week, about data of the week."""
-    return week_start <= episode.first_seen <= week_end and is_of_week(
-        episode, week_start, week_end
-    )
+    """New this week (:func:`is_new_warning`): first seen in the week, about data of the week,
+    not late data."""
+    return is_new_warning(episode.kind, episode.first_seen, episode.data_date, week_start, week_end)
 
 
 def _handled(episode: AlertEpisode) -> float:
@@ -673,8 +689,10 @@ __all__ = [
     "RankedProblem",
     "attention_list",
     "attention_text",
+    "data_of_week",
     "decisions_due",
     "episode_impact",
     "is_new",
+    "is_new_warning",
     "is_of_week",
 ]

@@ -7,37 +7,19 @@ scoring uses the vectorised :func:`map_metrics` for every problem at once.
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from triage.vocabulary import ALL_SECTORS, CORE_SECTORS, SECTOR_WORDS
 
 # How much of a factor the city can move: it controls it, influences it, or cannot reach it.
 # "Outside" is not zero because the office can still name the problem and convene others.
 REACH_VALUE: dict[str, float] = {"controls": 1.0, "influences": 0.5, "outside": 0.1}
 # How far to trust a factor's place on the map, by the strength of evidence behind it.
 EVIDENCE_VALUE: dict[str, float] = {"strong": 1.0, "moderate": 0.75, "weak": 0.5, "anecdotal": 0.25}
-# The six sectors the method names first; labour, faith and media complete the nine.
-CORE_SECTORS: tuple[str, ...] = (
-    "elected_political",
-    "government_agency",
-    "philanthropic",
-    "corporate_civic",
-    "community",
-    "nonprofit_social_enterprise",
-)
-ALL_SECTORS: tuple[str, ...] = (*CORE_SECTORS, "labour", "faith", "media")
-SECTOR_LABEL: dict[str, str] = {
-    "elected_political": "political/elected",
-    "government_agency": "government agencies",
-    "philanthropic": "philanthropy",
-    "corporate_civic": "corporate/civic",
-    "community": "community groups",
-    "nonprofit_social_enterprise": "nonprofits/social enterprise",
-    "labour": "labour",
-    "faith": "faith groups",
-    "media": "media",
-}
 # Leverage: how much the presence and stance of actors on a factor helps the office move it.
 WILLINGNESS: dict[str, float] = {
     "complementary": 1.0,
@@ -74,6 +56,14 @@ class CausalCycleError(ValueError):
             "Remove one of the links so that every chain leads back to the problem."
         )
         self.factor_ids = sorted(factor_ids)
+
+
+def core_sectors_missing(present: Iterable[str]) -> tuple[str, ...]:
+    """The figure every view shows as a problem's "missing sectors": the six core sectors
+    (``CORE_SECTORS``, in the method's order) with no allied actor engaged. Labour, faith and
+    media complete the nine but are never counted as missing; views that list them say so."""
+    engaged = set(present)
+    return tuple(s for s in CORE_SECTORS if s not in engaged)
 
 
 def _ensure(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
@@ -378,6 +368,16 @@ class BackwardMap:
     reach_share: float | None
     uncovered_share: float | None
     summary: tuple[str, ...] = field(default=())
+
+    @property
+    def missing_core_sectors(self) -> tuple[str, ...]:
+        """The missing sectors as every view counts them (:func:`core_sectors_missing`)."""
+        return core_sectors_missing(self.sectors_present)
+
+    @property
+    def other_sectors_missing(self) -> tuple[str, ...]:
+        """Sectors beyond the core six (labour, faith, media) with nobody engaged."""
+        return tuple(s for s in self.sectors_missing if s not in CORE_SECTORS)
 
     def factor_frame(self) -> pd.DataFrame:
         """The factors as a table: one row per factor, actors as a comma-separated string."""
@@ -712,10 +712,9 @@ def _with_summary(bmap: BackwardMap) -> BackwardMap:
             )
         if bmap.contested:
             lines.append(f"{len(bmap.contested)} factors have actors pulling in opposite ways.")
-    if bmap.sectors_missing:
-        missing = [SECTOR_LABEL[s] for s in bmap.sectors_missing if s in CORE_SECTORS]
-        if missing:
-            lines.append(f"Missing sectors: {', '.join(missing)}.")
+    if bmap.missing_core_sectors:
+        missing = [SECTOR_WORDS[s] for s in bmap.missing_core_sectors]
+        lines.append(f"Sectors not engaged ({len(missing)} of the core six): {', '.join(missing)}.")
     if bmap.leverage_points:
         lines.append(f"Best lever: {bmap.leverage_points[0].reason}")
     return BackwardMap(**{**bmap.__dict__, "summary": tuple(lines)})

@@ -19,6 +19,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from triage.attention import AttentionList
+from triage.vocabulary import DECISION_WORDS, SECTOR_WORDS
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 DEJAVU_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -54,24 +55,6 @@ LATIN1_REPLACEMENTS = {
     "\u00a0": " ",
     "\u2009": " ",
     "\u202f": " ",
-}
-SECTOR_WORDS = {
-    "elected_political": "political/elected",
-    "government_agency": "government agencies",
-    "philanthropic": "philanthropy",
-    "corporate_civic": "corporate/civic",
-    "community": "community groups",
-    "nonprofit_social_enterprise": "nonprofits/social enterprise",
-    "labour": "labour",
-    "faith": "faith groups",
-    "media": "media",
-}
-DECISION_WORDS = {
-    "focus": "Focus",
-    "delegate": "Delegate",
-    "convene": "Convene others",
-    "monitor": "Monitor",
-    "drop": "Drop",
 }
 # At most this many names are listed in one line of the brief ("and 4 more").
 LIST_LIMIT = 6
@@ -151,7 +134,7 @@ class ActorGap:
 
 @dataclass(frozen=True)
 class BriefData:
-    """Everything the brief prints; ``db.queries_priorities.brief_data`` assembles it."""
+    """Everything the brief prints; ``db.brief.brief_data`` assembles it."""
 
     city: str
     week: str

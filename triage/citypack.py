@@ -1,14 +1,17 @@
 """City packs: read and validate the folder that describes one city (pure, no database).
 
 A pack is ``city.toml`` plus ``departments.csv``, ``indicators.csv``, ``problems.csv`` and the
-optional ``actors.csv``, ``categories.csv`` and ``districts.csv``; ``read_pack`` returns every
-valid row and a reject (file, line, reason) for every other one. ``write_pack`` writes the same
-files back. Every read is bounded: file size, rows, features and vertices have caps.
+optional ``actors.csv``, ``categories.csv``, ``districts.csv``, ``policy_areas.csv`` and the
+backward map: ``factors.csv``, ``innovations.csv``, ``engagements.csv`` (docs/city-packs.md);
+``read_pack`` returns every valid row and a reject (file, line, reason) for every other one.
+``write_pack`` writes the same files back. Every read is bounded: file size, rows, features and
+vertices have caps.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -22,11 +25,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import shapely
 from shapely.geometry import shape
 
-from triage.backward_map import ALL_SECTORS
 from triage.export import FORMULA_PREFIXES, safe_cell
-from triage.indicators import CADENCE_DAYS
 from triage.ingest.errors import IngestError
 from triage.ingest.geo import polygon_from_geojson
+from triage.vocabulary import (
+    ALL_SECTORS,
+    CADENCES,
+    DIRECTIONS,
+    ENGAGEMENT_ROLES,
+    EVIDENCE_LEVELS,
+    INNOVATION_ORIGINS,
+    INNOVATION_STAGES,
+    INNOVATION_TYPES,
+    PROBLEM_STATUSES,
+    REACHES,
+    STANCES,
+)
 
 MAX_TOML_BYTES = 64 * 1024
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -36,11 +50,10 @@ MAX_GEOJSON_BYTES = 64 * 1024 * 1024
 MAX_FEATURES = 5_000
 MAX_VERTICES = 5_000_000
 
-DIRECTIONS = ("up", "down")
-CADENCES = tuple(CADENCE_DAYS)
-PROBLEM_STATUSES = ("watch", "emerging", "focus", "monitoring", "resolved")
 SECTORS = ALL_SECTORS
 LIST_SEPARATOR = ";"
+# The optional ``archived`` column of departments, indicators, problems and actors.
+ARCHIVED_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 CITY_FILE = "city.toml"
 DEFAULT_DISTRICTS_FILE = "districts.geojson"
 LONLAT_CRS = ("CRS84", "4326")  # endings of the CRS names GeoJSON files use for lon/lat
@@ -90,6 +103,7 @@ class DistrictSpec:
 class DepartmentSpec:
     code: str
     name: str
+    archived: bool | None = None  # yes: archive; no: restore; None (empty cell): as stored
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,7 @@ class IndicatorSpec:
     critical: float | None
     description: str = ""
     source: str = ""
+    archived: bool | None = None  # yes: archive; no: restore; None (empty cell): as stored
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,12 @@ class ProblemSpec:
     policy_area: str = ""
     desired_outcome: str = ""
     status: str = "watch"
+    districts: tuple[str, ...] = ()  # district codes where the problem is felt
+    political_capital: int | None = None  # 0..5; None: not given
+    political_notes: str = ""
+    authority: int | None = None  # 0..5: how much the city can act; None: not given
+    authority_notes: str = ""
+    archived: bool | None = None  # yes: archive; no: restore; None (empty cell): as stored
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,7 @@ class ActorSpec:
     sector: str
     description: str = ""
     contact: str = ""
+    archived: bool | None = None  # yes: archive; no: restore; None (empty cell): as stored
 
 
 @dataclass(frozen=True)
@@ -134,6 +156,59 @@ class CategorySpec:
 
     name: str
     department: str
+    code: str = ""  # the stored code; empty: derived from the name as ingestion does
+
+
+@dataclass(frozen=True)
+class PolicyAreaSpec:
+    """A policy area's stored code (``problems.csv`` policy_area) and the label pages show."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FactorSpec:
+    """A cause in a problem's backward map; ``number`` is its key within the problem."""
+
+    problem: str
+    number: int
+    title: str
+    reach: str
+    evidence: str = "moderate"
+    weight: float = 0.5
+    parents: tuple[int, ...] = ()  # numbers of the factors this one feeds into
+    indicator: str = ""  # code of an indicator that measures it
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class InnovationSpec:
+    problem: str
+    title: str
+    origin: str
+    kind: str
+    stage: str = "idea"
+    lead_actor: str = ""
+    evidence: str = "weak"
+    cost: float | None = None  # USD
+    evidence_note: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EngagementSpec:
+    """An actor's part in a problem (optionally on one factor, by its number)."""
+
+    actor: str
+    problem: str
+    factor: int | None
+    role: str
+    stance: str = "complementary"
+    committed_funding: float = 0.0
+    authorisation: str = ""
+    strings: str = ""
+    last_contact: dt.date | None = None
 
 
 @dataclass
@@ -147,6 +222,10 @@ class CityPack:
     problems: list[ProblemSpec] = field(default_factory=list)
     actors: list[ActorSpec] = field(default_factory=list)
     categories: list[CategorySpec] = field(default_factory=list)
+    policy_areas: list[PolicyAreaSpec] = field(default_factory=list)
+    factors: list[FactorSpec] = field(default_factory=list)
+    innovations: list[InnovationSpec] = field(default_factory=list)
+    engagements: list[EngagementSpec] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     read: dict[str, int] = field(default_factory=dict)  # file -> records read
     lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, key) -> line
@@ -197,6 +276,16 @@ def _choice(row: Mapping[str, str], column: str, allowed: Sequence[str], default
     if value not in allowed:
         raise RowError(f"{column} {value!r} is not one of {', '.join(allowed)}")
     return value
+
+
+def _archived(row: Mapping[str, str]) -> bool | None:
+    """The optional ``archived`` cell: yes/no (true/false, 1/0); empty or absent is None."""
+    value = _text(row, "archived", 16, required=False).lower()
+    if not value:
+        return None
+    if value not in ARCHIVED_WORDS:
+        raise RowError(f"archived {value!r} is not yes or no (leave it empty to keep it as stored)")
+    return ARCHIVED_WORDS[value]
 
 
 def _items(row: Mapping[str, str], column: str) -> tuple[str, ...]:
@@ -507,7 +596,7 @@ def _plain(geometry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _department(row: Mapping[str, str]) -> DepartmentSpec:
-    return DepartmentSpec(_text(row, "code", 16), _text(row, "name", 120))
+    return DepartmentSpec(_text(row, "code", 16), _text(row, "name", 120), _archived(row))
 
 
 def _indicator(row: Mapping[str, str]) -> IndicatorSpec:
@@ -523,7 +612,18 @@ def _indicator(row: Mapping[str, str]) -> IndicatorSpec:
         critical=_number(row, "critical"),
         description=_text(row, "description", MAX_CELL_CHARS, required=False),
         source=_text(row, "source", 200, required=False),
+        archived=_archived(row),
     )
+
+
+def _score(row: Mapping[str, str], column: str) -> int | None:
+    """A 0..5 judgement (political capital, authority), or None when the cell is empty."""
+    value = _number(row, column)
+    if value is None:
+        return None
+    if not value.is_integer() or not 0 <= value <= 5:
+        raise RowError(f"{column} must be a whole number from 0 to 5")
+    return int(value)
 
 
 def _problem(row: Mapping[str, str]) -> ProblemSpec:
@@ -537,6 +637,12 @@ def _problem(row: Mapping[str, str]) -> ProblemSpec:
         policy_area=_text(row, "policy_area", 64, required=False),
         desired_outcome=_text(row, "desired_outcome", MAX_CELL_CHARS, required=False),
         status=_choice(row, "status", PROBLEM_STATUSES, "watch"),
+        districts=_items(row, "districts"),
+        political_capital=_score(row, "political_capital"),
+        political_notes=_text(row, "political_notes", MAX_CELL_CHARS, required=False),
+        authority=_score(row, "authority"),
+        authority_notes=_text(row, "authority_notes", MAX_CELL_CHARS, required=False),
+        archived=_archived(row),
     )
 
 
@@ -546,11 +652,112 @@ def _actor(row: Mapping[str, str]) -> ActorSpec:
         sector=_choice(row, "sector", SECTORS, ""),
         description=_text(row, "description", MAX_CELL_CHARS, required=False),
         contact=_text(row, "contact", 200, required=False),
+        archived=_archived(row),
     )
 
 
 def _category(row: Mapping[str, str]) -> CategorySpec:
-    return CategorySpec(_text(row, "category", 200), _text(row, "department", 16))
+    code = _text(row, "code", 64, required=False)
+    if code and not all(c.isalnum() or c in "-_" for c in code):
+        raise RowError(f"code {code[:40]!r} may hold only letters, digits, - and _")
+    return CategorySpec(_text(row, "category", 200), _text(row, "department", 16), code)
+
+
+def _policy_area(row: Mapping[str, str]) -> PolicyAreaSpec:
+    return PolicyAreaSpec(_text(row, "code", 64), _text(row, "label", 120))
+
+
+def _whole(row: Mapping[str, str], column: str, *, required: bool) -> int | None:
+    value = _number(row, column)
+    if value is None:
+        if required:
+            raise RowError(f"{column} is empty")
+        return None
+    if not value.is_integer() or value < 1:
+        raise RowError(f"{column} must be a whole number, 1 or more")
+    return int(value)
+
+
+def _share(row: Mapping[str, str], column: str, default: float) -> float:
+    value = _number(row, column)
+    if value is None:
+        return default
+    if not 0 <= value <= 1:
+        raise RowError(f"{column} must be between 0 and 1")
+    return value
+
+
+def _amount(row: Mapping[str, str], column: str) -> float | None:
+    value = _number(row, column)
+    if value is not None and value < 0:
+        raise RowError(f"{column} is negative")
+    return value
+
+
+def _factor(row: Mapping[str, str]) -> FactorSpec:
+    number = _whole(row, "number", required=True)
+    assert number is not None
+    parents = []
+    for item in _items(row, "parents"):
+        if not item.isdigit() or int(item) < 1:
+            raise RowError(f"parents: {item[:40]!r} is not a factor number of this problem")
+        if int(item) == number:
+            raise RowError("a factor cannot feed into itself")
+        parents.append(int(item))
+    return FactorSpec(
+        problem=_text(row, "problem", 32),
+        number=number,
+        title=_text(row, "title", 200),
+        reach=_choice(row, "reach", REACHES, ""),
+        evidence=_choice(row, "evidence", EVIDENCE_LEVELS, "moderate"),
+        weight=_share(row, "weight", 0.5),
+        parents=tuple(parents),
+        indicator=_text(row, "indicator", 32, required=False),
+        description=_text(row, "description", MAX_CELL_CHARS, required=False),
+    )
+
+
+def _innovation(row: Mapping[str, str]) -> InnovationSpec:
+    return InnovationSpec(
+        problem=_text(row, "problem", 32),
+        title=_text(row, "title", 200),
+        origin=_choice(row, "origin", INNOVATION_ORIGINS, ""),
+        kind=_choice(row, "kind", INNOVATION_TYPES, ""),
+        stage=_choice(row, "stage", INNOVATION_STAGES, "idea"),
+        lead_actor=_text(row, "lead_actor", 200, required=False),
+        evidence=_choice(row, "evidence", EVIDENCE_LEVELS, "weak"),
+        cost=_amount(row, "cost"),
+        evidence_note=_text(row, "evidence_note", MAX_CELL_CHARS, required=False),
+        description=_text(row, "description", MAX_CELL_CHARS, required=False),
+    )
+
+
+def _engagement(row: Mapping[str, str]) -> EngagementSpec:
+    contact = _text(row, "last_contact", 10, required=False)
+    try:
+        last_contact = dt.date.fromisoformat(contact) if contact else None
+    except ValueError:
+        raise RowError(f"last_contact {contact!r} is not a date (YYYY-MM-DD)") from None
+    return EngagementSpec(
+        actor=_text(row, "actor", 200),
+        problem=_text(row, "problem", 32),
+        factor=_whole(row, "factor", required=False),
+        role=_choice(row, "role", ENGAGEMENT_ROLES, ""),
+        stance=_choice(row, "stance", STANCES, "complementary"),
+        committed_funding=_amount(row, "committed_funding") or 0.0,
+        authorisation=_text(row, "authorisation", MAX_CELL_CHARS, required=False),
+        strings=_text(row, "strings", MAX_CELL_CHARS, required=False),
+        last_contact=last_contact,
+    )
+
+
+def factor_key(problem: str, number: int) -> str:
+    """The key of a factor within a pack: its problem's code and its number."""
+    return f"{problem}#{number}"
+
+
+def engagement_key(spec: EngagementSpec) -> str:
+    return f"{spec.actor}#{spec.problem}#{spec.factor or ''}"
 
 
 def _district_extra(row: Mapping[str, str]) -> dict[str, Any]:
@@ -609,6 +816,113 @@ def _check_references(pack: CityPack) -> None:
     pack.categories = [
         c for c in pack.categories if known_department("categories.csv", c.name, c.department)
     ]
+    _check_problem_districts(pack, line)
+    _check_backward_map(pack, line)
+
+
+def _check_problem_districts(pack: CityPack, line: Callable[[str, str], int]) -> None:
+    districts = {d.code.casefold() for d in pack.districts}
+    kept = []
+    for problem in pack.problems:
+        unknown = [c for c in problem.districts if c.casefold() not in districts]
+        if unknown:
+            pack.rejects.append(
+                Reject(
+                    "problems.csv",
+                    line("problems.csv", problem.code),
+                    f"district(s) {', '.join(unknown)} not in the boundary file",
+                )
+            )
+            continue
+        kept.append(problem)
+    pack.problems = kept
+
+
+def _check_backward_map(pack: CityPack, line: Callable[[str, str], int]) -> None:
+    """Factors, innovations and engagements must name what the pack holds; no cycles."""
+    problems = {p.code.casefold() for p in pack.problems}
+    indicators = {i.code.casefold() for i in pack.indicators}
+    actors = {a.name.casefold() for a in pack.actors}
+
+    def reject(file: str, key: str, reason: str) -> None:
+        pack.rejects.append(Reject(file, line(file, key), reason))
+
+    numbers: dict[str, set[int]] = {}
+    for f in pack.factors:
+        numbers.setdefault(f.problem.casefold(), set()).add(f.number)
+    kept_factors = []
+    for f in pack.factors:
+        key = factor_key(f.problem, f.number)
+        missing = [p for p in f.parents if p not in numbers[f.problem.casefold()]]
+        if f.problem.casefold() not in problems:
+            reject("factors.csv", key, f"problem {f.problem!r} is not in problems.csv")
+        elif f.indicator and f.indicator.casefold() not in indicators:
+            reject("factors.csv", key, f"indicator {f.indicator!r} is not in indicators.csv")
+        elif missing:
+            listed = ", ".join(str(p) for p in missing)
+            reject("factors.csv", key, f"parent factor(s) {listed} not in this problem")
+        else:
+            kept_factors.append(f)
+    pack.factors = _without_cycles(pack, kept_factors, line)
+    kept = {factor_key(f.problem, f.number).casefold() for f in pack.factors}
+
+    kept_innovations = []
+    for i in pack.innovations:
+        key = f"{i.problem}#{i.title}"
+        if i.problem.casefold() not in problems:
+            reject("innovations.csv", key, f"problem {i.problem!r} is not in problems.csv")
+        elif i.lead_actor and i.lead_actor.casefold() not in actors:
+            reject("innovations.csv", key, f"lead actor {i.lead_actor!r} is not in actors.csv")
+        else:
+            kept_innovations.append(i)
+    pack.innovations = kept_innovations
+
+    kept_engagements = []
+    for e in pack.engagements:
+        key = engagement_key(e)
+        if e.actor.casefold() not in actors:
+            reject("engagements.csv", key, f"actor {e.actor!r} is not in actors.csv")
+        elif e.problem.casefold() not in problems:
+            reject("engagements.csv", key, f"problem {e.problem!r} is not in problems.csv")
+        elif e.factor and factor_key(e.problem, e.factor).casefold() not in kept:
+            reason = f"factor {e.factor} of {e.problem} is not in factors.csv"
+            reject("engagements.csv", key, reason)
+        else:
+            kept_engagements.append(e)
+    pack.engagements = kept_engagements
+
+
+def _without_cycles(
+    pack: CityPack, factors: list[FactorSpec], line: Callable[[str, str], int]
+) -> list[FactorSpec]:
+    """Reject every factor on a cycle of ``parents`` (the backward map is a DAG)."""
+    by_key = {factor_key(f.problem, f.number).casefold(): f for f in factors}
+    state: dict[str, int] = {}  # 1: on the path being walked, 2: done and acyclic
+    cyclic: set[str] = set()
+
+    def walk(key: str, path: list[str]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            cyclic.update(path[path.index(key) :])
+            return
+        state[key] = 1
+        factor = by_key[key]
+        for parent in factor.parents:
+            parent_key = factor_key(factor.problem, parent).casefold()
+            if parent_key in by_key:
+                walk(parent_key, [*path, parent_key])
+        state[key] = 2
+
+    for key in by_key:
+        walk(key, [key])
+    for f in factors:
+        key = factor_key(f.problem, f.number)
+        if key.casefold() in cyclic:
+            pack.rejects.append(
+                Reject("factors.csv", line("factors.csv", key), "its parents form a cycle")
+            )
+    return [f for f in factors if factor_key(f.problem, f.number).casefold() not in cyclic]
 
 
 def read_pack(directory: Path | str) -> CityPack:
@@ -662,6 +976,42 @@ def read_pack(directory: Path | str) -> CityPack:
         lambda c: c.name,
         optional=True,
     )
+    pack.policy_areas = _collect(
+        pack,
+        directory,
+        "policy_areas.csv",
+        ["code", "label"],
+        _policy_area,
+        lambda a: a.code,
+        optional=True,
+    )
+    pack.factors = _collect(
+        pack,
+        directory,
+        "factors.csv",
+        ["problem", "number", "title", "reach"],
+        _factor,
+        lambda f: factor_key(f.problem, f.number),
+        optional=True,
+    )
+    pack.innovations = _collect(
+        pack,
+        directory,
+        "innovations.csv",
+        ["problem", "title", "origin", "kind"],
+        _innovation,
+        lambda i: f"{i.problem}#{i.title}",
+        optional=True,
+    )
+    pack.engagements = _collect(
+        pack,
+        directory,
+        "engagements.csv",
+        ["actor", "problem", "role"],
+        _engagement,
+        engagement_key,
+        optional=True,
+    )
     _check_references(pack)
     return pack
 
@@ -698,7 +1048,7 @@ def _merge_district_extras(pack: CityPack, extras: list[dict[str, Any]]) -> None
 # Writing
 # --------------------------------------------------------------------------------------------
 
-DEPARTMENT_COLUMNS = ("code", "name")
+DEPARTMENT_COLUMNS = ("code", "name", "archived")
 INDICATOR_COLUMNS = (
     "code",
     "name",
@@ -711,6 +1061,7 @@ INDICATOR_COLUMNS = (
     "critical",
     "description",
     "source",
+    "archived",
 )
 PROBLEM_COLUMNS = (
     "code",
@@ -722,15 +1073,60 @@ PROBLEM_COLUMNS = (
     "policy_area",
     "desired_outcome",
     "status",
+    "districts",
+    "political_capital",
+    "political_notes",
+    "authority",
+    "authority_notes",
+    "archived",
 )
-ACTOR_COLUMNS = ("name", "sector", "description", "contact")
-CATEGORY_COLUMNS = ("category", "department")
+ACTOR_COLUMNS = ("name", "sector", "description", "contact", "archived")
+CATEGORY_COLUMNS = ("category", "department", "code")
+POLICY_AREA_COLUMNS = ("code", "label")
+FACTOR_COLUMNS = (
+    "problem",
+    "number",
+    "title",
+    "reach",
+    "evidence",
+    "weight",
+    "parents",
+    "indicator",
+    "description",
+)
+INNOVATION_COLUMNS = (
+    "problem",
+    "title",
+    "origin",
+    "kind",
+    "stage",
+    "lead_actor",
+    "evidence",
+    "cost",
+    "evidence_note",
+    "description",
+)
+ENGAGEMENT_COLUMNS = (
+    "actor",
+    "problem",
+    "factor",
+    "role",
+    "stance",
+    "committed_funding",
+    "authorisation",
+    "strings",
+    "last_contact",
+)
 DISTRICT_COLUMNS = ("code", "name", "population", "median_household_income", "need_index")
 
 
 def _cell(value: object) -> object:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, tuple | list):
         return LIST_SEPARATOR.join(str(v) for v in value)
     if isinstance(value, float) and value.is_integer():
@@ -756,7 +1152,9 @@ def write_pack(directory: Path | str, pack: CityPack) -> list[str]:
     """Write ``pack`` as a folder ``read_pack`` reads back to the same catalogue.
 
     Districts go to ``districts.geojson`` (code and name properties) and ``districts.csv``
-    (population, income, need). Text cells a spreadsheet would run as formulas get a leading
+    (population, income, need). Departments, indicators, problems and actors have an
+    ``archived`` column: ``yes`` for an archived record, empty otherwise (empty leaves the
+    stored state alone on import). Text cells a spreadsheet would run as formulas get a leading
     apostrophe, which ``read_pack`` removes. Returns the file names written.
     """
     directory = Path(directory)
@@ -803,4 +1201,59 @@ def write_pack(directory: Path | str, pack: CityPack) -> list[str]:
     ):
         _write_csv(directory / name, columns, (_values(i, columns, renames) for i in items))
         written.append(name)
+    for name, columns, items in (
+        ("policy_areas.csv", POLICY_AREA_COLUMNS, pack.policy_areas),
+        ("factors.csv", FACTOR_COLUMNS, pack.factors),
+        ("innovations.csv", INNOVATION_COLUMNS, pack.innovations),
+        ("engagements.csv", ENGAGEMENT_COLUMNS, pack.engagements),
+    ):
+        if items:  # optional files: written only when the catalogue has such rows
+            _write_csv(directory / name, columns, (_values(i, columns) for i in items))
+            written.append(name)
     return written
+
+
+# --------------------------------------------------------------------------------------------
+# One record at a time (the administration pages)
+# --------------------------------------------------------------------------------------------
+
+RECORD_PARSERS: dict[str, Callable[[Mapping[str, str]], Any]] = {
+    "department": _department,
+    "indicator": _indicator,
+    "problem": _problem,
+    "actor": _actor,
+}
+
+
+def parse_record(kind: str, row: Mapping[str, str]) -> Any:
+    """One department, indicator, problem or actor from text cells, checked by the same rules
+    as a pack's CSV row (columns as in the pack files); ``RowError`` says what is wrong."""
+    return RECORD_PARSERS[kind](row)
+
+
+def read_district_file(
+    data: bytes,
+    *,
+    code_property: str,
+    name_property: str | None = None,
+    population_property: str | None = None,
+    file_name: str = DEFAULT_DISTRICTS_FILE,
+) -> CityPack:
+    """The districts of an uploaded GeoJSON file, read by the same rules as a pack's
+    ``[districts]`` (its rejects name ``file_name``); only ``districts`` and ``rejects`` are set."""
+    import tempfile
+
+    pack = CityPack(
+        CitySpec(
+            name="",
+            timezone="UTC",
+            districts_file=file_name,
+            code_property=code_property,
+            name_property=name_property or None,
+            population_property=population_property or None,
+        )
+    )
+    with tempfile.TemporaryDirectory(prefix="triage-districts-") as folder:
+        (Path(folder) / file_name).write_bytes(data)
+        _read_districts(pack, Path(folder))
+    return pack

@@ -19,16 +19,16 @@ from triage.backward_map import EVIDENCE_VALUE, map_metrics
 
 # An indicator is overdue when its latest period is older than two of its cadence periods
 # (one for the data to happen, one to report it): the same rule as ``db.queries.is_overdue``.
-from triage.indicators import CADENCE_DAYS
+from triage.indicators import CADENCE_DAYS, OVERDUE_PERIODS
+from triage.scoring_explain import _explain
 from triage.validation import ValidationError
 
-CADENCE_WORD: dict[str, str] = {
-    "weekly": "weeks",
-    "monthly": "months",
-    "quarterly": "quarters",
-    "annual": "years",
-}
-OVERDUE_PERIODS = 2
+# The week helpers live in ``triage.weeks``; callers may keep importing them from here.
+from triage.weeks import iso_week as iso_week
+from triage.weeks import previous_week as previous_week
+from triage.weeks import week_end as week_end
+from triage.weeks import week_start as week_start
+
 # Freshness falls from 1 to 0 over this many further periods once an indicator is overdue.
 STALE_FADE_PERIODS = 2
 # The trend is the least-squares slope of the latest observations: a quarter of weekly data,
@@ -61,14 +61,9 @@ PROPENSITY_BOUNDS = (0.25, 4.0)
 CONCERN_REFERENCE_QUANTILE = 0.9
 # Thirty reports in the window make the concern reading fully trusted.
 FULL_REPORTS = 30
-# Explanations mention an under-reporting adjustment from 1.2x raw, a streak from three
-# periods, a trend from 0.15 of the full gap per year, and equity from 0.1 above city need.
+# Explanations mention an under-reporting adjustment from 1.2x raw (the other thresholds of
+# the explanations are in ``triage.scoring_explain``).
 MENTION_ADJUSTMENT = 1.2
-MENTION_STREAK = 3
-MENTION_WORSENING = 0.15
-MENTION_EQUITY = 0.1
-PERCENT_UNITS = frozenset({"%", "percent", "pct"})
-PLAIN_UNITS = frozenset({"", "count", "number", "ratio", "rate", "index", "score"})
 
 # Actors from six sectors (the method's core six) give full sector coverage.
 FULL_SECTORS = 6
@@ -740,7 +735,8 @@ def citizen_concern(
     reports. ``per_problem`` (index problem_id): has_categories, population (residents in
     scope), reports_raw, reports_adjusted, raw_per_1k, adjusted_per_1k (per 1,000 residents
     over the window), concern_raw and concern in [0, 1] (log-scaled against the adjusted
-    rate of the busiest tenth of problems, on the same yardstick so they compare), and
+    rate of the busiest tenth of problems, on the same yardstick so they compare; by report
+    counts when no district in scope has a population), and
     top_district, top_ratio (the district, scaled up at least 1.2x, whose adjustment adds
     the most reports; NaN when none).
     """
@@ -790,7 +786,13 @@ def citizen_concern(
     per_1k = 1000.0 / population.where(population > 0)
     raw_rate = (totals["raw"] * per_1k).fillna(0.0)
     adjusted_rate = (totals["adjusted"] * per_1k).fillna(0.0)
-    positive = adjusted_rate[(adjusted_rate > 0) & has_categories]
+    # The yardstick is reports per resident. A city whose pack gives no district populations
+    # has no residents to divide by: its problems are compared by their report counts
+    # instead, so concern still tells a 90-report problem from a 10-report one.
+    per_resident = bool((population > 0).any())
+    raw_yardstick = raw_rate if per_resident else totals["raw"]
+    adjusted_yardstick = adjusted_rate if per_resident else totals["adjusted"]
+    positive = adjusted_yardstick[(adjusted_yardstick > 0) & has_categories]
     reference = float(positive.quantile(CONCERN_REFERENCE_QUANTILE)) if len(positive) else 0.0
 
     def score(rate: pd.Series) -> pd.Series:
@@ -813,8 +815,8 @@ def citizen_concern(
             "reports_adjusted": totals["adjusted"],
             "raw_per_1k": raw_rate,
             "adjusted_per_1k": adjusted_rate,
-            "concern_raw": score(raw_rate).where(has_categories),
-            "concern": score(adjusted_rate).where(has_categories),
+            "concern_raw": score(raw_yardstick).where(has_categories),
+            "concern": score(adjusted_yardstick).where(has_categories),
             "top_district": top["district"].reindex(index),
             "top_ratio": top["ratio"].reindex(index),
         },
@@ -1270,151 +1272,7 @@ def _components_dict(
     }
 
 
-# ---------------------------------------------------------------- explanations
-
-
-def _fmt_number(value: float) -> str:
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def _money(value: float) -> str:
-    if abs(value) >= 1e6:
-        return f"${value / 1e6:.1f}M"
-    if abs(value) >= 1e3:
-        return f"${value / 1e3:.0f}k"
-    return f"${value:,.0f}"
-
-
-def _with_unit(value: float, unit: str) -> str:
-    unit = (unit or "").strip()
-    if unit in PERCENT_UNITS:
-        return f"{_fmt_number(value)}%"
-    if unit.upper() == "USD":
-        return _money(value)
-    if unit.lower() in PLAIN_UNITS:
-        return _fmt_number(value)
-    return f"{_fmt_number(value)} {unit}"
-
-
-def _difference(value: float, unit: str) -> str:
-    """A difference between two values: percentages differ by points."""
-    if (unit or "").strip() in PERCENT_UNITS:
-        return f"{_fmt_number(value)} points"
-    return _with_unit(value, unit)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _gap_sentence(c: dict[str, Any]) -> str:
-    """What is wrong: the indicator furthest off target, its trend, and how many others are."""
-    n = int(c["indicators"])
-    if n == 0:
-        return "No indicators are linked yet, so its gap is assumed typical and confidence is low."
-    if c["indicators_with_data"] == 0:
-        return (
-            f"Its {_count(n, 'indicator')} {'have' if n > 1 else 'has'} no values yet, "
-            "so its gap is assumed typical and confidence is low."
-        )
-    stale = ""
-    if c["stale"]:
-        stale = f"; {c['stale']} of {n} indicators {'is' if c['stale'] == 1 else 'are'} overdue"
-    if c["gap_missing"]:
-        return f"Its indicators have no targets yet, so its gap is assumed typical{stale}."
-    worst_gap = c.get("worst_gap")
-    if worst_gap is None or pd.isna(worst_gap) or worst_gap <= 0:
-        return f"Its {_count(n, 'indicator')} {'are' if n > 1 else 'is'} on target{stale}."
-    name = str(c["worst_name"])
-    target, value = c["worst_target"], c["worst_latest_value"]
-    if target is None or pd.isna(target) or value is None or pd.isna(value):
-        status = str(c.get("worst_status") or "off_track").replace("_", " ")
-        text = f"{name} is reported {status} by its department"
-    else:
-        unit = str(c["worst_unit"] or "")
-        side = "above" if c["worst_direction"] == "down" else "below"
-        text = (
-            f"{name} is {_difference(abs(float(value) - float(target)), unit)} {side} target "
-            f"({_with_unit(float(value), unit)} against {_with_unit(float(target), unit)})"
-        )
-    streak = 0 if pd.isna(c["worst_streak"]) else int(c["worst_streak"])
-    if streak >= MENTION_STREAK:
-        word = CADENCE_WORD.get(str(c["worst_cadence"]), "periods")
-        text += f" and has worsened {streak} {word} running"
-    elif not pd.isna(c.get("worst_worsening")) and c["worst_worsening"] >= MENTION_WORSENING:
-        text += " and is trending worse"
-    others = int(c["off_target"]) - 1
-    if others > 0:
-        text += f"; {others} more of its {n} indicators {'is' if others == 1 else 'are'} off target"
-    return text + stale + "."
-
-
-def _people_sentence(c: dict[str, Any]) -> str:
-    """Whom it touches and what residents report, raw and adjusted for reporting habits."""
-    if c["people_missing"]:
-        where = "Where it falls is unknown (no district populations)"
-    elif isinstance(c["district_names"], str) and c["district_names"] and c["people"] < 0.999:
-        names = c["district_names"].split(", ")
-        listed = ", ".join(names[:3]) + (" and others" if len(names) > 3 else "")
-        where = f"It affects {c['people']:.0%} of residents ({listed})"
-    else:
-        where = "It affects the whole city"
-    if not pd.isna(c["city_need"]) and c["equity"] >= c["city_need"] + MENTION_EQUITY:
-        where += ", mostly in high-need districts"
-    if not c["has_categories"]:
-        return where + "; no 311 category is linked, so citizen concern is assumed typical."
-    raw = float(c["reports_raw"] or 0.0)
-    if raw <= 0:
-        return where + "; residents filed no 311 reports about it in the last 90 days."
-    adjusted = float(c["reports_adjusted"] or 0.0)
-    text = f"{where}; residents filed {raw:,.0f} reports in 90 days ({adjusted:,.0f} adjusted)"
-    if isinstance(c["top_district"], str) and not pd.isna(c["top_ratio"]):
-        text += (
-            f", and reports adjusted for under-reporting in {c['top_district']}"
-            f" are {c['top_ratio']:.1f}x raw"
-        )
-    return text + "."
-
-
-def _reach_sentence(c: dict[str, Any]) -> str:
-    """Can the city act: reach of the causal map, who is engaged, what nobody works on."""
-    parts: list[str] = []
-    if c["factors"] == 0:
-        parts.append("no backward map yet, so its reach is assumed typical")
-    else:
-        parts.append(f"{c['reach']:.0%} of its causal map is within city reach")
-    if c["engagements"] == 0:
-        parts.append("no actors are engaged yet")
-    else:
-        sectors = int(c["sectors_engaged"])
-        funding = float(c["committed_funding"] or 0.0)
-        money = f"{_money(funding)} committed" if funding > 0 else "no money committed"
-        parts.append(
-            f"{_count(sectors, 'sector')} {'is' if sectors == 1 else 'are'} engaged with {money}"
-        )
-    if c["factors"] and c["uncovered_factors"]:
-        one = c["uncovered_factors"] == 1
-        parts.append(
-            f"{c['uncovered_factors']} of {c['factors']} causal factors "
-            f"{'has' if one else 'have'} nobody working on {'it' if one else 'them'}"
-        )
-    text = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
-    if c["has_cycle"]:
-        text += " (its map has a loop, so its links were ignored)"
-    return text[0].upper() + text[1:] + "."
-
-
-def _explain(c: dict[str, Any]) -> str:
-    """Three sentences: what is wrong, whom it touches and what residents say, can we act."""
-    return " ".join((_gap_sentence(c), _people_sentence(c), _reach_sentence(c)))
-
-
-# ---------------------------------------------------------------- sensitivity and weeks
+# ---------------------------------------------------------------- sensitivity and movement
 
 
 def ranking_sensitivity(
@@ -1472,30 +1330,6 @@ def top_n_stability(sensitivity: pd.DataFrame, top_n: int = 10) -> float:
     """Expected share of today's top ``top_n`` still in the top ``top_n`` when weights move."""
     top = sensitivity[sensitivity["rank"] <= top_n]
     return float(top["top_n_share"].mean()) if len(top) else 1.0
-
-
-def iso_week(day: dt.date) -> str:
-    """The ISO week of a date, e.g. ``2026-W47`` (weeks start on Monday)."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def week_start(week: str) -> dt.date:
-    """The Monday of an ISO week like ``2026-W47``; raises ValidationError on a bad week."""
-    try:
-        year_text, week_text = week.strip().upper().split("-W")
-        return dt.date.fromisocalendar(int(year_text), int(week_text), 1)
-    except (ValueError, AttributeError):
-        raise ValidationError(f"Week {week!r} is not an ISO week like 2026-W47.") from None
-
-
-def week_end(week: str) -> dt.date:
-    """The Sunday of an ISO week: the as-of date of that week's snapshot."""
-    return week_start(week) + dt.timedelta(days=6)
-
-
-def previous_week(week: str) -> str:
-    return iso_week(week_start(week) - dt.timedelta(days=7))
 
 
 def movement(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:

@@ -9,16 +9,10 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from triage.vocabulary import Role
+
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MIN_PASSWORD_LENGTH = 12
-
-
-class Role(StrEnum):
-    MAYOR = "mayor"
-    CHIEF_OF_STAFF = "chief_of_staff"
-    DEPARTMENT_HEAD = "department_head"
-    ANALYST = "analyst"
-    ADMIN = "admin"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -40,6 +34,7 @@ class Capability(StrEnum):
     MANAGE_ALERTS = "manage_alerts"
     MANAGE_USERS = "manage_users"
     CONFIGURE = "configure"  # scoring weights, category mapping, data sources
+    MANAGE_CATALOGUE = "manage_catalogue"  # problems, indicators, departments, actors, districts
     PUBLIC = "public"  # no session needed (sign-in page only)
 
 
@@ -55,6 +50,7 @@ CAPABILITY_ROLES: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_ALERTS: frozenset({Role.MAYOR, Role.CHIEF_OF_STAFF, Role.ANALYST}),
     Capability.MANAGE_USERS: frozenset({Role.ADMIN}),
     Capability.CONFIGURE: frozenset({Role.CHIEF_OF_STAFF, Role.ADMIN}),
+    Capability.MANAGE_CATALOGUE: frozenset({Role.ADMIN}),
     Capability.PUBLIC: frozenset(),
 }
 

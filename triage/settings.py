@@ -8,9 +8,11 @@ import os
 import secrets
 import zlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +82,7 @@ class Settings:
     database_url: str = field(default_factory=default_database_url)
     mode: str = "demo"
     secret_key: str = ""
-    city_name: str = "Riverton"
+    city_name: str = "Your city"  # the stored city pack's name replaces it (adopt_city)
     timezone: str = "America/New_York"
     max_upload_bytes: int = 5 * 1024 * 1024
     login_max_failures: int = 5
@@ -90,6 +92,8 @@ class Settings:
     run_scheduler_in_process: bool = False
     today_override: dt.date | None = None
     fiscal_year_start: int = 7  # month the city's fiscal year starts (TRIAGE_FISCAL_YEAR_START)
+    # Fields the environment set (``from_env``): they win over the stored city's values.
+    pinned: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -126,7 +130,34 @@ class Settings:
                 )
             values["fiscal_year_start"] = int(month)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        values["pinned"] = frozenset(
+            name for name in ("city_name", "timezone", "fiscal_year_start") if name in values
+        )
         return cls(**values)  # type: ignore[arg-type]
+
+    def adopt_city(self, stored: Mapping[str, Any] | None) -> Settings:
+        """These settings with the city's name, time zone and fiscal year taken from the city
+        pack the database holds (``triage city import`` stores them), wherever the environment
+        did not set them: the pages then say "New York City", not the demo's name.
+
+        A value counts as set when it differs from the default (``TRIAGE_CITY_NAME``,
+        ``TRIAGE_TIMEZONE``, ``TRIAGE_FISCAL_YEAR_START``, or a keyword); an explicit value wins.
+        """
+        if not stored:
+            return self
+        defaults = Settings.__dataclass_fields__
+        changes: dict[str, Any] = {}
+        for field_name, key in (
+            ("city_name", "name"),
+            ("timezone", "timezone"),
+            ("fiscal_year_start", "fiscal_year_start"),
+        ):
+            value = stored.get(key)
+            if value in (None, "") or field_name in self.pinned:
+                continue
+            if getattr(self, field_name) == defaults[field_name].default:
+                changes[field_name] = value
+        return replace(self, **changes) if changes else self
 
     def today(self) -> dt.date:
         """Today's date in the city's time zone (the date reports and indicators count in).

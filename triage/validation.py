@@ -7,10 +7,9 @@ import math
 import re
 from dataclasses import dataclass
 
-INDICATOR_STATUSES = ("on_track", "at_risk", "off_track")
-MAX_NOTE_LENGTH = 2000
+from triage.vocabulary import INDICATOR_STATUSES, NOTE_LIMIT, PERCENT_UNITS
+
 EARLIEST_PERIOD = dt.date(1990, 1, 1)
-PERCENT_UNITS = frozenset({"%", "percent", "pct"})
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -91,10 +90,29 @@ def validate_observation(
     clean_status = (status or "").strip() or None
     if clean_status is not None and clean_status not in INDICATOR_STATUSES:
         raise ValidationError("Status must be on track, at risk or off track.")
-    clean_note = (note or "").strip()
-    if len(clean_note) > MAX_NOTE_LENGTH:
-        raise ValidationError(f"The note is longer than {MAX_NOTE_LENGTH} characters.")
-    return ObservationInput(clean_period, clean_value, clean_status, clean_note)
+    return ObservationInput(clean_period, clean_value, clean_status, check_note(note))
+
+
+def plain_text(value: object, label: str, *, limit: int, required: bool = False) -> str:
+    """Typed text as plain text: control characters other than newline and tab removed
+    (PostgreSQL cannot store NUL), stripped, required when asked, at most ``limit`` characters.
+
+    ``label`` starts the message, e.g. ``plain_text("", "The title", limit=200, required=True)``
+    raises ``ValidationError("The title is required.")``.
+    """
+    text = "".join(
+        ch for ch in str(value or "") if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)
+    ).strip()
+    if required and not text:
+        raise ValidationError(f"{label} is required.")
+    if len(text) > limit:
+        raise ValidationError(f"{label} is {len(text):,} characters long; at most {limit:,} fit.")
+    return text
+
+
+def check_note(value: object) -> str:
+    """A decision's or an alert's note: :func:`plain_text` of at most ``NOTE_LIMIT`` characters."""
+    return plain_text(value, "The note", limit=NOTE_LIMIT)
 
 
 def record_id(raw: object, what: str) -> int:

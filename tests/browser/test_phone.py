@@ -129,8 +129,26 @@ def axe_clean(duo, page: str, size: tuple[int, int]) -> None:
     assert serious == [], f"{page} at {size[0]} px: " + axe.describe(serious)
 
 
+# Raw missing values and programming words that must never reach a reader (checked as whole
+# words of the main region's text).
+RAW_WORDS = ("nan", "NaN", "None", "null", "undefined", "NaT", "Traceback")
+
+
+def raw_words(duo) -> list[str]:
+    """The raw words the page's main region shows, with a little context for each."""
+    text = duo.driver.execute_script(
+        "return document.querySelector('#shell-main-region').innerText;"
+    )
+    found = []
+    for line in text.splitlines():
+        words = set(line.replace(",", " ").replace(":", " ").replace(".", " ").split())
+        found.extend(f"{word!r} in {line.strip()[:120]!r}" for word in RAW_WORDS if word in words)
+    return found
+
+
 def check_page(duo, page: str, path: str) -> None:
-    """Open ``path`` on a phone: it fits, axe is clean; then the same at 1440x900.
+    """Open ``path`` on a phone: it fits, shows no raw ``nan``/``None``, axe is clean; then
+    the same at 1440x900.
 
     The page is loaded afresh at each size, as a person opening it on that device would see it.
     """
@@ -140,6 +158,7 @@ def check_page(duo, page: str, path: str) -> None:
         resize(duo, size)
         settle(duo)
         assert_fits(duo, page, size)
+        assert raw_words(duo) == [], f"{page} at {size[0]} px"
         screenshot(duo, f"phone-{page}-{size[0]}", size=size)
         axe_clean(duo, page, size)
 
@@ -190,6 +209,7 @@ def test_phone004_administration_fits_a_phone(app_duo) -> None:
     start(app_duo, "chief", "/admin?tab=weights")
     for tab in ("weights", "mapping", "sources"):
         check_page(app_duo, f"admin-{tab}", f"/admin?tab={tab}")
+    check_page(app_duo, "glossary", "/glossary")
     check_page(app_duo, "department-chief", "/department")
     start(app_duo, "admin", "/admin?tab=users")
     check_page(app_duo, "admin-users", "/admin?tab=users")

@@ -28,7 +28,7 @@ from db.session import Database
 from tests.clock import TODAY
 from tests.db.factories import World, make_world
 from tests.webutil import fresh_database
-from triage.jobs import refresh_alerts
+from triage.jobs.alerts import refresh_alerts
 from triage.security import PermissionDenied, Principal, Role
 from triage.validation import ValidationError
 

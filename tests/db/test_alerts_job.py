@@ -12,7 +12,7 @@ from db.models import Alert, AuditLog, District, Problem, ReportCategory
 from db.session import Database
 from tests.clock import TODAY
 from tests.webutil import fresh_database
-from triage.jobs import refresh_alerts
+from triage.jobs.alerts import refresh_alerts
 from triage.security import Principal, Role
 from triage.validation import ValidationError
 

@@ -19,9 +19,10 @@ import pytest
 from sqlalchemy import func, select
 
 from db.attention import open_problem_from_surge, week_attention
+from db.brief import brief_data
 from db.ingest import CategoryCache, category_code, load_districts, upsert_reports
 from db.models import Alert, CategoryProblem, ReportCategory, ScoreSnapshot
-from db.queries_priorities import brief_data
+from db.ranking import rank_week
 from db.session import Database
 from tests.clock import TODAY
 from tests.webutil import fresh_database
@@ -34,8 +35,7 @@ from triage.security import Principal, Role
 WEEK = iso_week(TODAY)
 CITY_TZ = "America/New_York"
 SNOW = "Street not plowed"
-# The console script's entry point (``python -m triage.cli`` would run a second copy of the
-# module, whose CommandError the command groups' errors would not match).
+# The console script's entry point, as the installed ``triage`` command runs it.
 TRIAGE = [sys.executable, "-c", "import sys; from triage.cli import main; sys.exit(main())"]
 JARGON = re.compile(r"\b0\.\d+\b|FDR|false discovery|surge-\d+d|mann-kendall", re.I)
 
@@ -43,7 +43,7 @@ JARGON = re.compile(r"\b0\.\d+\b|FDR|false discovery|surge-\d+d|mann-kendall", r
 @pytest.fixture
 def demo(tmp_path: Path) -> Database:
     database = fresh_database(tmp_path)
-    jobs.rank_week(database, None, TODAY)
+    rank_week(database, None, TODAY)
     yield database
     database.dispose()
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from db import migrate
 from db.alerts import apply_alert_changes, existing_alerts
 from db.models import Alert, AuditLog, CitizenReport, Department, Observation, User
+from db.ranking import rank_week
 from db.scoring_inputs import load_scoring_inputs, load_weights, read_frame
 from db.session import Database
 from tests.clock import TODAY
@@ -26,7 +27,7 @@ from tests.conftest import _admin_url, _postgres_unavailable_reason
 from tests.db.factories import make_world
 from tests.webutil import fresh_database
 from triage.detection import plan_alert_changes
-from triage.jobs import rank_week, refresh_alerts
+from triage.jobs.alerts import refresh_alerts
 from triage.scoring import iso_week, problem_components, ranking_sensitivity, score_problems
 
 TRIAGE = [sys.executable, "-m", "triage.cli"]

@@ -19,8 +19,8 @@ from db.models import AppSetting, Indicator, Observation
 from db.queries_indicator_catalogue import indicator_catalogue
 from db.session import Database
 from tests.db.factories import make_world
-from triage.ingest import ingest_indicator_file
-from triage.ingest_cli import main
+from triage.cli import main
+from triage.jobs.ingest import ingest_indicator_file
 from triage.settings import REPO_ROOT
 
 CITYSCORE = REPO_ROOT / "tests" / "data" / "boston_cityscore_2016_sample.csv"

@@ -29,13 +29,12 @@ from db.ingest import report_counts_consistent
 from db.models import Alert, CitizenReport, DataSource
 from db.session import Database
 from tests.clock import TODAY
-from triage.ingest import ingest_open311, run_source
 from triage.ingest.errors import ExpansionLimitError, IngestError, Open311ServerError
 from triage.ingest.open311_client import Open311Client, iso_utc
+from triage.jobs.ingest import ingest_open311, run_source
 from triage.settings import REPO_ROOT
 
-DATA = REPO_ROOT.parent / "shared" / "data" / "open311"
-needs_samples = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is not beside repo")
+DATA = REPO_ROOT / "tests" / "data" / "open311"
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
     b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
@@ -104,7 +103,6 @@ def client(base: str, **kwargs: object) -> Open311Client:
     return made
 
 
-@needs_samples
 def test_http001_real_samples_over_http_xml_and_json(server: tuple[str, Feed]) -> None:
     base, feed = server
     feed.routes["/v2/requests.xml"] = fixed((DATA / "sf_requests_2012.xml").read_bytes())
@@ -181,7 +179,6 @@ def test_http004_server_errors_are_retried_with_backoff(server: tuple[str, Feed]
     assert sleeps[2] >= 2.0  # Retry-After honoured
 
 
-@needs_samples
 def test_http005_client_errors_are_not_retried(server: tuple[str, Feed]) -> None:
     base, feed = server
     feed.routes["/v2/requests.xml"] = fixed((DATA / "error_404_not_found.xml").read_bytes(), 404)
@@ -464,7 +461,7 @@ def test_http011_cli_timeout_is_a_total_deadline(
     command = [
         sys.executable,
         "-m",
-        "triage.ingest_cli",
+        "triage.cli",
         "--db",
         database.url,
         "ingest",
@@ -760,7 +757,7 @@ def test_http019_services_become_categories_on_the_first_poll_and_with_services(
     server: tuple[str, Feed], database: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from db.models import ReportCategory
-    from triage.ingest_cli import main
+    from triage.cli import main
 
     base, feed = server
     feed.routes["/sf/services.xml"] = fixed((SAMPLES / "sf_services_2012.xml").read_bytes())
@@ -798,7 +795,8 @@ def test_http020_each_endpoint_is_its_own_source_and_old_host_keys_keep_working(
     server: tuple[str, Feed], database: Database
 ) -> None:
     from db.ingest import ensure_source, save_cursor
-    from triage.ingest import default_open311_source, resolve_open311_source
+    from triage.ingest import default_open311_source
+    from triage.jobs.ingest import resolve_open311_source
 
     base, feed = server
     port = urllib.parse.urlsplit(base).port
@@ -876,7 +874,7 @@ def test_http021_zoneless_times_use_the_sources_declared_zone(
 def test_http022_old_records_from_a_server_that_filters_are_not_taken_for_ignored_dates(
     server: tuple[str, Feed], database: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from triage.ingest_cli import main
+    from triage.cli import main
 
     base, feed = server
     long_ago = dt.datetime(2020, 1, 1)

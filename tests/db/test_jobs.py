@@ -6,7 +6,7 @@ import datetime as dt
 
 from db.jobs import acquire_lease, recent_runs, release_lease, run_counts
 from db.session import Database
-from triage.scheduler import run_recorded
+from triage.jobs.scheduler import run_recorded
 
 T0 = dt.datetime(2026, 11, 23, 6, 0)
 

@@ -175,7 +175,7 @@ def test_mapw004_loops_are_refused_with_a_clear_message(database: Database) -> N
     ("fields", "message"),
     [
         ({"title": "  ", "reach": "controls"}, "title is required"),
-        ({"title": "x" * 201, "reach": "controls"}, "longer than 200"),
+        ({"title": "x" * 201, "reach": "controls"}, "201 characters long; at most 200 fit"),
         ({"title": "A", "reach": "everywhere"}, "reach must be controls, influences or outside"),
         ({"title": "A", "reach": "controls", "weight": "1.5"}, "between 0 and 1"),
         ({"title": "A", "reach": "controls", "weight": "lots"}, "must be a number"),

@@ -15,7 +15,8 @@ from db.overdue import flag_overdue, overdue_indicators
 from db.session import Database
 from tests.db.factories import World, make_world
 from triage import jobs
-from triage.scheduler import job_specs
+from triage.jobs.alerts import refresh_alerts
+from triage.jobs.scheduler import job_specs
 from triage.settings import Settings
 
 TODAY = dt.date(2026, 6, 15)
@@ -204,7 +205,7 @@ def test_ovd005_agrees_with_detect_alerts_and_leaves_source_alerts_alone(
     with database.session(write=True) as s:
         flag_overdue(s, TODAY)
     flagged = _stale(database)
-    result = jobs.refresh_alerts(database, TODAY)
+    result = refresh_alerts(database, TODAY)
     assert result["updated"] >= 1  # the detector continues the job's stale alert ...
     assert _stale(database) == flagged  # ... and opens no second one
     with database.session(write=True) as s:

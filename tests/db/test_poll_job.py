@@ -12,13 +12,11 @@ from db.ingest import ensure_source
 from db.jobs import recent_runs
 from db.models import CitizenReport, DataSource
 from db.session import Database
-from triage.jobs import due_sources, poll_sources
+from triage.jobs.tasks import due_sources, poll_sources
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "reports311"
-SAMPLE_CSV = SAMPLE / "nyc_311_portal_export_1000.csv"
+SAMPLE_CSV = Path(__file__).resolve().parents[1] / "data" / "nyc_311_portal_export_1000.csv"
 
 
-@pytest.mark.skipif(not SAMPLE_CSV.exists(), reason="shared/data is not beside the checkout")
 def test_poll001_due_sources_run_once_and_a_failing_one_is_isolated(
     database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -12,7 +12,7 @@ from db.models import JobRun, Observation, ScoreSnapshot
 from db.session import Database
 from tests.db.factories import make_world
 from triage import jobs
-from triage.scheduler import job_specs
+from triage.jobs.scheduler import job_specs
 from triage.scoring import iso_week
 from triage.settings import Settings
 

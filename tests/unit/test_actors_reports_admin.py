@@ -40,7 +40,7 @@ from triage.scoring import ScoringWeights, combine
 from triage.security import PermissionDenied, Role
 
 XSS = '<img src=x onerror="alert(1)"><b>bold</b><script>alert(2)</script>'
-GEOJSON = Path(__file__).resolve().parents[2] / "triage" / "data" / "districts.geojson"
+GEOJSON = Path(__file__).resolve().parents[2] / "packs" / "riverton" / "districts.geojson"
 
 
 @pytest.fixture
@@ -277,7 +277,7 @@ def test_rep006_layout_reads_from_and_to() -> None:
 
 def test_adm001_tabs_follow_the_role_and_validation_sees_every_tab() -> None:
     assert [t.key for t in admin.allowed_tabs(Role.ADMIN)] == [
-        "users", "weights", "mapping", "sources"]  # fmt: skip
+        "users", "weights", "mapping", "sources", "setup"]  # fmt: skip
     assert [t.key for t in admin.allowed_tabs(Role.CHIEF_OF_STAFF)] == [
         "weights", "mapping", "sources"]  # fmt: skip
     assert admin.allowed_tabs(Role.MAYOR) == []

@@ -18,15 +18,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from db import queries_alerts
-from db.models import Alert, AuditLog, Department, Indicator, Problem
+from db.models import Alert, AuditLog, Department, Indicator, Problem, ScoreSnapshot
 from db.queries_alerts import AlertEvidence, AlertFilters
 from layouts import alerts as page
 from layouts import ids
 from tests import webutil
 from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, post_callback, signed_in_client, texts
-from triage.jobs import refresh_alerts
+from triage.jobs.alerts import refresh_alerts
 from triage.security import Role
+from triage.weeks import iso_week
 
 XSS = '<img src=x onerror="alert(1)"><b>bold</b>'
 FILTERS = (
@@ -449,6 +450,15 @@ def test_ual012_chief_opens_a_problem_from_an_alert(env: WebEnv, deps: list[dict
     state, _, problem_id = _state(env, alert_id)
     assert state == "linked" and problem_id is not None
     assert f"/problems/{problem_id}" in json.dumps(done)
+    # scored at once: the new problem is in this week's stored ranking, and the page says where
+    with env.database.session() as session:
+        rank = session.scalar(
+            select(ScoreSnapshot.rank).where(
+                ScoreSnapshot.week == iso_week(TODAY), ScoreSnapshot.problem_id == problem_id
+            )
+        )
+    assert rank is not None and rank >= 1
+    assert f"It ranks #{rank} in {iso_week(TODAY)}'s priorities." in json.dumps(done)
 
 
 def test_ual013_every_callback_of_the_page_and_every_evidence_answers(env: WebEnv) -> None:
@@ -456,7 +466,7 @@ def test_ual013_every_callback_of_the_page_and_every_evidence_answers(env: WebEn
     evidence of every open alert, each answering with content. Speed is the benchmark's job
     (``triage bench ui`` prints p95 against its budget); the figures are printed, not asserted,
     because a timed unit test fails on a busy shared machine."""
-    from triage.bench.ui import BenchPage, bench_ui
+    from triage.cli.bench_ui import BenchPage, bench_ui
 
     result = bench_ui(
         lambda: env.app,

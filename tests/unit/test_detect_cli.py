@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from triage.cli import CommandError
-from triage.detect_cli import OUTPUT_COLUMNS, register
+from triage.cli.detect import OUTPUT_COLUMNS, register
 
 REQUIRED = ("series", "date", "method", "severity", "expected", "observed")
 
@@ -205,7 +205,7 @@ def test_dcli011_through_the_real_entry_point(tmp_path: Path, capsys) -> None:
     parser = cli.build_parser()
     actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not actions or "detect" not in actions[0].choices:
-        pytest.skip("triage.cli does not register triage.detect_cli yet (the lead wires it)")
+        pytest.skip("triage.cli does not register triage.cli.detect yet (the lead wires it)")
     source = write_series(tmp_path / "series.csv", n=4, days=400)
     code = cli.main(["detect", "--input", str(source), "--output", str(tmp_path / "a.csv")])
     assert code == 0 and (tmp_path / "a.csv").exists()

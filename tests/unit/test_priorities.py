@@ -578,7 +578,7 @@ def test_pri020_week_changes_movers_and_new_problems() -> None:
 
 
 def test_pri021_bench_ui_times_every_callback_of_a_page(env: WebEnv) -> None:
-    from triage.bench.ui import BenchPage, bench_ui, format_table
+    from triage.cli.bench_ui import BenchPage, bench_ui, format_table
 
     pages = [BenchPage("/", "mayor", ("priorities-csv-button",)), BenchPage("/problems", "analyst")]
     users = {"mayor": "mayor-riverton-demo", "analyst": "analyst-riverton-demo"}

@@ -371,7 +371,12 @@ def test_prob009_header_ranks_the_week_once_and_shows_scores(env: WebEnv) -> Non
     )
     text = texts(header)
     assert "Rank this week" in text and "Importance" in text and "Confidence" in text
-    assert "range" in text and hidden is False and version == _version(env, problem_id)
+    assert (
+        "likely between" in text
+        and "High is 0.6" in text
+        and hidden is False
+        and version == _version(env, problem_id)
+    )
     assert editor is dash.no_update and panels == [True, True, True, True]
     with env.database.session() as session:
         stored = session.scalar(select(func.count()).select_from(ScoreSnapshot))

@@ -131,6 +131,35 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "...department-upload-committed-store.data..": INDICATOR_EDITORS,
     "department-upload-template-download.data": INDICATOR_EDITORS,
     "admin-users-table-div.children": ADMINS,
+    # City setup and Add a user (callbacks.admin_catalog): administrators only.
+    "..admin-catalog-sort-select.options...admin-catalog-sort-select.value"
+    "...admin-catalog-form-section.hidden...admin-districts-section.hidden"
+    "...admin-source-section.hidden..": ADMINS,
+    "admin-catalog-query-store.data": ADMINS,
+    "..admin-catalog-table-div.children...admin-catalog-table-title.children"
+    "...admin-catalog-prev-button.disabled...admin-catalog-next-button.disabled..": ADMINS,
+    "..admin-catalog-form-title.children...admin-catalog-fields-div.children"
+    "...admin-catalog-editing-store.data...admin-catalog-cancel-button.hidden"
+    "...admin-catalog-archive-button.hidden...admin-catalog-restore-button.hidden..": ADMINS,
+    "..admin-catalog-confirm-div.hidden...admin-catalog-confirm-text.children..": ADMINS,
+    '..admin-catalog-feedback-div.children...{"index":["ALL"],"type":"admin-catalog-error-text"}'
+    '.children...{"index":["ALL"],"type":"admin-catalog-field-input"}.className'
+    "...admin-catalog-saved-store.data..": ADMINS,
+    "..admin-districts-file-div.children...admin-districts-code-select.options"
+    "...admin-districts-code-select.value...admin-districts-name-select.options"
+    "...admin-districts-name-select.value...admin-districts-population-select.options"
+    "...admin-districts-population-select.value..": ADMINS,
+    "..admin-districts-feedback-div.children...admin-districts-saved-store.data..": ADMINS,
+    "..admin-source-open311-div.hidden...admin-source-file-div.hidden"
+    "...admin-source-layout-select.options...admin-source-url-label.children..": ADMINS,
+    "..admin-source-feedback-div.children...admin-source-name-input.invalid"
+    "...admin-source-kind-select.invalid...admin-source-url-input.invalid"
+    "...admin-source-format-select.invalid...admin-source-layout-select.invalid"
+    "...admin-source-timezone-input.invalid...admin-source-poll-input.invalid"
+    "...admin-source-saved-store.data..": ADMINS,
+    "..admin-user-add-role-select.options...admin-user-add-department-select.options..": ADMINS,
+    "..admin-user-add-feedback-div.children...admin-user-add-password-input.value"
+    "...admin-user-add-saved-store.data..": ADMINS,
     "..admin-users-feedback-div.children...admin-users-changed-store.data..": ADMINS,
     "actors-directory-div.children": ALL,
     "actors-heatmap-div.children": ALL,
@@ -174,7 +203,7 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "..alerts-department-select.options...alerts-district-select.options"
     "...alerts-category-select.options...alerts-problem-select.options..": ALL,
     "..alerts-summary-div.children...alerts-feed-div.children...alerts-shown-store.data..": ALL,
-    "alerts-selected-store.data": ALL,
+    "alerts-selected-store.data": CLIENTSIDE,
     "..alerts-detail-div.children...alerts-current-store.data..": ALL,
     "..alerts-actions-context-div.children...alerts-acknowledge-button.disabled"
     "...alerts-reopen-button.disabled...alerts-link-button.disabled"

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from triage.ingest.errors import ExpansionLimitError, IngestError, Rejection
-from triage.ingest.portal_csv import normalise_column
+from triage.ingest.portal_csv import load_named_layout, normalise_column
 from triage.validation import PERCENT_UNITS
 
 INDICATOR_FIELDS = ("indicator", "period", "value", "status", "note")
@@ -167,17 +167,7 @@ def indicator_layout_from_toml(text: str, name: str = "custom") -> IndicatorLayo
 
 def load_indicator_layout(spec: str) -> IndicatorLayout:
     """A built-in layout (generic, cityscore) or a TOML mapping file's path."""
-    if spec in INDICATOR_LAYOUTS:
-        return INDICATOR_LAYOUTS[spec]
-    path = Path(spec)
-    if path.suffix.lower() != ".toml":
-        raise IngestError(
-            f"Unknown layout {spec!r}: use one of {', '.join(INDICATOR_LAYOUTS)} or a .toml file."
-        )
-    try:
-        return indicator_layout_from_toml(path.read_text(encoding="utf-8"), path.stem)
-    except (OSError, UnicodeError) as exc:
-        raise IngestError(f"Cannot read the layout file {path.name}: {exc}.") from None
+    return load_named_layout(spec, INDICATOR_LAYOUTS, indicator_layout_from_toml)
 
 
 def _cell_text(value: Any) -> Any:

@@ -13,10 +13,10 @@ import io
 import json
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -276,20 +276,29 @@ def layout_from_toml(text: str, name: str = "custom") -> Layout:
     )
 
 
-def load_layout(spec: str) -> Layout:
-    """A built-in layout by name (nyc, chicago, sf, boston) or a TOML mapping file's path."""
-    if spec in LAYOUTS:
-        return LAYOUTS[spec]
+L = TypeVar("L")
+
+
+def load_named_layout(spec: str, built_in: Mapping[str, L], parse: Callable[[str, str], L]) -> L:
+    """A built-in layout by name, or a TOML mapping file's path read by ``parse(text, name)``
+    (the file's stem names the layout); raises IngestError with what to write instead."""
+    if spec in built_in:
+        return built_in[spec]
     path = Path(spec)
     if path.suffix.lower() != ".toml":
         raise IngestError(
-            f"Unknown layout {spec!r}: use one of {', '.join(LAYOUTS)} or a .toml mapping file."
+            f"Unknown layout {spec!r}: use one of {', '.join(built_in)} or a .toml mapping file."
         )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as exc:
         raise IngestError(f"Cannot read the layout file {path.name}: {exc}.") from None
-    return layout_from_toml(text, name=path.stem)
+    return parse(text, path.stem)
+
+
+def load_layout(spec: str) -> Layout:
+    """A built-in layout by name (nyc, chicago, sf, boston) or a TOML mapping file's path."""
+    return load_named_layout(spec, LAYOUTS, layout_from_toml)
 
 
 @dataclass

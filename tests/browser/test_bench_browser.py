@@ -1,0 +1,90 @@
+"""``triage bench browser`` in its quick mode on the small demo city: the JSON's shape, and every
+measured page settled (no timing assertions: timing is the bench's job, not a test's)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.clock import TODAY
+from tests.webutil import seeded_template
+from triage.cli import main
+from triage.cli.bench_browser import FLOOR_PATH, SIZES
+
+pytestmark = pytest.mark.browser
+
+PAGES = ("/", "/glossary")
+FIGURES = (
+    "cold_ms",
+    "runs",
+    "p50_ms",
+    "p95_ms",
+    "max_ms",
+    "timeouts",
+    "failed_requests",
+    "requests",
+    "last_response_ms",
+    "callback_kb",
+    "long_task_ms",
+    "dom_nodes",
+)
+
+
+def test_bbr001_quick_run_settles_every_page_at_both_sizes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "triage.sqlite3"
+    shutil.copyfile(seeded_template(), database)
+    monkeypatch.setenv("TRIAGE_TODAY", TODAY.isoformat())
+    status = main(
+        [
+            "bench",
+            "browser",
+            "--db",
+            f"sqlite:///{database}",
+            "--scale",
+            "small",
+            "--pages",
+            ",".join(PAGES),
+            "--runs",
+            "1",
+            "--json",
+        ]
+    )
+    output = capsys.readouterr().out.strip().splitlines()
+    assert status == 0
+    result = json.loads(output[-1])
+    print("\n".join(output[:-1]))  # the table, for whoever reads the test log
+
+    assert result["bench"] == "browser"
+    assert result["scale"] == "small"
+    assert result["today"] == TODAY.isoformat()
+    assert result["runs"] == 1
+    assert result["chromium"]
+    assert set(result["sizes"]) == set(SIZES)
+    for size, block in result["sizes"].items():
+        assert block["viewport"] == list(SIZES[size])
+        assert list(block["pages"]) == list(PAGES)
+        measured = {FLOOR_PATH: block["floor"], **block["pages"]}
+        for path, figures in measured.items():
+            where = f"{path} at {size}"
+            assert set(FIGURES) <= set(figures), where
+            assert figures["timeouts"] == 0, f"{where} did not settle: {figures['waiting']}"
+            assert figures["failed_requests"] == 0, where
+            assert figures["runs"] == 1, where
+            assert figures["cold_ms"] > 0, where
+            assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"], where
+            assert figures["dom_nodes"] > 0, where
+            assert figures["ended_at"] == [path], f"{where} ended at {figures['ended_at']}"
+        for path in PAGES:
+            figures = block["pages"][path]
+            assert figures["user"] == "mayor"
+            # A Dash page fetched its layout and ran its callbacks; the floor is plain HTML.
+            assert figures["requests"] >= 3, path
+            assert figures["last_response_ms"] > 0, path
+        assert block["floor"]["requests"] == 0
+    assert isinstance(result["within_budget"], bool)
+    assert set(result["over_budget"]) <= set(PAGES)
