@@ -323,11 +323,13 @@ class CategoryCache:
     """Raw category name -> category id, creating categories the first time a name appears.
 
     Nothing is dropped: a raw name nobody has mapped to a problem still gets a category, and
-    ``unmapped_categories`` lists it for an analyst. ``created`` holds the new codes.
+    ``unmapped_categories`` lists it for an analyst. ``created`` holds the new codes,
+    ``created_names`` their names as the source wrote them.
     """
 
     by_code: dict[str, int] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)
+    created_names: list[str] = field(default_factory=list)  # as the source wrote them
 
     def ids(self, session: Session, raw: pd.Series) -> np.ndarray:
         names = pd.unique(raw.to_numpy())
@@ -359,6 +361,7 @@ class CategoryCache:
                     ).all()
                 )
                 self.created.extend(sorted(new))
+                self.created_names.extend(str(new[c] or "Uncategorised") for c in sorted(new))
             self.by_code.update(existing)
         lookup = {name: self.by_code[code] for name, code in code_of.items()}
         return raw.map(lookup).to_numpy(dtype=np.int64)

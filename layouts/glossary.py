@@ -18,7 +18,8 @@ def layout(**_kwargs: Any) -> html.Div:
             page_header(
                 "Glossary",
                 "What the words and scores on these pages mean. Scores run from 0 to 1 and are "
-                "shown as High, Medium or Low; the number is in the hover and in the tables.",
+                "shown as High, Medium or Low; the number is in the tables and in each band's "
+                "hover.",
             ),
             *[
                 section(

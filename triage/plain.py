@@ -80,7 +80,8 @@ GLOSSARY_SECTIONS: tuple[tuple[str, tuple[Term, ...]], ...] = (
                 "High, Medium, Low",
                 f"Scores run from 0 to 1. High is {HIGH_FROM:.1f} or more, Medium from "
                 f"{MEDIUM_FROM:.1f} up to {HIGH_FROM:.1f}, Low below {MEDIUM_FROM:.1f}. "
-                "Hover over a band, or open a table, to see the number.",
+                "The number is in the tables, in the band's hover on a computer, and read out "
+                "by screen readers.",
             ),
             _term(
                 "Importance",

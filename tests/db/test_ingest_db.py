@@ -442,7 +442,9 @@ def test_ing010_cli_commands_print_counts_and_exit_codes(
     good = write_csv(tmp_path / "good.csv", ["1,03/01/2024 10:00:00 AM,,Noise,,,,"])
     assert main(["--db", url, "ingest", "csv", str(good), "--layout", "nyc", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "added               1" in out and "new categories to map to problems: noise" in out
+    assert (
+        "added               1" in out and "new categories to map to problems: Noise" in out
+    )  # as the export names it
     bad = write_csv(tmp_path / "bad.csv", ["2,someday,,Noise,,,,"])
     assert main(["--db", url, "ingest", "csv", str(bad), "--layout", "nyc", "--json"]) == 1
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

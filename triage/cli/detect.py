@@ -46,7 +46,13 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
         description=(
             "Read count series (columns series,date,value; daily or weekly; ISO dates) and write "
             "one row per alerted series and date. Rows that cannot be used are reported on "
-            "stderr and left out; the other rows are still processed."
+            "stderr and left out; the other rows are still processed. Missing days: a series "
+            "starts at its first non-zero count (zeros or absent days before it are not "
+            "history); from there to the file's last date, a day (or week) with no row counts "
+            "as zero, as 311 exports list only days with reports; a row whose value cannot be "
+            "read, or a date given twice, makes that day unknown and the detector leaves it "
+            "out instead of reading it as zero. Series whose rows are more than a week apart "
+            "on average are flagged on stderr (daily or weekly input?)."
         ),
     )
     detect.add_argument("--input", required=True, metavar="CSV", help="input file ('-' = stdin)")

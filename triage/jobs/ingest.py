@@ -172,7 +172,7 @@ def ingest_portal_export(
             save_cursor(session, state.id, done)
             record_source_success(session, state.id, now)
         summary.cursor = done
-        summary.new_categories = list(categories.created)
+        summary.new_categories = list(categories.created_names)
         summary.placed = dict(districts.placed)
     except Exception as exc:
         _record_failure(database, name, "csv", exc)
@@ -433,7 +433,7 @@ def ingest_open311(
             record_source_success(session, state.id, now)
         summary.cursor = final
         summary.new_categories.extend(
-            c for c in categories.created if c not in summary.new_categories
+            c for c in categories.created_names if c not in summary.new_categories
         )
         summary.placed = dict(districts.placed)
     except Exception as exc:
