@@ -37,6 +37,7 @@ from layouts.components import (
     section,
 )
 from layouts.figures import TREND_STYLES, priority_quadrant_figure
+from triage.plain import score_number
 from triage.vocabulary import DECISION_WORDS, DECISIONS, NOTE_LIMIT
 from triage.weeks import is_week_before, parse_week
 
@@ -629,10 +630,6 @@ def decision_cell(row: Any, *, week: str, can_decide: bool, decidable: bool) -> 
     return html.Div(children, className="decision-cell")
 
 
-def _score(value: Any) -> str:
-    return "—" if _is_missing(value) else f"{float(value):.2f}"
-
-
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
 
@@ -808,8 +805,8 @@ def quadrant_text(ranking: pd.DataFrame, week: str) -> html.Div:
     rows = [
         {
             "problem": dcc.Link(f"#{int(r.rank)} {r.title}", href=f"/problems/{int(r.problem_id)}"),
-            "importance": _score(r.importance),
-            "tractability": _score(r.tractability),
+            "importance": score_number(r.importance),
+            "tractability": score_number(r.tractability),
             "quadrant": q.capitalize(),
             "trend": TREND_STYLES.get(str(r.trend), (str(r.trend),))[0],
             "reports": format_number(r.reports_adjusted, digits=0),

@@ -223,10 +223,6 @@ class HeaderData:
     archived: bool = False
 
 
-def _score_text(value: float) -> str:
-    return f"{value:.2f}"
-
-
 def _band(value: float | None) -> str:
     return score_band(value) or "—"
 

@@ -15,15 +15,18 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 WINDOW = (1440, 900)
 
 
-def sign_in(duo, username: str, next_path: str = "/") -> None:
-    """Fill in the sign-in form like a person and wait for the Dash app to load."""
+def sign_in(duo, username: str, next_path: str = "/", password: str | None = None) -> None:
+    """Fill in the sign-in form like a person and wait for the Dash app to load (the demo
+    password of ``username`` unless ``password`` is given)."""
     driver = duo.driver
     driver.get(f"{duo.server.url}/login?next={next_path}")
     WebDriverWait(driver, 10).until(
         expected_conditions.presence_of_element_located((By.ID, "login-username-input"))
     )
     driver.find_element(By.ID, "login-username-input").send_keys(username)
-    driver.find_element(By.ID, "login-password-input").send_keys(demo_password(username))
+    driver.find_element(By.ID, "login-password-input").send_keys(
+        demo_password(username) if password is None else password
+    )
     driver.find_element(By.ID, "login-submit-button").click()
     duo.wait_for_element("#react-entry-point #shell-main-region", timeout=15)
 

@@ -19,14 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
 from db.models import Problem
 from db.session import Database
 from tests.browser import axe
-from tests.browser.browserutil import WINDOW, screenshot, severe_logs
-from tests.browser.test_phone import PHONE, assert_fits, axe_clean, raw_words, resize, settle
+from tests.browser.browserutil import WINDOW, screenshot, severe_logs, sign_in
+from tests.browser.test_phone import (
+    PHONE,
+    assert_fits,
+    axe_clean,
+    main_text,
+    raw_words,
+    resize,
+    settle,
+)
 from tests.webutil import TEST_SECRET
 from triage.settings import REPO_ROOT, Settings
 
@@ -120,20 +127,9 @@ def new_york(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewYork]:
     database.dispose()
 
 
-def sign_in(duo, username: str, path: str) -> None:
+def new_browser(duo) -> None:
+    """Each role signs in as a fresh browser would: earlier cookies are dropped."""
     duo.driver.delete_all_cookies()
-    duo.driver.get(f"{duo.server.url}/login?next={path}")
-    duo.wait_for_element("#login-username-input", timeout=15)
-    duo.driver.find_element(By.ID, "login-username-input").send_keys(username)
-    duo.driver.find_element(By.ID, "login-password-input").send_keys(PASSWORD)
-    duo.driver.find_element(By.ID, "login-submit-button").click()
-    duo.wait_for_element("#react-entry-point #shell-main-region", timeout=15)
-
-
-def body_text(duo) -> str:
-    return duo.driver.execute_script(
-        "return document.querySelector('#shell-main-region').innerText;"
-    )
 
 
 def visit(duo, page: str, path: str, must_show: tuple[str, ...]) -> None:
@@ -143,7 +139,7 @@ def visit(duo, page: str, path: str, must_show: tuple[str, ...]) -> None:
         duo.driver.get(f"{duo.server.url}{path}")
         resize(duo, size)
         settle(duo)
-        text = body_text(duo)
+        text = main_text(duo)
         assert "Riverton" not in text, f"{page} at {size[0]} px shows the demo city"
         brand = duo.find_element(".shell-brand-city").text
         assert brand == "New York City", f"{page} at {size[0]} px is branded {brand!r}"
@@ -179,14 +175,16 @@ def test_cityzero002_every_page_shows_new_york(dash_duo, new_york: NewYork) -> N
     dash_duo.start_server(new_york.app, navigate=False)
     heat = new_york.problem_ids["NYC-HEAT"]
 
-    sign_in(dash_duo, "mayor", "/")
+    new_browser(dash_duo)
+    sign_in(dash_duo, "mayor", "/", password=PASSWORD)
     visit(dash_duo, "priorities", "/", ("Homes without heat or hot water", "2019"))
     visit(dash_duo, "problems", "/problems", ("Unsafe and unsanitary apartments",))
     visit(dash_duo, "alerts", "/alerts", ())
     visit(dash_duo, "actors", "/actors", ())
     visit(dash_duo, "reports", "/reports", ("Community District",))
 
-    sign_in(dash_duo, "chief", f"/problems/{heat}")
+    new_browser(dash_duo)
+    sign_in(dash_duo, "chief", f"/problems/{heat}", password=PASSWORD)
     from layouts.problem import TABS
 
     for tab, _label in TABS:
@@ -197,10 +195,12 @@ def test_cityzero002_every_page_shows_new_york(dash_duo, new_york: NewYork) -> N
             ("Homes without heat or hot water",),
         )
 
-    sign_in(dash_duo, "hpd-head", "/department")
+    new_browser(dash_duo)
+    sign_in(dash_duo, "hpd-head", "/department", password=PASSWORD)
     visit(dash_duo, "department", "/department", ("Housing Preservation and Development",))
 
-    sign_in(dash_duo, "admin", "/admin?tab=users")
+    new_browser(dash_duo)
+    sign_in(dash_duo, "admin", "/admin?tab=users", password=PASSWORD)
     for tab in ("users", "mapping", "sources", "setup"):
         visit(dash_duo, f"admin-{tab}", f"/admin?tab={tab}", ())
     assert severe_logs(dash_duo) == []

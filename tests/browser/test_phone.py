@@ -134,11 +134,16 @@ def axe_clean(duo, page: str, size: tuple[int, int]) -> None:
 RAW_WORDS = ("nan", "NaN", "None", "null", "undefined", "NaT", "Traceback")
 
 
-def raw_words(duo) -> list[str]:
-    """The raw words the page's main region shows, with a little context for each."""
-    text = duo.driver.execute_script(
+def main_text(duo) -> str:
+    """The text the page's main region shows, as a reader sees it."""
+    return duo.driver.execute_script(
         "return document.querySelector('#shell-main-region').innerText;"
     )
+
+
+def raw_words(duo) -> list[str]:
+    """The raw words the page's main region shows, with a little context for each."""
+    text = main_text(duo)
     found = []
     for line in text.splitlines():
         words = set(line.replace(",", " ").replace(":", " ").replace(".", " ").split())
