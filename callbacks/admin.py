@@ -18,6 +18,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
+from callbacks import button_sets
 from callbacks.policy import current_database, local_today, secured_callback
 from db import admin_writes, queries_admin
 from db.cache import VersionedCache, cached
@@ -288,7 +289,10 @@ def _clicked(triggered_id: Any, triggered_value: Any) -> tuple[str, int, int] | 
 
 def _trigger(triggered_id: Any, triggered_value: Any) -> tuple[Any, Any]:
     if triggered_id is None and ctx.triggered:
-        return ctx.triggered_id, ctx.triggered[0].get("value")
+        triggered_id, triggered_value = ctx.triggered_id, ctx.triggered[0].get("value")
+    if triggered_id in (ids.ADMIN_MAPPING_REMOVE_CLICK_STORE, ids.ADMIN_MAPPING_EDIT_CLICK_STORE):
+        # A remove or edit button, relayed by the browser (see callbacks.button_sets).
+        return button_sets.clicked(triggered_value)
     return triggered_id, triggered_value
 
 
@@ -419,12 +423,13 @@ def register(app: dash.Dash) -> None:
         Output(ids.ADMIN_MAPPING_FEEDBACK_DIV, "children"),
         Output(ids.ADMIN_MAPPING_CHANGED_STORE, "data"),
         Input(ids.ADMIN_MAPPING_SAVE_BUTTON, "n_clicks"),
-        Input(ids.admin_mapping_button("remove", ALL, ALL), "n_clicks"),
+        Input(ids.ADMIN_MAPPING_REMOVE_CLICK_STORE, "data"),
         State(ids.ADMIN_MAPPING_CATEGORY_SELECT, "value"),
         State(ids.ADMIN_MAPPING_PROBLEM_SELECT, "value"),
         State(ids.ADMIN_MAPPING_WEIGHT_INPUT, "value"),
         State(ids.ADMIN_MAPPING_CHANGED_STORE, "data"),
         prevent_initial_call=True,
+        expect={(ids.ADMIN_MAPPING_REMOVE_CLICK_STORE, "data"): dict | None},
     )(mapping_change)
     secured_callback(
         app,
@@ -432,9 +437,15 @@ def register(app: dash.Dash) -> None:
         Output(ids.ADMIN_MAPPING_CATEGORY_SELECT, "value"),
         Output(ids.ADMIN_MAPPING_PROBLEM_SELECT, "value"),
         Output(ids.ADMIN_MAPPING_WEIGHT_INPUT, "value"),
-        Input(ids.admin_mapping_button("edit", ALL, ALL), "n_clicks"),
+        Input(ids.ADMIN_MAPPING_EDIT_CLICK_STORE, "data"),
         prevent_initial_call=True,
+        expect={(ids.ADMIN_MAPPING_EDIT_CLICK_STORE, "data"): dict | None},
     )(mapping_edit)
+    for kind, store in (
+        ("remove", ids.ADMIN_MAPPING_REMOVE_CLICK_STORE),
+        ("edit", ids.ADMIN_MAPPING_EDIT_CLICK_STORE),
+    ):
+        button_sets.relay_clicks(app, ids.admin_mapping_button(kind, ALL, ALL), store)
     secured_callback(
         app,
         Capability.CONFIGURE,

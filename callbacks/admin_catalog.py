@@ -1,5 +1,6 @@
 """Administration callbacks of the "City setup" tab (departments, indicators, problems, actors,
-district boundaries, data sources) and of the "Add a user" form on the Users tab.
+district boundaries, renamed categories, data sources) and of the "Add a user" form on the
+Users tab.
 
 Every callback needs MANAGE_CATALOGUE (administrators) or, for users, MANAGE_USERS; the writes
 in ``db.catalog_admin`` and ``db.accounts`` check that again before changing anything.
@@ -20,6 +21,7 @@ from db import accounts, catalog_admin, queries_admin
 from db.catalog import district_report_counts
 from layouts import admin_catalog as view
 from layouts import admin_catalog_feeds as feeds
+from layouts import admin_catalog_renames as renames
 from layouts import admin_user_form, ids
 from triage.citypack import read_district_file
 from triage.security import ROLE_LABELS, Capability, Principal
@@ -59,7 +61,7 @@ def _count(value: Any) -> int:
 
 
 def kind_view(kind: Any, *, principal: Principal) -> tuple[Any, ...]:
-    """Sort choices of the chosen kind; which of the three forms shows."""
+    """Sort choices of the chosen kind; which of the four forms shows."""
     kind = _kind(kind)
     options = view.sort_options(kind)
     return (
@@ -68,6 +70,7 @@ def kind_view(kind: Any, *, principal: Principal) -> tuple[Any, ...]:
         kind not in view.CATALOGUE_KINDS,
         kind != "district",
         kind != "source",
+        kind != "rename",
     )
 
 
@@ -102,7 +105,13 @@ def table_query(
 
 
 def catalogue_list(
-    query: Any, _saved: Any, _districts: Any, _sources: Any, *, principal: Principal
+    query: Any,
+    _saved: Any,
+    _districts: Any,
+    _sources: Any,
+    _renames: Any = 0,
+    *,
+    principal: Principal,
 ) -> tuple[Any, str, bool, bool]:
     """One page of the chosen kind's records, its count line and the pager's state."""
     query = query if isinstance(query, dict) else {}
@@ -112,6 +121,8 @@ def catalogue_list(
             frame = district_report_counts(session)
         elif kind == "source":
             frame = queries_admin.data_sources(session)
+        elif kind == "rename":
+            frame = catalog_admin.category_renames(session)
         else:
             frame = catalog_admin.catalogue_frame(session, kind)
     everything = len(frame)
@@ -126,6 +137,8 @@ def catalogue_list(
         table = feeds.districts_table(rows, total, everything)
     elif kind == "source":
         table = feeds.sources_list(rows, total, everything)
+    elif kind == "rename":
+        table = renames.renames_table(rows, total, everything)
     else:
         table = view.catalogue_table(kind, rows, total, everything)
     return table, view.count_text(kind, total, page, pages), page <= 1, page >= pages
@@ -404,6 +417,45 @@ def source_save(
     )
 
 
+# ---------------------------------------------------------------- renamed categories
+
+
+def rename_options(_kind: Any, _saved: Any, *, principal: Principal) -> tuple[list, list]:
+    """Every report category, for both pickers of the rename form."""
+    with current_database().session() as session:
+        options = renames.category_options(catalog_admin.category_options(session))
+    return options, options
+
+
+def rename_save(
+    _link: Any,
+    _remove: Any,
+    new: Any,
+    old: Any,
+    saved: Any,
+    *,
+    principal: Principal,
+    triggered_id: Any = None,
+) -> tuple[Any, bool, bool, Any]:
+    """Link the new name to the old (or remove the new name's link); the message says what was
+    done, or what is wrong and which picker is at fault."""
+    triggered_id, _ = _trigger(triggered_id)
+    if triggered_id not in (ids.ADMIN_RENAME_SAVE_BUTTON, ids.ADMIN_RENAME_REMOVE_BUTTON):
+        raise PreventUpdate
+    removing = triggered_id == ids.ADMIN_RENAME_REMOVE_BUTTON
+    if not removing and new and not old:
+        return renames.rename_refused("Choose the old name."), False, True, dash.no_update
+    try:
+        with current_database().session(write=True) as session:
+            message = catalog_admin.set_category_continues(
+                session, principal, new, None if removing else (old or "")
+            )
+    except catalog_admin.FieldError as error:
+        new_bad = error.field == "category"
+        return renames.rename_refused(str(error)), new_bad, not new_bad, dash.no_update
+    return renames.rename_saved(message), False, False, _count(saved) + 1
+
+
 # ---------------------------------------------------------------- users
 
 
@@ -464,6 +516,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.ADMIN_CATALOG_FORM_SECTION, "hidden"),
         Output(ids.ADMIN_DISTRICTS_SECTION, "hidden"),
         Output(ids.ADMIN_SOURCE_SECTION, "hidden"),
+        Output(ids.ADMIN_RENAME_SECTION, "hidden"),
         Input(ids.ADMIN_CATALOG_KIND_RADIO, "value"),
     )(kind_view)
     secured_callback(
@@ -490,6 +543,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.ADMIN_CATALOG_SAVED_STORE, "data"),
         Input(ids.ADMIN_DISTRICTS_SAVED_STORE, "data"),
         Input(ids.ADMIN_SOURCE_SAVED_STORE, "data"),
+        Input(ids.ADMIN_RENAME_SAVED_STORE, "data"),
         expect={(ids.ADMIN_CATALOG_QUERY_STORE, "data"): dict | None},
     )(catalogue_list)
     secured_callback(
@@ -603,6 +657,29 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
         expect={(ids.ADMIN_SOURCE_SAVED_STORE, "data"): int | None},
     )(source_save)
+    secured_callback(
+        app,
+        CATALOGUE,
+        Output(ids.ADMIN_RENAME_NEW_SELECT, "options"),
+        Output(ids.ADMIN_RENAME_OLD_SELECT, "options"),
+        Input(ids.ADMIN_CATALOG_KIND_RADIO, "value"),
+        Input(ids.ADMIN_RENAME_SAVED_STORE, "data"),
+    )(rename_options)
+    secured_callback(
+        app,
+        CATALOGUE,
+        Output(ids.ADMIN_RENAME_FEEDBACK_DIV, "children"),
+        Output(ids.ADMIN_RENAME_NEW_SELECT, "invalid"),
+        Output(ids.ADMIN_RENAME_OLD_SELECT, "invalid"),
+        Output(ids.ADMIN_RENAME_SAVED_STORE, "data"),
+        Input(ids.ADMIN_RENAME_SAVE_BUTTON, "n_clicks"),
+        Input(ids.ADMIN_RENAME_REMOVE_BUTTON, "n_clicks"),
+        State(ids.ADMIN_RENAME_NEW_SELECT, "value"),
+        State(ids.ADMIN_RENAME_OLD_SELECT, "value"),
+        State(ids.ADMIN_RENAME_SAVED_STORE, "data"),
+        prevent_initial_call=True,
+        expect={(ids.ADMIN_RENAME_SAVED_STORE, "data"): int | None},
+    )(rename_save)
     secured_callback(
         app,
         Capability.MANAGE_USERS,

@@ -22,8 +22,10 @@ from callbacks.policy import (
 from callbacks.query_sync import query_sync_js
 from db import alert_writes, queries_alerts, queries_priorities
 from db import attention as attention_service
+from db.cache import cached
 from db.queries_alerts import AlertFilters
 from layouts import alerts, ids
+from layouts.data_health import data_health_section
 from triage.security import Capability, Principal
 from triage.validation import ValidationError
 from triage.weeks import iso_week
@@ -37,8 +39,21 @@ SYNC_QUERY_JS = query_sync_js(
         ("problem", "all"),
         ("state", "open"),
         ("alert", None),
+        ("page", "1"),
     ]
 )
+
+# The feed's pages: "Previous"/"Next" step the page; a filter changing goes back to page 1.
+# In the browser (no round trip); the server clamps the page to the pages there are.
+PAGE_JS = """
+function (prev, next, ...rest) {
+    const page = Number(rest[rest.length - 1]) || 1;
+    const fired = (dash_clientside.callback_context.triggered || []).map((t) => t.prop_id);
+    if (fired.includes("PREV.n_clicks") && prev) { return Math.max(1, page - 1); }
+    if (fired.includes("NEXT.n_clicks") && next) { return page + 1; }
+    return page === 1 ? dash_clientside.no_update : 1;
+}
+""".replace("PREV", ids.ALERTS_PREV_BUTTON).replace("NEXT", ids.ALERTS_NEXT_BUTTON)
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,48 @@ def alerts_filters(_page: Any, *, principal: Principal) -> tuple[list, list, lis
     )
 
 
+def alerts_data_health(_page: Any, *, principal: Principal) -> Any:
+    """The "Data health" section (late indicators by department, unplaced reports) for the
+    roles that run the data (``layouts.alerts.shows_data_health``); nothing for the others."""
+    if not alerts.shows_data_health(principal.role):
+        raise PreventUpdate
+    with current_database().session() as session:
+        health = queries_alerts.data_health(session, local_today())
+    return data_health_section(health, days=queries_alerts.PLACEMENT_DAYS)
+
+
+def feed_page(
+    session: Any,
+    severity: Any,
+    department: Any,
+    district: Any,
+    category: Any,
+    problem: Any,
+    state: Any,
+    selected: Any,
+    page: Any,
+) -> tuple[Resolved, queries_alerts.FeedPage, list[int]]:
+    """The checked filters, the page of the feed they give, and the ids it lists: the page's,
+    plus the chosen alert when it matches the filters but sits on another page (a saved link
+    to it still shows its evidence). The feed and the action form both start from it, so they
+    agree on the shown alert (:func:`layouts.alerts.effective_alert` of those ids)."""
+    number = alerts.parse_id(page) or 1
+    chosen = resolve_filters(session, severity, department, district, category, problem, state)
+    # Served from the data-version cache while nothing is written (any write, an action on an
+    # alert included, changes the version).
+    found = cached(
+        session,
+        "alerts.feed_page",
+        (chosen.filters, number),
+        lambda: queries_alerts.alert_feed_page(session, chosen.filters, page=number),
+    )
+    shown = [int(i) for i in found.rows["id"]]
+    wanted = alerts.parse_id(selected)
+    if wanted is not None and wanted not in shown and wanted in found.ids:
+        shown.append(wanted)
+    return chosen, found, shown
+
+
 def alerts_feed(
     severity: Any,
     department: Any,
@@ -152,31 +209,71 @@ def alerts_feed(
     problem: Any,
     state: Any,
     selected: Any,
+    page: Any,
     _changed: Any,
     _created: Any,
     *,
     principal: Principal,
-) -> tuple[Any, Any, list[int]]:
-    """Headline cards, the feed (the shown alert highlighted) and the ids it lists."""
+) -> tuple[Any, ...]:
+    """Headline cards (over every matching alert), one page of the feed (the shown alert
+    highlighted), the ids it lists, the pager (its text, previous and next disabled, hidden
+    when there is one page), and the
+    shown alert's evidence with its id (:func:`alerts_detail`).
+
+    The listed ids are the page's, plus the chosen alert when it matches the filters but sits
+    on another page (a saved link to it still shows its evidence). The evidence comes in the
+    same answer as the feed: one round trip on load, not a feed and then its evidence."""
     with current_database().session() as session:
-        chosen = resolve_filters(session, severity, department, district, category, problem, state)
-        feed, total = queries_alerts.alert_feed(session, chosen.filters)
-        concerned = queries_alerts.problems_concerned(session, chosen.filters)
-    shown = [int(i) for i in feed["id"]]
+        chosen, found, shown = feed_page(
+            session, severity, department, district, category, problem, state, selected, page
+        )
+        concerned = cached(
+            session,
+            "alerts.concerned",
+            chosen.filters,
+            lambda: queries_alerts.problems_concerned(session, chosen.filters),
+        )
+    feed = found.rows
     current = alerts.effective_alert(selected, shown)
+    view, shown_id = alerts_detail(current, shown, 0, 0, principal=principal)
     return (
         alerts.summary(
-            feed, total, state=chosen.state, notes=chosen.notes, on_problems=len(concerned)
+            feed,
+            found.total,
+            state=chosen.state,
+            notes=chosen.notes,
+            on_problems=len(concerned),
+            counts=(found.critical, found.new, found.linked),
         ),
-        alerts.feed_table(feed, total, current),
+        alerts.feed_table(feed, found.total, current, first=found.first),
         shown,
+        alerts.pager_text(found.first, found.last, found.total, found.page, found.pages),
+        found.page <= 1,
+        found.page >= found.pages,
+        found.pages <= 1,
+        *evidence_outputs(view),
+        shown_id,
+    )
+
+
+def evidence_outputs(view: alerts.EvidenceView) -> tuple[Any, ...]:
+    """The evidence slots' values: head, figure, chart hidden, chart label, caption, table,
+    details for analysts. Without a chart the graph gets the blank figure and is hidden."""
+    return (
+        view.head,
+        alerts.placeholder_figure() if view.figure is None else view.figure,
+        view.figure is None,
+        view.label,
+        view.caption,
+        view.table,
+        view.analyst,
     )
 
 
 # A row's "Evidence" button chooses that alert (kept in the address as ``alert=``). It runs in
 # the browser: the feed's buttons arriving (all at 0 clicks) fire it on every load, and a server
 # round trip there held the evidence panel back by one more request. The server never trusts the
-# id it sets: ``alerts_detail`` shows only an alert of the feed.
+# id it sets: ``alerts_feed`` shows the evidence of an alert of the feed only.
 SELECT_ALERT_JS = """
 function (clicks) {
     const triggered = (dash_clientside.callback_context.triggered || [])[0];
@@ -191,26 +288,52 @@ function (clicks) {
 
 def alerts_detail(
     selected: Any, shown: Any, _changed: Any, _created: Any, *, principal: Principal
-) -> tuple[Any, int | None]:
-    """The shown alert's message, facts and evidence chart; its id for the action form."""
+) -> tuple[alerts.EvidenceView, int | None]:
+    """The shown alert's message, facts and evidence chart; its id for the action form. Only
+    an alert of ``shown`` (the feed's) is shown, else the first; the chart is drawn for that
+    one alert only."""
     current = alerts.effective_alert(selected, shown)
     if current is None:
-        return alerts.evidence_panel(None), None
+        return alerts.evidence_view(None), None
     with current_database().session() as session:
-        evidence = queries_alerts.alert_evidence(session, current, local_today())
-    return alerts.evidence_panel(evidence), current if evidence is not None else None
+        today = local_today()
+        evidence = cached(
+            session,
+            "alerts.evidence",
+            (current, today),
+            lambda: queries_alerts.alert_evidence(session, current, today),
+        )
+    view = alerts.evidence_view(evidence, details=alerts.shows_details(principal.role))
+    return view, current if evidence is not None else None
 
 
 def action_form_state(
-    current: Any, _changed: Any, _created: Any, *, principal: Principal
+    severity: Any,
+    department: Any,
+    district: Any,
+    category: Any,
+    problem: Any,
+    state: Any,
+    selected: Any,
+    page: Any,
+    _changed: Any,
+    _created: Any,
+    *,
+    principal: Principal,
 ) -> tuple[Any, ...]:
     """What the action form allows for the shown alert's state; the problems to link to
     (not archived ones, see :func:`link_options`).
 
+    It takes the feed's inputs and finds the shown alert as the feed does (:func:`feed_page`),
+    so on load it runs beside the feed rather than after it (one round trip, not two in a row).
+
     Outputs: context, acknowledge/reopen/link/dismiss disabled, link options and value, reason.
     """
-    alert_id = alerts.parse_id(current)
     with current_database().session() as session:
+        _chosen, _found, shown = feed_page(
+            session, severity, department, district, category, problem, state, selected, page
+        )
+        alert_id = alerts.effective_alert(selected, shown)
         alert = queries_alerts.alert_row(session, alert_id) if alert_id else None
         problems = queries_alerts.problems(session)
     options = link_options(problems, alert)
@@ -283,10 +406,27 @@ def alert_action(
     return act(action, current, problem, reason, changed, principal)
 
 
-def new_problem_defaults(current: Any, *, principal: Principal) -> tuple[str, list, Any]:
-    """A starting title from the shown alert, and the policy areas to choose from."""
-    alert_id = alerts.parse_id(current)
+def new_problem_defaults(
+    severity: Any,
+    department: Any,
+    district: Any,
+    category: Any,
+    problem: Any,
+    state: Any,
+    selected: Any,
+    page: Any,
+    _changed: Any,
+    _created: Any,
+    *,
+    principal: Principal,
+) -> tuple[str, list, Any]:
+    """A starting title from the shown alert, and the policy areas to choose from. Like
+    :func:`action_form_state` it finds the shown alert itself, beside the feed."""
     with current_database().session() as session:
+        _chosen, _found, shown = feed_page(
+            session, severity, department, district, category, problem, state, selected, page
+        )
+        alert_id = alerts.effective_alert(selected, shown)
         alert = queries_alerts.alert_row(session, alert_id) if alert_id else None
         areas = queries_alerts.policy_areas(session)
     options = [{"label": alerts.humanize(a), "value": a} for a in areas]
@@ -339,6 +479,17 @@ def register(app: dash.Dash) -> None:
         Input(ids.ALERTS_CHANGED_STORE, "data"),
         Input(ids.ALERTS_CREATED_STORE, "data"),
     )
+    # What the stores these callbacks read hold (alert ids, page numbers, counters): a post
+    # with anything else is refused with a 400 before the callback runs.
+    feed_types = {
+        (store, "data"): int | None
+        for store in (
+            ids.ALERTS_SELECTED_STORE,
+            ids.ALERTS_FEED_PAGE_STORE,
+            ids.ALERTS_CHANGED_STORE,
+            ids.ALERTS_CREATED_STORE,
+        )
+    }
     secured_callback(
         app,
         Capability.VIEW_CITY,
@@ -351,13 +502,43 @@ def register(app: dash.Dash) -> None:
     secured_callback(
         app,
         Capability.VIEW_CITY,
+        Output(ids.ALERTS_HEALTH_DIV, "children"),
+        Input(ids.ALERTS_PAGE_STORE, "data"),
+    )(alerts_data_health)
+    secured_callback(
+        app,
+        Capability.VIEW_CITY,
         Output(ids.ALERTS_SUMMARY_DIV, "children"),
         Output(ids.ALERTS_FEED_DIV, "children"),
         Output(ids.ALERTS_SHOWN_STORE, "data"),
+        Output(ids.ALERTS_PAGER_TEXT, "children"),
+        Output(ids.ALERTS_PREV_BUTTON, "disabled"),
+        Output(ids.ALERTS_NEXT_BUTTON, "disabled"),
+        Output(ids.ALERTS_PAGER_NAV, "hidden"),
+        Output(ids.ALERTS_DETAIL_DIV, "children"),
+        Output(ids.ALERTS_EVIDENCE_GRAPH, "figure"),
+        Output(ids.ALERTS_EVIDENCE_FIGURE, "hidden"),
+        Output(ids.ALERTS_EVIDENCE_IMG, "aria-label"),
+        Output(ids.ALERTS_EVIDENCE_CAPTION, "children"),
+        Output(ids.ALERTS_EVIDENCE_TABLE_DIV, "children"),
+        Output(ids.ALERTS_EVIDENCE_ANALYST_DIV, "children"),
+        Output(ids.ALERTS_CURRENT_STORE, "data"),
         *filters,
         Input(ids.ALERTS_SELECTED_STORE, "data"),
+        Input(ids.ALERTS_FEED_PAGE_STORE, "data"),
         *refresh,
+        expect=feed_types,
     )(alerts_feed)
+    secured_clientside_callback(
+        app,
+        PAGE_JS,
+        Output(ids.ALERTS_FEED_PAGE_STORE, "data"),
+        Input(ids.ALERTS_PREV_BUTTON, "n_clicks"),
+        Input(ids.ALERTS_NEXT_BUTTON, "n_clicks"),
+        *filters,
+        State(ids.ALERTS_FEED_PAGE_STORE, "data"),
+        prevent_initial_call=True,
+    )
     secured_clientside_callback(
         app,
         SELECT_ALERT_JS,
@@ -365,16 +546,6 @@ def register(app: dash.Dash) -> None:
         Input(ids.alerts_select_button(ALL), "n_clicks"),
         prevent_initial_call=True,
     )
-    secured_callback(
-        app,
-        Capability.VIEW_CITY,
-        Output(ids.ALERTS_DETAIL_DIV, "children"),
-        Output(ids.ALERTS_CURRENT_STORE, "data"),
-        Input(ids.ALERTS_SELECTED_STORE, "data"),
-        Input(ids.ALERTS_SHOWN_STORE, "data"),
-        *refresh,
-        expect={(ids.ALERTS_SHOWN_STORE, "data"): list[int] | None},  # the feed's alert ids
-    )(alerts_detail)
     secured_callback(
         app,
         Capability.MANAGE_ALERTS,
@@ -386,8 +557,11 @@ def register(app: dash.Dash) -> None:
         Output(ids.ALERTS_LINK_SELECT, "options"),
         Output(ids.ALERTS_LINK_SELECT, "value"),
         Output(ids.ALERTS_REASON_TEXTAREA, "value"),
-        Input(ids.ALERTS_CURRENT_STORE, "data"),
+        *filters,
+        Input(ids.ALERTS_SELECTED_STORE, "data"),
+        Input(ids.ALERTS_FEED_PAGE_STORE, "data"),
         *refresh,
+        expect=feed_types,
     )(action_form_state)
     secured_callback(
         app,
@@ -410,7 +584,11 @@ def register(app: dash.Dash) -> None:
         Output(ids.ALERTS_NEW_TITLE_INPUT, "value"),
         Output(ids.ALERTS_NEW_AREA_SELECT, "options"),
         Output(ids.ALERTS_NEW_AREA_SELECT, "value"),
-        Input(ids.ALERTS_CURRENT_STORE, "data"),
+        *filters,
+        Input(ids.ALERTS_SELECTED_STORE, "data"),
+        Input(ids.ALERTS_FEED_PAGE_STORE, "data"),
+        *refresh,
+        expect=feed_types,
     )(new_problem_defaults)
     secured_callback(
         app,
@@ -430,5 +608,6 @@ def register(app: dash.Dash) -> None:
         Output(ids.ALERTS_QUERY_STORE, "data"),
         *filters,
         Input(ids.ALERTS_SELECTED_STORE, "data"),
+        Input(ids.ALERTS_FEED_PAGE_STORE, "data"),
         prevent_initial_call=True,
     )

@@ -3,9 +3,11 @@ answers, recording a new value (details of the chosen indicator, period due, pla
 question, status from the numbers), and the bulk upload (preview, then an all-or-nothing
 commit that re-reads the file on the server).
 
-Scope is enforced here on the server: a department head always gets her own department, and a
-write to another department's indicator raises PermissionDenied (403, nothing written); an
-uploaded row for another department's indicator is rejected and blocks the whole upload.
+Scope is enforced on the server, once per rule: a department head always gets her own
+department here; a write to another department's indicator raises PermissionDenied in the write
+itself (``db.writes.record_form_value``: 403, nothing written), which also makes the domain's
+checks; an uploaded row for another department's indicator is rejected and blocks the whole
+upload.
 """
 
 from __future__ import annotations
@@ -39,17 +41,15 @@ from db.ingest import (
 from layouts import department, ids
 from layouts.components import empty_state, format_number
 from triage.export import safe_csv
-from triage.indicators import direction_text, period_due, status_from_value
+from triage.indicators import direction_text, period_due
 from triage.ingest.errors import IngestError, Rejection
 from triage.ingest.indicators import read_indicator_file
-from triage.security import Capability, Principal, Role, require_department
+from triage.security import Capability, Principal, Role
 from triage.validation import (
     INDICATOR_STATUSES,
     ValidationError,
-    implausible_reason,
     parse_period,
     parse_value,
-    validate_observation,
 )
 
 # The first data row of an uploaded spreadsheet is row 2 (the header is row 1): the reader
@@ -179,51 +179,27 @@ def record_value(
     indicator_id = _as_id(indicator)
     assert indicator_id is not None
     number = parse_value(value)
+    key = confirm_key(indicator_id, period, number)
     today = local_today()
     with current_database().session(write=True) as session:
-        owner = queries.indicator_department_id(session, indicator_id)
-        if owner is None:
-            return (
-                department.rejected_message(["That indicator does not exist any more."]),
-                no_update,
-                no_update,
-                no_update,
-                None,
-            )
-        require_department(principal, owner)
-        before = _indicator_row(session, indicator_id)
-        try:  # the write's own rules first: a future period is refused, not questioned
-            validate_observation(
-                department.shown_text(before.unit), period, number, None, str(note or ""), today
-            )
-        except ValidationError as error:
-            return department.rejected_message([str(error)]), no_update, no_update, no_update, None
-        key = confirm_key(indicator_id, period, number)
-        doubt = implausible_reason(number, queries_department.recent_values(session, indicator_id))
-        if doubt and confirmed != key:
-            return department.confirm_message(doubt), no_update, no_update, no_update, key
-        given = status if status in INDICATOR_STATUSES else None
-        computed = status_from_value(
-            number,
-            before.target,
-            before.direction,
-            before.critical_threshold,
-            before.warning_threshold,
-        )
-        try:
-            writes.record_observation(
+        try:  # scope, the domain's rules and the plausibility question: checked in the write
+            recorded = writes.record_form_value(
                 session,
                 principal,
                 indicator_id,
                 period,
                 value,
-                status=given or computed,
+                status=status if status in INDICATOR_STATUSES else None,
                 note=str(note or ""),
                 today=today,
+                confirmed=confirmed == key,
             )
+        except writes.ImplausibleValue as doubt:
+            return department.confirm_message(doubt.reason), no_update, no_update, no_update, key
         except ValidationError as error:
             return department.rejected_message([str(error)]), no_update, no_update, no_update, None
         row = _indicator_row(session, indicator_id)
+    given, computed = recorded.given_status, recorded.computed_status
     unit = department.shown_text(row.unit)
     still_overdue = ""
     if row.overdue and row.latest_period is not None:

@@ -20,6 +20,7 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from callbacks import button_sets
 from callbacks.policy import (
     current_database,
     current_settings,
@@ -234,6 +235,44 @@ def attention_view(week: Any, _opened: Any, _saved: Any, *, principal: Principal
     return priorities.attention_panel(attention)
 
 
+SHOW_INPUT = f"{ids.PRIORITIES_SHOW_SELECT}.value"
+PAGE_INPUT = f"{ids.PRIORITIES_PAGE_STORE}.data"
+
+
+def priorities_page(
+    page: Any,
+    week: Any,
+    show: Any,
+    saved: Any,
+    opened: Any,
+    *,
+    principal: Principal,
+    triggered: set[str] | None = None,
+) -> tuple[Any, ...]:
+    """The week select, the ranking's five parts and the attention list in one answer: on
+    load one round trip and one re-render where a chain of three callbacks (the week's
+    choice, then the body and the list) took two round trips and three. The week select is
+    both input and output: on load (and when the address changes, ``page``) the week comes
+    from ``week_choice``; after that from the select. When only the view (``show``) changed
+    (``triggered``: the changed inputs as ``"id.property"``, from the callback context when
+    not given), the attention list stays as it is.
+
+    Outputs: week options, week, week notice, the five parts of ``priorities_view``, the
+    attention list."""
+    if triggered is None:
+        fired = {t["prop_id"] for t in ctx.triggered if t.get("prop_id")}
+        triggered = fired - {"."}
+    if not triggered or PAGE_INPUT in triggered:
+        choice: tuple[Any, ...] = week_choice(page, principal=principal)
+        week = choice[1]
+    else:
+        choice = (no_update,) * 3
+    view = priorities_view(week, show, saved, opened, principal=principal)
+    if triggered and triggered <= {SHOW_INPUT}:
+        return (*choice, *view, no_update)
+    return (*choice, *view, attention_view(week, opened, saved, principal=principal))
+
+
 def _clicked_alert(triggered_id: Any, triggered_value: Any) -> int | None:
     if not isinstance(triggered_id, dict) or not triggered_value:
         return None
@@ -259,6 +298,9 @@ def open_problem_from_list(
     if triggered_id is None and ctx.triggered:
         triggered_id = ctx.triggered_id
         triggered_value = ctx.triggered[0].get("value")
+    if triggered_id == ids.PRIORITIES_OPEN_CLICK_STORE:
+        # A button of the list, relayed by the browser (see callbacks.button_sets).
+        triggered_id, triggered_value = button_sets.clicked(triggered_value)
     alert_id = _clicked_alert(triggered_id, triggered_value)
     if alert_id is None:
         raise PreventUpdate
@@ -392,6 +434,9 @@ def decision_dialog(
     if triggered_id is None and ctx.triggered:
         triggered_id = ctx.triggered_id
         triggered_value = ctx.triggered[0].get("value")
+    if triggered_id == ids.PRIORITIES_DECIDE_CLICK_STORE:
+        # A decide button, relayed by the browser (see callbacks.button_sets).
+        triggered_id, triggered_value = button_sets.clicked(triggered_value)
     if not triggered_value:
         raise PreventUpdate
     if triggered_id == ids.PRIORITIES_DECISION_CANCEL_BUTTON:
@@ -457,37 +502,27 @@ def register(app: dash.Dash) -> None:
         Output(ids.PRIORITIES_WEEK_SELECT, "options"),
         Output(ids.PRIORITIES_WEEK_SELECT, "value"),
         Output(ids.PRIORITIES_WEEK_NOTICE_DIV, "children"),
-        Input(ids.PRIORITIES_PAGE_STORE, "data"),
-    )(week_choice)
-    secured_callback(
-        app,
-        Capability.VIEW_CITY,
         Output(ids.PRIORITIES_SUMMARY_DIV, "children"),
         Output(ids.PRIORITIES_LIST_DIV, "children"),
         Output(ids.PRIORITIES_QUADRANT_GRAPH, "figure"),
         Output(ids.PRIORITIES_QUADRANT_TEXT_DIV, "children"),
         Output(ids.PRIORITIES_CHANGES_DIV, "children"),
+        Output(ids.PRIORITIES_ATTENTION_DIV, "children"),
+        Input(ids.PRIORITIES_PAGE_STORE, "data"),
         Input(ids.PRIORITIES_WEEK_SELECT, "value"),
         Input(ids.PRIORITIES_SHOW_SELECT, "value"),
         Input(ids.PRIORITIES_SAVED_STORE, "data"),
         Input(ids.PRIORITIES_OPENED_STORE, "data"),
-    )(priorities_view)
-    secured_callback(
-        app,
-        Capability.VIEW_CITY,
-        Output(ids.PRIORITIES_ATTENTION_DIV, "children"),
-        Input(ids.PRIORITIES_WEEK_SELECT, "value"),
-        Input(ids.PRIORITIES_OPENED_STORE, "data"),
-        Input(ids.PRIORITIES_SAVED_STORE, "data"),
-    )(attention_view)
+    )(priorities_page)
     secured_callback(
         app,
         Capability.EDIT_PROBLEMS,
         Output(ids.PRIORITIES_ATTENTION_FEEDBACK_DIV, "children"),
         Output(ids.PRIORITIES_OPENED_STORE, "data"),
-        Input(ids.priorities_open_problem_button(ALL), "n_clicks"),
+        Input(ids.PRIORITIES_OPEN_CLICK_STORE, "data"),
         State(ids.PRIORITIES_OPENED_STORE, "data"),
         prevent_initial_call=True,
+        expect={(ids.PRIORITIES_OPEN_CLICK_STORE, "data"): dict | None},
     )(open_problem_from_list)
     secured_callback(
         app,
@@ -508,7 +543,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.PRIORITIES_DECISION_FEEDBACK_DIV, "children"),
         Output(ids.PRIORITIES_SAVED_STORE, "data"),
         Output(ids.PRIORITIES_DECISION_STATUS_DIV, "children"),
-        Input(ids.priorities_decide_button(ALL), "n_clicks"),
+        Input(ids.PRIORITIES_DECIDE_CLICK_STORE, "data"),
         Input(ids.PRIORITIES_DECISION_CANCEL_BUTTON, "n_clicks"),
         Input(ids.PRIORITIES_DECISION_SAVE_BUTTON, "n_clicks"),
         State(ids.PRIORITIES_DECISION_PROBLEM_STORE, "data"),
@@ -517,7 +552,14 @@ def register(app: dash.Dash) -> None:
         State(ids.PRIORITIES_DECISION_NOTE_TEXTAREA, "value"),
         State(ids.PRIORITIES_SAVED_STORE, "data"),
         prevent_initial_call=True,
+        expect={(ids.PRIORITIES_DECIDE_CLICK_STORE, "data"): dict | None},
     )(decision_dialog)
+    button_sets.relay_clicks(
+        app, ids.priorities_decide_button(ALL), ids.PRIORITIES_DECIDE_CLICK_STORE
+    )
+    button_sets.relay_clicks(
+        app, ids.priorities_open_problem_button(ALL), ids.PRIORITIES_OPEN_CLICK_STORE
+    )
     secured_callback(
         app,
         Capability.VIEW_CITY,

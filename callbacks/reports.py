@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dash
-from dash import Input, Output, State
+from dash import Input, Output
 from sqlalchemy.orm import Session
 
 from callbacks.policy import (
@@ -256,6 +256,49 @@ def reports_recent(
     return reports.recent(frame)
 
 
+MEASURE_INPUT = f"{ids.REPORTS_MEASURE_RADIO}.value"
+PAGE_INPUT = f"{ids.REPORTS_PAGE_STORE}.data"
+
+
+def reports_page(
+    page: Any,
+    category: Any,
+    district: Any,
+    problem: Any,
+    date_from: Any,
+    date_to: Any,
+    measure: Any,
+    *,
+    principal: Principal,
+    triggered: set[str] | None = None,
+) -> tuple[Any, ...]:
+    """The filters' choices and dates, summary and trend, categories and districts, recent
+    reports in one answer: on load one round trip and one re-render where a chain (the
+    filters' choices and default dates, then three callbacks on them) took two round trips
+    and four. The dates are both inputs and outputs: on load (``page``) ``reports_filters``
+    fills in their defaults, which the rest then uses. When only the measure changed
+    (``triggered``: the changed inputs as ``"id.property"``, from the callback context when
+    not given), only the breakdown.
+
+    Outputs: the three selects' options, from, to, summary, trend, categories, districts,
+    recent reports."""
+    if triggered is None:
+        fired = {t["prop_id"] for t in dash.callback_context.triggered if t.get("prop_id")}
+        triggered = fired - {"."}
+    if not triggered or PAGE_INPUT in triggered:
+        choices: tuple[Any, ...] = reports_filters(page, date_from, date_to, principal=principal)
+        date_from, date_to = choices[3], choices[4]
+    else:
+        choices = (dash.no_update,) * 5
+    filters = (category, district, problem, date_from, date_to)
+    breakdown = reports_breakdown(*filters, measure, principal=principal)
+    if triggered and triggered <= {MEASURE_INPUT}:
+        return (*choices, dash.no_update, dash.no_update, *breakdown, dash.no_update)
+    summary = reports_summary(*filters, principal=principal)
+    recent = reports_recent(*filters, principal=principal)
+    return (*choices, *summary, *breakdown, recent)
+
+
 def register(app: dash.Dash) -> None:
     filters = (
         Input(ids.REPORTS_CATEGORY_SELECT, "value"),
@@ -272,31 +315,15 @@ def register(app: dash.Dash) -> None:
         Output(ids.REPORTS_PROBLEM_SELECT, "options"),
         Output(ids.REPORTS_FROM_INPUT, "value"),
         Output(ids.REPORTS_TO_INPUT, "value"),
-        Input(ids.REPORTS_PAGE_STORE, "data"),
-        State(ids.REPORTS_FROM_INPUT, "value"),
-        State(ids.REPORTS_TO_INPUT, "value"),
-    )(reports_filters)
-    secured_callback(
-        app,
-        Capability.VIEW_CITY,
         Output(ids.REPORTS_SUMMARY_DIV, "children"),
         Output(ids.REPORTS_TREND_DIV, "children"),
-        *filters,
-    )(reports_summary)
-    secured_callback(
-        app,
-        Capability.VIEW_CITY,
         Output(ids.REPORTS_CATEGORIES_DIV, "children"),
         Output(ids.REPORTS_DISTRICTS_DIV, "children"),
+        Output(ids.REPORTS_RECENT_DIV, "children"),
+        Input(ids.REPORTS_PAGE_STORE, "data"),
         *filters,
         Input(ids.REPORTS_MEASURE_RADIO, "value"),
-    )(reports_breakdown)
-    secured_callback(
-        app,
-        Capability.VIEW_CITY,
-        Output(ids.REPORTS_RECENT_DIV, "children"),
-        *filters,
-    )(reports_recent)
+    )(reports_page)
     secured_clientside_callback(
         app,
         SYNC_QUERY_JS,

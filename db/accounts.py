@@ -25,6 +25,7 @@ from triage.security import (
     validate_password,
     verify_password,
 )
+from triage.vocabulary import ENDED_SESSION_RETENTION_DAYS, LOGIN_ATTEMPT_RETENTION_DAYS
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 GENERIC_FAILURE = "Unknown user or wrong password."
@@ -359,3 +360,29 @@ def list_users(session: Session) -> pd.DataFrame:
     for column in ("department_code", "department_name"):
         users[column] = users[column].fillna("").astype(str)
     return users
+
+
+def prune_sign_in_records(
+    session: Session,
+    now: dt.datetime,
+    *,
+    attempt_days: int = LOGIN_ATTEMPT_RETENTION_DAYS,
+    session_days: int = ENDED_SESSION_RETENTION_DAYS,
+) -> dict[str, int]:
+    """Delete sign-in attempts older than ``attempt_days`` and sessions that ended (signed
+    out or expired) more than ``session_days`` ago; live sessions are never touched.
+
+    The back-off reads only the last day of attempts (``FAILURE_MEMORY``), so pruning never
+    shortens anyone's wait.
+    Returns how many rows of each went.
+    """
+    attempts = session.execute(
+        delete(LoginAttempt).where(LoginAttempt.at < now - dt.timedelta(days=attempt_days))
+    )
+    cutoff = now - dt.timedelta(days=session_days)
+    sessions = session.execute(
+        delete(UserSession).where(
+            or_(UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff)
+        )
+    )
+    return {"login_attempts": attempts.rowcount or 0, "sessions": sessions.rowcount or 0}

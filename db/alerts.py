@@ -9,11 +9,14 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from db.alert_episodes import alert_links, data_dates
 from db.audit import write_audit
 from db.columns import ALERT_EPISODE, ALERT_HEAD, ALERT_LINKS
-from db.frames import as_number, query_frame, to_date
+from db.frames import as_int, as_number, query_frame, to_date
 from db.models import Alert, Problem, utcnow
+from triage.attention import AlertEpisode, calibrated_severities
 from triage.detection import AlertChanges, check_alert_transition
+from triage.detection.surge_messages import plain_message, window_of
 from triage.security import Capability, Principal, require
 from triage.validation import ValidationError
 from triage.vocabulary import OPEN_ALERT_STATES, SEVERITY_RANK
@@ -132,7 +135,121 @@ def apply_alert_changes(
     session.flush()
     if any(counts.values()):
         write_audit(session, actor, "detect", "alerts", "", after=counts)
+    recalibrate_severities(session, actor)
+    plain_stored_messages(session, actor)
     return counts
+
+
+def plain_stored_messages(session: Session, actor: Principal | None = None) -> int:
+    """Rewrite stored messages of earlier versions that carry detector internals (the false
+    discovery rate) in plain words (``plain_message``), so every page reads the same text;
+    one audit row when any changed. Returns how many changed."""
+    rows = session.execute(
+        select(Alert.id, Alert.message).where(Alert.message.like("%false discovery rate%"))
+    ).all()
+    changed = [{"id": int(i), "message": plain_message(m)} for i, m in rows]
+    if changed:
+        session.execute(update(Alert), changed)
+        session.flush()
+        write_audit(
+            session,
+            actor or Principal.system("detector"),
+            "plain_words",
+            "alerts",
+            "",
+            after={"messages_changed": len(changed)},
+        )
+    return len(changed)
+
+
+def open_alert_episodes(session: Session) -> tuple[AlertEpisode, ...]:
+    """Every open alert as the impact rule reads it (kind, method, state, days seen, data
+    date, figures, district, category, the problems it concerns); subjects left empty."""
+    rows = query_frame(
+        session,
+        select(
+            Alert.id,
+            Alert.kind,
+            Alert.method,
+            Alert.severity,
+            Alert.state,
+            Alert.first_detected,
+            Alert.last_detected,
+            Alert.observed,
+            Alert.expected,
+            Alert.indicator_id,
+            Alert.category_id,
+            Alert.district_id,
+        ).where(Alert.state.in_(OPEN_ALERT_STATES)),
+        [
+            "id",
+            "kind",
+            "method",
+            "severity",
+            "state",
+            "first_detected",
+            "last_detected",
+            "observed",
+            "expected",
+            "indicator_id",
+            "category_id",
+            "district_id",
+        ],
+    )
+    if rows.empty:
+        return ()
+    links = alert_links(session, [int(i) for i in rows["id"]])
+    concerned: dict[int, list[int]] = {}
+    for alert_id, problem_id in zip(links["alert_id"], links["problem_id"], strict=True):
+        concerned.setdefault(int(alert_id), []).append(int(problem_id))
+    dates = data_dates(session, rows)
+    return tuple(
+        AlertEpisode(
+            alert_id=int(row["id"]),
+            kind=str(row["kind"]),
+            severity=str(row["severity"]),
+            state=str(row["state"]),
+            first_seen=to_date(row["first_detected"]),
+            last_seen=to_date(row["last_detected"]),
+            data_date=dates.get(int(row["id"])),
+            subject="",
+            observed=as_number(row["observed"]),
+            expected=as_number(row["expected"]),
+            window_days=window_of(row["method"]),
+            district=None if as_int(row["district_id"]) is None else str(row["district_id"]),
+            category_id=as_int(row["category_id"]),
+            indicator_id=as_int(row["indicator_id"]),
+            problem_ids=tuple(sorted(set(concerned.get(int(row["id"]), [])))),
+            method=str(row["method"]),
+        )
+        for row in rows.to_dict("records")
+    )
+
+
+def recalibrate_severities(session: Session, actor: Principal | None = None) -> int:
+    """Store the severity of every open alert from its impact
+    (``triage.attention.calibrated_severities``, the one rule the alerts page, the brief and
+    the attention list show), replacing the detector's raw label. Run after every detection
+    run; one audit row when anything changed. Returns how many alerts changed."""
+    episodes = open_alert_episodes(session)
+    wanted = calibrated_severities(episodes)
+    changed = [
+        {"id": e.alert_id, "severity": wanted[e.alert_id]}
+        for e in episodes
+        if wanted[e.alert_id] != e.severity
+    ]
+    if changed:
+        session.execute(update(Alert), changed)
+        session.flush()
+        write_audit(
+            session,
+            actor or Principal.system("detector"),
+            "recalibrate",
+            "alerts",
+            "",
+            after={"severity_changed": len(changed)},
+        )
+    return len(changed)
 
 
 def transition_alert(
@@ -171,6 +288,8 @@ def transition_alert(
     if target == "linked":
         after["problem_id"] = problem_id
     write_audit(session, actor, target, "alert", alert.id, before=before, after=after)
+    session.flush()
+    recalibrate_severities(session, actor)  # handled or not weighs on the severity
 
 
 def active_alerts(session: Session) -> pd.DataFrame:

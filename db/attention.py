@@ -131,6 +131,7 @@ def open_episodes(session: Session) -> tuple[AlertEpisode, ...]:
                 cadence=info.get(indicator_id, ("", ""))[0] if indicator_id is not None else "",
                 problem_ids=problem_ids,
                 problem_titles=tuple(titles.get(p, "") for p in problem_ids),
+                method=str(row["method"]),
             )
         )
     return tuple(episodes)

@@ -22,6 +22,7 @@ from db.queries_priorities import (
 )
 from triage.attention import AttentionList
 from triage.brief import BriefAlert, BriefData, BriefDecision, BriefPriority, StaleOwner
+from triage.detection.surge_messages import plain_message
 from triage.page_data import WeekPriorities
 from triage.weeks import week_end, week_start
 
@@ -77,7 +78,7 @@ def brief_data(
             BriefAlert(
                 severity=str(row.severity),
                 previous_severity=as_text(row.previous_severity),
-                message=as_text(row.message),
+                message=plain_message(as_text(row.message)),
                 problems=tuple(row.problems),
                 first_detected=to_date(row.first_detected),
             )

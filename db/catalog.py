@@ -1,34 +1,29 @@
-"""A city's catalogue in the database: import a city pack, export it, re-place reports.
+"""A city's catalogue in the database: import a city pack and export it.
 
 ``import_pack`` upserts districts, departments, categories, indicators, problems, actors, policy
 areas and the backward map (factors, innovations, engagements) by their natural keys, writing
 one audit row per change in the caller's transaction; rows equal to what is stored are left
-alone, so a second import changes nothing. Nothing here commits.
+alone, so a second import changes nothing. Re-placing stored reports when boundaries change
+lives in ``db.placement`` (re-exported here). Nothing here commits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import write_audit
 from db.ingest import (
     SENTINEL_DISTRICT_CODES,
     SENTINEL_DISTRICT_NAMES,
-    _apply_counts,
-    _is_sqlite,
     category_code,
     ensure_sentinel_districts,
-    load_districts,
-    local_days,
 )
 from db.models import (
     Actor,
@@ -46,10 +41,10 @@ from db.models import (
     ProblemDistrict,
     ProblemIndicator,
     ReportCategory,
-    ReportDailyCount,
     User,
     utcnow,
 )
+from db.placement import PLACE_BATCH, Placement, district_report_counts, place_reports
 from triage.citypack import (
     ActorSpec,
     CategorySpec,
@@ -66,12 +61,12 @@ from triage.citypack import (
     Reject,
     engagement_key,
     factor_key,
+    same_named,
 )
 from triage.security import Capability, Principal, require
 
 CITY_SETTING = "city"
 POLICY_AREAS_SETTING = "policy_areas"
-PLACE_BATCH = 200_000
 FILES = (
     "city.toml",
     "districts",
@@ -93,15 +88,6 @@ class FileCounts:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-
-
-@dataclass(frozen=True)
-class Placement:
-    """What re-placing stored reports did: reports looked at, moved, and now outside."""
-
-    checked: int
-    moved: int
-    outside: int
 
 
 @dataclass
@@ -240,7 +226,13 @@ def import_pack(
     record, ``no`` restores it, empty leaves it as stored; a record archived in the database
     whose cell is empty is updated, stays archived, and the report's notes say so. A department
     is archived last, and only when none of its indicators or active users is left (as in the
-    administration pages); otherwise a note says why it was not.
+    administration pages); otherwise a note says why it was not. An indicator that would be
+    active in a department archived in the database is rejected.
+
+    A category's ``continues`` links it to the one the city renamed it from (refused, with
+    file, line and reason, when it would continue itself, give a category a second successor
+    or close a cycle); every problem fed by one name of a chain of renames is then fed by all
+    of them, and the report's notes say which problems gained a category.
     """
     require(actor, Capability.CONFIGURE)
     report = ImportReport(rejects=list(pack.rejects), notes=list(pack.notes))
@@ -270,14 +262,24 @@ def import_pack(
         for problem in pack.problems
         for name in problem.categories
     }
+    groups = category_groups(session)
     problems = _import_problems(
-        session, writer, pack.problems, departments, indicators, categories, districts, codes
+        session,
+        writer,
+        pack.problems,
+        departments,
+        indicators,
+        categories,
+        districts,
+        codes,
+        groups,
     )
     actors = _import_actors(session, writer, pack.actors)
     factors = _import_factors(session, writer, pack.factors, problems, indicators)
     _import_innovations(session, writer, pack.innovations, problems, actors)
     _import_engagements(session, writer, pack.engagements, problems, actors, factors)
     _archive_departments(session, writer, archiving)
+    report.notes.extend(spread_renamed_problems(session, writer))
     session.flush()
     has_reports = session.scalar(select(CitizenReport.id).limit(1)) is not None
     if boundaries_changed and has_reports:
@@ -338,6 +340,41 @@ def _file_of_reject(file: str) -> str:
     return "categories" if file == "categories.csv" else "districts"
 
 
+def _reject_unresolved(writer: _Writer, file: str, key: str, missing: Mapping[str, bool]) -> bool:
+    """Reject the row when a record it names was not imported (``missing``: what it names ->
+    whether it is missing), saying the first one; True when the row was rejected."""
+    for what, absent in missing.items():
+        if absent:
+            _reject(writer, file, key, f"its {what} was not imported")
+            return True
+    return False
+
+
+def _reject_unknown(
+    writer: _Writer,
+    file: str,
+    key: str,
+    lists: Mapping[str, tuple[Sequence[str], Mapping[str, int]]],
+) -> bool:
+    """Reject the row when codes of a list it names are not among those imported (``lists``:
+    what -> (its codes, imported casefolded codes)); True when the row was rejected."""
+    for what, (codes, imported) in lists.items():
+        unknown = [c for c in codes if c.casefold() not in imported]
+        if unknown:
+            _reject(writer, file, key, f"{what} {', '.join(unknown)} were not imported")
+            return True
+    return False
+
+
+def _name_holder(names: Mapping[str, str], name: str, row: Any) -> str | None:
+    """The code of another record that holds ``name`` (``names``: casefolded name -> code),
+    None when the name is free or is ``row``'s own."""
+    holder = names.get(name.casefold())
+    if holder is not None and (row is None or holder != row.code):
+        return holder
+    return None
+
+
 def policy_area_labels(session: Session) -> dict[str, str]:
     """Policy area code -> label, as the city's pack gave them (empty if it gave none)."""
     setting = session.get(AppSetting, POLICY_AREAS_SETTING)
@@ -358,8 +395,7 @@ def _import_districts(
     changed = False
     for spec in districts:
         row = stored.get(spec.code.casefold())
-        holder = names.get(spec.name.casefold())
-        if holder is not None and (row is None or holder != row.code):
+        if _name_holder(names, spec.name, row) is not None:
             _reject(
                 writer,
                 pack_file,
@@ -400,6 +436,101 @@ def _note_archived(writer: _Writer, file: str, key: str, row: Any, wanted: bool 
         )
 
 
+def _upsert_archivable(
+    writer: _Writer,
+    entity: str,
+    key: str,
+    row: Any,
+    values: Mapping[str, Any],
+    model: Any,
+    archived: bool | None,
+    links: Callable[[Any], tuple[dict[str, Any], dict[str, Any]]] | None = None,
+) -> Any:
+    """Upsert a record whose pack row has an ``archived`` cell (indicators, problems, actors):
+    archived or restored as the cell asks, with a note when it stays archived."""
+    values = {**values, **_archive_values(row, archived)}
+    _note_archived(writer, _file_of(entity), key, row, archived)
+    return writer.upsert(entity, row, values, model, links=links)
+
+
+def department_holders(session: Session, department_id: int) -> tuple[int, int]:
+    """How many indicators not archived and active users a department still has (a department
+    is archived only when both are none)."""
+    indicators = session.scalar(
+        select(func.count())
+        .select_from(Indicator)
+        .where(Indicator.department_id == department_id, Indicator.archived_at.is_(None))
+    )
+    users = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.department_id == department_id, User.active.is_(True))
+    )
+    return int(indicators or 0), int(users or 0)
+
+
+def _indicator_values(spec: IndicatorSpec, department_id: int | None) -> dict[str, Any]:
+    """An indicator's stored columns from its pack row (or form)."""
+    return {
+        "code": spec.code,
+        "name": spec.name,
+        "department_id": department_id,
+        "unit": spec.unit,
+        "direction": spec.direction,
+        "cadence": spec.cadence,
+        "target": spec.target,
+        "warning_threshold": spec.warning,
+        "critical_threshold": spec.critical,
+        "description": spec.description,
+        "source": spec.source,
+    }
+
+
+def _actor_values(spec: ActorSpec) -> dict[str, Any]:
+    """An actor's stored columns from its pack row (or form)."""
+    return {
+        "name": spec.name,
+        "sector": spec.sector,
+        "description": spec.description,
+        "contact": spec.contact,
+    }
+
+
+def _problem_values(spec: ProblemSpec, lead: int | None) -> dict[str, Any]:
+    """A problem's stored columns every pack row (or form) sets; ``lead`` its department id."""
+    return {
+        "code": spec.code,
+        "title": spec.title,
+        "description": spec.description,
+        "policy_area": spec.policy_area,
+        "desired_outcome": spec.desired_outcome,
+        "lead_department_id": lead,
+    }
+
+
+# A problem's link lists: name -> (link model, target column, weight of a new link).
+_PROBLEM_LINKS: dict[str, tuple[Any, str, float | None]] = {
+    "indicators": (ProblemIndicator, "indicator_id", 1.0),
+    "categories": (CategoryProblem, "category_id", 1.0),
+    "districts": (ProblemDistrict, "district_id", None),
+}
+
+
+def _sync_problem_links(
+    session: Session, problem_id: int, wanted: Mapping[str, tuple[list[int], Sequence[str]]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Make each named link list of a problem exactly what ``wanted`` gives (name -> (target
+    ids, the names an audit row shows)); returns (before, after) of the lists it changed."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, (ids, shown) in wanted.items():
+        model, key, weight = _PROBLEM_LINKS[name]
+        old = _sync_links(session, problem_id, model, key, ids, weight=weight)
+        if old is not None:
+            before[name], after[name] = old, list(shown)
+    return before, after
+
+
 def _import_departments(
     session: Session, writer: _Writer, departments: list[DepartmentSpec]
 ) -> tuple[dict[str, int], list[tuple[Department, bool]]]:
@@ -412,8 +543,8 @@ def _import_departments(
     names = {d.name.casefold(): d.code for d in stored.values()}
     for spec in departments:
         row = stored.get(spec.code.casefold())
-        holder = names.get(spec.name.casefold())
-        if holder is not None and (row is None or holder != row.code):
+        holder = _name_holder(names, spec.name, row)
+        if holder is not None:
             _reject(
                 writer,
                 "departments.csv",
@@ -443,21 +574,12 @@ def _archive_departments(
     active users still belong to them (then a note says so and the department stays)."""
     counts = writer.report.files["departments.csv"]
     for row, unchanged in archiving:
-        indicators = session.scalar(
-            select(func.count())
-            .select_from(Indicator)
-            .where(Indicator.department_id == row.id, Indicator.archived_at.is_(None))
-        )
-        users = session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(User.department_id == row.id, User.active.is_(True))
-        )
+        indicators, users = department_holders(session, row.id)
         if indicators or users:
             line = writer.lines.get(("departments.csv", row.code.casefold()), 0)
             writer.report.notes.append(
                 f"departments.csv line {line}: {row.code} was not archived: it still has "
-                f"{int(indicators or 0)} indicator(s) not archived and {int(users or 0)} active "
+                f"{indicators} indicator(s) not archived and {users} active "
                 "user(s); archive or move them first"
             )
             continue
@@ -478,10 +600,14 @@ def _archive_departments(
 def _import_categories(
     session: Session, writer: _Writer, pack: CityPack, departments: dict[str, int]
 ) -> dict[str, int]:
-    """Categories of ``categories.csv``, then those only problems name; returns code -> id.
+    """Categories of ``categories.csv``, then those only problems or renames name; returns
+    code -> id.
 
     A category's code is its ``code`` column, else ``category_code`` of its name (what 311
-    ingestion derives); ``category_key`` resolves a problem's category name the same way.
+    ingestion derives); ``category_key`` resolves a problem's category name the same way. A
+    ``continues`` cell links the category to the one it was renamed from (created, without a
+    department, if nothing names it yet), checked against the stored links as the app checks
+    them (``continues_refusal``): a refused link rejects its row.
     """
     wanted: dict[str, CategorySpec | str] = {}
     for spec in pack.categories:
@@ -489,31 +615,177 @@ def _import_categories(
     for problem in pack.problems:
         for name in problem.categories:
             wanted.setdefault(category_key(pack, name), name)
+    for spec in pack.categories:
+        if spec.continues:
+            wanted.setdefault(category_key(pack, spec.continues), spec.continues)
     stored = {
         c.code: c
         for c in session.scalars(
             select(ReportCategory).where(ReportCategory.code.in_(list(wanted)))
         ).all()
     }
-    for code, spec in wanted.items():
+    links = category_links(session)
+    names = dict(session.execute(select(ReportCategory.id, ReportCategory.name)).all())
+    # Predecessors first, so that a successor's link names a stored row.
+    by_name = {c.name.casefold(): c for c in pack.categories}
+    order = sorted(wanted, key=lambda code: _rename_depth(by_name, wanted[code]))
+    for code in order:
+        spec = wanted[code]
         row = stored.get(code)
-        if isinstance(spec, CategorySpec):
+        department = None
+        if isinstance(spec, CategorySpec) and spec.department:
             department = departments.get(spec.department.casefold())
-            if department is None:
-                _reject(writer, "categories.csv", spec.name, "its department was not imported")
+            if _reject_unresolved(
+                writer, "categories.csv", spec.name, {"department": department is None}
+            ):
                 spec = spec.name
         if isinstance(spec, CategorySpec):
-            values: dict[str, Any] = {
-                "code": code,
-                "name": spec.name[:200],
-                "department_id": department,
-            }
+            values: dict[str, Any] = {"code": code, "name": spec.name[:200]}
+            if spec.department:
+                values["department_id"] = department
+            if spec.continues:
+                old = stored.get(category_key(pack, spec.continues))
+                if old is None:
+                    reason = f"continues: {spec.continues!r} was not imported"
+                    _reject(writer, "categories.csv", spec.name, reason)
+                    continue
+                refusal = continues_refusal(links, names, row.id if row else None, old.id)
+                if refusal:
+                    _reject(writer, "categories.csv", spec.name, f"continues: {refusal}")
+                    continue
+                values["continues_id"] = old.id
         else:
             values = {"code": code, "name": spec[:200]}
             if row is not None:
                 values = {"code": code}  # named by a problem only: keep its stored name
-        stored[code] = writer.upsert("report_category", row, values, ReportCategory)
+        row = writer.upsert(
+            "report_category", row, values, ReportCategory, lambda v: _category_shown(v, names)
+        )
+        stored[code] = row
+        names[row.id] = row.name
+        if row.continues_id is not None:
+            links = {k: v for k, v in links.items() if k != row.id} | {row.id: row.continues_id}
     return {code: row.id for code, row in stored.items()}
+
+
+def _rename_depth(by_name: Mapping[str, CategorySpec], spec: CategorySpec | str) -> int:
+    """How many renames of the pack (its categories by casefolded name) stand before this
+    category (0: none; cycles were rejected when the pack was read)."""
+    depth = 0
+    while isinstance(spec, CategorySpec) and spec.continues and depth <= len(by_name):
+        depth += 1
+        spec = by_name.get(spec.continues.casefold(), spec.continues)
+    return depth
+
+
+def _category_shown(values: Mapping[str, Any], names: Mapping[int, str]) -> dict[str, Any]:
+    """An audit row's values, the category a renamed one continues named, not numbered."""
+    shown = dict(values)
+    if shown.get("continues_id") is not None:
+        shown["continues"] = names.get(shown["continues_id"], shown["continues_id"])
+    return shown
+
+
+def category_links(session: Session) -> dict[int, int]:
+    """Stored renames: successor category id -> the id of the category it continues."""
+    return {
+        int(new): int(old)
+        for new, old in session.execute(
+            select(ReportCategory.id, ReportCategory.continues_id).where(
+                ReportCategory.continues_id.is_not(None)
+            )
+        ).all()
+    }
+
+
+def continues_refusal(
+    links: Mapping[int, int], names: Mapping[int, str], successor: int | None, predecessor: int
+) -> str | None:
+    """Why ``successor`` may not continue ``predecessor`` given the stored ``links``
+    (successor -> predecessor), or None when it may: not itself, one successor per category,
+    and no cycle. ``successor`` None is a category not stored yet."""
+    new_name = names.get(successor, "this category") if successor is not None else "it"
+    old_name = names.get(predecessor, str(predecessor))
+    if successor == predecessor:
+        return f"{old_name!r} cannot continue itself"
+    for new, old in links.items():
+        if old == predecessor and new != successor:
+            return (
+                f"{old_name!r} is already continued by {names.get(new, str(new))!r}; "
+                "a renamed category has one successor"
+            )
+    seen: set[int] = set()
+    step: int | None = predecessor
+    while step is not None and step not in seen:
+        if step == successor:
+            return (
+                f"{old_name!r} already continues {new_name!r} (directly or through other "
+                "renames): the link would make a cycle"
+            )
+        seen.add(step)
+        step = links.get(step)
+    return None
+
+
+def category_groups(session: Session) -> dict[int, list[int]]:
+    """Each renamed category id -> every id of its chain of renames (itself included)."""
+    links = category_links(session)
+    parent: dict[int, int] = {}
+
+    def root(node: int) -> int:
+        while parent.get(node, node) != node:
+            node = parent[node]
+        return node
+
+    for new, old in links.items():
+        parent.setdefault(new, new)
+        parent.setdefault(old, old)
+        parent[root(new)] = root(old)
+    groups: dict[int, list[int]] = {}
+    for node in parent:
+        groups.setdefault(root(node), []).append(node)
+    return {node: sorted(groups[root(node)]) for node in parent}
+
+
+def spread_renamed_problems(session: Session, writer: _Writer) -> list[str]:
+    """Make every problem fed by one category of a chain of renames fed by all of them.
+
+    So a problem fed by HEATING is fed by HEAT/HOT WATER once that continues it (scoring,
+    alerts and pages then count both), and one fed by the new name keeps the old name's
+    history. A new link weighs what the problem's existing link in the chain weighs. One audit
+    row per problem changed; returns a sentence per problem for the report.
+    """
+    groups = category_groups(session)
+    if not groups:
+        return []
+    rows = session.execute(
+        select(CategoryProblem.problem_id, CategoryProblem.category_id, CategoryProblem.weight)
+    ).all()
+    fed: dict[int, dict[int, float]] = {}
+    for problem, category, weight in rows:
+        fed.setdefault(int(problem), {})[int(category)] = float(weight)
+    names = dict(session.execute(select(ReportCategory.id, ReportCategory.name)).all())
+    notes = []
+    for problem, weights in fed.items():
+        added: dict[int, float] = {}
+        for category, weight in weights.items():
+            for member in groups.get(category, []):
+                if member not in weights:
+                    added[member] = max(added.get(member, 0.0), weight)
+        if not added:
+            continue
+        for member, weight in added.items():
+            session.add(CategoryProblem(category_id=member, problem_id=problem, weight=weight))
+        session.flush()
+        before = sorted(names[c] for c in weights)
+        after = sorted(names[c] for c in {**weights, **added})
+        writer.write_audit(
+            "update", "problem", problem, before={"categories": before}, after={"categories": after}
+        )
+        title = session.scalar(select(Problem.title).where(Problem.id == problem))
+        listed = ", ".join(sorted(names[c] for c in added))
+        notes.append(f"problem {title!r} is now fed by {listed} too (a renamed category)")
+    return notes
 
 
 def category_key(pack: CityPack, name: str) -> str:
@@ -525,30 +797,45 @@ def category_key(pack: CityPack, name: str) -> str:
 
 
 def _import_indicators(
-    session: Session, writer: _Writer, indicators: list[IndicatorSpec], departments: dict[str, int]
+    session: Session,
+    writer: _Writer,
+    indicators: list[IndicatorSpec],
+    departments: dict[str, int],
 ) -> dict[str, int]:
+    """Upsert indicators by code; returns code (casefolded) -> id.
+
+    An indicator that would be active (not archived) in a department archived in the
+    database (that the pack does not restore) is rejected, as the administration pages refuse
+    it. A department the pack itself archives is archived last, only once none of its
+    indicators is left active (``_archive_departments``).
+    """
     stored = {i.code.casefold(): i for i in session.scalars(select(Indicator)).all()}
+    archived = {
+        d.id: d.code
+        for d in session.scalars(select(Department).where(Department.archived_at.is_not(None)))
+    }
     for spec in indicators:
-        if spec.department.casefold() not in departments:
-            _reject(writer, "indicators.csv", spec.code, "its department was not imported")
+        missing = {"department": spec.department.casefold() not in departments}
+        if _reject_unresolved(writer, "indicators.csv", spec.code, missing):
             continue
-        values = {
-            "code": spec.code,
-            "name": spec.name,
-            "department_id": departments[spec.department.casefold()],
-            "unit": spec.unit,
-            "direction": spec.direction,
-            "cadence": spec.cadence,
-            "target": spec.target,
-            "warning_threshold": spec.warning,
-            "critical_threshold": spec.critical,
-            "description": spec.description,
-            "source": spec.source,
-        }
+        department_id = departments[spec.department.casefold()]
         row = stored.get(spec.code.casefold())
-        values.update(_archive_values(row, spec.archived))
-        _note_archived(writer, "indicators.csv", spec.code, row, spec.archived)
-        stored[spec.code.casefold()] = writer.upsert("indicator", row, values, Indicator)
+        active = spec.archived is False or (
+            spec.archived is None and (row is None or row.archived_at is None)
+        )
+        if active and department_id in archived:
+            _reject(
+                writer,
+                "indicators.csv",
+                spec.code,
+                f"department {archived[department_id]} is archived: restore the department "
+                "(archived no in departments.csv) or archive the indicator (archived yes)",
+            )
+            continue
+        values = _indicator_values(spec, department_id)
+        stored[spec.code.casefold()] = _upsert_archivable(
+            writer, "indicator", spec.code, row, values, Indicator, spec.archived
+        )
     return {code: row.id for code, row in stored.items()}
 
 
@@ -568,10 +855,13 @@ def _import_problems(
     categories: dict[str, int],
     districts: dict[str, int],
     codes: dict[str, str],
+    groups: Mapping[int, list[int]],
 ) -> dict[str, int]:
     """Upsert problems with their links; returns problem code (casefolded) -> id.
 
-    ``codes`` maps each category name a problem gives (casefolded) to its stored code.
+    ``codes`` maps each category name a problem gives (casefolded) to its stored code;
+    ``groups`` (``category_groups``) adds the renames of each category a problem names, so a
+    problem fed by a renamed category is fed by its whole chain of renames.
     """
     rows = session.scalars(select(Problem)).all()
     ids = {p.code.casefold(): p.id for p in rows if p.code}
@@ -579,18 +869,11 @@ def _import_problems(
     by_title = {p.title.casefold(): p for p in rows if not p.code}
     for spec in problems:
         lead = departments.get(spec.lead_department.casefold()) if spec.lead_department else None
-        if spec.lead_department and lead is None:
-            _reject(writer, "problems.csv", spec.code, "its lead department was not imported")
+        missing = {"lead department": bool(spec.lead_department) and lead is None}
+        if _reject_unresolved(writer, "problems.csv", spec.code, missing):
             continue
         row = by_code.get(spec.code.casefold()) or by_title.get(spec.title.casefold())
-        values: dict[str, Any] = {
-            "code": spec.code,
-            "title": spec.title,
-            "description": spec.description,
-            "policy_area": spec.policy_area,
-            "desired_outcome": spec.desired_outcome,
-            "lead_department_id": lead,
-        }
+        values = _problem_values(spec, lead)
         if row is None or spec.status != "watch":
             # "watch" is also the empty cell's value: it never demotes a problem set in the app.
             values["status"] = spec.status
@@ -600,58 +883,42 @@ def _import_problems(
         for key in ("political_notes", "authority_notes"):
             if getattr(spec, key):
                 values[key] = getattr(spec, key)
-        values.update(_archive_values(row, spec.archived))
-        unplaced = [c for c in spec.districts if c.casefold() not in districts]
-        if unplaced:
-            _reject(
-                writer,
-                "problems.csv",
-                spec.code,
-                f"district(s) {', '.join(unplaced)} were not imported",
-            )
-            continue
-        missing = [c for c in spec.indicators if c.casefold() not in indicators]
-        if missing:
-            _reject(
-                writer,
-                "problems.csv",
-                spec.code,
-                f"indicator(s) {', '.join(missing)} were not imported",
-            )
+        lists = {
+            "district(s)": (spec.districts, districts),
+            "indicator(s)": (spec.indicators, indicators),
+        }
+        if _reject_unknown(writer, "problems.csv", spec.code, lists):
             continue
         want_indicators = [indicators[c.casefold()] for c in spec.indicators]
-        want_categories = [categories[codes[c.casefold()]] for c in spec.categories]
-        want_districts = [districts[c.casefold()] for c in spec.districts]
+        named = [categories[codes[c.casefold()]] for c in spec.categories]
+        want_categories = list(dict.fromkeys(m for c in named for m in (groups.get(c) or [c])))
+        category_names = list(spec.categories) + sorted(
+            _category_name(session, c) for c in set(want_categories) - set(named)
+        )
+        wanted: dict[str, tuple[list[int], Sequence[str]]] = {
+            "indicators": (want_indicators, spec.indicators),
+            "categories": (want_categories, category_names),
+        }
+        if spec.districts:  # an empty cell leaves the districts set in the app alone
+            wanted["districts"] = (
+                [districts[c.casefold()] for c in spec.districts],
+                spec.districts,
+            )
 
         def links(
-            problem: Problem,
-            spec: ProblemSpec = spec,
-            want_indicators: list[int] = want_indicators,
-            want_categories: list[int] = want_categories,
-            want_districts: list[int] = want_districts,
+            problem: Problem, wanted: Mapping[str, tuple[list[int], Sequence[str]]] = wanted
         ) -> tuple[dict[str, Any], dict[str, Any]]:
-            before: dict[str, Any] = {}
-            after: dict[str, Any] = {}
-            old = _sync_links(
-                session, problem.id, ProblemIndicator, "indicator_id", want_indicators
-            )
-            if old is not None:
-                before["indicators"], after["indicators"] = old, list(spec.indicators)
-            old = _sync_links(session, problem.id, CategoryProblem, "category_id", want_categories)
-            if old is not None:
-                before["categories"], after["categories"] = old, list(spec.categories)
-            if spec.districts:  # an empty cell leaves the districts set in the app alone
-                old = _sync_links(
-                    session, problem.id, ProblemDistrict, "district_id", want_districts, weight=None
-                )
-                if old is not None:
-                    before["districts"], after["districts"] = old, list(spec.districts)
-            return before, after
+            return _sync_problem_links(session, problem.id, wanted)
 
-        _note_archived(writer, "problems.csv", spec.code, row, spec.archived)
-        row = writer.upsert("problem", row, values, Problem, links=links)
+        row = _upsert_archivable(
+            writer, "problem", spec.code, row, values, Problem, spec.archived, links
+        )
         ids[spec.code.casefold()] = row.id
     return ids
+
+
+def _category_name(session: Session, category_id: int) -> str:
+    return str(session.scalar(select(ReportCategory.name).where(ReportCategory.id == category_id)))
 
 
 def _sync_links(
@@ -686,16 +953,10 @@ def _import_actors(session: Session, writer: _Writer, actors: list[ActorSpec]) -
     """Upsert actors by name; returns every stored actor's name (casefolded) -> id."""
     stored = {a.name.casefold(): a for a in session.scalars(select(Actor)).all()}
     for spec in actors:
-        values = {
-            "name": spec.name,
-            "sector": spec.sector,
-            "description": spec.description,
-            "contact": spec.contact,
-        }
         row = stored.get(spec.name.casefold())
-        values.update(_archive_values(row, spec.archived))
-        _note_archived(writer, "actors.csv", spec.name, row, spec.archived)
-        stored[spec.name.casefold()] = writer.upsert("actor", row, values, Actor)
+        stored[spec.name.casefold()] = _upsert_archivable(
+            writer, "actor", spec.name, row, _actor_values(spec), Actor, spec.archived
+        )
     return {name: row.id for name, row in stored.items()}
 
 
@@ -717,34 +978,22 @@ def _import_factors(
         for f in session.scalars(select(CausalFactor)).all()
         if f.problem_id in problem_ids
     }
-    ids: dict[str, int] = {}
-    created: set[int] = set()
-    for spec in factors:
-        problem = problems.get(spec.problem.casefold())
-        key = factor_key(spec.problem, spec.number)
-        if problem is None:
-            _reject(writer, "factors.csv", key, "its problem was not imported")
-            continue
-        if spec.indicator and spec.indicator.casefold() not in indicators:
-            _reject(writer, "factors.csv", key, "its indicator was not imported")
-            continue
-        values = {
-            "problem_id": problem,
-            "title": spec.title,
-            "description": spec.description,
+    ids, created = _upsert_titled(
+        writer,
+        "causal_factor",
+        CausalFactor,
+        factors,
+        stored,
+        problems,
+        key_of=lambda spec: factor_key(spec.problem, spec.number),
+        refs_of=lambda spec: {"indicator": (spec.indicator, indicators)},
+        columns_of=lambda spec: {
             "reach": spec.reach,
             "evidence": spec.evidence,
             "weight": spec.weight,
             "indicator_id": indicators[spec.indicator.casefold()] if spec.indicator else None,
-        }
-        row = stored.get((problem, spec.title.casefold()))
-        if row is None:
-            row = writer.upsert("causal_factor", None, values, CausalFactor)
-            created.add(row.id)
-        else:
-            row = writer.upsert("causal_factor", row, values, CausalFactor)
-        stored[(problem, spec.title.casefold())] = row
-        ids[key.casefold()] = row.id
+        },
+    )
     counts = writer.report.files["factors.csv"]
     for spec in factors:
         key = factor_key(spec.problem, spec.number).casefold()
@@ -782,6 +1031,52 @@ def _import_factors(
     return ids
 
 
+def _upsert_titled(
+    writer: _Writer,
+    entity: str,
+    model: Any,
+    specs: Sequence[Any],
+    stored: dict[tuple[int, str], Any],
+    problems: Mapping[str, int],
+    *,
+    key_of: Callable[[Any], str],
+    refs_of: Callable[[Any], Mapping[str, tuple[str, Mapping[str, int]]]],
+    columns_of: Callable[[Any], dict[str, Any]],
+) -> tuple[dict[str, int], set[int]]:
+    """Upsert rows titled within a problem (factors, innovations), matched in ``stored`` by
+    (problem id, casefolded title); returns the pack key (casefolded) -> id, and the ids
+    created.
+
+    ``key_of`` gives a row's pack key (what a reject names), ``columns_of`` its columns
+    beside problem, title and description. A row is rejected when its problem or another
+    record it names (``refs_of``: what -> (its cell, imported casefolded keys); an empty
+    cell names none) was not imported.
+    """
+    file = _file_of(entity)
+    ids: dict[str, int] = {}
+    created: set[int] = set()
+    for spec in specs:
+        key = key_of(spec)
+        problem = problems.get(spec.problem.casefold())
+        missing = {"problem": problem is None}
+        missing.update(
+            {
+                what: bool(cell) and cell.casefold() not in known
+                for what, (cell, known) in refs_of(spec).items()
+            }
+        )
+        if _reject_unresolved(writer, file, key, missing):
+            continue
+        values = {"problem_id": problem, "title": spec.title, "description": spec.description}
+        match = (problem, spec.title.casefold())
+        row = stored.get(match)
+        stored[match] = writer.upsert(entity, row, {**values, **columns_of(spec)}, model)
+        if row is None:
+            created.add(stored[match].id)
+        ids[key.casefold()] = stored[match].id
+    return ids, created
+
+
 def _import_innovations(
     session: Session,
     writer: _Writer,
@@ -792,19 +1087,16 @@ def _import_innovations(
     stored = {
         (i.problem_id, i.title.casefold()): i for i in session.scalars(select(Innovation)).all()
     }
-    for spec in innovations:
-        problem = problems.get(spec.problem.casefold())
-        key = f"{spec.problem}#{spec.title}"
-        if problem is None:
-            _reject(writer, "innovations.csv", key, "its problem was not imported")
-            continue
-        if spec.lead_actor and spec.lead_actor.casefold() not in actors:
-            _reject(writer, "innovations.csv", key, "its lead actor was not imported")
-            continue
-        values = {
-            "problem_id": problem,
-            "title": spec.title,
-            "description": spec.description,
+    _upsert_titled(
+        writer,
+        "innovation",
+        Innovation,
+        innovations,
+        stored,
+        problems,
+        key_of=lambda spec: f"{spec.problem}#{spec.title}",
+        refs_of=lambda spec: {"lead actor": (spec.lead_actor, actors)},
+        columns_of=lambda spec: {
             "origin": spec.origin,
             "kind": spec.kind,
             "stage": spec.stage,
@@ -812,11 +1104,8 @@ def _import_innovations(
             "evidence": spec.evidence,
             "evidence_note": spec.evidence_note,
             "cost": spec.cost,
-        }
-        row = stored.get((problem, spec.title.casefold()))
-        stored[(problem, spec.title.casefold())] = writer.upsert(
-            "innovation", row, values, Innovation
-        )
+        },
+    )
 
 
 def _import_engagements(
@@ -837,8 +1126,10 @@ def _import_engagements(
         factor = None
         if spec.factor:
             factor = factors.get(factor_key(spec.problem, spec.factor).casefold())
-        if problem is None or actor is None or (spec.factor and factor is None):
-            _reject(writer, "engagements.csv", key, "its actor, problem or factor was not imported")
+        missing = problem is None or actor is None or (bool(spec.factor) and factor is None)
+        if _reject_unresolved(
+            writer, "engagements.csv", key, {"actor, problem or factor": missing}
+        ):
             continue
         values = {
             "actor_id": actor,
@@ -853,137 +1144,6 @@ def _import_engagements(
         }
         row = stored.get((actor, problem, factor))
         stored[(actor, problem, factor)] = writer.upsert("engagement", row, values, Engagement)
-
-
-# --------------------------------------------------------------------------------------------
-# Placing stored reports
-# --------------------------------------------------------------------------------------------
-
-
-def place_reports(
-    session: Session, actor: Principal, city_tz: str, *, batch: int = PLACE_BATCH
-) -> Placement:
-    """Re-place every stored report that has a point against the current boundaries.
-
-    A point inside a boundary goes to that district; a point outside every boundary goes to
-    "Outside every district", unless the report sits in a district without a boundary (its
-    source named it). Reports without a point keep their district. The daily counts move
-    with the reports (days local to ``city_tz``). Keyset batches of ``batch`` rows; one audit
-    row sums up the moves.
-    """
-    require(actor, Capability.CONFIGURE)
-    resolver = load_districts(session)
-    checked = moved = 0
-    if resolver.locator is None:
-        return Placement(0, 0, 0)
-    bounded = np.fromiter(resolver.bounded, dtype=np.int64)
-    sentinels = np.array([resolver.unlocated_id, resolver.outside_id], dtype=np.int64)
-    sqlite_db = _is_sqlite(session)
-    last = 0
-    while True:
-        rows = session.execute(
-            select(
-                CitizenReport.id,
-                CitizenReport.lon,
-                CitizenReport.lat,
-                CitizenReport.district_id,
-                CitizenReport.category_id,
-                CitizenReport.requested_at,
-            )
-            .where(
-                CitizenReport.id > last,
-                CitizenReport.lat.is_not(None),
-                CitizenReport.lon.is_not(None),
-            )
-            .order_by(CitizenReport.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            break
-        frame = pd.DataFrame(
-            [tuple(r) for r in rows],
-            columns=["id", "lon", "lat", "district_id", "category_id", "requested_at"],
-        )
-        last = int(frame["id"].iloc[-1])
-        checked += len(frame)
-        current = frame["district_id"].fillna(resolver.unlocated_id).to_numpy(dtype=np.int64)
-        found = resolver.locator.locate(
-            frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
-        )
-        keep_named = ~np.isin(current, bounded) & ~np.isin(current, sentinels)
-        finite = np.isfinite(frame["lon"].to_numpy(dtype=float)) & np.isfinite(
-            frame["lat"].to_numpy(dtype=float)
-        )
-        new = np.where(found >= 0, found, np.where(keep_named, current, resolver.outside_id))
-        new = np.where(finite, new, current)
-        change = new != current
-        if not change.any():
-            continue
-        moving = frame[change].assign(new=new[change], old=current[change])
-        moved += len(moving)
-        session.execute(
-            update(CitizenReport),
-            [
-                {"id": int(i), "district_id": int(d)}
-                for i, d in zip(moving["id"], moving["new"], strict=True)
-            ],
-        )
-        counted = moving[moving["category_id"].notna()]
-        if len(counted):
-            days = local_days(
-                pd.to_datetime(counted["requested_at"]).astype("datetime64[us]"), city_tz
-            )
-            category = counted["category_id"].astype("int64")
-            deltas = pd.concat(
-                [
-                    pd.DataFrame(
-                        {"day": days, "category_id": category, "district_id": counted["old"]}
-                    ).assign(count=-1),
-                    pd.DataFrame(
-                        {"day": days, "category_id": category, "district_id": counted["new"]}
-                    ).assign(count=1),
-                ],
-                ignore_index=True,
-            )
-            _apply_counts(session.connection(), deltas, sqlite_db)
-    outside = session.scalar(
-        select(func.count())
-        .select_from(CitizenReport)
-        .where(CitizenReport.district_id == resolver.outside_id)
-    )
-    placement = Placement(checked, moved, int(outside or 0))
-    if moved:
-        write_audit(session, actor, "place", "citizen_reports", after=vars(placement))
-    return placement
-
-
-def district_report_counts(session: Session) -> pd.DataFrame:
-    """Reports per district (from the daily counts), the two sentinel rows last.
-
-    Columns: code, name, population, reports, bounded (has a boundary); every district,
-    including those with no report.
-    """
-    totals = (
-        select(ReportDailyCount.district_id, func.sum(ReportDailyCount.count).label("reports"))
-        .group_by(ReportDailyCount.district_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            District.code,
-            District.name,
-            District.population,
-            func.coalesce(totals.c.reports, 0),
-            District.geometry.is_not(None),
-        ).outerjoin(totals, totals.c.district_id == District.id)
-    ).all()
-    frame = pd.DataFrame(
-        [tuple(r) for r in rows], columns=["code", "name", "population", "reports", "bounded"]
-    )
-    frame["reports"] = frame["reports"].astype("int64")
-    frame["sentinel"] = frame["code"].isin(SENTINEL_DISTRICT_CODES)
-    frame = frame.sort_values(["sentinel", "code"], kind="stable").reset_index(drop=True)
-    return frame.drop(columns="sentinel")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1003,14 +1163,7 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
     setting = session.get(AppSetting, CITY_SETTING)
     value = setting.value if setting is not None else {}
     districts = [
-        DistrictSpec(
-            code=d.code,
-            name=d.name,
-            population=d.population,
-            geometry=d.geometry,
-            median_household_income=d.median_household_income,
-            need_index=d.need_index,
-        )
+        DistrictSpec(**same_named(DistrictSpec, d))
         for d in session.scalars(select(District).order_by(District.code)).all()
         if d.code not in SENTINEL_DISTRICT_CODES and d.geometry
     ]
@@ -1035,20 +1188,12 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
     problems = [
         ProblemSpec(
             code=p.code or f"P{p.id}",
-            title=p.title,
             lead_department=code_of.get(p.lead_department_id, "") if p.lead_department_id else "",
             indicators=tuple(sorted(indicator_code[i] for i in problem_indicators.get(p.id, []))),
             categories=tuple(sorted(category_name[c] for c in problem_categories.get(p.id, []))),
-            description=p.description,
-            policy_area=p.policy_area,
-            desired_outcome=p.desired_outcome,
-            status=p.status,
             districts=tuple(sorted(district_code[d] for d in problem_districts.get(p.id, []))),
-            political_capital=p.political_capital,
-            political_notes=p.political_notes,
-            authority=p.authority,
-            authority_notes=p.authority_notes,
             archived=_archived(p),
+            **same_named(ProblemSpec, p),
         )
         for p in session.scalars(select(Problem).order_by(Problem.code, Problem.id)).all()
     ]
@@ -1062,18 +1207,11 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
         departments=[DepartmentSpec(d.code, d.name, _archived(d)) for d in departments],
         indicators=[
             IndicatorSpec(
-                code=i.code,
-                name=i.name,
                 department=code_of[i.department_id],
-                unit=i.unit,
-                direction=i.direction,
-                cadence=i.cadence,
-                target=i.target,
                 warning=i.warning_threshold,
                 critical=i.critical_threshold,
-                description=i.description,
-                source=i.source,
                 archived=_archived(i),
+                **same_named(IndicatorSpec, i),
             )
             for i in indicators
         ],
@@ -1085,26 +1223,20 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
         categories=[
             CategorySpec(
                 c.name,
-                code_of[c.department_id],
+                code_of[c.department_id] if c.department_id is not None else "",
                 "" if c.code == category_code(c.name) else c.code,
+                category_name[c.continues_id] if c.continues_id is not None else "",
             )
             for c in categories
-            if c.department_id is not None
+            if c.department_id is not None or c.continues_id is not None
         ],
         policy_areas=[PolicyAreaSpec(code, label) for code, label in labels.items()],
         factors=factors,
         innovations=[
             InnovationSpec(
                 problem=problem_code[i.problem_id],
-                title=i.title,
-                origin=i.origin,
-                kind=i.kind,
-                stage=i.stage,
                 lead_actor=actor_name.get(i.lead_actor_id, "") if i.lead_actor_id else "",
-                evidence=i.evidence,
-                cost=i.cost,
-                evidence_note=i.evidence_note,
-                description=i.description,
+                **same_named(InnovationSpec, i),
             )
             for i in session.scalars(select(Innovation).order_by(Innovation.id)).all()
         ],
@@ -1113,12 +1245,7 @@ def export_pack(session: Session, *, default_city: CitySpec) -> CityPack:
                 actor=actor_name[e.actor_id],
                 problem=problem_code[e.problem_id],
                 factor=numbers.get(e.factor_id) if e.factor_id else None,
-                role=e.role,
-                stance=e.stance,
-                committed_funding=e.committed_funding,
-                authorisation=e.authorisation,
-                strings=e.strings,
-                last_contact=e.last_contact,
+                **same_named(EngagementSpec, e),
             )
             for e in session.scalars(select(Engagement).order_by(Engagement.id)).all()
         ],
@@ -1147,13 +1274,9 @@ def _export_factors(
         FactorSpec(
             problem=problem_code[f.problem_id],
             number=numbers[f.id],
-            title=f.title,
-            reach=f.reach,
-            evidence=f.evidence,
-            weight=f.weight,
             parents=tuple(sorted(parents.get(f.id, []))),
             indicator=indicator_code[f.indicator_id] if f.indicator_id else "",
-            description=f.description,
+            **same_named(FactorSpec, f),
         )
         for f in rows
     ]
@@ -1175,6 +1298,7 @@ def stored_city(session: Session) -> dict[str, Any] | None:
 
 __all__ = [
     "CITY_SETTING",
+    "PLACE_BATCH",
     "FileCounts",
     "ImportReport",
     "Placement",

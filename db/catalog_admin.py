@@ -18,16 +18,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.audit import write_audit
 from db.catalog import (
     ImportReport,
     Placement,
+    _actor_values,
     _import_districts,
-    _sync_links,
+    _indicator_values,
+    _problem_values,
+    _sync_problem_links,
     _Writer,
+    category_groups,
+    category_links,
+    continues_refusal,
+    department_holders,
     place_reports,
+    spread_renamed_problems,
 )
 from db.ingest import category_code
 from db.models import (
@@ -40,10 +48,18 @@ from db.models import (
     Problem,
     ProblemIndicator,
     ReportCategory,
-    User,
     utcnow,
 )
-from triage.citypack import LIST_SEPARATOR, CityPack, Reject, RowError, parse_record
+from triage.citypack import (
+    ACTOR_COLUMNS,
+    DEPARTMENT_COLUMNS,
+    INDICATOR_COLUMNS,
+    LIST_SEPARATOR,
+    CityPack,
+    Reject,
+    RowError,
+    parse_record,
+)
 from triage.ingest.errors import IngestError
 from triage.security import Capability, Principal, require
 from triage.validation import ValidationError
@@ -55,22 +71,11 @@ MODELS: dict[str, Any] = {
     "problem": Problem,
     "actor": Actor,
 }
-# The form's fields per kind: the pack file's columns, in the order the form shows them.
+# The form's fields per kind: the pack file's columns (but ``archived``: the form's archive and
+# restore buttons set it), in the order the form shows them.
 FIELDS: dict[str, tuple[str, ...]] = {
-    "department": ("code", "name"),
-    "indicator": (
-        "code",
-        "name",
-        "department",
-        "unit",
-        "direction",
-        "cadence",
-        "target",
-        "warning",
-        "critical",
-        "description",
-        "source",
-    ),
+    "department": tuple(c for c in DEPARTMENT_COLUMNS if c != "archived"),
+    "indicator": tuple(c for c in INDICATOR_COLUMNS if c != "archived"),
     "problem": (
         "code",
         "title",
@@ -82,7 +87,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "description",
         "desired_outcome",
     ),
-    "actor": ("name", "sector", "description", "contact"),
+    "actor": tuple(c for c in ACTOR_COLUMNS if c != "archived"),
 }
 KEY_FIELD = {"department": "code", "indicator": "code", "problem": "code", "actor": "name"}
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
@@ -195,38 +200,11 @@ def save_record(
         row = writer.upsert("department", row, {"code": spec.code, "name": spec.name}, Department)
     elif kind == "indicator":
         department = _live_department(session, spec.department, "department")
-        row = writer.upsert(
-            "indicator",
-            row,
-            {
-                "code": spec.code,
-                "name": spec.name,
-                "department_id": department,
-                "unit": spec.unit,
-                "direction": spec.direction,
-                "cadence": spec.cadence,
-                "target": spec.target,
-                "warning_threshold": spec.warning,
-                "critical_threshold": spec.critical,
-                "description": spec.description,
-                "source": spec.source,
-            },
-            Indicator,
-        )
+        row = writer.upsert("indicator", row, _indicator_values(spec, department), Indicator)
     elif kind == "problem":
         row = _save_problem(session, writer, row, spec)
     else:
-        row = writer.upsert(
-            "actor",
-            row,
-            {
-                "name": spec.name,
-                "sector": spec.sector,
-                "description": spec.description,
-                "contact": spec.contact,
-            },
-            Actor,
-        )
+        row = writer.upsert("actor", row, _actor_values(spec), Actor)
     counts = writer.report.files.values()
     return Saved(int(row.id), record_id is None, sum(c.added + c.updated for c in counts) > 0)
 
@@ -252,27 +230,19 @@ def _save_problem(session: Session, writer: _Writer, row: Any, spec: Any) -> Any
                 "report_category", None, {"code": code, "name": name[:200]}, ReportCategory
             )
         category_ids.append(category.id)
+    # A problem fed by a renamed category is fed by its whole chain of renames.
+    groups = category_groups(session)
+    category_ids = list(dict.fromkeys(m for c in category_ids for m in groups.get(c) or [c]))
+
+    wanted = {
+        "indicators": (indicator_ids, spec.indicators),
+        "categories": (category_ids, spec.categories),
+    }
 
     def links(problem: Problem) -> tuple[dict[str, Any], dict[str, Any]]:
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        old = _sync_links(session, problem.id, ProblemIndicator, "indicator_id", indicator_ids)
-        if old is not None:
-            before["indicators"], after["indicators"] = old, list(spec.indicators)
-        old = _sync_links(session, problem.id, CategoryProblem, "category_id", category_ids)
-        if old is not None:
-            before["categories"], after["categories"] = old, list(spec.categories)
-        return before, after
+        return _sync_problem_links(session, problem.id, wanted)
 
-    values = {
-        "code": spec.code,
-        "title": spec.title,
-        "description": spec.description,
-        "policy_area": spec.policy_area,
-        "desired_outcome": spec.desired_outcome,
-        "lead_department_id": lead,
-        "status": spec.status,
-    }
+    values = {**_problem_values(spec, lead), "status": spec.status}
     return writer.upsert("problem", row, values, Problem, links=links)
 
 
@@ -292,20 +262,11 @@ def set_archived(
         raise FieldError("", f"That {kind} no longer exists; reload the page.")
     name = str(getattr(row, "title", None) or row.name)
     if archived and kind == "department":
-        indicators = session.scalar(
-            select(func.count())
-            .select_from(Indicator)
-            .where(Indicator.department_id == row.id, Indicator.archived_at.is_(None))
-        )
-        users = session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(User.department_id == row.id, User.active.is_(True))
-        )
+        indicators, users = department_holders(session, row.id)
         if indicators or users:
             raise FieldError(
                 "",
-                f"{name} still has {int(indicators or 0)} indicator(s) and {int(users or 0)} "
+                f"{name} still has {indicators} indicator(s) and {users} "
                 "active user(s); archive or move them first.",
             )
     if (row.archived_at is not None) == archived:
@@ -448,22 +409,8 @@ def choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     """(code, name) of the departments, indicators and categories a form may pick; archived
     departments and indicators are left out."""
     return {
-        "department": [
-            (c, n)
-            for c, n in session.execute(
-                select(Department.code, Department.name)
-                .where(Department.archived_at.is_(None))
-                .order_by(Department.code)
-            ).all()
-        ],
-        "indicator": [
-            (c, n)
-            for c, n in session.execute(
-                select(Indicator.code, Indicator.name)
-                .where(Indicator.archived_at.is_(None))
-                .order_by(Indicator.code)
-            ).all()
-        ],
+        "department": _live_choices(session, Department),
+        "indicator": _live_choices(session, Indicator),
         "category": [
             (n, n)
             for (n,) in session.execute(
@@ -471,6 +418,106 @@ def choices(session: Session) -> dict[str, list[tuple[str, str]]]:
             ).all()
         ],
     }
+
+
+def _live_choices(session: Session, model: Any) -> list[tuple[str, str]]:
+    """(code, name) of the records of ``model`` not archived, by code."""
+    return [
+        (c, n)
+        for c, n in session.execute(
+            select(model.code, model.name).where(model.archived_at.is_(None)).order_by(model.code)
+        ).all()
+    ]
+
+
+# -------------------------------------------------------------------------------- renames
+
+
+def category_renames(session: Session) -> pd.DataFrame:
+    """The stored renames: id, category, continues (the name it had before), newest name
+    first by name. Empty when the city renamed nothing."""
+    old = aliased(ReportCategory)
+    rows = session.execute(
+        select(ReportCategory.id, ReportCategory.name, old.name)
+        .join(old, old.id == ReportCategory.continues_id)
+        .order_by(ReportCategory.name)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "category", "continues"])
+
+
+def category_options(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every report category, by name, for the rename form's pickers."""
+    return [
+        (int(i), str(n))
+        for i, n in session.execute(
+            select(ReportCategory.id, ReportCategory.name).order_by(ReportCategory.name)
+        ).all()
+    ]
+
+
+def set_category_continues(
+    session: Session, actor: Principal, category_id: object, continues_id: object
+) -> str:
+    """Record that a category continues the one the city renamed it from (``continues_id``
+    None or empty: remove the link); returns a sentence saying what was done.
+
+    Refused with a ``FieldError`` as a pack import refuses it (``db.catalog.continues_refusal``:
+    itself, a second successor, a cycle). A new link also feeds the successor's problems with
+    the predecessor's and back (``spread_renamed_problems``). One audit row per change.
+    """
+    require(actor, Capability.MANAGE_CATALOGUE)
+    row = session.get(ReportCategory, _category_id(category_id, "category"))
+    if row is None:
+        raise FieldError("category", "That category no longer exists; reload the page.")
+    names = dict(session.execute(select(ReportCategory.id, ReportCategory.name)).all())
+    before = {"continues": names.get(row.continues_id) if row.continues_id else None}
+    if continues_id in (None, ""):
+        if row.continues_id is None:
+            return f"{row.name} continues no other category; nothing to remove."
+        _set_continues(session, actor, row, None, before)
+        return f"{row.name} no longer continues {before['continues']}."
+    old = session.get(ReportCategory, _category_id(continues_id, "continues"))
+    if old is None:
+        raise FieldError("continues", "That category no longer exists; reload the page.")
+    if row.continues_id == old.id:
+        return f"{row.name} already continues {old.name}."
+    refusal = continues_refusal(category_links(session), names, row.id, old.id)
+    if refusal:
+        raise FieldError("continues", refusal[:1].upper() + refusal[1:] + ".")
+    _set_continues(session, actor, row, old, before)
+    spread = spread_renamed_problems(session, _writer(session, actor))
+    fed = ""
+    if spread:
+        fed = (
+            " 1 problem now counts both names."
+            if len(spread) == 1
+            else (f" {len(spread)} problems now count both names.")
+        )
+    return (
+        f"{row.name} now continues {old.name}: their reports are one series for early "
+        f"warnings.{fed}"
+    )
+
+
+def _set_continues(
+    session: Session,
+    actor: Principal,
+    row: ReportCategory,
+    old: ReportCategory | None,
+    before: dict[str, Any],
+) -> None:
+    """Link ``row`` to the category it continues (``old`` None: unlink it), with its audit row."""
+    row.continues_id = old.id if old is not None else None
+    session.flush()
+    after = {"continues": old.name if old is not None else None}
+    write_audit(session, actor, "update", "report_category", row.id, before=before, after=after)
+
+
+def _category_id(value: object, field: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise FieldError(field, "Choose a category from the list.") from None
 
 
 # -------------------------------------------------------------------------------- districts
@@ -667,11 +714,14 @@ __all__ = [
     "Saved",
     "add_data_source",
     "catalogue_frame",
+    "category_options",
+    "category_renames",
     "choices",
     "import_district_upload",
     "record_values",
     "save_record",
     "set_archived",
+    "set_category_continues",
     "source_choices",
     "upload_properties",
 ]

@@ -61,6 +61,10 @@ UNCATEGORISED_CODE = "uncategorised"
 SOURCE_FAILED_PREFIX = "source-failed:"
 STORAGE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DateTime text, read back by the ORM
 LOOKUP_BATCH = 5000
+# A run remembers the ids it wrote to a source that was empty when it began, up to this many
+# (about 100 MB of strings); past it, every id is looked up again.
+NEW_SOURCE_ID_LIMIT = 1_000_000
+ID_SEPARATOR = "\x1f"  # the unit separator: joins the ids of one PostgreSQL lookup
 SQLITE_CACHE_KIB = -65536
 WRITE_COLUMNS = (
     "source",
@@ -491,6 +495,42 @@ def _floats(series: pd.Series) -> list[float | None]:
     return series.astype(object).where(series.notna(), None).tolist()
 
 
+@dataclass
+class NewSourceIds:
+    """The request ids one run has written to a source that held no reports when the run
+    began (``source_is_empty``). An id not among them cannot be stored yet, so it needs no
+    lookup: a city's first import of a large export skips the existence query for nearly
+    every row. Past ``limit`` ids the memory is dropped and every id is looked up again.
+
+    Another process writing the same source meanwhile cannot go unnoticed: a row it stored
+    fails the unique key on the COPY, and the batch rolls back whole.
+    """
+
+    limit: int = NEW_SOURCE_ID_LIMIT
+    ids: set[str] | None = field(default_factory=set)
+
+    def maybe_stored(self, ids: list[str]) -> list[str]:
+        """The ids among ``ids`` that may be stored (all of them once the memory is gone)."""
+        if self.ids is None:
+            return ids
+        return [i for i in ids if i in self.ids]
+
+    def wrote(self, ids: list[str]) -> None:
+        if self.ids is None:
+            return
+        self.ids.update(ids)
+        if len(self.ids) > self.limit:
+            self.ids = None
+
+
+def source_is_empty(session: Session, source: str) -> bool:
+    """Whether ``source`` has no stored report (a first import)."""
+    return (
+        session.scalar(select(CitizenReport.id).where(CitizenReport.source == source).limit(1))
+        is None
+    )
+
+
 def _existing(connection: Connection, source: str, ids: list[str], sqlite_db: bool) -> pd.DataFrame:
     """Stored version, day inputs and cells of the reports among ``ids``."""
     rows: list[tuple[Any, ...]] = []
@@ -502,6 +542,15 @@ def _existing(connection: Connection, source: str, ids: list[str], sqlite_db: bo
                 "SELECT service_request_id, requested_at, updated_at, category_id, district_id "  # noqa: S608
                 f"FROM citizen_reports WHERE source = ? AND service_request_id IN ({marks})",
                 (source, *part),
+            )
+        elif not any(ID_SEPARATOR in i for i in part):
+            # One joined text is sent and split by the server: dumping a Python list of
+            # thousands of strings as an array costs more than the lookup itself.
+            result = connection.exec_driver_sql(
+                "SELECT service_request_id, requested_at, updated_at, category_id, district_id "
+                "FROM citizen_reports WHERE source = %s "
+                "AND service_request_id = ANY(string_to_array(%s, chr(31)))",
+                (source, ID_SEPARATOR.join(part)),
             )
         else:
             result = connection.exec_driver_sql(
@@ -649,8 +698,12 @@ def upsert_reports(
     districts: DistrictResolver,
     city_tz: str,
     now: dt.datetime | None = None,
+    new_source: NewSourceIds | None = None,
 ) -> UpsertCounts:
     """Insert new reports, update those whose ``updated_at`` is newer, leave the rest.
+
+    ``new_source``: on a first import, what this run already wrote (ids it has not written
+    are new, no lookup needed; see ``NewSourceIds``).
 
     ``frame`` follows ``triage.ingest.records.REPORT_COLUMNS`` (naive-UTC times, ``updated_at``
     never NaT). Within the frame the newest copy of a request wins; the others count as
@@ -674,7 +727,9 @@ def upsert_reports(
     frame["district_id"] = districts.resolve(frame)
     frame["day"] = local_days(frame["requested_at"], city_tz)
 
-    old = _existing(connection, source, frame["service_request_id"].tolist(), sqlite_db)
+    ids = frame["service_request_id"].tolist()
+    lookup = ids if new_source is None else new_source.maybe_stored(ids)
+    old = _existing(connection, source, lookup, sqlite_db)
     if len(old):
         frame = frame.merge(old, on="service_request_id", how="left")
         exists = (
@@ -724,6 +779,8 @@ def upsert_reports(
             [v for v, new in zip(values, fresh, strict=True) if not new],
             sqlite_db,
         )
+        if new_source is not None:
+            new_source.wrote(rows["service_request_id"].tolist())
 
     plus = pd.DataFrame(
         {

@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import AppSetting, CitizenReport, JobRun, Observation, utcnow
+from triage.vocabulary import JOB_RUN_RETENTION_DAYS, JOB_RUNS_KEPT_PER_JOB
 
 LEASE_PREFIX = "lease:"
 
@@ -126,3 +127,32 @@ def release_lease(session: Session, name: str, holder: str) -> None:
     row = session.get(AppSetting, LEASE_PREFIX + name)
     if row is not None and (row.value or {}).get("holder") == holder:
         session.delete(row)
+
+
+def prune_job_runs(
+    session: Session,
+    now: dt.datetime,
+    *,
+    days: int = JOB_RUN_RETENTION_DAYS,
+    keep_per_job: int = JOB_RUNS_KEPT_PER_JOB,
+) -> int:
+    """Delete finished job runs older than ``days``, keeping each job's ``keep_per_job``
+    newest runs whatever their age (a monthly job still shows its history); a run still
+    marked running is never deleted. Returns the number of runs deleted."""
+    newest = (
+        select(
+            JobRun.id,
+            func.row_number()
+            .over(partition_by=JobRun.job_id, order_by=(JobRun.started_at.desc(), JobRun.id.desc()))
+            .label("position"),
+        )
+    ).subquery()
+    kept = select(newest.c.id).where(newest.c.position <= keep_per_job)
+    done = session.execute(
+        delete(JobRun).where(
+            JobRun.started_at < now - dt.timedelta(days=days),
+            JobRun.outcome != "running",
+            JobRun.id.not_in(kept),
+        )
+    )
+    return done.rowcount or 0

@@ -9,7 +9,7 @@ writes its audit row in the caller's transaction. Nothing here commits.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -490,12 +490,7 @@ def add_engagement(
     for key in ("actor_id", "role"):
         values.setdefault(key, None)
     clean = _clean_engagement(session, problem_id, values, today)
-    problem, version = _start(session, actor, problem_id, expected_version)
-    engagement = Engagement(problem_id=problem.id, **clean)
-    session.add(engagement)
-    session.flush()
-    write_audit(session, actor, "create", "engagement", engagement.id, after=row_state(engagement))
-    return SavedEdit(engagement.id, version)
+    return _add_row(session, actor, Engagement, "engagement", problem_id, expected_version, clean)
 
 
 def update_engagement(
@@ -509,16 +504,15 @@ def update_engagement(
 ) -> SavedEdit:
     """Change an engagement's actor, factor, role, stance, money, authorisation or contact
     (``today``: the city's date, which the last contact may not be after)."""
-    require(actor, Capability.EDIT_PROBLEMS)
-    _unknown(changes, ENGAGEMENT_FIELDS)
-    engagement = _owner(session, Engagement, engagement_id, "engagement")
-    clean = _clean_engagement(session, engagement.problem_id, changes, today)
-    _problem, version = _start(session, actor, engagement.problem_id, expected_version)
-    before, after = _apply(engagement, clean)
-    session.flush()
-    before["problem_id"] = after["problem_id"] = engagement.problem_id
-    write_audit(session, actor, "update", "engagement", engagement.id, before=before, after=after)
-    return SavedEdit(engagement.id, version)
+    return _update_row(
+        session,
+        actor,
+        (Engagement, "engagement", ENGAGEMENT_FIELDS),
+        engagement_id,
+        expected_version,
+        changes,
+        lambda problem_id: _clean_engagement(session, problem_id, changes, today),
+    )
 
 
 def remove_engagement(
@@ -568,12 +562,7 @@ def add_innovation(
     for key in ("title", "origin", "kind"):
         values.setdefault(key, None)
     clean = _clean_innovation(session, values)
-    problem, version = _start(session, actor, problem_id, expected_version)
-    innovation = Innovation(problem_id=problem.id, **clean)
-    session.add(innovation)
-    session.flush()
-    write_audit(session, actor, "create", "innovation", innovation.id, after=row_state(innovation))
-    return SavedEdit(innovation.id, version)
+    return _add_row(session, actor, Innovation, "innovation", problem_id, expected_version, clean)
 
 
 def update_innovation(
@@ -584,16 +573,15 @@ def update_innovation(
     changes: Mapping[str, object],
 ) -> SavedEdit:
     """Change an innovation: move it along its stages, record new evidence, and so on."""
-    require(actor, Capability.EDIT_PROBLEMS)
-    _unknown(changes, INNOVATION_FIELDS)
-    innovation = _owner(session, Innovation, innovation_id, "innovation")
-    clean = _clean_innovation(session, changes)
-    _problem, version = _start(session, actor, innovation.problem_id, expected_version)
-    before, after = _apply(innovation, clean)
-    session.flush()
-    before["problem_id"] = after["problem_id"] = innovation.problem_id
-    write_audit(session, actor, "update", "innovation", innovation.id, before=before, after=after)
-    return SavedEdit(innovation.id, version)
+    return _update_row(
+        session,
+        actor,
+        (Innovation, "innovation", INNOVATION_FIELDS),
+        innovation_id,
+        expected_version,
+        changes,
+        lambda _problem_id: _clean_innovation(session, changes),
+    )
 
 
 def remove_innovation(
@@ -601,6 +589,48 @@ def remove_innovation(
 ) -> SavedEdit:
     """Remove an innovation from the portfolio (its history stays in the audit trail)."""
     return _remove(session, actor, Innovation, innovation_id, "innovation", expected_version)
+
+
+def _add_row(
+    session: Session,
+    actor: Principal,
+    model: type[Engagement] | type[Innovation],
+    entity: str,
+    problem_id: int,
+    expected_version: int,
+    clean: Mapping[str, Any],
+) -> SavedEdit:
+    """Insert one validated row of a problem's map, bumping the problem's version, audited."""
+    problem, version = _start(session, actor, problem_id, expected_version)
+    row = model(problem_id=problem.id, **clean)
+    session.add(row)
+    session.flush()
+    write_audit(session, actor, "create", entity, row.id, after=row_state(row))
+    return SavedEdit(row.id, version)
+
+
+def _update_row(
+    session: Session,
+    actor: Principal,
+    kind: tuple[type[Engagement] | type[Innovation], str, frozenset[str]],
+    row_id: int,
+    expected_version: int,
+    changes: Mapping[str, object],
+    clean: Callable[[int], dict[str, Any]],
+) -> SavedEdit:
+    """Change one row of a problem's map: ``kind`` is (model, entity name, fields allowed),
+    ``clean`` validates the changes given the row's problem id. Audited with before/after."""
+    model, entity, allowed = kind
+    require(actor, Capability.EDIT_PROBLEMS)
+    _unknown(changes, allowed)
+    row = _owner(session, model, row_id, entity)
+    values = clean(row.problem_id)
+    _problem, version = _start(session, actor, row.problem_id, expected_version)
+    before, after = _apply(row, values)
+    session.flush()
+    before["problem_id"] = after["problem_id"] = row.problem_id
+    write_audit(session, actor, "update", entity, row.id, before=before, after=after)
+    return SavedEdit(row.id, version)
 
 
 def _remove(

@@ -255,11 +255,18 @@ class ProblemIndicator(Base):
 
 class ReportCategory(Base):
     __tablename__ = "report_categories"
+    __table_args__ = (CheckConstraint("continues_id <> id", name="continues_other"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # The category this one continues after the city renamed it (HEATING -> HEAT/HOT WATER):
+    # its series and problems carry on here. One predecessor per successor and one successor
+    # per predecessor (unique); no cycles (``db.catalog.set_category_continues``).
+    continues_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_categories.id", ondelete="SET NULL"), unique=True
+    )
 
 
 class CategoryProblem(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from db.alert_episodes import alert_links, problems_on_alert
 from db.columns import ALERT_EPISODE, ALERT_HEAD
 from db.frames import as_date, as_number, query_frame, to_date
+from db.ingest import OUTSIDE_DISTRICT_CODE, UNLOCATED_DISTRICT_CODE
 
 # The filter choices: one home in ``db.lookups``, kept here under the names the page uses.
 from db.lookups import categories as categories
@@ -37,6 +38,7 @@ from db.models import (
     ReportCategory,
     ReportDailyCount,
 )
+from db.overdue import overdue_indicators
 from db.queries_priorities import ARCHIVED_MARK
 from triage.detection import SurgeConfig, detect_surges, latest_observations
 from triage.indicators import CADENCE_DAYS
@@ -44,6 +46,7 @@ from triage.page_data import AlertEvidence
 from triage.vocabulary import ALERT_STATES, OPEN_ALERT_STATES, SEVERITIES
 
 FEED_LIMIT = 200
+PAGE_SIZE = 25  # rows of the feed drawn at once (the page's "Next" shows more)
 WINDOW_BEFORE_DAYS = 84  # the evidence chart starts 12 weeks before the first detection
 MAX_CHART_DAYS = 2 * 366
 HISTORY_DAYS = 3 * 366  # as ``triage.jobs.alerts.HISTORY_DAYS``: what the daily detection reads
@@ -141,13 +144,67 @@ def _alert_departments(session: Session, feed: pd.DataFrame) -> dict[int, list[i
 def alert_feed(
     session: Session, filters: AlertFilters, *, limit: int = FEED_LIMIT
 ) -> tuple[pd.DataFrame, int]:
-    """The alerts matching ``filters``, worst and most recent first, and how many match.
+    """The alerts matching ``filters``, worst and most recent first, and how many match: at
+    most ``limit`` rows (see :func:`_matching`); the count is before the limit."""
+    feed = _matching(session, filters)
+    return feed.head(limit).reset_index(drop=True), len(feed)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One page of the feed, with counts over every alert the filters match."""
+
+    rows: pd.DataFrame  # FEED_COLUMNS
+    total: int
+    page: int  # 1-based, within 1..pages
+    pages: int
+    per_page: int
+    critical: int
+    new: int
+    linked: int
+    ids: frozenset[int] = frozenset()  # every matching alert, not only the page's
+
+    @property
+    def first(self) -> int:
+        """The position (1-based) of the first row shown; 0 when nothing matches."""
+        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.total else 0
+
+
+def alert_feed_page(
+    session: Session, filters: AlertFilters, *, page: int = 1, per_page: int = PAGE_SIZE
+) -> FeedPage:
+    """Page ``page`` (clamped to the pages there are) of the feed, ``per_page`` rows, and the
+    counts the headline cards show, over every matching alert (not only the page)."""
+    feed = _matching(session, filters)
+    total = len(feed)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(int(page), 1), pages)
+    start = (page - 1) * per_page
+    return FeedPage(
+        rows=feed.iloc[start : start + per_page].reset_index(drop=True),
+        total=total,
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        critical=int(feed["severity"].eq("critical").sum()) if total else 0,
+        new=int(feed["state"].eq("new").sum()) if total else 0,
+        linked=int(feed["state"].eq("linked").sum()) if total else 0,
+        ids=frozenset(int(i) for i in feed["id"]),
+    )
+
+
+def _matching(session: Session, filters: AlertFilters) -> pd.DataFrame:
+    """Every alert matching ``filters``, worst and most recent first.
 
     Columns: :data:`FEED_COLUMNS` (``departments`` is a list of department names; names are
     None where the alert has no such link; an archived problem's title ends in "(archived)":
-    the link is history). At most ``limit`` rows; the count is before it.
-    The problem filter keeps alerts that concern the problem as the weekly priorities count
-    them: linked to it, or reaching it through their category or indicator.
+    the link is history). The problem filter keeps alerts that concern the problem as the
+    weekly priorities count them: linked to it, or reaching it through their category or
+    indicator.
     """
     statement = (
         select(*_FEED_QUERY.values())
@@ -168,7 +225,7 @@ def alert_feed(
         statement = statement.where(Alert.id == filters.alert_id)
     feed = query_frame(session, statement, list(_FEED_QUERY))
     if feed.empty:
-        return pd.DataFrame(columns=FEED_COLUMNS), 0
+        return pd.DataFrame(columns=FEED_COLUMNS)
     owners = _alert_departments(session, feed)
     if filters.department_id is not None:
         feed = feed[[filters.department_id in owners[int(i)] for i in feed["id"]]]
@@ -177,7 +234,7 @@ def alert_feed(
         concerned = set(links.loc[links["problem_id"] == filters.problem_id, "alert_id"])
         feed = feed[feed["id"].isin(concerned)]
     if feed.empty:
-        return pd.DataFrame(columns=FEED_COLUMNS), 0
+        return pd.DataFrame(columns=FEED_COLUMNS)
     names = dict(session.execute(select(Department.id, Department.name)).all())
     feed = feed.assign(
         departments=[[names[d] for d in owners[int(i)] if d in names] for i in feed["id"]],
@@ -191,8 +248,7 @@ def alert_feed(
     feed = feed.sort_values(
         ["_rank", "last_detected", "id"], ascending=[True, False, False], kind="stable"
     )
-    total = len(feed)
-    return feed[FEED_COLUMNS].head(limit).reset_index(drop=True), total
+    return feed[FEED_COLUMNS].reset_index(drop=True)
 
 
 def problems_concerned(session: Session, filters: AlertFilters) -> frozenset[int]:
@@ -201,9 +257,7 @@ def problems_concerned(session: Session, filters: AlertFilters) -> frozenset[int
     (``db.alert_episodes.problems_on_alert``, the one count)."""
     if filters == AlertFilters():
         return problems_on_alert(session)
-    feed, total = alert_feed(session, filters, limit=max(FEED_LIMIT, 1))
-    if total > len(feed):
-        feed, _ = alert_feed(session, filters, limit=total)
+    feed = _matching(session, filters)
     return problems_on_alert(session, [int(i) for i in feed["id"]])
 
 
@@ -217,6 +271,75 @@ def state_counts(session: Session) -> dict[str, int]:
     """How many alerts are in each state (every state present, zero when none)."""
     rows = dict(session.execute(select(Alert.state, func.count()).group_by(Alert.state)).all())
     return {state: int(rows.get(state, 0)) for state in ALERT_STATES}
+
+
+# ---------------------------------------------------------------- data health
+
+PLACEMENT_DAYS = 90  # the reports whose placement the data-health figure judges
+
+
+@dataclass(frozen=True)
+class LateDepartment:
+    """One department with late indicator data: how many of its indicators, and which."""
+
+    code: str
+    name: str
+    late: int
+    indicators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataHealth:
+    """How current and how well placed the city's data is, for the chief of staff (never the
+    mayor's attention list): late indicators by department (``db.overdue``, the count the
+    priorities page and the brief give), and where the last 90 days of reports were placed."""
+
+    late: tuple[LateDepartment, ...]
+    indicators: int  # indicators not archived
+    reports: int  # in the last PLACEMENT_DAYS days to ``as_of``
+    unlocated: int  # of those, with no usable place
+    outside: int  # of those, placed outside every district
+
+    @property
+    def late_total(self) -> int:
+        return sum(d.late for d in self.late)
+
+
+def data_health(session: Session, as_of: dt.date) -> DataHealth:
+    """The data-health figure on ``as_of`` (see :class:`DataHealth`)."""
+    overdue = overdue_indicators(session, as_of)
+    late = tuple(
+        LateDepartment(
+            code=str(code),
+            name=str(part["department_name"].iloc[0]),
+            late=len(part),
+            indicators=tuple(str(n) for n in part["name"]),
+        )
+        for code, part in overdue.groupby("department_code", sort=True)
+    )
+    late = tuple(sorted(late, key=lambda d: (-d.late, d.name)))
+    indicators = int(
+        session.scalar(
+            select(func.count()).select_from(Indicator).where(Indicator.archived_at.is_(None))
+        )
+        or 0
+    )
+    since = as_of - dt.timedelta(days=PLACEMENT_DAYS - 1)
+    placed = dict(
+        session.execute(
+            select(District.code, func.sum(ReportDailyCount.count))
+            .join(District, District.id == ReportDailyCount.district_id)
+            .where(ReportDailyCount.day >= since, ReportDailyCount.day <= as_of)
+            .group_by(District.code)
+        ).all()
+    )
+    return DataHealth(
+        late=late,
+        indicators=indicators,
+        reports=int(sum(int(v or 0) for v in placed.values())),
+        unlocated=int(placed.get(UNLOCATED_DISTRICT_CODE) or 0),
+        outside=int(placed.get(OUTSIDE_DISTRICT_CODE) or 0),
+    )
 
 
 # ---------------------------------------------------------------- evidence
@@ -312,6 +435,10 @@ def surge_band(
     # minimum expected level stays, since it is part of the expectation the run stored.
     if "min_observed" in known:
         changes.update(min_observed=-math.inf, min_excess=-math.inf)
+    # Nor is a day left out because the week before it fell short (the catch-up rule decides
+    # what alerts, not what was expected).
+    if "catch_up_share" in known:
+        changes["catch_up_share"] = 0.0
     band_cfg = replace(cfg, **changes)
     # Like the daily run, the series starts at its first report (earlier zeros would read as
     # a quiet history); a zero on ``end`` carries it to the last day shown.

@@ -238,6 +238,13 @@ def _report_counts(session: Session, as_of: dt.date) -> pd.DataFrame:
     )
 
 
+def _links_frame(session: Session, first: Any, second: Any) -> pd.DataFrame:
+    """The two columns of a link table, ordered by both, in columns named after them."""
+    return query_frame(
+        session, select(first, second).order_by(first, second), [first.key, second.key]
+    )
+
+
 def load_scoring_inputs(session: Session, as_of: dt.date) -> ScoringInputs:
     """Everything ``score_problems`` needs as of a date, as DataFrames (see ``COLUMNS``).
 
@@ -262,12 +269,8 @@ def load_scoring_inputs(session: Session, as_of: dt.date) -> ScoringInputs:
     )
     return ScoringInputs(
         problems=problems,
-        problem_districts=query_frame(
-            session,
-            select(ProblemDistrict.problem_id, ProblemDistrict.district_id).order_by(
-                ProblemDistrict.problem_id, ProblemDistrict.district_id
-            ),
-            ["problem_id", "district_id"],
+        problem_districts=_links_frame(
+            session, ProblemDistrict.problem_id, ProblemDistrict.district_id
         ),
         districts=query_frame(
             session,
@@ -311,13 +314,7 @@ def load_scoring_inputs(session: Session, as_of: dt.date) -> ScoringInputs:
             select(*FACTOR.values()).order_by(CausalFactor.id),
             list(FACTOR),
         ),
-        factor_links=query_frame(
-            session,
-            select(FactorLink.factor_id, FactorLink.parent_id).order_by(
-                FactorLink.factor_id, FactorLink.parent_id
-            ),
-            ["factor_id", "parent_id"],
-        ),
+        factor_links=_links_frame(session, FactorLink.factor_id, FactorLink.parent_id),
         actors=query_frame(
             session,
             select(Actor.id, Actor.name, Actor.sector)

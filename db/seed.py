@@ -296,30 +296,26 @@ def _write_reference(
         Indicator,
         [{"id": indicator_ids[i["code"]], "created_at": i["created_at"]} for i in city.indicators],
     )
-    _update(
-        session,
-        ProblemIndicator,
-        [
+    for model, links, column, targets, key in (
+        (
+            ProblemIndicator,
+            city.problem_indicators,
+            "indicator_id",
+            indicator_ids,
+            "indicator_code",
+        ),
+        (CategoryProblem, city.category_problems, "category_id", category_ids, "category_code"),
+    ):
+        # The pack import gave every link weight 1; the demo's own weights replace it.
+        weights = [
             {
                 "problem_id": problem_ids[r["problem_key"]],
-                "indicator_id": indicator_ids[r["indicator_code"]],
+                column: targets[r[key]],
                 "weight": r["weight"],
             }
-            for r in city.problem_indicators
-        ],
-    )
-    _update(
-        session,
-        CategoryProblem,
-        [
-            {
-                "category_id": category_ids[r["category_code"]],
-                "problem_id": problem_ids[r["problem_key"]],
-                "weight": r["weight"],
-            }
-            for r in city.category_problems
-        ],
-    )
+            for r in links
+        ]
+        _update(session, model, weights)
     counts["indicator_status_updates"] = _insert(
         session,
         IndicatorStatusUpdate,

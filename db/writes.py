@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,39 +20,55 @@ from db.models import (
     Observation,
     Problem,
 )
+from db.queries_department import recent_values
+from triage.indicators import status_from_value
 from triage.scoring import ScoringWeights
 from triage.security import Capability, Principal, require, require_department
-from triage.validation import ValidationError, check_note, validate_observation
+from triage.validation import (
+    ObservationInput,
+    ValidationError,
+    check_note,
+    implausible_reason,
+    validate_observation,
+)
 from triage.vocabulary import DECISIONS
 from triage.weeks import WEEK_PATTERN, week_start
 
 __all__ = [
     "EditConflict",
+    "ImplausibleValue",
+    "RecordedValue",
     "ValidationError",
     "record_decision",
+    "record_form_value",
     "record_observation",
     "set_scoring_weights",
     "update_problem",
 ]
 
 
-def record_observation(
-    session: Session,
-    actor: Principal,
-    indicator_id: int,
-    period: object,
-    value: object,
-    *,
-    status: str | None = None,
-    note: str = "",
-    today: dt.date,
-) -> int:
-    """Append a value (and optionally a status with its note) to an indicator's history.
+class ImplausibleValue(Exception):
+    """The value is far from the indicator's history: nothing was saved; the same value sent
+    again with ``confirmed=True`` is saved."""
 
-    Raises ``PermissionDenied`` when the actor may not update indicators or, as a department
-    head, the indicator belongs to another department; ``ValidationError`` for bad input.
-    Returns the new observation's id.
-    """
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RecordedValue:
+    """What the department form's save stored: the observation, the status the person gave
+    (None when none) and the status the numbers give (None without a target)."""
+
+    observation_id: int
+    given_status: str | None
+    computed_status: str | None
+
+
+def _writable_indicator(session: Session, actor: Principal, indicator_id: int) -> Indicator:
+    """The indicator, if ``actor`` may record its values: the capability, a department head's
+    own department, not archived. Raises ``PermissionDenied`` or ``ValidationError``."""
     require(actor, Capability.UPDATE_INDICATORS)
     indicator = session.get(Indicator, indicator_id)
     if indicator is None:
@@ -59,7 +76,12 @@ def record_observation(
     require_department(actor, indicator.department_id)
     if indicator.archived_at is not None:
         raise ValidationError(f"Indicator {indicator.code} is archived: it takes no new values.")
-    clean = validate_observation(indicator.unit, period, value, status, note, today)
+    return indicator
+
+
+def _add_observation(
+    session: Session, actor: Principal, indicator: Indicator, clean: ObservationInput
+) -> int:
     observation = Observation(
         indicator_id=indicator.id,
         period=clean.period,
@@ -88,6 +110,64 @@ def record_observation(
         after={"indicator_id": indicator.id, **after},
     )
     return observation.id
+
+
+def record_observation(
+    session: Session,
+    actor: Principal,
+    indicator_id: int,
+    period: object,
+    value: object,
+    *,
+    status: str | None = None,
+    note: str = "",
+    today: dt.date,
+) -> int:
+    """Append a value (and optionally a status with its note) to an indicator's history.
+
+    Raises ``PermissionDenied`` when the actor may not update indicators or, as a department
+    head, the indicator belongs to another department; ``ValidationError`` for bad input.
+    Returns the new observation's id.
+    """
+    indicator = _writable_indicator(session, actor, indicator_id)
+    clean = validate_observation(indicator.unit, period, value, status, note, today)
+    return _add_observation(session, actor, indicator, clean)
+
+
+def record_form_value(
+    session: Session,
+    actor: Principal,
+    indicator_id: int,
+    period: object,
+    value: object,
+    *,
+    status: str | None,
+    note: str,
+    today: dt.date,
+    confirmed: bool,
+) -> RecordedValue:
+    """The department form's save: ``record_observation``'s checks (scope, archived, the
+    domain's rules), each made once, then the form's two questions. A value implausible
+    against the indicator's last values raises ``ImplausibleValue`` unless ``confirmed``; a
+    save without a status stores the status the numbers give, and a given status that
+    disagrees is kept (both are returned, for the message)."""
+    indicator = _writable_indicator(session, actor, indicator_id)
+    clean = validate_observation(indicator.unit, period, value, status, note, today)
+    if not confirmed:
+        doubt = implausible_reason(clean.value, recent_values(session, indicator.id))
+        if doubt:
+            raise ImplausibleValue(doubt)
+    computed = status_from_value(
+        clean.value,
+        indicator.target,
+        indicator.direction,
+        indicator.critical_threshold,
+        indicator.warning_threshold,
+    )
+    stored = replace(clean, status=clean.status or computed)
+    return RecordedValue(
+        _add_observation(session, actor, indicator, stored), clean.status, computed
+    )
 
 
 class EditConflict(Exception):
@@ -200,8 +280,9 @@ def record_decision(
     ``decision`` is one of ``DECISIONS`` (focus, delegate, convene, monitor, drop); ``week``
     an ISO week like ``2026-W47``; the note at most 2,000 characters. A second decision for
     the same problem and week supersedes the first: both rows are kept (the history), the
-    latest is the one in force, and the audit row names the one it replaced. Raises
-    ``PermissionDenied`` unless the actor may decide, ``ValidationError`` for bad input.
+    latest is the one in force, and the audit row names the one it replaced. An archived
+    problem takes no decision. Raises ``PermissionDenied`` unless the actor may decide,
+    ``ValidationError`` for bad input.
     """
     require(actor, Capability.DECIDE)
     choice = str(decision or "").strip().lower()
@@ -218,8 +299,14 @@ def record_decision(
         problem_key = int(problem_id)
     except (TypeError, ValueError):
         raise ValidationError(f"There is no problem with id {str(problem_id)[:20]}.") from None
-    if session.get(Problem, problem_key) is None:
+    problem = session.get(Problem, problem_key)
+    if problem is None:
         raise ValidationError(f"There is no problem with id {problem_key}.")
+    if problem.archived_at is not None:
+        raise ValidationError(
+            f"{problem.title} is archived, so it takes no new decisions; restore it first "
+            "(Administration, City setup)."
+        )
     previous = session.execute(
         select(Decision.id, Decision.decision, Decision.note)
         .where(Decision.problem_id == problem_key, Decision.week == clean_week)

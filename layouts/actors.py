@@ -38,7 +38,7 @@ MEASURES = {"count": "Number of engagements", "funding": "Committed funding (USD
 MIN_SECTOR_CHOICES = (2, 3, 4, 5, 6)
 DEFAULT_MIN_SECTORS = 3
 TOP_PRIORITY = 10
-DIRECTORY_ROWS = 40
+DIRECTORY_ROWS = 25  # actors on a page of the directory
 SANKEY_PROBLEMS = 15
 ROLE_WORDS = {
     "funding": "funds",
@@ -163,9 +163,15 @@ def layout(
                 role="search",
                 **{"aria-label": "Filter actors"},
             ),
+            dcc.Store(id=ids.ACTORS_PAGE_STORE, data=1),
             section(
                 "Directory by sector",
-                loading(html.Div(id=ids.ACTORS_DIRECTORY_DIV, className="table-slot")),
+                html.Div(
+                    [
+                        loading(html.Div(id=ids.ACTORS_DIRECTORY_DIV, className="table-slot")),
+                        pager(),
+                    ]
+                ),
             ),
             section(
                 "Who engages where",
@@ -201,6 +207,59 @@ def layout(
                 ),
             ),
         ]
+    )
+
+
+def pager() -> html.Nav:
+    """Previous and next page of the directory (plain buttons: keyboard reachable); the
+    directory's callback enables them and says which actors are shown."""
+    return html.Nav(
+        [
+            html.Button(
+                "Previous page",
+                id=ids.ACTORS_PREV_BUTTON,
+                type="button",
+                className="btn btn-sm btn-outline-primary",
+                n_clicks=0,
+                disabled=True,
+            ),
+            html.Span(id=ids.ACTORS_PAGER_TEXT, className="pager-text", role="status"),
+            html.Button(
+                "Next page",
+                id=ids.ACTORS_NEXT_BUTTON,
+                type="button",
+                className="btn btn-sm btn-outline-primary",
+                n_clicks=0,
+                disabled=True,
+            ),
+        ],
+        className="actors-pager form-actions",
+        **{"aria-label": "Pages of actors"},
+    )
+
+
+def directory_page(page: Any, total: int) -> tuple[int, int]:
+    """The page to show (1-based, within the pages there are) and the number of pages."""
+    pages = max(1, -(-total // DIRECTORY_ROWS))
+    try:
+        wanted = int(page)
+    except (TypeError, ValueError):
+        wanted = 1
+    return min(max(1, wanted), pages), pages
+
+
+def pager_state(page: int, total: int) -> tuple[str, bool, bool]:
+    """The pager's words (``Actors 26–50 of 103, page 2 of 5``; empty when one page holds
+    them all) and whether previous and next are disabled."""
+    page, pages = directory_page(page, total)
+    if pages == 1:
+        return "", True, True
+    first = (page - 1) * DIRECTORY_ROWS + 1
+    last = min(total, page * DIRECTORY_ROWS)
+    return (
+        f"Actors {first:,}–{last:,} of {total:,}, page {page} of {pages}",
+        page == 1,
+        page == pages,
     )
 
 
@@ -294,11 +353,13 @@ def directory(
     search: str,
     measure: str,
     min_sectors: int,
+    page: int = 1,
 ) -> html.Div:
-    """Headline figures, the nine sector cards (each a filter link) and the actor table.
+    """Headline figures, the nine sector cards (each a filter link) and one page of the actor
+    table (``DIRECTORY_ROWS`` actors; ``page`` 1-based).
 
     ``summary``: ``sector_summary``; ``actors``: ``actor_directory`` (already filtered);
-    ``engagements``: ``actor_engagements`` of those actors.
+    ``engagements``: ``actor_engagements`` of the actors on that page.
     """
 
     def href(chosen: str | None) -> str:
@@ -335,7 +396,9 @@ def directory(
         for engagement in engagements.to_dict("records"):
             by_actor.setdefault(int(engagement["actor_id"]), []).append(engagement)
         rows = []
-        for row in actors.head(DIRECTORY_ROWS).to_dict("records"):
+        page, pages = directory_page(page, n)
+        start = (page - 1) * DIRECTORY_ROWS
+        for row in actors.iloc[start : start + DIRECTORY_ROWS].to_dict("records"):
             name_cell: list[Any] = [html.Span(row["name"], className="actor-name")]
             if isinstance(row["description"], str) and row["description"]:
                 name_cell.append(html.Span(row["description"], className="cell-meta"))
@@ -352,10 +415,12 @@ def directory(
                     "last_contact": format_date(row["last_contact"]),
                 }
             )
-        shown = min(n, DIRECTORY_ROWS)
         count_text = f"{n} actor{'s' if n != 1 else ''}"
-        if shown < n:
-            count_text = f"Showing {shown} of {n} actors: choose a sector or search to narrow."
+        if pages > 1:
+            count_text = (
+                f"{n} actors, {DIRECTORY_ROWS} to a page (page {page} of {pages}): the buttons "
+                "below the table turn the pages; choose a sector or search to narrow."
+            )
         body = html.Div(
             [
                 html.P(count_text, className="table-count", role="status"),
@@ -579,22 +644,11 @@ def _priority_basis(problems: pd.DataFrame, week: str | None) -> tuple[pd.DataFr
 
 
 def _mark(engaged: bool) -> html.Span:
-    """A coverage cell: a tick or a dash, each with words for screen readers."""
+    """A coverage cell: a tick or a dash, named in words for screen readers. One element (an
+    image named by its label), not three: the matrix has a hundred of them."""
     if engaged:
-        return html.Span(
-            [
-                html.Span("✓", **{"aria-hidden": "true"}),
-                html.Span("engaged", className="visually-hidden"),
-            ],
-            className="coverage-yes",
-        )
-    return html.Span(
-        [
-            html.Span("—", **{"aria-hidden": "true"}),
-            html.Span("missing", className="visually-hidden"),
-        ],
-        className="coverage-no",
-    )
+        return html.Span("✓", role="img", className="coverage-yes", **{"aria-label": "engaged"})
+    return html.Span("—", role="img", className="coverage-no", **{"aria-label": "missing"})
 
 
 def _coverage_matrix(top: list[dict[str, Any]], engaged: dict[int, set[str]]) -> Any:

@@ -21,9 +21,11 @@ from dash import dcc, html
 from layouts import admin_users, ids
 from layouts.components import (
     Column,
+    button,
     data_table,
     empty_state,
     flag,
+    form_actions,
     form_feedback,
     form_field,
     format_date,
@@ -190,24 +192,15 @@ def weights_panel() -> html.Div:
                     html.Div(
                         [
                             loading(html.Div(id=ids.ADMIN_WEIGHTS_FORM_DIV)),
-                            html.Div(
-                                [
-                                    html.Button(
-                                        "Save weights",
-                                        id=ids.ADMIN_WEIGHTS_SAVE_BUTTON,
-                                        type="button",
-                                        className="btn btn-primary",
-                                        n_clicks=0,
-                                    ),
-                                    html.Button(
-                                        "Restore the defaults",
-                                        id=ids.ADMIN_WEIGHTS_DEFAULTS_BUTTON,
-                                        type="button",
-                                        className="btn btn-outline-secondary",
-                                        n_clicks=0,
-                                    ),
-                                ],
-                                className="button-row",
+                            form_actions(
+                                button("Save weights", ids.ADMIN_WEIGHTS_SAVE_BUTTON),
+                                button(
+                                    "Restore the defaults",
+                                    ids.ADMIN_WEIGHTS_DEFAULTS_BUTTON,
+                                    tone="secondary",
+                                    outline=True,
+                                ),
+                                class_name="button-row",
                             ),
                             form_feedback(ids.ADMIN_WEIGHTS_FEEDBACK_DIV),
                         ],
@@ -431,6 +424,8 @@ def mapping_panel() -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.ADMIN_MAPPING_CHANGED_STORE, data=0),
+            dcc.Store(id=ids.ADMIN_MAPPING_REMOVE_CLICK_STORE),
+            dcc.Store(id=ids.ADMIN_MAPPING_EDIT_CLICK_STORE),
             html.P(
                 "A 311 category's reports count as citizen concern for the problems it is "
                 "mapped to, scaled by the weight (the share of its reports that speak to the "

@@ -1,5 +1,6 @@
 """Administration, "City setup" tab: the city's departments, indicators, problems and actors
-(create, edit, archive, restore), its district boundaries (upload) and new data sources.
+(create, edit, archive, restore), its district boundaries (upload), renamed 311 categories
+and new data sources.
 
 One form and one table serve the four catalogue kinds; the fields follow the city pack's
 columns, so what the page accepts is exactly what ``triage city import`` accepts.
@@ -17,10 +18,13 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.admin_catalog_feeds import NONE_VALUE, district_form, source_form
+from layouts.admin_catalog_renames import rename_form
 from layouts.components import (
     Column,
+    button,
     data_table,
     empty_state,
+    form_actions,
     form_feedback,
     humanize,
     loading,
@@ -36,6 +40,7 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("problem", "Problems"),
     ("actor", "Actors"),
     ("district", "Districts"),
+    ("rename", "Renamed categories"),
     ("source", "Data sources"),
 )
 CATALOGUE_KINDS = ("department", "indicator", "problem", "actor")
@@ -45,6 +50,7 @@ SINGULAR = {
     "problem": "problem",
     "actor": "actor",
     "district": "district",
+    "rename": "renamed category",
     "source": "data source",
 }
 DIRECTION_CHOICES = (("up", "Higher is better"), ("down", "Lower is better"))
@@ -73,6 +79,7 @@ def panel() -> html.Div:
             dcc.Store(id=ids.ADMIN_CATALOG_QUERY_STORE, data=None),
             dcc.Store(id=ids.ADMIN_DISTRICTS_SAVED_STORE, data=0),
             dcc.Store(id=ids.ADMIN_SOURCE_SAVED_STORE, data=0),
+            dcc.Store(id=ids.ADMIN_RENAME_SAVED_STORE, data=0),
             html.P(
                 "Set up the city as its departments, indicators, problems and actors, its "
                 "district boundaries and its data feeds. Every change is checked by the same "
@@ -98,6 +105,7 @@ def panel() -> html.Div:
                         [
                             catalogue_form(),
                             district_form(),
+                            rename_form(),
                             source_form(),
                         ],
                         className="catalog-forms",
@@ -192,63 +200,32 @@ def catalogue_form() -> html.Section:
         [
             html.H3(id=ids.ADMIN_CATALOG_FORM_TITLE, className="section-title"),
             html.Div(id=ids.ADMIN_CATALOG_FIELDS_DIV),
-            html.Div(
-                [
-                    html.Button(
-                        "Save",
-                        id=ids.ADMIN_CATALOG_SAVE_BUTTON,
-                        type="button",
-                        className="btn btn-primary",
-                        n_clicks=0,
-                    ),
-                    html.Button(
-                        "Cancel",
-                        id=ids.ADMIN_CATALOG_CANCEL_BUTTON,
-                        type="button",
-                        className="btn btn-outline-secondary",
-                        n_clicks=0,
-                        hidden=True,
-                    ),
-                    html.Button(
-                        "Archive…",
-                        id=ids.ADMIN_CATALOG_ARCHIVE_BUTTON,
-                        type="button",
-                        className="btn btn-outline-danger",
-                        n_clicks=0,
-                        hidden=True,
-                    ),
-                    html.Button(
-                        "Restore",
-                        id=ids.ADMIN_CATALOG_RESTORE_BUTTON,
-                        type="button",
-                        className="btn btn-outline-primary",
-                        n_clicks=0,
-                        hidden=True,
-                    ),
-                ],
-                className="form-actions",
+            form_actions(
+                button("Save", ids.ADMIN_CATALOG_SAVE_BUTTON),
+                button(
+                    "Cancel",
+                    ids.ADMIN_CATALOG_CANCEL_BUTTON,
+                    tone="secondary",
+                    outline=True,
+                    hidden=True,
+                ),
+                button(
+                    "Archive…",
+                    ids.ADMIN_CATALOG_ARCHIVE_BUTTON,
+                    tone="danger",
+                    outline=True,
+                    hidden=True,
+                ),
+                button("Restore", ids.ADMIN_CATALOG_RESTORE_BUTTON, outline=True, hidden=True),
             ),
             html.Div(
                 [
                     html.P(id=ids.ADMIN_CATALOG_CONFIRM_TEXT),
-                    html.Div(
-                        [
-                            html.Button(
-                                "Yes, archive",
-                                id=ids.ADMIN_CATALOG_CONFIRM_BUTTON,
-                                type="button",
-                                className="btn btn-danger",
-                                n_clicks=0,
-                            ),
-                            html.Button(
-                                "Keep it",
-                                id=ids.ADMIN_CATALOG_KEEP_BUTTON,
-                                type="button",
-                                className="btn btn-outline-secondary",
-                                n_clicks=0,
-                            ),
-                        ],
-                        className="form-actions",
+                    form_actions(
+                        button("Yes, archive", ids.ADMIN_CATALOG_CONFIRM_BUTTON, tone="danger"),
+                        button(
+                            "Keep it", ids.ADMIN_CATALOG_KEEP_BUTTON, tone="secondary", outline=True
+                        ),
                     ),
                 ],
                 id=ids.ADMIN_CATALOG_CONFIRM_DIV,
@@ -580,6 +557,7 @@ SORTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "actor": (("name", "Name"), ("sector", "Sector")),
     "district": (("code", "Code"), ("name", "Name"), ("reports", "Most reports")),
+    "rename": (("category", "New name"), ("continues", "Old name")),
     "source": (("name", "Name"), ("kind", "Kind")),
 }
 

@@ -14,9 +14,11 @@ from dash import dcc, html
 from layouts import ids
 from layouts.components import (
     Column,
+    button,
     data_table,
     empty_state,
     flag,
+    form_actions,
     form_feedback,
     form_field,
     notice,
@@ -166,16 +168,7 @@ def district_form() -> html.Section:
                 ],
                 className="form-grid",
             ),
-            html.Div(
-                html.Button(
-                    "Import the districts",
-                    id=ids.ADMIN_DISTRICTS_IMPORT_BUTTON,
-                    type="button",
-                    className="btn btn-primary",
-                    n_clicks=0,
-                ),
-                className="form-actions",
-            ),
+            form_actions(button("Import the districts", ids.ADMIN_DISTRICTS_IMPORT_BUTTON)),
             form_feedback(ids.ADMIN_DISTRICTS_FEEDBACK_DIV),
         ],
         id=ids.ADMIN_DISTRICTS_SECTION,
@@ -348,16 +341,7 @@ def source_form() -> html.Section:
                 ],
                 className="form-grid",
             ),
-            html.Div(
-                html.Button(
-                    "Add the data source",
-                    id=ids.ADMIN_SOURCE_SAVE_BUTTON,
-                    type="button",
-                    className="btn btn-primary",
-                    n_clicks=0,
-                ),
-                className="form-actions",
-            ),
+            form_actions(button("Add the data source", ids.ADMIN_SOURCE_SAVE_BUTTON)),
             form_feedback(ids.ADMIN_SOURCE_FEEDBACK_DIV),
         ],
         id=ids.ADMIN_SOURCE_SECTION,

@@ -13,7 +13,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.admin_catalog_feeds import NONE_VALUE
-from layouts.components import form_feedback, form_field, notice
+from layouts.components import button, form_actions, form_feedback, form_field, notice
 from triage.security import MIN_PASSWORD_LENGTH
 
 USER_FIELDS = ("username", "display_name", "role", "department", "password")
@@ -82,16 +82,7 @@ def add_user_form() -> html.Section:
                 ],
                 className="form-grid",
             ),
-            html.Div(
-                html.Button(
-                    "Add the user",
-                    id=ids.ADMIN_USER_ADD_BUTTON,
-                    type="button",
-                    className="btn btn-primary",
-                    n_clicks=0,
-                ),
-                className="form-actions",
-            ),
+            form_actions(button("Add the user", ids.ADMIN_USER_ADD_BUTTON)),
             form_feedback(ids.ADMIN_USER_ADD_FEEDBACK_DIV),
         ],
         className="form-card catalog-form user-add-form",

@@ -1,7 +1,8 @@
 """Early warnings: the alert feed with its filters, each alert's evidence chart, and actions.
 
 Every filter lives in the query string (``/alerts?severity=critical&department=SAN&district=D04
-&category=illegal_dumping&problem=3&state=open&alert=21``); ``layout`` is a skeleton and
+&category=illegal_dumping&problem=3&state=open&alert=21&page=2``; the feed is drawn 25
+alerts a page); ``layout`` is a skeleton and
 callbacks fill it. Alert messages come from the detector and are always text, never HTML.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
@@ -20,7 +22,6 @@ from layouts import ids
 from layouts.components import (
     SEVERITY_TONES,
     Column,
-    chart_block,
     data_table,
     empty_state,
     flag,
@@ -45,6 +46,8 @@ from layouts.figures import (
     plotly_text,
 )
 from layouts.reports import query_text
+from triage.detection.surge_config import SurgeConfig
+from triage.detection.surge_messages import analyst_details, plain_message, sureness
 from triage.security import Capability, Role, role_allows
 from triage.vocabulary import OPEN_ALERT_STATES
 
@@ -86,6 +89,8 @@ KIND_LABELS = {
 REASON_LIMIT = 2000
 TITLE_LIMIT = 200
 EVIDENCE_HEIGHT = 300
+EVIDENCE_LEGEND = 60  # px under the plot for the legend
+EVIDENCE_LABEL = "Evidence chart of the chosen alert"
 BAND_COLOUR = "rgba(29, 79, 145, 0.14)"
 EXPECTED_COLOUR = "#4f5b6b"
 DEPARTMENT_RULE = (
@@ -130,6 +135,24 @@ def parse_id(value: Any) -> int | None:
 def can_manage(role: Role | None) -> bool:
     """Whether the page shows the action form (the server checks again on every action)."""
     return role is None or role_allows(role, Capability.MANAGE_ALERTS)
+
+
+def shows_details(role: Role | None) -> bool:
+    """Whether the page shows the detector's internals (method, error rate, windows) in the
+    "Details for analysts": only to roles holding ``VIEW_ANALYSIS``; the mayor and the chief
+    of staff read plain words."""
+    return role is not None and role_allows(role, Capability.VIEW_ANALYSIS)
+
+
+# Who reads the data-health figure (late data, unplaced reports): the people who run the
+# data, never the mayor (late data is a department-management matter).
+DATA_HEALTH_ROLES = frozenset({Role.CHIEF_OF_STAFF, Role.ANALYST, Role.ADMIN})
+
+
+def shows_data_health(role: Role | None) -> bool:
+    """Whether the page carries the "Data health" section (None: every component, for Dash's
+    validation layout)."""
+    return role is None or role in DATA_HEALTH_ROLES
 
 
 def can_open_problem(role: Role | None) -> bool:
@@ -325,18 +348,14 @@ def layout(
     state: Any = None,
     alert: Any = None,
     viewer_role: Role | None = None,
+    page: Any = None,
     **_kwargs: Any,
 ) -> html.Div:
     """Skeleton: filters preset from the query string, summary, feed, evidence, actions.
 
     ``viewer_role`` (from the gate, never the URL) leaves out the forms the role may not use.
     """
-    detail: list[Any] = [
-        section(
-            "Evidence",
-            loading(html.Div(id=ids.ALERTS_DETAIL_DIV, className="chart-slot")),
-        )
-    ]
+    detail: list[Any] = [section("Evidence", evidence_slot())]
     if can_manage(viewer_role):
         detail.append(
             section(
@@ -350,6 +369,7 @@ def layout(
             dcc.Store(id=ids.ALERTS_PAGE_STORE, data=1),
             dcc.Store(id=ids.ALERTS_QUERY_STORE),
             dcc.Store(id=ids.ALERTS_SELECTED_STORE, data=parse_id(alert)),
+            dcc.Store(id=ids.ALERTS_FEED_PAGE_STORE, data=parse_id(page) or 1),
             dcc.Store(id=ids.ALERTS_SHOWN_STORE, data=[]),
             dcc.Store(id=ids.ALERTS_CURRENT_STORE),
             dcc.Store(id=ids.ALERTS_CHANGED_STORE, data=0),
@@ -359,6 +379,11 @@ def layout(
                 "Signals that a problem may be emerging: indicators past their thresholds or "
                 "drifting, and surges in what residents report. Acknowledge each one, link it "
                 "to the problem it belongs to, or dismiss it with a reason.",
+            ),
+            *(
+                [loading(html.Div(id=ids.ALERTS_HEALTH_DIV, className="kpi-slot"))]
+                if shows_data_health(viewer_role)
+                else []
             ),
             filter_bar(
                 clean_severity(severity),
@@ -374,7 +399,12 @@ def layout(
                 [
                     section(
                         "Alerts",
-                        loading(html.Div(id=ids.ALERTS_FEED_DIV, className="table-slot")),
+                        html.Div(
+                            [
+                                loading(html.Div(id=ids.ALERTS_FEED_DIV, className="table-slot")),
+                                pager(),
+                            ]
+                        ),
                         class_name="alerts-feed",
                     ),
                     html.Div(
@@ -390,6 +420,43 @@ def layout(
         ],
         className="alerts-page",
     )
+
+
+def pager() -> html.Nav:
+    """Previous and next page of the feed (plain buttons: keyboard reachable); a callback
+    enables them and says which rows are shown."""
+    return html.Nav(
+        [
+            html.Button(
+                "Previous page",
+                id=ids.ALERTS_PREV_BUTTON,
+                type="button",
+                className="btn btn-sm btn-outline-primary",
+                n_clicks=0,
+                disabled=True,
+            ),
+            html.Span(id=ids.ALERTS_PAGER_TEXT, className="pager-text", role="status"),
+            html.Button(
+                "Next page",
+                id=ids.ALERTS_NEXT_BUTTON,
+                type="button",
+                className="btn btn-sm btn-outline-primary",
+                n_clicks=0,
+                disabled=True,
+            ),
+        ],
+        id=ids.ALERTS_PAGER_NAV,
+        className="alerts-pager form-actions",
+        hidden=True,  # shown by the feed's callback when there is more than one page
+        **{"aria-label": "Pages of alerts"},
+    )
+
+
+def pager_text(first: int, last: int, total: int, page: int, pages: int) -> str:
+    """``Alerts 26–50 of 312 (page 2 of 13)``; empty when nothing matches."""
+    if total == 0:
+        return ""
+    return f"Alerts {first:,}–{last:,} of {total:,} (page {page:,} of {pages:,})"
 
 
 def select_options(values: Sequence[tuple[str, str]], first: str) -> list[dict[str, str]]:
@@ -413,22 +480,28 @@ def summary(
     state: str,
     notes: Sequence[str] = (),
     on_problems: int | None = None,
+    counts: tuple[int, int, int] | None = None,
 ) -> html.Div:
     """Headline cards for the alerts the filters match, with any correction of the filters.
 
     ``on_problems`` is how many problems those alerts concern (linked by hand, or through
     their category or indicator): the "problems on alert" of the priorities page."""
     states = dict(STATE_CHOICES)
-    critical = int((feed["severity"] == "critical").sum()) if total else 0
-    new = int((feed["state"] == "new").sum()) if total else 0
-    linked = int((feed["state"] == "linked").sum()) if total else 0
-    shown = f"the first {len(feed):,} shown" if len(feed) < total else "all shown"
+    if counts is not None:  # (critical, new, linked) over every matching alert
+        critical, new, linked = counts
+        shown, among = f"{len(feed):,} a page", "of the alerts that match"
+    else:
+        critical = int((feed["severity"] == "critical").sum()) if total else 0
+        new = int((feed["state"] == "new").sum()) if total else 0
+        linked = int((feed["state"] == "linked").sum()) if total else 0
+        shown = f"the first {len(feed):,} shown" if len(feed) < total else "all shown"
+        among = "of the alerts shown"
     cards = [
         kpi_card("Alerts", f"{total:,}", f"{states.get(state, state)}; {shown}", tone="info"),
         kpi_card(
             "Critical",
             f"{critical:,}",
-            "of the alerts shown",
+            among,
             tone="danger" if critical else "neutral",
         ),
         kpi_card("New", f"{new:,}", "not yet acknowledged", tone="warning" if new else "neutral"),
@@ -471,6 +544,12 @@ def _missing(value: Any) -> bool:
         return False
 
 
+def seen_text(first: Any, last: Any) -> str:
+    """Since when, in words: ``Since 2026-12-01, latest 2026-12-05`` or ``On 2026-12-05``."""
+    a, b = format_date(first), format_date(last)
+    return f"On {a}" if a == b else f"Since {a}, latest {b}"
+
+
 def detected_text(first: Any, last: Any) -> str:
     a, b = format_date(first), format_date(last)
     return a if a == b else f"{a} to {b}"
@@ -494,8 +573,9 @@ def state_cell(row: Any) -> html.Span:
     return html.Span(children, className="cell-stack")
 
 
-def feed_table(feed: pd.DataFrame, total: int, selected: int | None) -> Any:
-    """The alerts as a table, worst first; each row's button shows its evidence."""
+def feed_table(feed: pd.DataFrame, total: int, selected: int | None, *, first: int = 0) -> Any:
+    """The alerts as a table, worst first; each row's button shows its evidence. ``first``
+    (1-based) is the position of the first row when the feed is paged."""
     if feed.empty:
         return empty_state(
             "No alerts match these filters.",
@@ -522,7 +602,7 @@ def feed_table(feed: pd.DataFrame, total: int, selected: int | None) -> Any:
                 ),
                 "alert": html.Span(
                     [
-                        html.Span(str(row.message), className="report-text"),
+                        html.Span(plain_message(row.message), className="report-text"),
                         html.Span(meta, className="cell-meta"),
                     ],
                     className="cell-stack",
@@ -542,11 +622,15 @@ def feed_table(feed: pd.DataFrame, total: int, selected: int | None) -> Any:
                 ),
             }
         )
-    count = (
-        f"{total:,} alerts match; the {len(feed):,} most severe and recent are listed."
-        if len(feed) < total
-        else f"{_plural(total, 'alert')}, the most severe and most recent first."
-    )
+    if first and len(feed) < total:
+        count = (
+            f"{total:,} alerts match, the most severe and most recent first; "
+            f"{first:,} to {first + len(feed) - 1:,} are listed."
+        )
+    elif len(feed) < total:
+        count = f"{total:,} alerts match; the {len(feed):,} most severe and recent are listed."
+    else:
+        count = f"{_plural(total, 'alert')}, the most severe and most recent first."
     return html.Div(
         [
             html.P(count, className="table-count"),
@@ -747,7 +831,7 @@ def evidence_figure(
             "fixedrange": True,
         },
     )
-    layout["height"] = height + 60
+    layout["height"] = height + EVIDENCE_LEGEND
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
@@ -822,12 +906,49 @@ def _fact(label: str, value: Any) -> html.Div:
     return html.Div([html.Dt(label), html.Dd(value)], className="fact")
 
 
-def evidence_panel(evidence: AlertEvidence | None) -> Any:
-    """The chosen alert: its message (as text), facts, and its evidence chart with the text
-    alternative and the numbers as a table."""
+def analyst_block(alert: dict[str, Any], band_note: str = "") -> html.Details:
+    """The detector's internals (method, error rate, window, raw figures), folded in a
+    "Details for analysts"; only roles holding ``VIEW_ANALYSIS`` get it."""
+    facts = [_fact(label, value) for label, value in analyst_details(alert, SurgeConfig().fdr)]
+    children: list[Any] = [
+        html.Summary("Details for analysts"),
+        html.Dl(facts, className="fact-list"),
+    ]
+    if band_note:
+        children.append(html.P(band_note, className="section-note"))
+    return html.Details(children, className="analyst-details")
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """The chosen alert as the evidence slots of the page take it (:func:`evidence_slot`):
+    ``head`` its number, message and facts (or why there is nothing to show); ``figure`` its
+    chart (None: no chart, the chart's box is hidden); ``label`` the chart's name as an image;
+    ``caption`` the chart in words; ``table`` its numbers; ``analyst`` the details for
+    analysts (or None)."""
+
+    head: Any
+    figure: go.Figure | None = None
+    label: str = EVIDENCE_LABEL
+    caption: str = ""
+    table: Any = None
+    analyst: Any = None
+
+    @property
+    def parts(self) -> list[Any]:
+        """The text-bearing parts in page order (the chart's words, not its drawing)."""
+        return [self.head, self.caption, self.table, self.analyst]
+
+
+def evidence_view(evidence: AlertEvidence | None, *, details: bool = False) -> EvidenceView:
+    """The chosen alert: its message (as text), facts in plain words (what, since when, how
+    sure), and its evidence chart with the text alternative and the numbers as a table.
+    ``details`` adds the detector's internals folded for analysts (:func:`shows_details`)."""
     if evidence is None:
-        return empty_state(
-            "No alert chosen.", "Alerts matching the filters appear in the list; choose one."
+        return EvidenceView(
+            empty_state(
+                "No alert chosen.", "Alerts matching the filters appear in the list; choose one."
+            )
         )
     alert = evidence.alert
     row = pd.Series(alert)
@@ -844,28 +965,24 @@ def evidence_panel(evidence: AlertEvidence | None) -> Any:
                 ),
             ),
             _fact("State", humanize(alert["state"])),
-            _fact("Detected", detected_text(alert["first_detected"], alert["last_detected"])),
+            _fact("Seen", seen_text(alert["first_detected"], alert["last_detected"])),
             _fact("Department", ", ".join(alert["departments"]) or "—"),
-            _fact("Method", str(alert["method"])),
+            _fact("How sure", sureness(alert)),
         ],
         className="fact-list",
     )
-    header = html.Div(
-        [
-            html.H3(f"Alert #{int(alert['id'])}", className="detail-heading"),
-            html.P(str(alert["message"]), className="report-text"),
-            facts,
-        ]
-    )
+    header = [
+        html.H3(f"Alert #{int(alert['id'])}", className="detail-heading"),
+        html.P(plain_message(alert["message"]), className="report-text"),
+        facts,
+    ]
     if evidence.series.empty:
-        return html.Div(
-            [
-                header,
-                empty_state(
-                    "No series is stored for this alert.", "Its message says what was detected."
-                ),
-            ]
+        header.append(
+            empty_state(
+                "No series is stored for this alert.", "Its message says what was detected."
+            )
         )
+        return EvidenceView(html.Div(header), analyst=analyst_block(alert) if details else None)
     if evidence.unit == "reports":
         y_title = evidence.measure.replace(" to each day", "")
     elif evidence.unit and evidence.unit.lower() != "count":
@@ -881,14 +998,16 @@ def evidence_panel(evidence: AlertEvidence | None) -> Any:
         lines=evidence.lines,
     )
     notes = {
+        "recomputed": "The shaded band is the usual range for each day; days without one are "
+        "days with too little history before them to say what is usual.",
+        "stored": "The expected value and its range are those the warning was judged against.",
+        "none": "Reference lines show the indicator's target and thresholds where it has them.",
+    }
+    band_notes = {
         "recomputed": "The expected value and usual range per day come from rerunning the surge "
         "detector on this series alone: the expected value is the one it tested against; the "
         "range uses this series' own variability, so it can differ a little from the range in "
-        "the message (the daily run also learns from the other series). Days without an expected "
-        "value are days the detector could not test (too little history before them).",
-        "stored": "The expected value and its range are the detector's figures for the alerted "
-        "value.",
-        "none": "Reference lines show the indicator's target and thresholds where it has them.",
+        "the message (the daily run also learns from the other series).",
     }
     table_rows = [
         {
@@ -915,13 +1034,79 @@ def evidence_panel(evidence: AlertEvidence | None) -> Any:
         caption=title,
         row_header="date",
     )
-    chart = chart_block(
-        figure,
+    return EvidenceView(
+        html.Div(header),
+        figure=figure,
         label=f"Evidence chart: {title}",
-        summary=evidence_sentence(evidence) + " " + notes[evidence.band],
+        caption=evidence_sentence(evidence) + " " + notes[evidence.band],
         table=table,
+        analyst=analyst_block(alert, band_notes.get(evidence.band, "")) if details else None,
     )
-    return html.Div([header, chart])
+
+
+def placeholder_figure() -> dict[str, Any]:
+    """The chart's box before (or without) an alert: blank, at the chart's height. A plain
+    dict (no template to merge): the browser draws it while the feed is being fetched, which
+    also loads the charting library ahead of the evidence."""
+    return {
+        "data": [],
+        "layout": {
+            "height": EVIDENCE_HEIGHT + EVIDENCE_LEGEND,
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+def evidence_slot() -> html.Div:
+    """The evidence section's slots: the alert's head, then its chart (as one image with a
+    caption and the numbers folded in a table), then the details for analysts.
+
+    The chart (:func:`layouts.components.chart_block`'s structure, kept here) is in the page
+    from the start with a blank figure at its final height; the feed's callback fills it. So
+    the charting library loads while the feed is fetched, and the graph is drawn once with
+    the evidence rather than created, drawn and redrawn to its box after the feed arrives."""
+    graph = html.Div(
+        dcc.Graph(
+            id=ids.ALERTS_EVIDENCE_GRAPH,
+            figure=placeholder_figure(),
+            # A still image: no hover or drag layers to build (the numbers are in the table
+            # below it); it still follows the column's width.
+            config={"staticPlot": True, "displayModeBar": False, "responsive": True},
+            style={"height": f"{EVIDENCE_HEIGHT + EVIDENCE_LEGEND}px"},
+        ),
+        id=ids.ALERTS_EVIDENCE_IMG,
+        role="img",
+        className="chart-graph",
+        # Its height before the charting library has loaded too: nothing below it moves.
+        style={"minHeight": f"{EVIDENCE_HEIGHT + EVIDENCE_LEGEND}px"},
+        **{"aria-label": EVIDENCE_LABEL},
+    )
+    chart = html.Figure(
+        [
+            graph,
+            html.Figcaption(id=ids.ALERTS_EVIDENCE_CAPTION, className="chart-caption"),
+            html.Details(
+                [
+                    html.Summary("Show the numbers as a table"),
+                    html.Div(id=ids.ALERTS_EVIDENCE_TABLE_DIV),
+                ],
+                className="chart-table",
+            ),
+        ],
+        id=ids.ALERTS_EVIDENCE_FIGURE,
+        className="chart-block",
+    )
+    return html.Div(
+        [
+            loading(html.Div(id=ids.ALERTS_DETAIL_DIV, className="chart-slot")),
+            chart,
+            html.Div(id=ids.ALERTS_EVIDENCE_ANALYST_DIV),
+        ]
+    )
 
 
 # ---------------------------------------------------------------- actions

@@ -180,6 +180,29 @@ def form_feedback(component_id: str) -> html.Div:
     return html.Div(id=component_id, className="form-feedback", **{"aria-live": "polite"})
 
 
+BUTTON_TONES = ("primary", "secondary", "danger")
+
+
+def button(
+    label: str, component_id: str, *, tone: str = "primary", outline: bool = False, **props: Any
+) -> html.Button:
+    """A form's button in the design system: ``tone`` primary, secondary or danger, ``outline``
+    for the lesser actions; a plain button (never submits a form), counted from 0. ``props``
+    go to the button (``disabled``, ``hidden``, ``title``...)."""
+    if tone not in BUTTON_TONES:
+        raise ValueError(f"button tone must be one of {BUTTON_TONES}, not {tone!r}")
+    variant = f"btn-outline-{tone}" if outline else f"btn-{tone}"
+    return html.Button(
+        label, id=component_id, type="button", className=f"btn {variant}", n_clicks=0, **props
+    )
+
+
+def form_actions(*buttons: Any, class_name: str = "form-actions") -> html.Div:
+    """A form's row of buttons, the main action first (``button-row`` for a row inside a
+    card's body); put ``form_feedback`` after it."""
+    return html.Div(list(buttons), className=class_name)
+
+
 def loading(children: Any) -> dcc.Loading:
     """A spinner shown while a callback fills ``children`` (after a short delay, no flicker)."""
     return dcc.Loading(children, type="circle", delay_show=250, color="var(--tri-accent)")

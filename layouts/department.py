@@ -17,6 +17,7 @@ from dash import dcc, html
 from layouts import ids
 from layouts.components import (
     Column,
+    button,
     data_table,
     empty_state,
     flag,
@@ -481,12 +482,11 @@ def upload_section() -> html.Div:
                         className_active="upload-zone-active",
                         className_reject="upload-zone-reject",
                     ),
-                    html.Button(
+                    button(
                         "Download a CSV template",
-                        id=ids.DEPT_UPLOAD_TEMPLATE_BUTTON,
-                        type="button",
-                        n_clicks=0,
-                        className="btn btn-outline-secondary",
+                        ids.DEPT_UPLOAD_TEMPLATE_BUTTON,
+                        tone="secondary",
+                        outline=True,
                     ),
                 ],
                 className="upload-row",
@@ -494,13 +494,10 @@ def upload_section() -> html.Div:
             html.Div(id=ids.DEPT_UPLOAD_SIZE_DIV, className="upload-size-message"),
             html.Div(
                 [
-                    html.Button(
+                    button(
                         "Record values",
-                        id=ids.DEPT_UPLOAD_COMMIT_BUTTON,
-                        type="button",
-                        n_clicks=0,
+                        ids.DEPT_UPLOAD_COMMIT_BUTTON,
                         disabled=True,
-                        className="btn btn-primary",
                         **{"aria-describedby": ids.DEPT_UPLOAD_REASON_TEXT},
                     ),
                     html.P(

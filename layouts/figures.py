@@ -18,6 +18,7 @@ TARGET_COLOUR = "#1e7d45"
 WARNING_COLOUR = "#a15c00"
 CRITICAL_COLOUR = "#b3261e"
 CHART_HEIGHT = 240
+MARKER_POINTS = 60  # a line chart marks each value only up to this many
 FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 
 
@@ -33,6 +34,59 @@ def plotly_text(value: object) -> str:
     """User text for any Plotly text (titles, names, ticks, hovers, customdata shown in a
     hover): shown exactly as typed, never read as markup, a ``%{...}`` template or TeX."""
     return str(value if value is not None else "").translate(PLOTLY_ESCAPES)
+
+
+# One light template for every figure, in place of Plotly's default ("plotly"): that one adds
+# 6.5 kB to each figure and turns on ``automargin`` for every axis, so plotly.js draws each
+# chart, measures its labels, widens the margins and draws it again (1.4 s of main-thread
+# work on a problem's indicators tab). This keeps the default's look for what our figures do
+# not set themselves, with automargin off: each figure sets its margins, and ``label_margin``
+# sizes the one beside long category labels.
+_AXIS_DEFAULTS: dict[str, Any] = {
+    "automargin": False,
+    "gridcolor": "white",
+    "linecolor": "white",
+    "ticks": "",
+    "title": {"standoff": 15},
+    "zerolinecolor": "white",
+    "zerolinewidth": 2,
+}
+LIGHT_TEMPLATE: dict[str, Any] = {
+    # Bars keep the default's hatching (drawn over the bar's colour) and thin outline.
+    "data": {
+        "bar": [
+            {
+                "type": "bar",
+                "marker": {
+                    "line": {"color": "#E5ECF6", "width": 0.5},
+                    "pattern": {"fillmode": "overlay", "size": 10, "solidity": 0.2},
+                },
+                "error_x": {"color": "#2a3f5f"},
+                "error_y": {"color": "#2a3f5f"},
+            }
+        ]
+    },
+    "layout": {
+        "autotypenumbers": "strict",
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "xaxis": _AXIS_DEFAULTS,
+        "yaxis": _AXIS_DEFAULTS,
+        "annotationdefaults": {"arrowcolor": "#2a3f5f", "arrowhead": 0, "arrowwidth": 1},
+        "shapedefaults": {"line": {"color": "#2a3f5f"}},
+        "coloraxis": {"colorbar": {"outlinewidth": 0, "ticks": ""}},
+    },
+}
+# Average width of a character of the house font at 12 px, with a margin for wide letters:
+# DejaVu Sans (the fallback on Linux) runs near 7 px, so a smaller figure clips long labels.
+CHARACTER_PX = 7.3
+
+
+def label_margin(labels: Sequence[object], *, pad: int = 16, limit: int = 320) -> int:
+    """Pixels of margin for a column of tick labels (estimated from their longest text), so
+    that axis needs no ``automargin``; at most ``limit``."""
+    longest = max((len(str(label)) for label in labels), default=0)
+    return min(limit, int(longest * CHARACTER_PX) + pad)
 
 
 def _is_number(value: object) -> bool:
@@ -61,7 +115,9 @@ def indicator_history_figure(
         "type": "scatter",
         "x": list(frame["period"]) if not frame.empty else [],
         "y": list(frame["value"]) if not frame.empty else [],
-        "mode": "lines+markers",
+        # A marker per value only while they can be told apart: each is an SVG element of
+        # its own (a weekly figure over three years is 160), the line alone draws fast.
+        "mode": "lines+markers" if len(frame) <= MARKER_POINTS else "lines",
         "name": "Observed",
         "line": {"color": SERIES_COLOUR, "width": 2},
         "marker": {"size": 5},
@@ -135,6 +191,7 @@ def indicator_history_figure(
             }
         )
     layout = {
+        "template": LIGHT_TEMPLATE,
         "shapes": shapes,
         "annotations": labels,
         "title": {"text": plotly_text(name), "font": {"size": 14}, "x": 0, "xanchor": "left"},
@@ -187,6 +244,7 @@ def house_layout(title: str, *, height: int, legend: bool = True) -> dict[str, A
     """The house look as a layout dict (build a figure in one ``go.Figure(data, layout)``
     call where speed matters: each ``update_*`` call costs 10-25 ms in Plotly 7)."""
     return {
+        "template": LIGHT_TEMPLATE,
         "title": {"text": plotly_text(title), "font": {"size": 15}, "x": 0, "xanchor": "left"},
         "height": height,
         "margin": {"l": 16, "r": 16, "t": 48, "b": 16},
@@ -222,6 +280,7 @@ def _empty_note(figure: go.Figure, text: str) -> go.Figure:
 def _layout(title: str, *, height: int, legend: bool = True, **extra: Any) -> dict[str, Any]:
     """The house look as a plain layout dict (see :func:`_figure`)."""
     layout: dict[str, Any] = {
+        "template": LIGHT_TEMPLATE,
         "title": {"text": plotly_text(title), "font": {"size": 15}, "x": 0, "xanchor": "left"},
         "height": height,
         "margin": {"l": 16, "r": 16, "t": 48, "b": 16},
@@ -413,6 +472,7 @@ def district_map_figure(
                     "thickness": 14,
                     "len": 0.75,
                     "outlinewidth": 0,
+                    "ticks": "",
                 },
             },
             "customdata": [c[2] for c in marked],
@@ -427,6 +487,8 @@ def district_map_figure(
     )
     mean_lat = sum(c[1] for c in centroids) / len(centroids)
     layout.update(
+        # Room for the colour bar, its numbers and unit: it does not push the margin then.
+        margin={**layout["margin"], "r": 96},
         plot_bgcolor="rgba(0,0,0,0)",
         dragmode=False,
         xaxis={
@@ -517,18 +579,28 @@ def engagement_heatmap_figure(
         "xgap": 2,
         "ygap": 2,
         "hovertemplate": "%{customdata}<br>%{x}: %{z:,.0f} " + hover_unit + "<extra></extra>",
-        "colorbar": {"title": {"text": hover_unit, "side": "right"}, "thickness": 14},
-    }
-    layout.update(
-        margin={"l": 16, "r": 16, "t": 96, "b": 16},
-        xaxis={"side": "top", "tickangle": -30, "showgrid": False, "fixedrange": True},
-        yaxis={
-            "autorange": "reversed",
-            "showgrid": False,
-            "fixedrange": True,
-            "automargin": True,
+        "colorbar": {
+            "title": {"text": hover_unit, "side": "right"},
+            "thickness": 14,
+            "outlinewidth": 0,
+            "ticks": "",
         },
+    }
+    # Fixed margins (no automargin, see LIGHT_TEMPLATE): the problem names on the left, the
+    # sector names slanted at the top (half their length rises) under the title, and the
+    # colour bar with its numbers and unit on the right.
+    layout.update(
+        margin={
+            "l": label_margin(y_labels, limit=420),
+            "r": 96,
+            "t": 64 + label_margin(x_labels, pad=0) // 2,
+            "b": 16,
+        },
+        xaxis={"side": "top", "tickangle": -30, "showgrid": False, "fixedrange": True},
+        yaxis={"autorange": "reversed", "showgrid": False, "fixedrange": True},
     )
+    # The title at the top (by default it sits halfway down the tall top margin).
+    layout["title"].update(y=1, yref="container", yanchor="top", pad={"t": 12})
     return _figure([trace], layout)
 
 
@@ -728,21 +800,22 @@ def _bar_traces(
     ]
 
 
-def _bar_layout(layout: dict[str, Any], unit_label: str) -> dict[str, Any]:
+def _bar_layout(layout: dict[str, Any], unit_label: str, names: Sequence[str]) -> dict[str, Any]:
     layout.update(
         barmode="group",
         bargap=0.25,
         bargroupgap=0.05,
         # Room for the legend on two rows between the title and the bars: beside long
-        # category names on a phone, it has only the bars' width and wraps.
-        margin={"l": 16, "r": 16, "t": 88, "b": 48},
+        # category names on a phone, it has only the bars' width and wraps. The names get a
+        # fixed margin of their own (no automargin, see LIGHT_TEMPLATE).
+        margin={"l": label_margin(names, limit=240), "r": 16, "t": 88, "b": 48},
         xaxis={
             "title": {"text": unit_label, "font": {"size": 12}},
             "gridcolor": "#e6eaf0",
             "rangemode": "tozero",
             "fixedrange": True,
         },
-        yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
+        yaxis={"autorange": "reversed", "fixedrange": True},
     )
     return layout
 
@@ -761,8 +834,9 @@ def category_bars_figure(frame: pd.DataFrame, title: str, unit: str = "reports")
     if any(_is_number(v) for v in frame["last_year"]):
         last_year = [float(v) if _is_number(v) else None for v in frame["last_year"]]
         series.append(("Same period last year", last_year, "#a9bcd6", "Last year"))
-    traces = _bar_traces([short_label(n, 38) for n in frame["name"]], series, unit_label, ",.0f")
-    return _figure(traces, _bar_layout(layout, unit_label))
+    names = [short_label(n, 38) for n in frame["name"]]
+    traces = _bar_traces(names, series, unit_label, ",.0f")
+    return _figure(traces, _bar_layout(layout, unit_label, names))
 
 
 ADJUSTED_COLOUR = "#b35806"
@@ -783,8 +857,9 @@ def district_rates_figure(
     def numbers(column: str) -> list[float | None]:
         return [float(v) if _is_number(v) else None for v in frame[column]]
 
+    names = [short_label(n, 30) for n in frame["name"]]
     traces = _bar_traces(
-        [short_label(n, 30) for n in frame["name"]],
+        names,
         (
             ("As reported", numbers("raw_per_1k"), SERIES_COLOUR, "Raw"),
             (
@@ -797,7 +872,7 @@ def district_rates_figure(
         unit_label,
         ",.1f",
     )
-    return _figure(traces, _bar_layout(layout, unit_label))
+    return _figure(traces, _bar_layout(layout, unit_label, names))
 
 
 # ---------------------------------------------------------------- problem drill-down
@@ -874,8 +949,13 @@ def component_breakdown_figure(parts: pd.DataFrame) -> go.Figure:
                 + ", %{customdata[3]}<extra></extra>",
             }
         )
+    # Two columns of names on the left, the components and then their groups (fixed, no
+    # automargin: see LIGHT_TEMPLATE).
+    names = label_margin(rows["label"], pad=12) + label_margin(
+        [g.capitalize() for g in SCORE_GROUP_COLOURS], pad=12
+    )
     layout.update(
-        margin={"l": 16, "r": 32, "t": 48, "b": 48},
+        margin={"l": names, "r": 32, "t": 48, "b": 48},
         bargap=0.3,
         xaxis={
             "range": [0, 1.1],
@@ -915,7 +995,9 @@ def reports_over_time_figure(series: pd.DataFrame, *, window_days: int = 7) -> g
                     "type": "scatter",
                     "x": list(rows["period_end"]),
                     "y": [float(v) for v in rows[column]],
-                    "mode": "lines+markers" if column == "raw" else "lines",
+                    "mode": "lines+markers"
+                    if column == "raw" and len(rows) <= MARKER_POINTS
+                    else "lines",
                     "name": f"{name} ({label})",
                     "legendgroup": name,
                     "line": {"color": colour, "width": 2 if column == "raw" else 2.5, "dash": dash},

@@ -72,6 +72,8 @@ DECISION_TONES = {
 MOVEMENT_MARKS = {"up": "▲", "down": "▼", "same": "●", "new": "★"}
 SIZE_LABEL = "citizen reports, last 90 days (adjusted)"
 # What "new" means here, as on the attention list and in the brief (triage.attention).
+# The alerts the "What changed" panel shows by name, worst first; the rest are one click away.
+CHANGE_LIST_LIMIT = 5
 NEW_ALERTS_NOTE = (
     "First seen this week, about this week's data. Late indicator data goes to its department "
     "(below), not here."
@@ -111,6 +113,8 @@ def layout(week: Any = None, show: Any = None, **_kwargs: Any) -> html.Div:
             dcc.Store(id=ids.PRIORITIES_QUERY_STORE),
             dcc.Store(id=ids.PRIORITIES_SAVED_STORE, data=0),
             dcc.Store(id=ids.PRIORITIES_DECISION_PROBLEM_STORE),
+            dcc.Store(id=ids.PRIORITIES_DECIDE_CLICK_STORE),
+            dcc.Store(id=ids.PRIORITIES_OPEN_CLICK_STORE),
             dcc.Store(id=ids.PRIORITIES_OPENED_STORE, data=0),
             dcc.Location(id=ids.PRIORITIES_LOCATION, refresh="callback-nav"),
             dcc.Download(id=ids.PRIORITIES_CSV_DOWNLOAD),
@@ -844,9 +848,11 @@ def _problem_link(rank: Any, title: Any, problem_id: Any) -> dcc.Link:
     return dcc.Link(f"#{int(rank)} {title}", href=f"/problems/{int(problem_id)}")
 
 
-def _alert_items(alerts: pd.DataFrame) -> list[html.Li]:
+def _alert_items(alerts: pd.DataFrame, limit: int = CHANGE_LIST_LIMIT) -> list[html.Li]:
+    """The ``limit`` worst alerts (the frame comes worst first), then one line that says how
+    many more there are and where they all are: the mayor's page never lists them all."""
     items = []
-    for row in _records(alerts):
+    for row in _records(alerts.head(limit)):
         severity = str(row.severity)
         label = severity.capitalize()
         if not _is_missing(row.previous_severity) and row.previous_severity:
@@ -860,6 +866,17 @@ def _alert_items(alerts: pd.DataFrame) -> list[html.Li]:
                     html.Span(f" · {where}", className="cell-meta"),
                 ],
                 className="change-item",
+            )
+        )
+    if len(alerts) > limit:
+        items.append(
+            html.Li(
+                [
+                    f"and {len(alerts) - limit} more, ",
+                    dcc.Link("all on Early warnings", href="/alerts"),
+                    " (worst first, with their evidence).",
+                ],
+                className="change-item change-more",
             )
         )
     return items

@@ -61,7 +61,7 @@ class AlertEpisode:
 
     alert_id: int
     kind: str  # surge, new_category, threshold, trend, seasonal, stale, ...
-    severity: str  # as stored: info, warning, critical
+    severity: str  # as stored (from impact, :func:`impact_severity`): info, warning, critical
     state: str  # new, acknowledged, linked
     first_seen: dt.date
     last_seen: dt.date
@@ -79,6 +79,7 @@ class AlertEpisode:
     cadence: str = ""  # weekly, monthly, quarterly, annual (indicators)
     problem_ids: tuple[int, ...] = ()
     problem_titles: tuple[str, ...] = ()
+    method: str = ""  # the detector's method (surge-7d, threshold-critical, ...); "" unknown
 
     @property
     def about_reports(self) -> bool:
@@ -268,8 +269,21 @@ def _persistence(episode: AlertEpisode) -> float:
     return 0.8 + 0.2 * min(max(days, 1) / 7.0, 1.0)
 
 
+def detector_level(episode: AlertEpisode) -> str:
+    """How loud the detector itself rated the episode, never the stored (calibrated) severity
+    when the method says it: a threshold's method names its level (``threshold-critical``);
+    other methods of a known detector count as warnings. Without a method (an episode built by
+    hand), the stored severity."""
+    method = episode.method
+    if method.startswith("threshold-"):
+        return method.removeprefix("threshold-")
+    return "warning" if method else episode.severity
+
+
 def _severity(episode: AlertEpisode) -> float:
-    return {"critical": 1.0, "warning": 0.9}.get(episode.severity, 0.75)
+    if episode.method and episode.about_reports:
+        return 1.0  # a report count's size is in its departure, not in a label
+    return {"critical": 1.0, "warning": 0.9}.get(detector_level(episode), 0.75)
 
 
 def report_departure(observed: float | None, expected: float | None) -> float:
@@ -286,8 +300,9 @@ def report_departure(observed: float | None, expected: float | None) -> float:
 
 def indicator_departure(episode: AlertEpisode) -> float:
     """How far an indicator value departs from the level it was judged against, 0 to 1: the
-    stored severity sets the base, the relative gap (a quarter or more is the top) the rest."""
-    base = {"critical": 0.8, "warning": 0.55}.get(episode.severity, 0.4)
+    detector's level sets the base (:func:`detector_level`), the relative gap (a quarter or
+    more is the top) the rest."""
+    base = {"critical": 0.8, "warning": 0.55}.get(detector_level(episode), 0.4)
     observed, expected = episode.observed, episode.expected
     if observed is None or expected is None or not (math.isfinite(observed)):
         return base * 0.5
@@ -305,6 +320,73 @@ def episode_impact(episode: AlertEpisode, districts: int = 1) -> float:
         size = indicator_departure(episode)
         breadth = 0.9
     return size * breadth * _persistence(episode) * _handled(episode)
+
+
+# ---------------------------------------------------------------- severity from impact
+
+# Impact (see :func:`episode_impact`) from which an episode is Critical, else Warning, else
+# Information. A 600-report surge nobody covers is about 0.8; a fresh critical threshold
+# nobody handles about 0.6; a 50-report surge in one district about 0.3.
+CRITICAL_IMPACT = 0.5
+WARNING_IMPACT = 0.2
+# An indicator value about a period that ended this many days before the episode was last
+# seen is old news: at most Warning, however far it departs.
+OLD_DATA_DAYS = 62
+
+
+def late_data_severity(episode: AlertEpisode) -> str:
+    """Late data (kind ``stale``) is a department-management matter: a Warning to its
+    department however late (never Critical, never on the mayor's list)."""
+    del episode
+    return "warning"
+
+
+def impact_severity(episode: AlertEpisode, districts: int = 1) -> str:
+    """The severity every view shows for an open episode (the alerts page, its filters, the
+    brief, the stored ``alerts.severity``), from its impact: size of the departure, districts
+    touched, persistence, already handled or not (:func:`episode_impact`, the same figure that
+    orders the attention list). Late data is at most Warning (:func:`late_data_severity`), and
+    so is a value about a period long gone (:data:`OLD_DATA_DAYS`)."""
+    if episode.kind in LATE_DATA_KINDS:
+        return late_data_severity(episode)
+    impact = episode_impact(episode, districts)
+    level = (
+        "critical"
+        if impact >= CRITICAL_IMPACT
+        else "warning"
+        if impact >= WARNING_IMPACT
+        else "info"
+    )
+    old = (
+        episode.data_date is not None
+        and not episode.about_reports
+        and (episode.last_seen - episode.data_date).days > OLD_DATA_DAYS
+    )
+    return "warning" if level == "critical" and old else level
+
+
+def report_spread(episodes: Iterable[AlertEpisode]) -> dict[int, int]:
+    """Per report category, in how many districts its open episodes are (at least 1): the
+    breadth :func:`episode_impact` weighs, as the attention list counts it."""
+    found: dict[int, set[str]] = {}
+    for episode in episodes:
+        if episode.about_reports:
+            names = found.setdefault(int(episode.category_id or 0), set())
+            if episode.district:
+                names.add(episode.district)
+    return {category: max(len(names), 1) for category, names in found.items()}
+
+
+def calibrated_severities(episodes: Sequence[AlertEpisode]) -> dict[int, str]:
+    """:func:`impact_severity` of every episode, by alert id (report episodes weighed by the
+    districts their category rises in, :func:`report_spread`)."""
+    spread = report_spread(episodes)
+    return {
+        e.alert_id: impact_severity(
+            e, spread.get(int(e.category_id or 0), 1) if e.about_reports else 1
+        )
+        for e in episodes
+    }
 
 
 # ---------------------------------------------------------------- sentences
@@ -356,7 +438,7 @@ def indicator_reason(episode: AlertEpisode) -> str:
     level = value_text(episode.expected, episode.unit)
     better = {"down": " (lower is better)", "up": " (higher is better)"}.get(episode.direction, "")
     if episode.kind == "threshold":
-        word = "critical" if episode.severity == "critical" else "warning"
+        word = "critical" if detector_level(episode) == "critical" else "warning"
         side = {"up": "below", "down": "above"}.get(episode.direction, "past")
         return (
             f"{episode.subject} was {value}{_period_text(episode)}, {side} its {word} level "
@@ -689,9 +771,11 @@ __all__ = [
     "RankedProblem",
     "attention_list",
     "attention_text",
+    "calibrated_severities",
     "data_of_week",
     "decisions_due",
     "episode_impact",
+    "impact_severity",
     "is_new",
     "is_new_warning",
     "is_of_week",

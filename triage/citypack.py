@@ -155,8 +155,11 @@ class CategorySpec:
     """A 311 category as the source names it, and the department that answers it."""
 
     name: str
-    department: str
+    department: str  # empty: as stored (a new category has none)
     code: str = ""  # the stored code; empty: derived from the name as ingestion does
+    # The category (by name) this one continues after the city renamed it; its history and
+    # problems carry on here. Empty: a link set in the app stays as stored.
+    continues: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,67 @@ class EngagementSpec:
     authorisation: str = ""
     strings: str = ""
     last_contact: dt.date | None = None
+
+
+# The fields of each kind of pack row that its stored row (an export) or the demo city's row
+# holds under the same name, so they are copied as they are.
+SAME_NAMED: dict[type, tuple[str, ...]] = {
+    DistrictSpec: (
+        "code",
+        "name",
+        "population",
+        "geometry",
+        "median_household_income",
+        "need_index",
+    ),
+    IndicatorSpec: (
+        "code",
+        "name",
+        "unit",
+        "direction",
+        "cadence",
+        "target",
+        "description",
+        "source",
+    ),
+    ProblemSpec: (
+        "title",
+        "description",
+        "policy_area",
+        "desired_outcome",
+        "status",
+        "political_capital",
+        "political_notes",
+        "authority",
+        "authority_notes",
+    ),
+    FactorSpec: ("title", "reach", "evidence", "weight", "description"),
+    InnovationSpec: (
+        "title",
+        "origin",
+        "kind",
+        "stage",
+        "evidence",
+        "cost",
+        "evidence_note",
+        "description",
+    ),
+    EngagementSpec: (
+        "role",
+        "stance",
+        "committed_funding",
+        "authorisation",
+        "strings",
+        "last_contact",
+    ),
+}
+
+
+def same_named(kind: type, row: Any) -> dict[str, Any]:
+    """The ``SAME_NAMED[kind]`` fields of ``row`` (a mapping, or an object's attributes)."""
+    if isinstance(row, Mapping):
+        return {name: row[name] for name in SAME_NAMED[kind]}
+    return {name: getattr(row, name) for name in SAME_NAMED[kind]}
 
 
 @dataclass
@@ -660,7 +724,12 @@ def _category(row: Mapping[str, str]) -> CategorySpec:
     code = _text(row, "code", 64, required=False)
     if code and not all(c.isalnum() or c in "-_" for c in code):
         raise RowError(f"code {code[:40]!r} may hold only letters, digits, - and _")
-    return CategorySpec(_text(row, "category", 200), _text(row, "department", 16), code)
+    name = _text(row, "category", 200)
+    continues = _text(row, "continues", 200, required=False)
+    if continues.casefold() == name.casefold():
+        raise RowError(f"continues: the category {name!r} cannot continue itself")
+    department = _text(row, "department", 16, required=not continues)
+    return CategorySpec(name, department, code, continues)
 
 
 def _policy_area(row: Mapping[str, str]) -> PolicyAreaSpec:
@@ -801,41 +870,92 @@ def _check_references(pack: CityPack) -> None:
     for problem in pack.problems:
         if not known_department("problems.csv", problem.code, problem.lead_department):
             continue
-        unknown = [c for c in problem.indicators if c.casefold() not in indicators]
-        if unknown:
-            pack.rejects.append(
-                Reject(
-                    "problems.csv",
-                    line("problems.csv", problem.code),
-                    f"indicator(s) {', '.join(unknown)} not in indicators.csv (or rejected there)",
-                )
-            )
+        where = "indicators.csv (or rejected there)"
+        if _names_unknown(
+            pack, line, problem, "indicator(s)", problem.indicators, indicators, where
+        ):
             continue
         kept_problems.append(problem)
     pack.problems = kept_problems
     pack.categories = [
         c for c in pack.categories if known_department("categories.csv", c.name, c.department)
     ]
+    _check_category_renames(pack, line)
     _check_problem_districts(pack, line)
     _check_backward_map(pack, line)
 
 
-def _check_problem_districts(pack: CityPack, line: Callable[[str, str], int]) -> None:
-    districts = {d.code.casefold() for d in pack.districts}
+def _check_category_renames(pack: CityPack, line: Callable[[str, str], int]) -> None:
+    """``continues``: one successor per category, and no cycle (A continues B continues A)."""
+    first: dict[str, str] = {}  # predecessor -> the first category that continues it
     kept = []
-    for problem in pack.problems:
-        unknown = [c for c in problem.districts if c.casefold() not in districts]
-        if unknown:
+    for spec in pack.categories:
+        old = spec.continues.casefold()
+        if old and old in first:
             pack.rejects.append(
                 Reject(
-                    "problems.csv",
-                    line("problems.csv", problem.code),
-                    f"district(s) {', '.join(unknown)} not in the boundary file",
+                    "categories.csv",
+                    line("categories.csv", spec.name),
+                    f"continues: {spec.continues!r} is already continued by {first[old]!r} "
+                    "(a category has one successor)",
                 )
             )
             continue
-        kept.append(problem)
-    pack.problems = kept
+        if old:
+            first[old] = spec.name
+        kept.append(spec)
+    successor = {c.continues.casefold(): c.name.casefold() for c in kept if c.continues}
+    cyclic: set[str] = set()
+    for start in successor:
+        path = [start]
+        name = successor[start]
+        while name in successor and name not in path:
+            path.append(name)
+            name = successor[name]
+        if name == start:
+            cyclic.update(path)
+    for spec in kept:
+        if spec.name.casefold() in cyclic:
+            pack.rejects.append(
+                Reject(
+                    "categories.csv",
+                    line("categories.csv", spec.name),
+                    f"continues: the renames of {spec.name!r} form a cycle "
+                    "(a category cannot continue one that continues it)",
+                )
+            )
+    pack.categories = [c for c in kept if c.name.casefold() not in cyclic]
+
+
+def _check_problem_districts(pack: CityPack, line: Callable[[str, str], int]) -> None:
+    districts = {d.code.casefold() for d in pack.districts}
+    where = "the boundary file"
+    pack.problems = [
+        problem
+        for problem in pack.problems
+        if not _names_unknown(
+            pack, line, problem, "district(s)", problem.districts, districts, where
+        )
+    ]
+
+
+def _names_unknown(
+    pack: CityPack,
+    line: Callable[[str, str], int],
+    problem: ProblemSpec,
+    what: str,
+    codes: Sequence[str],
+    known: set[str],
+    where: str,
+) -> bool:
+    """Reject a problem of ``problems.csv`` naming codes not among ``known`` (casefolded);
+    True when it was rejected."""
+    unknown = [c for c in codes if c.casefold() not in known]
+    if unknown:
+        file = "problems.csv"
+        reason = f"{what} {', '.join(unknown)} not in {where}"
+        pack.rejects.append(Reject(file, line(file, problem.code), reason))
+    return bool(unknown)
 
 
 def _check_backward_map(pack: CityPack, line: Callable[[str, str], int]) -> None:
@@ -925,6 +1045,59 @@ def _without_cycles(
     return [f for f in factors if factor_key(f.problem, f.number).casefold() not in cyclic]
 
 
+# The pack's CSV files read after the districts, in order: the ``CityPack`` attribute, the
+# file, its required columns, the row parser, a row's key, and whether the file may be absent.
+_PACK_FILES: tuple[
+    tuple[str, str, tuple[str, ...], Callable[[dict[str, str]], Any], Callable[[Any], str], bool],
+    ...,
+] = (
+    ("departments", "departments.csv", ("code", "name"), _department, lambda d: d.code, False),
+    (
+        "indicators",
+        "indicators.csv",
+        ("code", "name", "department", "unit", "direction", "cadence"),
+        _indicator,
+        lambda i: i.code,
+        False,
+    ),
+    (
+        "problems",
+        "problems.csv",
+        ("code", "title", "lead_department", "indicators", "categories"),
+        _problem,
+        lambda p: p.code,
+        False,
+    ),
+    ("actors", "actors.csv", ("name", "sector"), _actor, lambda a: a.name, True),
+    ("categories", "categories.csv", ("category", "department"), _category, lambda c: c.name, True),
+    ("policy_areas", "policy_areas.csv", ("code", "label"), _policy_area, lambda a: a.code, True),
+    (
+        "factors",
+        "factors.csv",
+        ("problem", "number", "title", "reach"),
+        _factor,
+        lambda f: factor_key(f.problem, f.number),
+        True,
+    ),
+    (
+        "innovations",
+        "innovations.csv",
+        ("problem", "title", "origin", "kind"),
+        _innovation,
+        lambda i: f"{i.problem}#{i.title}",
+        True,
+    ),
+    (
+        "engagements",
+        "engagements.csv",
+        ("actor", "problem", "role"),
+        _engagement,
+        engagement_key,
+        True,
+    ),
+)
+
+
 def read_pack(directory: Path | str) -> CityPack:
     """Read and validate a pack; rows that fail are in ``rejects``, never silently dropped.
 
@@ -945,73 +1118,9 @@ def read_pack(directory: Path | str) -> CityPack:
         optional=True,
     )
     _merge_district_extras(pack, extras)
-    pack.departments = _collect(
-        pack, directory, "departments.csv", ["code", "name"], _department, lambda d: d.code
-    )
-    pack.indicators = _collect(
-        pack,
-        directory,
-        "indicators.csv",
-        ["code", "name", "department", "unit", "direction", "cadence"],
-        _indicator,
-        lambda i: i.code,
-    )
-    pack.problems = _collect(
-        pack,
-        directory,
-        "problems.csv",
-        ["code", "title", "lead_department", "indicators", "categories"],
-        _problem,
-        lambda p: p.code,
-    )
-    pack.actors = _collect(
-        pack, directory, "actors.csv", ["name", "sector"], _actor, lambda a: a.name, optional=True
-    )
-    pack.categories = _collect(
-        pack,
-        directory,
-        "categories.csv",
-        ["category", "department"],
-        _category,
-        lambda c: c.name,
-        optional=True,
-    )
-    pack.policy_areas = _collect(
-        pack,
-        directory,
-        "policy_areas.csv",
-        ["code", "label"],
-        _policy_area,
-        lambda a: a.code,
-        optional=True,
-    )
-    pack.factors = _collect(
-        pack,
-        directory,
-        "factors.csv",
-        ["problem", "number", "title", "reach"],
-        _factor,
-        lambda f: factor_key(f.problem, f.number),
-        optional=True,
-    )
-    pack.innovations = _collect(
-        pack,
-        directory,
-        "innovations.csv",
-        ["problem", "title", "origin", "kind"],
-        _innovation,
-        lambda i: f"{i.problem}#{i.title}",
-        optional=True,
-    )
-    pack.engagements = _collect(
-        pack,
-        directory,
-        "engagements.csv",
-        ["actor", "problem", "role"],
-        _engagement,
-        engagement_key,
-        optional=True,
-    )
+    for attribute, name, required, parse, key, optional in _PACK_FILES:
+        rows = _collect(pack, directory, name, required, parse, key, optional=optional)
+        setattr(pack, attribute, rows)
     _check_references(pack)
     return pack
 
@@ -1081,7 +1190,7 @@ PROBLEM_COLUMNS = (
     "archived",
 )
 ACTOR_COLUMNS = ("name", "sector", "description", "contact", "archived")
-CATEGORY_COLUMNS = ("category", "department", "code")
+CATEGORY_COLUMNS = ("category", "department", "code", "continues")
 POLICY_AREA_COLUMNS = ("code", "label")
 FACTOR_COLUMNS = (
     "problem",

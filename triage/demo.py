@@ -29,6 +29,7 @@ from triage.citypack import (
     FactorSpec,
     IndicatorSpec,
     InnovationSpec,
+    same_named,
 )
 from triage.citypack import ProblemSpec as PackProblem
 from triage.demo_catalog import (
@@ -262,50 +263,25 @@ class DemoCity:
             parents.setdefault(link["factor_key"], []).append(number[link["parent_key"]])
         return CityPack(
             city=self.catalog.pack.city,
-            districts=[
-                DistrictSpec(
-                    d["code"],
-                    d["name"],
-                    d["population"],
-                    d["geometry"],
-                    d["median_household_income"],
-                    d["need_index"],
-                )
-                for d in self.districts
-            ],
+            districts=[DistrictSpec(**same_named(DistrictSpec, d)) for d in self.districts],
             departments=[DepartmentSpec(d["code"], d["name"]) for d in self.departments],
             indicators=[
                 IndicatorSpec(
-                    code=i["code"],
-                    name=i["name"],
                     department=i["department_code"],
-                    unit=i["unit"],
-                    direction=i["direction"],
-                    cadence=i["cadence"],
-                    target=i["target"],
                     warning=i["warning_threshold"],
                     critical=i["critical_threshold"],
-                    description=i["description"],
-                    source=i["source"],
+                    **same_named(IndicatorSpec, i),
                 )
                 for i in self.indicators
             ],
             problems=[
                 PackProblem(
                     code=p["key"],
-                    title=p["title"],
                     lead_department=p["lead_department_code"],
                     indicators=tuple(by_problem[p["key"]]["indicators"]),
                     categories=tuple(by_problem[p["key"]]["categories"]),
-                    description=p["description"],
-                    policy_area=p["policy_area"],
-                    desired_outcome=p["desired_outcome"],
-                    status=p["status"],
                     districts=tuple(by_problem[p["key"]]["districts"]),
-                    political_capital=p["political_capital"],
-                    political_notes=p["political_notes"],
-                    authority=p["authority"],
-                    authority_notes=p["authority_notes"],
+                    **same_named(PackProblem, p),
                 )
                 for p in self.problems
             ],
@@ -321,28 +297,17 @@ class DemoCity:
                 FactorSpec(
                     problem=f["problem_key"],
                     number=number[f["key"]],
-                    title=f["title"],
-                    reach=f["reach"],
-                    evidence=f["evidence"],
-                    weight=f["weight"],
                     parents=tuple(parents.get(f["key"], [])),
                     indicator=f["indicator_code"] or "",
-                    description=f["description"],
+                    **same_named(FactorSpec, f),
                 )
                 for f in self.causal_factors
             ],
             innovations=[
                 InnovationSpec(
                     problem=i["problem_key"],
-                    title=i["title"],
-                    origin=i["origin"],
-                    kind=i["kind"],
-                    stage=i["stage"],
                     lead_actor=i["lead_actor_name"] or "",
-                    evidence=i["evidence"],
-                    cost=i["cost"],
-                    evidence_note=i["evidence_note"],
-                    description=i["description"],
+                    **same_named(InnovationSpec, i),
                 )
                 for i in self.innovations
             ],
@@ -351,12 +316,7 @@ class DemoCity:
                     actor=e["actor_name"],
                     problem=e["problem_key"],
                     factor=number[e["factor_key"]] if e["factor_key"] else None,
-                    role=e["role"],
-                    stance=e["stance"],
-                    committed_funding=e["committed_funding"],
-                    authorisation=e["authorisation"],
-                    strings=e["strings"],
-                    last_contact=e["last_contact"],
+                    **same_named(EngagementSpec, e),
                 )
                 for e in self.engagements
             ],
@@ -689,24 +649,23 @@ def _indicator_specs(
     return indicators, recipes, own
 
 
+# Cadences of calendar periods: cadence -> (pandas period, frequency of period starts).
+_CALENDAR_PERIODS = {"monthly": ("M", "MS"), "quarterly": ("Q", "QS")}
+
+
 def _periods(cadence: str, start: dt.date, today: dt.date) -> pd.DatetimeIndex:
     """Observation periods (start dates) from ``start`` to the last complete period."""
     if cadence == "weekly":
         last = today - dt.timedelta(days=today.weekday() + 7)
         return pd.date_range(start + dt.timedelta(days=-start.weekday() % 7), last, freq="7D")
-    if cadence == "monthly":
-        last = (pd.Timestamp(today).to_period("M") - 1).start_time
+    if cadence in _CALENDAR_PERIODS:
+        # The first period starting after ``start`` to the last one complete before ``today``.
+        period, freq = _CALENDAR_PERIODS[cadence]
+        last = (pd.Timestamp(today).to_period(period) - 1).start_time
         return pd.date_range(
-            pd.Timestamp(start).to_period("M").end_time.normalize() + pd.Timedelta(days=1),
+            pd.Timestamp(start).to_period(period).end_time.normalize() + pd.Timedelta(days=1),
             last,
-            freq="MS",
-        )
-    if cadence == "quarterly":
-        last = (pd.Timestamp(today).to_period("Q") - 1).start_time
-        return pd.date_range(
-            pd.Timestamp(start).to_period("Q").end_time.normalize() + pd.Timedelta(days=1),
-            last,
-            freq="QS",
+            freq=freq,
         )
     last = pd.Timestamp(dt.date(today.year - 1, 1, 1))
     return pd.date_range(pd.Timestamp(dt.date(start.year + 1, 1, 1)), last, freq="YS")

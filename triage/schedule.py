@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from triage.vocabulary import (
+    ENDED_SESSION_RETENTION_DAYS,
+    JOB_RUN_RETENTION_DAYS,
+    JOB_RUNS_KEPT_PER_JOB,
+    LOGIN_ATTEMPT_RETENTION_DAYS,
+)
+
 DAY_NAMES = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays"}
 DAY_NAMES |= {"fri": "Fridays", "sat": "Saturdays", "sun": "Sundays"}
 
@@ -63,6 +70,16 @@ SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
         "After new reports or indicator values: detect today's alerts again and re-score "
         "this week (every 15 minutes; skipped when nothing new arrived).",
         every_minutes=15,
+    ),
+    ScheduledJob(
+        "housekeeping",
+        "triage.jobs:housekeeping",
+        f"Delete sign-in attempts older than {LOGIN_ATTEMPT_RETENTION_DAYS} days, sessions "
+        f"ended over {ENDED_SESSION_RETENTION_DAYS} days ago and job runs older than "
+        f"{JOB_RUN_RETENTION_DAYS} days (each job keeps its last {JOB_RUNS_KEPT_PER_JOB}); "
+        "the audit log is kept (daily 03:15).",
+        hour=3,
+        minute=15,
     ),
     ScheduledJob(
         "weekly-snapshot",

@@ -35,6 +35,7 @@ class Capability(StrEnum):
     MANAGE_USERS = "manage_users"
     CONFIGURE = "configure"  # scoring weights, category mapping, data sources
     MANAGE_CATALOGUE = "manage_catalogue"  # problems, indicators, departments, actors, districts
+    VIEW_ANALYSIS = "view_analysis"  # detector internals: methods, error rates, windows
     PUBLIC = "public"  # no session needed (sign-in page only)
 
 
@@ -51,6 +52,7 @@ CAPABILITY_ROLES: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_USERS: frozenset({Role.ADMIN}),
     Capability.CONFIGURE: frozenset({Role.CHIEF_OF_STAFF, Role.ADMIN}),
     Capability.MANAGE_CATALOGUE: frozenset({Role.ADMIN}),
+    Capability.VIEW_ANALYSIS: frozenset({Role.ANALYST, Role.ADMIN}),
     Capability.PUBLIC: frozenset(),
 }
 

@@ -104,6 +104,12 @@ DECISION_WORDS: dict[str, str] = {
 SOURCE_KINDS = ("open311", "csv", "indicators")
 JOB_OUTCOMES = ("running", "success", "error", "skipped")
 
+# How long the housekeeping job keeps records that grow with use (the audit log is never pruned).
+LOGIN_ATTEMPT_RETENTION_DAYS = 90  # sign-in attempts, kept for a security review
+ENDED_SESSION_RETENTION_DAYS = 30  # signed-out or expired browser sessions
+JOB_RUN_RETENTION_DAYS = 180  # job runs older than this go, but each job keeps its last ones
+JOB_RUNS_KEPT_PER_JOB = 20
+
 # Limits on what people type.
 NOTE_LIMIT = 2000  # characters in a decision or status note
 TITLE_LENGTH = 200  # characters in a problem's or an alert's title (the column's width)

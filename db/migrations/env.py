@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from db.models import Base
 from db.session import make_engine
@@ -38,7 +39,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
+    connection: Connection | None = config.attributes.get("connection")
     if connection is not None:
         _run(connection)
         return
@@ -50,7 +51,7 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -59,8 +60,33 @@ def _run(connection: object) -> None:
         compare_type=True,
         include_object=include_object,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Rebuilding a table means dropping it: with foreign keys enforced, dropping a table
+        # that other rows refer to fails (or, with ON DELETE CASCADE, deletes those rows).
+        # The pragma works only outside a transaction, so it goes to the driver before any.
+        _sqlite_foreign_keys(connection, on=False)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(
+                        f"The migration left {len(broken)} rows whose foreign keys point "
+                        f"nowhere (first: {tuple(broken[0])}); nothing was changed."
+                    )
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    if connection.in_transaction():
+        connection.commit()  # the pragma is a no-op inside a transaction
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 if context.is_offline_mode():

@@ -21,7 +21,8 @@ from tests.webutil import WebEnv
 pytestmark = pytest.mark.browser
 
 FEED_ROWS = "#alerts-feed-div table tbody tr"
-CHART = "#alerts-detail-div .chart-graph .main-svg"
+CHART = "#alerts-evidence-figure .chart-graph .main-svg"
+LEGEND = "#alerts-evidence-figure .chart-graph .legend"
 
 
 def _surge_alert(env: WebEnv) -> Alert:
@@ -78,13 +79,14 @@ def test_bral001_analyst_reads_evidence_and_dismisses_with_reason(app_duo, web_e
     button.send_keys(Keys.ENTER)  # keyboard: the row's button chooses the alert
     until(lambda: f"alert={surge.id}" in app_duo.driver.current_url, timeout=10)
     app_duo.wait_for_contains_text("#alerts-detail-div", f"Alert #{surge.id}", timeout=15)
-    app_duo.wait_for_element(CHART, timeout=15)
-    chart_text = app_duo.find_element("#alerts-detail-div .chart-graph").text
+    # The chart's box is in the page from the start (blank); the evidence fills it.
+    app_duo.wait_for_element(LEGEND, timeout=15)
+    chart = "#alerts-evidence-figure .chart-graph"
     for legend in ("Observed", "Expected", "Usual range (95%)", "Alerted"):
-        assert legend in chart_text, legend
-    caption = app_duo.find_element("#alerts-detail-div figcaption").text
+        app_duo.wait_for_contains_text(chart, legend, timeout=10)
+    caption = app_duo.find_element("#alerts-evidence-figure figcaption").text
     assert "reports in the" in caption.lower() and "detector expected" in caption
-    label = app_duo.find_element("#alerts-detail-div .chart-graph").get_attribute("aria-label")
+    label = app_duo.find_element(chart).get_attribute("aria-label")
     assert label.startswith("Evidence chart:")
     screenshot(app_duo, "bral001-alerts-analyst")
 
@@ -188,7 +190,7 @@ def test_bral004_axe_no_serious_or_critical_violations(app_duo, web_env: WebEnv)
     axe.axe_source()
     sign_in(app_duo, "chief", next_path="/alerts")
     app_duo.wait_for_element(FEED_ROWS, timeout=30)
-    app_duo.wait_for_element(CHART, timeout=20)
+    app_duo.wait_for_element(LEGEND, timeout=20)
     until(lambda: app_duo.find_element("#alerts-actions-context-div").text, timeout=10)
     found = axe.blocking(axe.violations(app_duo.driver))
     assert found == [], axe.describe(found)
@@ -197,3 +199,39 @@ def test_bral004_axe_no_serious_or_critical_violations(app_duo, web_env: WebEnv)
         "arguments[0].scrollIntoView({block: 'start', behavior: 'instant'});", split
     )
     screenshot(app_duo, "bral004-alerts-chief")
+
+
+def test_bral005_chief_pages_the_feed_by_keyboard_and_reads_data_health(
+    app_duo, web_env: WebEnv
+) -> None:
+    """25 alerts a page, "Next page" by keyboard, the page in the address, a filter back to
+    page 1; the chief of staff's data-health figure; at 390 px nothing wider than the screen
+    and axe clean (the analysts' details opened too)."""
+    from tests.browser.test_phone import check_page, start
+
+    with web_env.database.session() as session:
+        total = session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.state.in_(("new", "acknowledged")))
+        )
+    axe.axe_source()
+    sign_in(app_duo, "chief", next_path="/alerts")
+    app_duo.wait_for_element(FEED_ROWS, timeout=30)
+    app_duo.wait_for_contains_text("#alerts-data-health-div", "Data health", timeout=20)
+    assert "indicators" in app_duo.find_element("#alerts-data-health-div").text
+    until(lambda: len(app_duo.find_elements(FEED_ROWS)) == min(total, 25), timeout=15)
+    if total > 25:
+        app_duo.wait_for_contains_text("#alerts-pager-text", f"Alerts 1–25 of {total}", timeout=10)
+        button = app_duo.find_element("#alerts-next-page-button")
+        app_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        app_duo.driver.execute_script("arguments[0].focus();", button)
+        button.send_keys(Keys.ENTER)
+        until(lambda: "page=2" in app_duo.driver.current_url, timeout=10)
+        app_duo.wait_for_contains_text("#alerts-pager-text", "Alerts 26–", timeout=15)
+        assert app_duo.find_element("#alerts-prev-page-button").is_enabled()
+        Select(app_duo.find_element("#alerts-severity-select")).select_by_value("warning")
+        until(lambda: "page=" not in app_duo.driver.current_url, timeout=10)
+        pager = app_duo.find_element("#alerts-pager-text")  # hidden when one page is all
+        until(lambda: "Alerts 1–" in pager.get_attribute("textContent"), timeout=15)
+    assert severe_logs(app_duo) == []
+    start(app_duo, "chief", "/alerts")
+    check_page(app_duo, "alerts-chief", "/alerts")

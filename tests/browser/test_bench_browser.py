@@ -51,6 +51,8 @@ def test_bbr001_quick_run_settles_every_page_at_both_sizes(
             ",".join(PAGES),
             "--runs",
             "1",
+            "--screenshots",
+            str(tmp_path / "shots"),
             "--json",
         ]
     )
@@ -88,3 +90,23 @@ def test_bbr001_quick_run_settles_every_page_at_both_sizes(
         assert block["floor"]["requests"] == 0
     assert isinstance(result["within_budget"], bool)
     assert set(result["over_budget"]) <= set(PAGES)
+
+    # Each page's last load at each size, whole: as wide as the viewport, as tall as the page.
+    shots = sorted(p.name for p in (tmp_path / "shots").iterdir())
+    assert shots == [
+        "desktop-glossary.png",
+        "desktop-home.png",
+        "phone-glossary.png",
+        "phone-home.png",
+    ]
+    for name in shots:
+        width, height = _png_size(tmp_path / "shots" / name)
+        viewport = SIZES[name.split("-")[0]]
+        assert width == viewport[0], name
+        assert height >= viewport[1] // 2, name  # a whole page, not an empty strip
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")

@@ -327,5 +327,7 @@ def test_bsc006_bulk_alert_writes_insert_refresh_and_resolve(database: Database)
     assert after["indicator:a"].state_reason == "No longer detected for 28 days."
     assert after["indicator:b"].state == "linked"  # linked alerts stay with their problem
     with database.session() as s:
-        runs = s.scalars(select(AuditLog.after).where(AuditLog.entity == "alerts")).all()
+        runs = s.scalars(
+            select(AuditLog.after).where(AuditLog.entity == "alerts", AuditLog.action == "detect")
+        ).all()
     assert [r["inserted"] + r["updated"] + r["resolved"] for r in runs] == [2, 1, 1]

@@ -4,7 +4,6 @@ samples, plus malformed, hostile, empty, slow and failing answers and a paged fe
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import shutil
@@ -498,19 +497,18 @@ def test_http012_poll_job_records_a_failed_run_instead_of_hanging(
 
     base, state = trickle
     with database.session(write=True) as session:
-        ensure_source(session, "trickle", "open311", url=f"{base}/v2", config={"format": "json"})
+        # The job reads the source with the deadline and retries stored with it (the last
+        # `triage ingest open311 --timeout --retries`; by default 30 s and 4 retries).
+        config = {"format": "json", "timeout": 1.0, "retries": 1}
+        ensure_source(session, "trickle", "open311", url=f"{base}/v2", config=config)
         session.execute(DataSource.__table__.update().values(poll_minutes=15))
     monkeypatch.setenv("TRIAGE_DATABASE_URL", database.url)
-    # The job builds its client with the defaults (30 s a request, 4 retries); shorter here.
-    quick = functools.partial(
-        open311_client.Open311Client, timeout=1.0, retries=1, sleep=lambda _s: None
-    )
-    monkeypatch.setattr(open311_client, "Open311Client", quick)
+    assert open311_client.DEFAULT_TIMEOUT == 30.0  # so a run within seconds used the stored 1 s
     started = time.monotonic()
     poll_sources()
     elapsed = time.monotonic() - started
-    print(f"trickle: the poll job finished after {elapsed:.2f}s (2 attempts of 1s)")
-    assert elapsed < 2 * 1.0 + 2 * MARGIN  # and the job's own database work
+    print(f"trickle: the poll job finished after {elapsed:.2f}s (2 attempts of 1s, a backoff)")
+    assert elapsed < 2 * 1.0 + 0.5 + 2 * MARGIN  # a backoff of at most 0.5 s, the job's own work
     with database.session() as session:
         run = session.scalars(select(JobRun)).one()
         source = session.scalars(select(DataSource)).one()
@@ -913,3 +911,32 @@ def test_http022_old_records_from_a_server_that_filters_are_not_taken_for_ignore
     assert main([*argv, "--json", "--max-requests", "1"]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["request_cap_reached"] is True and figures["requests"] == 1
+
+
+def test_http023_a_source_keeps_the_deadline_and_retries_it_was_read_with(
+    server: tuple[str, Feed], database: Database
+) -> None:
+    """What the command line was given is what the scheduled poll uses; a stored value that
+    is not a number, or out of range, stops the run with a message naming the source."""
+    base, feed = server
+    feed.routes["/v2/requests.json"] = fixed(b"[]", content_type="application/json")
+    now = dt.datetime(2024, 6, 1, 12, 0)
+    ingest_open311(
+        database,
+        client(f"{base}/v2", timeout=0.7, retries=2),
+        source="quick",
+        source_tz="America/New_York",
+        now=now,
+    )
+    with database.session() as session:
+        config = session.scalars(select(DataSource).where(DataSource.name == "quick")).one().config
+    assert (config["timeout"], config["retries"]) == (0.7, 2)
+    for retries, message in (("many", "not a number: 0.7, 'many'"), (99, "from 0 to 10")):
+        with database.session(write=True) as session:
+            session.execute(
+                DataSource.__table__.update()
+                .where(DataSource.name == "quick")
+                .values(config={**config, "retries": retries})
+            )
+        with pytest.raises(IngestError, match=message):
+            run_source(database, "quick", city_tz="America/New_York", today=TODAY, now=now)

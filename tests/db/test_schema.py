@@ -39,6 +39,59 @@ def test_mig001_round_trip_and_check(backend_url: str) -> None:
         db.dispose()
 
 
+# Rows of a city at revision 0004, each referring to the next: the migrations after it rebuild
+# ``problems`` (0005) and ``report_categories`` (0007) on SQLite, which other tables refer to,
+# some with ON DELETE CASCADE.
+CITY_AT_0004 = [
+    "INSERT INTO departments (id, code, name) VALUES (1, 'PW', 'Public Works')",
+    "INSERT INTO report_categories (id, code, name, department_id) "
+    "VALUES (1, 'heating', 'HEATING', 1)",
+    "INSERT INTO problems (id, title, description, policy_area, status, lead_department_id, "
+    "desired_outcome, political_capital, political_notes, authority, authority_notes, "
+    "created_at, updated_at, version) VALUES (1, 'Cold homes', '', 'housing', 'focus', 1, '', "
+    "3, '', 3, '', '2026-01-05 09:00:00', '2026-01-05 09:00:00', 1)",
+    "INSERT INTO category_problems (category_id, problem_id, weight) VALUES (1, 1, 1.0)",
+    "INSERT INTO citizen_reports (id, source, service_request_id, category_id, raw_category, "
+    "description, status, requested_at, address, ingested_at) VALUES (1, 'nyc', '1', 1, "
+    "'HEATING', '', 'open', '2026-01-05 09:00:00', '', '2026-01-05 10:00:00')",
+]
+CITY_TABLES = ("departments", "report_categories", "problems", "category_problems")
+
+
+def test_mig002_upgrading_a_city_keeps_every_row(backend_url: str) -> None:
+    """A database with data upgrades to the newest schema with nothing lost: on SQLite the
+    rebuilt tables are dropped and created again, which must neither fail on the rows that
+    refer to them nor delete those rows by cascade."""
+    migrate.downgrade(backend_url, "base")
+    migrate.upgrade(backend_url, "0004")
+    db = Database(backend_url)
+    try:
+        with db.engine.begin() as connection:
+            for statement in CITY_AT_0004:
+                connection.exec_driver_sql(statement)
+    finally:
+        db.dispose()
+    migrate.upgrade(backend_url)
+    assert migrate.is_current(backend_url)
+    migrate.check(backend_url)
+    db = Database(backend_url)
+    try:
+        with db.engine.connect() as connection:
+            counts = {
+                t: connection.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
+                for t in (*CITY_TABLES, "citizen_reports")
+            }
+            if db.sqlite:
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        with db.session() as s:
+            report = s.get(CitizenReport, 1)
+            assert report is not None and report.category_id == 1
+    finally:
+        db.dispose()
+    assert counts == dict.fromkeys((*CITY_TABLES, "citizen_reports"), 1)
+
+
 def _report(source: str, request_id: str) -> CitizenReport:
     return CitizenReport(
         source=source, service_request_id=request_id, requested_at=dt.datetime(2026, 1, 5, 9)

@@ -37,7 +37,7 @@ def test_arch001_import_contracts_hold() -> None:
     done = _lint_imports(REPO_ROOT)
     print(done.stdout[-6000:], done.stderr[-2000:])
     assert done.returncode == 0, "an import crosses a floor the wrong way (output above)"
-    assert "Contracts: 6 kept, 0 broken." in done.stdout
+    assert "Contracts: 7 kept, 0 broken." in done.stdout
 
 
 def test_arch005_the_composition_root_imports_no_runner() -> None:
@@ -73,6 +73,11 @@ def test_arch002_the_contracts_fail_on_a_broken_floor(tmp_path: Path) -> None:
             "triage/scoring.py": "import db.models\nimport plotly\nimport triage.weeks\n",
             "triage/weeks.py": "import triage.scoring\n",
             "triage/cli/__init__.py": "import app\nimport triage.jobs\n",
+            "triage/cli/bench_browser.py": "",
+            "triage/cli/bench_ingest.py": "",
+            "triage/cli/bench_load.py": "import triage.cli.bench_ui\n",
+            "triage/cli/bench_score.py": "",
+            "triage/cli/bench_ui.py": "",
             "triage/jobs/__init__.py": "import db.models\nimport layouts\n",
             "db/__init__.py": "",
             "db/models.py": "",
@@ -83,7 +88,7 @@ def test_arch002_the_contracts_fail_on_a_broken_floor(tmp_path: Path) -> None:
     done = _lint_imports(tmp_path / "tree", str(tmp_path / ".importlinter.toml"), PYTHONPATH=".")
     print(done.stdout[-6000:], done.stderr[-2000:])
     assert done.returncode == 1
-    assert "Contracts: 0 kept, 6 broken." in done.stdout
+    assert "Contracts: 0 kept, 7 broken." in done.stdout
     assert "callbacks is not allowed to import triage.jobs" in done.stdout
     assert "layouts is not allowed to import db" in done.stdout
     assert "triage.scoring is not allowed to import db" in done.stdout
@@ -91,6 +96,7 @@ def test_arch002_the_contracts_fail_on_a_broken_floor(tmp_path: Path) -> None:
     assert "layouts is not allowed to import app" in done.stdout
     assert "triage.jobs is not allowed to import layouts" in done.stdout
     assert "No cycles are allowed in triage." in done.stdout
+    assert "triage.cli.bench_load is not allowed to import triage.cli.bench_ui" in done.stdout
 
 
 def _source_files() -> list[Path]:
@@ -113,3 +119,17 @@ def test_arch003_no_source_file_is_over_1500_lines() -> None:
     long = {p.relative_to(REPO_ROOT).as_posix(): _lines(p) for p in files}
     long = {name: lines for name, lines in long.items() if lines > MAX_LINES}
     assert long == {}, f"split these by job (at most {MAX_LINES} lines each): {long}"
+
+
+def test_arch006_unit_tests_do_not_build_the_app() -> None:
+    """``tests/unit`` tests pure code; a test that builds the Dash app (a ``WebEnv``, a signed
+    in client) belongs in ``tests/app``, so the unit run stays quick and says what it tests."""
+    marks = ("WebEnv", "web_env", "signed_in_client", "from app import")
+    here = Path(__file__).name
+    builders = [
+        path.name
+        for path in sorted((REPO_ROOT / "tests" / "unit").glob("test_*.py"))
+        if path.name != here and any(mark in path.read_text() for mark in marks)
+    ]
+    assert builders == [], builders
+    assert len(list((REPO_ROOT / "tests" / "app").glob("test_*.py"))) >= 20

@@ -292,6 +292,104 @@ def _finish(
     return Generated(counts, names, START, events, traits, begins, sparse)
 
 
+def generate(
+    n_series: int,
+    years: float,
+    seed: int,
+    *,
+    event_share: float = 0.5,
+    step_sd: tuple[float, float] = (3.0, 8.0),
+    ramp_sd: tuple[float, float] = (4.0, 10.0),
+    ramp_days: tuple[int, int] = (7, 28),
+) -> Generated:
+    """Daily report counts for ``n_series`` category x district series over ``years`` years.
+
+    Each series: a level (half low-count, 0.2-3 a day; half high-count, 3-100 a day); weekday
+    factors (weekends 0.3-1 times weekdays); annual seasonality of up to +-50 % with a second
+    harmonic, and in a fifth of the series a sharp yearly peak (e.g. leaf season) of +35-120 %
+    over 2-6 weeks that smooth harmonics cannot follow; a trend of up to +-20 % a year; a
+    slowly wandering level (AR(1), up to 10 %); and negative-binomial day-to-day noise (size
+    3-100, so small counts can be very over-dispersed).
+
+    Planted problems (``event_share`` of series, one each, starting uniformly after the first
+    year plus 4 weeks and lasting :data:`EVENT_DAYS`): half steps and half linear ramps that
+    reach full size after ``ramp_days``. Sizes are multiples of the series' own weekly standard
+    deviation at the start (the convention of Noufaily et al., 2013), so a problem is as hard
+    to see on a quiet series as on a busy one: steps ``step_sd``, ramps ``ramp_sd``.
+    """
+    rng = np.random.default_rng(seed)
+    n, n_days = n_series, round(365 * years)
+    t = np.arange(n_days)
+    low = rng.random(n) < 0.5
+    level = np.where(low, _log_uniform(rng, 0.2, 3.0, n), _log_uniform(rng, 3.0, 100.0, n))
+    weekday = np.exp(rng.normal(0.0, 0.1, (n, 7)))
+    weekday[:, 5:] *= rng.uniform(0.3, 1.0, (n, 1))
+    weekday /= weekday.mean(axis=1, keepdims=True)
+    day_of_year = (t + START.timetuple().tm_yday - 1) % 365.25
+    angle = 2 * np.pi * day_of_year / 365.25
+    a1, a2 = rng.uniform(0, 0.5, n), rng.uniform(0, 0.2, n)
+    f1, f2 = rng.uniform(0, 2 * np.pi, n), rng.uniform(0, 2 * np.pi, n)
+    season = a1[:, None] * np.cos(angle[None] - f1[:, None])
+    season += a2[:, None] * np.cos(2 * angle[None] - f2[:, None])
+    bumpy = rng.random(n) < 0.2
+    centre, width = rng.uniform(0, 365.25, n), rng.uniform(7, 21, n)
+    height = np.where(bumpy, rng.uniform(0.3, 0.8, n), 0.0)
+    distance = np.abs(day_of_year[None] - centre[:, None])
+    distance = np.minimum(distance, 365.25 - distance)
+    season += height[:, None] * np.exp(-0.5 * (distance / width[:, None]) ** 2)
+    slope = rng.uniform(-0.2, 0.2, n)
+    ar_sd, rho = rng.uniform(0.0, 0.1, n), 0.9
+    shocks = rng.normal(0.0, 1.0, (n, n_days)) * (ar_sd * np.sqrt(1 - rho**2))[:, None]
+    wander = signal.lfilter([1.0], [1.0, -rho], shocks, axis=1)
+    nb_size = _log_uniform(rng, 3.0, 100.0, n)
+    mean = (
+        level[:, None]
+        * weekday[:, (t + START.weekday()) % 7]
+        * np.exp(season + slope[:, None] * t[None] / 365.25)
+    )
+    rate = mean * np.exp(wander) * rng.gamma(nb_size[:, None], 1.0 / nb_size[:, None], (n, n_days))
+
+    rows = np.flatnonzero(rng.random(n) < event_share)
+    kind = np.where(rng.random(len(rows)) < 0.5, "step", "ramp")
+    first = EVAL_START + DETECTION_DAYS
+    start = rng.integers(first, max(n_days - EVENT_DAYS, first + 1), len(rows))
+    ramp = rng.integers(ramp_days[0], ramp_days[1] + 1, len(rows))
+    size_sd = np.where(
+        kind == "step", rng.uniform(*step_sd, len(rows)), rng.uniform(*ramp_sd, len(rows))
+    )
+    week_mean = mean[rows[:, None], start[:, None] - 1 - np.arange(7)[None]].sum(axis=1)
+    lags = np.abs(np.arange(7)[:, None] - np.arange(7)[None])
+    week_var = (
+        week_mean
+        + week_mean**2 / (7 * nb_size[rows])
+        + week_mean**2 * ar_sd[rows] ** 2 * (rho**lags).mean()
+    )
+    relative = size_sd * np.sqrt(week_var) / week_mean
+    k = np.arange(EVENT_DAYS)
+    for i, row in enumerate(rows):
+        shape = np.ones(EVENT_DAYS) if kind[i] == "step" else np.minimum((k + 1) / ramp[i], 1.0)
+        end = min(start[i] + EVENT_DAYS, n_days)
+        rate[row, start[i] : end] *= 1.0 + relative[i] * shape[: end - start[i]]
+    counts = rng.poisson(rate).astype(np.int64)
+    names = np.array([f"s{i:05d}" for i in range(n)], dtype=object)
+    events = pd.DataFrame(
+        {
+            "row": rows,
+            "kind": kind,
+            "start": start,
+            "end": np.minimum(start + EVENT_DAYS, n_days),
+            "ramp_days": np.where(kind == "ramp", ramp, 0),
+            "size_sd": size_sd,
+            "relative": relative,
+            "low_count": low[rows],
+        }
+    )
+    traits = pd.DataFrame(
+        {"level": level, "low_count": low, "bump": bumpy, "ar_sd": ar_sd, "nb_size": nb_size}
+    )
+    return Generated(counts, names, START, events, traits)
+
+
 # --------------------------------------------------------------------------------------------
 # The generators
 # --------------------------------------------------------------------------------------------
@@ -304,8 +402,6 @@ def reference(n_series: int, years: float, seed: int) -> Generated:
     fifth of the series), trends up to +-20 % a year, a wandering level (AR(1), up to 10 %),
     negative-binomial noise (size 3-100); steps (3-8 sd) and ramps (4-10 sd).
     """
-    from triage.bench.detect import generate
-
     return generate(n_series, years, seed)
 
 

@@ -10,9 +10,11 @@ browser at the same time, is the floor the figures compare with.
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
 import os
+import re
 import secrets
 import socket
 import statistics
@@ -30,9 +32,8 @@ from sqlalchemy import func, select
 
 from db.models import CausalFactor, Engagement, Indicator, ScoreSnapshot, User
 from db.session import Database
-from triage.cli.bench_score import BenchError as SeedError
-from triage.cli.bench_score import prepare
-from triage.cli.bench_ui import demo_password, percentile
+from triage.cli.bench_city import prepare
+from triage.cli.bench_common import BenchError, demo_password, percentile
 from triage.cli.common import CommandError
 from triage.settings import DEFAULT_INSTANCE_DIR, Settings
 from triage.vocabulary import Role
@@ -45,6 +46,7 @@ SIZES: dict[str, tuple[int, int]] = {"desktop": (1440, 900), "phone": (390, 844)
 BUDGET_MS = 1000.0  # every page settles within this at 1440x900 (p95 of the warm loads)
 QUIET_MS = 400  # settled = the conditions hold and nothing changed for this long
 LOAD_TIMEOUT_S = 60.0
+SCREENSHOT_MAX_HEIGHT = 12_000  # CSS pixels: a longer page is cut there
 SERVER_START_S = 120.0
 FLOOR_PATH = "/login"
 # The tabs of the problem page and of the administration page (``?tab=``), in their order.
@@ -144,10 +146,6 @@ return {
   calls: (b.calls || []).map((c) => [c.output || c.url, Math.round(c.start), Math.round(c.end)])
 };
 """
-
-
-class BenchError(Exception):
-    """The browser benchmark could not run; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -357,6 +355,24 @@ class Browser:
             self.driver.add_cookie({k: v for k, v in cookie.items() if k != "expiry"})
         self.current = username
 
+    def screenshot(self, target: Path, max_height: int = SCREENSHOT_MAX_HEIGHT) -> Path:
+        """The whole page as a PNG (below the fold too, cut at ``max_height`` CSS pixels)."""
+        metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        content = metrics.get("cssContentSize") or metrics["contentSize"]
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": max(content["width"], self.driver.execute_script("return innerWidth")),
+            "height": min(content["height"], max_height),
+            "scale": 1,
+        }
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {"format": "png", "captureBeyondViewport": True, "clip": clip},
+        )
+        target.write_bytes(base64.b64decode(shot["data"]))
+        return target
+
     def load(self, path: str) -> dict[str, Any]:
         """Navigate to ``path`` and wait until the page settles; its figures (``timeout`` True
         and ``waiting`` naming the unmet condition when it did not within the limit)."""
@@ -379,6 +395,11 @@ class Browser:
 
 
 # ---------------------------------------------------------------- the benchmark
+
+
+def _file_name(path: str) -> str:
+    """A page's address as a file name: ``/problems/3?tab=map`` -> ``problems-3-tab-map``."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
 
 
 def _round(value: float | None, places: int = 1) -> float | None:
@@ -426,9 +447,11 @@ def bench_browser(
     sizes: Sequence[str] = tuple(SIZES),
     quiet_ms: int = QUIET_MS,
     log: Callable[[str], None] = lambda _: None,
+    screenshots: Path | None = None,
 ) -> dict[str, Any]:
     """Load every page once cold and ``runs`` times warm at each size, in passes over all the
-    pages (each pass also loads the floor, ``/login``, signed out).
+    pages (each pass also loads the floor, ``/login``, signed out). With ``screenshots``, the
+    last load of each page at each size is saved there as ``SIZE-PAGE.png``, to be looked at.
 
     Returns ``{"sizes": {size: {"viewport": [w, h], "floor": figures, "pages": {path:
     {"user", **figures}}}}}`` with figures as ``summarise`` gives them (times in ms since
@@ -453,6 +476,8 @@ def bench_browser(
                 for page in pages:
                     browser.become(page.username)
                     loads[page.path].append(browser.load(page.path))
+                    if screenshots is not None and run == runs:
+                        browser.screenshot(screenshots / f"{size}-{_file_name(page.path)}.png")
             result["sizes"][size] = {
                 "viewport": [width, height],
                 "floor": summarise(floor),
@@ -549,7 +574,7 @@ def cmd_bench_browser(args: argparse.Namespace) -> int:
             today=Settings.from_env().today(),
             log=log,
         )
-    except SeedError as exc:
+    except BenchError as exc:
         raise CommandError(str(exc)) from None
     database = Database(prepared.url)
     try:
@@ -559,6 +584,9 @@ def cmd_bench_browser(args: argparse.Namespace) -> int:
     if args.pages:
         pages = filter_pages(pages, [p.strip() for p in args.pages.split(",") if p.strip()])
     secret = os.environ.get("TRIAGE_BENCH_PASSWORD")
+    shots = Path(args.screenshots) if args.screenshots else None
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
     load_before = _load_average()
     try:
         with serving(prepared.url, prepared.today.isoformat()) as base_url:
@@ -570,6 +598,7 @@ def cmd_bench_browser(args: argparse.Namespace) -> int:
                 runs=args.runs,
                 sizes=sizes,
                 log=log,
+                screenshots=shots,
             )
     except BenchError as exc:
         raise CommandError(str(exc)) from None
@@ -626,6 +655,11 @@ def register(commands: Any, bench: Any) -> None:
     )
     browser.add_argument(
         "--pages", help="comma-separated paths (default: every page, each problem and admin tab)"
+    )
+    browser.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        help="save each page's last load at each size as DIR/SIZE-PAGE.png (whole page)",
     )
     browser.add_argument("--json", action="store_true", help="the figures as JSON on the last line")
     browser.set_defaults(func=cmd_bench_browser)

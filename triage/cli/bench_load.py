@@ -34,7 +34,8 @@ from db import migrate
 from db.models import User
 from db.seed import seed_demo_city
 from db.session import Database
-from triage.cli.bench_ui import BenchError, PageVisitor, demo_password, percentile, timing_figures
+from triage.cli.bench_common import BenchError, demo_password, percentile, timing_figures
+from triage.cli.bench_visit import PageVisitor
 from triage.jobs.demo_history import store_demo_history
 from triage.settings import Settings
 

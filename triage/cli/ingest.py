@@ -30,7 +30,7 @@ from triage.cli.common import (
 )
 from triage.ingest import IngestError, IngestSummary, RejectsFile
 from triage.ingest.indicators import DEFAULT_MAX_ROWS, IndicatorContext, read_indicator_file
-from triage.ingest.open311_client import Open311Client
+from triage.ingest.open311_client import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Open311Client
 from triage.ingest.portal_csv import infer_layout, load_layout
 from triage.jobs.ingest import (
     ingest_indicator_file,
@@ -316,10 +316,16 @@ def register(commands: Any, bench: Any) -> None:
     o311.add_argument(
         "--timeout",
         type=float,
-        default=30.0,
-        help="seconds a request may take in all, connecting to last byte (30)",
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds a request may take in all, connecting to last byte ({DEFAULT_TIMEOUT:g}); "
+        "kept with the source for the scheduled poll",
     )
-    o311.add_argument("--retries", type=int, default=4, help="retries on 5xx/timeouts (4)")
+    o311.add_argument(
+        "--retries",
+        type=int,
+        default=DEFAULT_RETRIES,
+        help=f"retries on 5xx/timeouts ({DEFAULT_RETRIES}); kept with the source like --timeout",
+    )
     o311.add_argument("--page-limit", type=int, default=1000, help="server's result cap (1000)")
     o311.add_argument(
         "--timezone",

@@ -18,6 +18,60 @@ def report_series_key(category: object, district: object | None = None) -> str:
     return f"reports:{category}:{'all' if district is None else district}"
 
 
+def renamed_category_heads(continues: Mapping[int, int]) -> dict[int, int]:
+    """Each category that was renamed -> the category its series now lives in.
+
+    ``continues``: successor id -> predecessor id ("HEAT/HOT WATER continues HEATING"). A
+    chain (A -> B -> C) folds into its newest category, C. Raises ``ValueError`` on a
+    category continuing itself, on two successors of one predecessor, or on a cycle; the
+    database refuses those before they are stored, so this only guards the pure use.
+    """
+    successor: dict[int, int] = {}
+    for new, old in continues.items():
+        if new == old:
+            raise ValueError(f"category {new} cannot continue itself")
+        if old in successor:
+            raise ValueError(f"category {old} is continued by both {successor[old]} and {new}")
+        successor[int(old)] = int(new)
+    heads: dict[int, int] = {}
+    for start in successor:
+        seen = {start}
+        head = successor[start]
+        while head in successor:
+            if head in seen:
+                raise ValueError(f"the renames of category {start} form a cycle")
+            seen.add(head)
+            head = successor[head]
+        heads[start] = head
+    return heads
+
+
+def merge_renamed_categories(
+    daily_counts: pd.DataFrame, continues: Mapping[int, int]
+) -> pd.DataFrame:
+    """Daily counts with each renamed category's counts moved into its successor's.
+
+    In and out: ``day, category_id, district_id, count`` (the ``report_daily_counts`` rows);
+    ``continues`` as in :func:`renamed_category_heads`. The predecessor's history becomes the
+    successor's, so the rename itself is no change in level, and the predecessor's own series
+    ends (it is the successor's now). Counts of one day, category and district are summed.
+    """
+    heads = renamed_category_heads(continues)
+    if not heads or daily_counts.empty:
+        return daily_counts
+    category = daily_counts["category_id"]
+    moved = category.isin(list(heads))
+    if not moved.any():
+        return daily_counts
+    frame = daily_counts.assign(
+        category_id=category.where(~moved, category.map(heads)).astype(category.dtype)
+    )
+    keys = ["day", "category_id", "district_id"]
+    return frame.groupby(keys, as_index=False, sort=False, dropna=False)["count"].sum()[
+        list(daily_counts.columns)
+    ]
+
+
 def report_count_series(daily_counts: pd.DataFrame, *, citywide: bool = True) -> pd.DataFrame:
     """Report counts as detector input, per category x district and (optionally) citywide.
 

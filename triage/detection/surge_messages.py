@@ -1,10 +1,14 @@
-"""Surge alerts as rows: severities and plain sentences for the office."""
+"""Surge alerts as rows: severities and plain sentences for the office; stored messages of
+earlier versions made plain (:func:`plain_message`); the detector's internals in words for
+analysts (:func:`analyst_details`) and how sure it is in words for everybody (:func:`sureness`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,12 +75,15 @@ def surge_message(
 ) -> str:
     """A plain sentence for a surge alert, counts in ``unit`` (a plural noun such as "reports").
 
-    "Potholes: 46 reports in the 7 days to 2026-03-05 (6.6 a day), against about 20 expected
-    (usual range up to 29), 2.3 times the usual level; unlikely to be chance (...)."
+    "Potholes: 46 reports in the 7 days to 2026-03-05 (6.6 a day), against about 20 usually
+    (up to 29 would be ordinary), 2.3 times the usual level."
+
+    ``fdr`` (the detector's false discovery rate) is not in the sentence: the mayor's pages
+    say how sure in words, and the rate is in the analysts' details (:func:`analyst_details`).
     """
+    del fdr
     when = date if isinstance(date, str) else pd.Timestamp(date).date().isoformat()
     ratio = observed / expected if expected > 0 else math.inf
-    times = f"{ratio:.1f} times the usual level" if math.isfinite(ratio) else "far above usual"
     noun = unit.strip()
     if noun and observed == 1 and noun.endswith("s"):
         noun = noun[:-1]
@@ -84,10 +91,21 @@ def surge_message(
     period = "day" if window_days == 1 else f"{window_days} days"
     per_day = "" if window_days <= 1 else f" ({_rate(observed / window_days)} a day)"
     return (
-        f"{label}: {counted} in the {period} to {when}{per_day}, against about "
-        f"{_fmt(expected)} expected (usual range up to {_fmt(upper)}), {times}; "
-        f"unlikely to be chance (false discovery rate {fdr:.0%})."
+        f"{label}: {counted} in the {period} to {when}{per_day}, "
+        f"{_usual_words(_fmt(expected), _fmt(upper), expected)}, {_times_words(ratio)}."
     )
+
+
+def _usual_words(expected: str, upper: str, value: float) -> str:
+    """What is usual, in words: "against almost none usually" or "against about 20 usually
+    (up to 29 would be ordinary)"."""
+    if not math.isfinite(value) or value < 0.5:
+        return "against almost none usually"
+    return f"against about {expected} usually (up to {upper} would be ordinary)"
+
+
+def _times_words(ratio: float) -> str:
+    return f"{ratio:.1f} times the usual level" if math.isfinite(ratio) else "far above usual"
 
 
 def _surge_messages(
@@ -101,26 +119,24 @@ def _surge_messages(
     units: np.ndarray,
 ) -> list[str]:
     """:func:`surge_message` for many rows at once (the same text; numbers formatted in bulk)."""
+    del fdr
     obs, exp, up = _fmt_many(observed), _fmt_many(expected), _fmt_many(upper)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, observed / expected, np.inf)
         per_day = observed / np.maximum(window, 1)
-    times = [
-        f"{r:.1f} times the usual level" if math.isfinite(r) else "far above usual"
-        for r in ratio.tolist()
-    ]
+    times = [_times_words(r) for r in ratio.tolist()]
     rates = [
         "" if w <= 1 else f" ({_rate(d)} a day)"
         for w, d in zip(window.tolist(), per_day.tolist(), strict=True)
     ]
-    tail = f"; unlikely to be chance (false discovery rate {fdr:.0%})."
     out = []
-    for label, o, value, e, u, w, when, noun, x, rate in zip(
+    for label, o, value, e, u, expect, w, when, noun, x, rate in zip(
         labels,
         obs,
         observed.tolist(),
         exp,
         up,
+        expected.tolist(),
         window.tolist(),
         dates,
         units,
@@ -134,8 +150,8 @@ def _surge_messages(
         counted = f"{o} {noun}" if noun else o
         period = "day" if w == 1 else f"{w} days"
         out.append(
-            f"{label}: {counted} in the {period} to {when}{rate}, against about {e} expected "
-            f"(usual range up to {u}), {x}{tail}"
+            f"{label}: {counted} in the {period} to {when}{rate}, "
+            f"{_usual_words(e, u, expect)}, {x}."
         )
     return out
 
@@ -154,3 +170,91 @@ def _fmt_many(values: np.ndarray) -> list[str]:
 def _rate(value: float) -> str:
     """A daily rate: one decimal below 10 ("0.4", "6.6"), whole numbers above."""
     return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+
+# ---------------------------------------------------------------- plain words and details
+
+# Stored messages written before the sentences were plain (kept in old databases): the
+# detector's error rate and its "expected (usual range up to ...)".
+_FDR_TAIL = re.compile(r";\s*unlikely to be chance \(false discovery rate [^)]*\)\.?\s*$")
+_EXPECTED = re.compile(
+    r"against about (?P<e>[\d,.]+|n/a) expected \(usual range up to (?P<u>[\d,.]+|n/a)\)"
+)
+
+
+def plain_message(message: Any) -> str:
+    """A stored alert message without detector internals: the false discovery rate of earlier
+    versions dropped, "about 0 expected (usual range up to 0)" said as "almost none are usual".
+    Text already plain comes back unchanged."""
+    text = "" if message is None else str(message)
+    text = _FDR_TAIL.sub(".", text)
+
+    def usual(found: re.Match[str]) -> str:
+        try:
+            value = float(found["e"].replace(",", ""))
+        except ValueError:
+            value = math.nan
+        return _usual_words(found["e"], found["u"], value)
+
+    return _EXPECTED.sub(usual, text)
+
+
+def window_of(method: Any) -> int | None:
+    """The window in days of a surge method (``surge-7d`` -> 7), else None."""
+    found = re.fullmatch(r"surge-(\d+)d", str(method or ""))
+    return int(found.group(1)) if found else None
+
+
+METHOD_WORDS = {
+    "threshold-critical": "fixed threshold (the indicator's critical level)",
+    "threshold-warning": "fixed threshold (the indicator's warning level)",
+    "mann-kendall": "trend test (Mann-Kendall) on the latest values",
+    "year-over-year": "year-over-year comparison",
+    "cadence": "reporting cadence (days since the latest value)",
+    "new": "first reports of a category",
+    "fast_rising": "young category rising (beta test, 14-day windows)",
+}
+
+
+def analyst_details(alert: Mapping[str, Any], fdr: float) -> list[tuple[str, str]]:
+    """The detector's internals for analysts, as (label, value) pairs: the method, its window,
+    the error rate it is held to, and the raw figures it compared."""
+    method = str(alert.get("method") or "")
+    window = window_of(method)
+    out: list[tuple[str, str]] = [("Method", method or "—")]
+    if window is not None:
+        out.append(("How it works", f"count in a {window}-day window against a seasonal baseline"))
+        out.append(("False discovery rate", f"{fdr:.0%} across the series tested each day"))
+    elif method in METHOD_WORDS:
+        out.append(("How it works", METHOD_WORDS[method]))
+    for label, key in (
+        ("Expected", "expected"),
+        ("Lower bound", "lower"),
+        ("Upper bound", "upper"),
+        ("Observed", "observed"),
+    ):
+        value = alert.get(key)
+        if value is not None and not (isinstance(value, float) and not math.isfinite(value)):
+            out.append((label, f"{float(value):,.4g}"))
+    return out
+
+
+def sureness(alert: Mapping[str, Any]) -> str:
+    """How sure the warning is, in words for the mayor (no rates or scores)."""
+    kind = str(alert.get("kind") or "")
+    if kind == "threshold":
+        return "Certain: the value is past the level set for it."
+    if kind == "stale":
+        return "Certain: no newer value has been received."
+    if kind == "new_category":
+        return "Certain: these reports are new; whether they matter is a judgement."
+    observed, expected = alert.get("observed"), alert.get("expected")
+    try:
+        ratio = float(observed) / max(float(expected), 0.5)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        ratio = math.nan
+    if kind == "surge" and math.isfinite(ratio) and ratio >= 3:
+        return "Very sure: far more than chance alone would bring."
+    if kind == "surge":
+        return "Fairly sure: more than chance usually brings, though some such warnings fade."
+    return "Fairly sure: a steady pattern, not a single odd value."

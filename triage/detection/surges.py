@@ -97,13 +97,17 @@ def detect_surges(
     ``config.level_dispersion_count``). A 28-day excess counts only while
     the latest week still holds at least half its share of it, and a 3-day excess only while
     the week holds at least half of it (reports caught up after a holiday or an outage fill a
-    few days, not the week). A window never alerts with fewer than ``config.min_observed``
-    reports or less than ``config.min_excess`` above expectation, and an expectation is at
-    least ``config.min_expected_per_day`` a day (a near-empty baseline is read as that level),
-    so one or two reports never alert (optionally, ``config.short_min_ratio``, the 3-day
-    window only at that many times its expectation or more). A series begins at its first
-    non-zero count: zeros before it (a database that zero-fills from its own first day, a
-    renamed category) are not history. All tests are one-sided (only rises alert).
+    few days, not the week); and a window of a week or less counts only while its week's
+    excess, less any deficit of the week before (where that week expected at least
+    ``config.catch_up_min_expected`` reports), still holds half of its own: the 7-day window
+    that holds the caught-up reports but not the dip. A window never alerts with fewer than
+    ``config.min_observed`` reports or less than ``config.min_excess`` above expectation, and
+    an expectation is at least ``config.min_expected_per_day`` a day (a near-empty baseline
+    is read as that level), so one or two reports never alert (optionally,
+    ``config.short_min_ratio``, the 3-day window only at that many times its expectation or
+    more). A series begins at its first non-zero count: zeros before it (a database that
+    zero-fills from its own first day, a renamed category) are not history. All tests are
+    one-sided (only rises alert).
 
     Multiplicity: within a series, the windows' p-values are combined by the weighted Simes
     test (Genovese, Roeder and Wasserman, 2006; ``config.window_weights``, most weight on the
@@ -312,6 +316,8 @@ class _Chunk:
         self.fit: _Fit | None = None
         self.trim_constant = _trimmed_chi2_mean(cfg.trim)
         self.block_stats: list[dict[str, np.ndarray]] = []
+        # Excess of the week before each tested 7-day window (catch-up rule), or None.
+        self.prev_week_excess: np.ndarray | None = None
         # Cells whose normal-approximation z is below this cannot reach the FDR level even
         # unadjusted; skipping their exact tails keeps the incomplete-beta calls few (a
         # skipped p-value is 1, which can only raise the combined p-value: still valid).
@@ -368,6 +374,15 @@ class _Chunk:
         # The block's own statistics are its dates' future calibration residuals and, once
         # the shared dispersion prior is known, its tests: computed once, used twice.
         r2, size, self.block_stats = self._residuals(everyone, log_shape, span0, block_t)
+        if cfg.catch_up_share > 0 and plan.week in plan.windows:
+            # The week before each tested week: a deficit there (a holiday, an intake
+            # outage) explains an excess caught up afterwards (SurgeConfig.catch_up_share).
+            cshape = _shape_cumsum(log_shape, self.valid[:, span0 : last + 1])
+            prev = _window_stats(
+                self.csum, self.cvalid, cshape, span0, plan, plan.week, cfg, block_t - plan.week
+            )
+            seen = prev["ok"] & (prev["expected"] >= cfg.catch_up_min_expected)
+            self.prev_week_excess = np.where(seen, prev["x"] - prev["expected"], 0.0)
         self.r2[:, :, first : last + 1] = r2
         self.size[:, :, first : last + 1] = size
         return phi_out, dof_out, size_out
@@ -441,6 +456,15 @@ class _Chunk:
                 wk = self.block_stats[plan.windows.index(plan.week)]
                 week_excess = wk["x"][:, keep] - wk["expected"][:, keep]
                 caught_up = week_excess < cfg.short_in_week * (st["x"] - st["expected"])
+                pval = np.where(caught_up & usable, 1.0, pval)
+            if w <= plan.week and self.prev_week_excess is not None:
+                # Catch-up after a deficit in the week before (a holiday, an outage): the
+                # window's week plus that deficit holds under ``catch_up_share`` of the
+                # window's excess (p = 1: still valid).
+                wk = self.block_stats[plan.windows.index(plan.week)]
+                week_excess = wk["x"][:, keep] - wk["expected"][:, keep]
+                deficit = np.minimum(self.prev_week_excess[:, keep], 0.0)
+                caught_up = week_excess + deficit < cfg.catch_up_share * (st["x"] - st["expected"])
                 pval = np.where(caught_up & usable, 1.0, pval)
             # A handful of reports is never a surge, however quiet the series was.
             few = (st["x"] < cfg.min_observed) | (st["x"] - st["expected"] < cfg.min_excess)

@@ -29,6 +29,9 @@ from triage.ingest.open311 import MAX_PAYLOAD_BYTES, parse_requests, parse_servi
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 READ_BLOCK = 64 * 1024
 MAX_TIMEOUT = 3600
+MAX_RETRIES = 10  # attempts after the first, each with its own deadline and a backoff
+DEFAULT_TIMEOUT = 30.0  # seconds for one attempt: connecting, the first byte, the whole body
+DEFAULT_RETRIES = 4
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
 MAX_ERROR_BODY = 64 * 1024  # an error document worth reading is short
@@ -181,8 +184,8 @@ class Open311Client:
     fmt: str = "json"
     jurisdiction_id: str | None = None
     api_key: str | None = None
-    timeout: float = 30.0
-    retries: int = 4
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
     backoff: float = 0.5
     max_backoff: float = 30.0
     page_limit: int = 1000
@@ -197,6 +200,8 @@ class Open311Client:
             raise IngestError("The Open311 format must be json or xml.")
         if not 0 < self.timeout <= MAX_TIMEOUT:
             raise IngestError(f"The timeout must be more than 0 and at most {MAX_TIMEOUT} seconds.")
+        if not 0 <= self.retries <= MAX_RETRIES:
+            raise IngestError(f"The retries must be a whole number from 0 to {MAX_RETRIES}.")
         self.base_url = self.base_url.rstrip("/")
 
     @property

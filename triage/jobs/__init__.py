@@ -1,7 +1,7 @@
 """Scheduled jobs and the work they run against the database: a runner, above the web app.
 
 The scheduler (``triage.jobs.scheduler``) keeps its jobs in a persistent store by textual
-reference, ``triage.jobs:NAME``, so the five entry points are attributes of this package; their
+reference, ``triage.jobs:NAME``, so the entry points are attributes of this package; their
 code is in ``triage.jobs.tasks``, loaded on first use so that importing one job module (say
 ``triage.jobs.ingest`` for ``triage ingest``) does not load every job and the detectors.
 Callbacks never import this package: a use case that a page and a job both run lives in
@@ -16,6 +16,7 @@ from typing import Any
 ENTRY_POINTS = (
     "detect_alerts",
     "flag_overdue",
+    "housekeeping",
     "poll_sources",
     "refresh_after_data",
     "weekly_snapshot",

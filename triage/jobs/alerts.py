@@ -24,8 +24,10 @@ from triage.detection import (
     plan_alert_changes,
     report_count_series,
 )
+from triage.detection.categories import detect_new_categories, merge_renamed_categories
 
 HISTORY_DAYS = 3 * 366  # two years of seasonal history plus the baseline windows
+NEW_CATEGORY_DAYS = 28  # a category first reported this recently is new (detect_new_categories)
 
 
 def detector_inputs(
@@ -35,6 +37,9 @@ def detector_inputs(
 
     Hundreds of thousands of rows at a city's scale, so they are read straight from the
     driver (``db.scoring_inputs.read_frame``); days, periods and times come as datetime64.
+    A renamed category's counts are read as its successor's (``ReportCategory.continues_id``,
+    ``merge_renamed_categories``): one series, so the rename is no surge and the successor
+    has the predecessor's history to be tested against.
     """
     since = as_of - dt.timedelta(days=HISTORY_DAYS)
     with database.session() as session:
@@ -49,6 +54,14 @@ def detector_inputs(
             ["day", "category_id", "district_id", "count"],
             dates=["day"],
         )
+        continues = dict(
+            session.execute(
+                select(ReportCategory.id, ReportCategory.continues_id).where(
+                    ReportCategory.continues_id.is_not(None)
+                )
+            ).all()
+        )
+        counts = merge_renamed_categories(counts, continues)
         indicators = read_frame(
             session,
             select(
@@ -137,6 +150,7 @@ def detect_all_alerts(
                 daily=True,
             )
         )
+        parts.append(_new_categories(series, as_of, labels))
         for key, category, district in zip(
             ids["series"], ids["category_id"], ids["district_id"], strict=True
         ):
@@ -152,6 +166,25 @@ def detect_all_alerts(
     parts = [p[list(ALERT_COLUMNS)] for p in parts if not p.empty]
     alerts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ALERT_COLUMNS)
     return alerts, links
+
+
+def _new_categories(series: pd.DataFrame, as_of: dt.date, labels: dict[str, str]) -> pd.DataFrame:
+    """New and fast-rising young categories (citywide series), which the surge detector cannot
+    test yet (it needs months of history): a new service name in an export reaches the
+    attention list. Categories as old as the data itself are not new: a city's first export
+    (or the first weeks of its data) would otherwise make every category "new"; a renamed
+    category continuing its predecessor (``merge_renamed_categories``) is not new either.
+    """
+    citywide = series[series["district_id"].isna()]
+    if citywide.empty:
+        return citywide
+    first = citywide.groupby("series", observed=True)["date"].min()
+    since_start = first - citywide["date"].min()
+    new = first.index[since_start >= pd.Timedelta(days=NEW_CATEGORY_DAYS)]
+    found = citywide[citywide["series"].isin(new)][["series", "date", "value"]]
+    if found.empty:
+        return found
+    return detect_new_categories(found, as_of, new_days=NEW_CATEGORY_DAYS, labels=labels)
 
 
 def store_alerts(

@@ -12,7 +12,8 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from db.audit import write_audit
 from db.ingest import (
     CategoryCache,
     DistrictResolver,
+    NewSourceIds,
     UpsertCounts,
     ensure_source,
     find_source,
@@ -33,6 +35,7 @@ from db.ingest import (
     record_source_success,
     save_cursor,
     service_groups,
+    source_is_empty,
     update_source_config,
     upsert_reports,
 )
@@ -56,7 +59,13 @@ from triage.ingest import (
 from triage.ingest.errors import IngestError, Rejection
 from triage.ingest.indicators import DEFAULT_MAX_ROWS, IndicatorContext, read_indicator_file
 from triage.ingest.open311 import dropped_count
-from triage.ingest.open311_client import Open311Client, Open311Unreachable, time_windows
+from triage.ingest.open311_client import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    Open311Client,
+    Open311Unreachable,
+    time_windows,
+)
 from triage.ingest.portal_csv import Layout, load_layout, read_portal_export
 from triage.security import Principal
 
@@ -83,6 +92,20 @@ def _record_failure(database: Database, name: str, kind: str, exc: BaseException
             record_source_failure(session, name, kind, message)
     except Exception:  # the original failure matters more than this bookkeeping
         log.exception("could not record the failure of source %s", name)
+
+
+@contextmanager
+def _recorded(database: Database, summary: IngestSummary) -> Iterator[None]:
+    """Time the run into ``summary.seconds``; on any failure, record it on the source (its
+    state and alert) and raise it again. What committed before the failure stays."""
+    started = time.monotonic()
+    try:
+        yield
+    except Exception as exc:
+        _record_failure(database, summary.source, summary.kind, exc)
+        raise
+    finally:
+        summary.seconds = time.monotonic() - started
 
 
 def _audit_batch(session: Any, source_id: int, counts: UpsertCounts, cursor: str) -> None:
@@ -125,15 +148,16 @@ def ingest_portal_export(
     path = Path(path)
     name = (source or layout.source or layout.name)[:64]
     summary = IngestSummary(source=name, kind="csv")
-    started = time.monotonic()
-    try:
+    with _recorded(database, summary):
         fingerprint = file_fingerprint(path)
         with database.session(write=True) as session:
             state = ensure_source(
                 session, name, "csv", url=str(path.resolve()), config={"layout": layout.name}
             )
             districts = load_districts(session)
+            first_import = source_is_empty(session, name)
         skip = resume_point(state.cursor, fingerprint)
+        new_source = NewSourceIds() if first_import else None
         summary.skipped = skip
         categories = CategoryCache()
         last_row = 0
@@ -157,6 +181,7 @@ def ingest_portal_export(
                     districts=districts,
                     city_tz=city_tz,
                     now=now,
+                    new_source=new_source,
                 )
                 save_cursor(session, state.id, cursor)
                 _audit_batch(session, state.id, counts, cursor)
@@ -174,11 +199,6 @@ def ingest_portal_export(
         summary.cursor = done
         summary.new_categories = list(categories.created_names)
         summary.placed = dict(districts.placed)
-    except Exception as exc:
-        _record_failure(database, name, "csv", exc)
-        raise
-    finally:
-        summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -265,7 +285,9 @@ def _register_open311_source(
         config={"format": client.fmt, "jurisdiction_id": client.jurisdiction_id},
     )
     tz = declared_timezone(name, source_tz, state.config.get("timezone"), city_tz)
-    update_source_config(session, state.id, {"timezone": tz})
+    # The scheduled poll reads the source with the deadline and retries of its last command.
+    limits = {"timeout": client.timeout, "retries": client.retries}
+    update_source_config(session, state.id, {"timezone": tz, **limits})
     return state, tz
 
 
@@ -282,17 +304,11 @@ def read_open311_services(
     source); idempotent. Registers the source (with its declared zone) on first use."""
     name = (source or resolve_open311_source(database, client))[:SOURCE_NAME_LENGTH]
     summary = IngestSummary(source=name, kind="open311")
-    started = time.monotonic()
     now = now or utcnow()
-    try:
+    with _recorded(database, summary):
         with database.session(write=True) as session:
             _register_open311_source(session, name, client, source_tz, city_tz)
         _read_services(database, client, name, now, summary)
-    except Exception as exc:
-        _record_failure(database, name, "open311", exc)
-        raise
-    finally:
-        summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -342,9 +358,8 @@ def ingest_open311(
     """
     name = (source or resolve_open311_source(database, client))[:SOURCE_NAME_LENGTH]
     summary = IngestSummary(source=name, kind="open311")
-    started = time.monotonic()
     now = now or utcnow()
-    try:
+    with _recorded(database, summary):
         with database.session(write=True) as session:
             state, tz = _register_open311_source(session, name, client, source_tz, city_tz)
             districts = load_districts(session)
@@ -436,11 +451,6 @@ def ingest_open311(
             c for c in categories.created_names if c not in summary.new_categories
         )
         summary.placed = dict(districts.placed)
-    except Exception as exc:
-        _record_failure(database, name, "open311", exc)
-        raise
-    finally:
-        summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -527,8 +537,7 @@ def ingest_indicator_file(
         data_digest = file_fingerprint(source_file)
     name = (source or f"indicators:{Path(label).stem}")[:64]
     summary = IngestSummary(source=name, kind="indicators")
-    started = time.monotonic()
-    try:
+    with _recorded(database, summary):
         frame, rejections = read_indicator_file(
             source_file,
             filename=label,
@@ -555,11 +564,6 @@ def ingest_indicator_file(
         summary.count(counts)
         summary.reject(everything)
         summary.cursor = cursor
-    except Exception as exc:
-        _record_failure(database, name, "indicators", exc)
-        raise
-    finally:
-        summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -591,11 +595,22 @@ def run_source(
         kind, url, config = source.kind, source.url, dict(source.config or {})
     if kind == "open311":
         # Through the module, so that a test can give the scheduled run a quicker client.
+        try:
+            limits = {
+                "timeout": float(config.get("timeout", DEFAULT_TIMEOUT)),
+                "retries": int(config.get("retries", DEFAULT_RETRIES)),
+            }
+        except (TypeError, ValueError):
+            raise IngestError(
+                f"Source {name!r} has a timeout or retries that is not a number: "
+                f"{config.get('timeout')!r}, {config.get('retries')!r}."
+            ) from None
         client = open311_client.Open311Client(
             url,
             fmt=str(config.get("format") or "json"),
             jurisdiction_id=config.get("jurisdiction_id") or None,
             api_key=api_key,
+            **limits,
         )
         return ingest_open311(database, client, source=name, city_tz=city_tz, now=now)
     if kind == "csv":

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 
 from sqlalchemy import select
 
+from db.accounts import prune_sign_in_records
+from db.audit import write_audit
 from db.city_settings import adopt_stored_city
-from db.jobs import data_stamp, last_success_detail
+from db.jobs import data_stamp, last_success_detail, prune_job_runs
 from db.models import DataSource, utcnow
 from db.overdue import flag_overdue as flag_overdue_alerts
 from db.overdue import overdue_by_department
@@ -24,7 +27,22 @@ from triage.ingest.errors import IngestError
 from triage.jobs.alerts import refresh_alerts
 from triage.jobs.ingest import run_source
 from triage.jobs.scheduler import run_recorded
+from triage.security import Principal
 from triage.settings import Settings
+
+Work = Callable[[Database, dt.date, Settings], dict[str, object]]
+
+
+def _run(job_id: str, database_url: str | None, today: dt.date | None, work: Work) -> int:
+    """Run ``work(database, day, settings)`` as a recorded job: the stored city's settings,
+    ``today`` or the city's today, the given database or the settings' one."""
+    settings = adopt_stored_city(Settings.from_env())
+    day = today or settings.today()
+    return run_recorded(
+        database_url or settings.database_url,
+        job_id,
+        lambda database: work(database, day, settings),
+    )
 
 
 def weekly_snapshot(
@@ -34,14 +52,12 @@ def weekly_snapshot(
     today: dt.date | None = None,
 ) -> int:
     """Scheduled: store this ISO week's ranking (Mondays 06:00 in the city's time zone)."""
-    settings = adopt_stored_city(Settings.from_env())
-    day = today or settings.today()
 
-    def body(database: Database) -> dict[str, object]:
+    def body(database: Database, day: dt.date, settings: Settings) -> dict[str, object]:
         ranking = rank_week(database, None, day)
         return {"rows": len(ranking.scores), "week": ranking.week}
 
-    return run_recorded(database_url or settings.database_url, job_id, body)
+    return _run(job_id, database_url, today, body)
 
 
 def due_sources(database: Database, now: dt.datetime) -> list[str]:
@@ -70,10 +86,8 @@ def poll_sources(
     A failure keeps the source's last good data, records the error on the source and raises a
     stale-source alert (``triage.jobs.ingest``); here it is counted in the run's detail.
     """
-    settings = adopt_stored_city(Settings.from_env())
-    day = today or settings.today()
 
-    def body(database: Database) -> dict[str, object]:
+    def body(database: Database, day: dt.date, settings: Settings) -> dict[str, object]:
         rows, done, failed = 0, [], {}
         for name in due_sources(database, utcnow()):
             try:
@@ -92,7 +106,7 @@ def poll_sources(
         outcome = "success" if done or not failed else "error"
         return {"rows": rows, "outcome": outcome, "sources": done, "failed": failed}
 
-    return run_recorded(database_url or settings.database_url, job_id, body)
+    return _run(job_id, database_url, today, body)
 
 
 def detect_alerts(
@@ -102,13 +116,11 @@ def detect_alerts(
     today: dt.date | None = None,
 ) -> int:
     """Scheduled: refresh the early-warning alerts for today (daily, after the night's data)."""
-    settings = adopt_stored_city(Settings.from_env())
-    day = today or settings.today()
 
-    def body(database: Database) -> dict[str, object]:
+    def body(database: Database, day: dt.date, settings: Settings) -> dict[str, object]:
         return dict(refresh_alerts(database, day))
 
-    return run_recorded(database_url or settings.database_url, job_id, body)
+    return _run(job_id, database_url, today, body)
 
 
 def flag_overdue(
@@ -124,10 +136,8 @@ def flag_overdue(
     records ``rows`` = overdue indicators and, in its detail, the alerts inserted, refreshed
     and resolved and a summary per department.
     """
-    settings = adopt_stored_city(Settings.from_env())
-    day = today or settings.today()
 
-    def body(database: Database) -> dict[str, object]:
+    def body(database: Database, day: dt.date, settings: Settings) -> dict[str, object]:
         with database.session(write=True) as session:
             overdue, flags = flag_overdue_alerts(session, day)
         return {
@@ -137,7 +147,7 @@ def flag_overdue(
             "departments": overdue_by_department(overdue),
         }
 
-    return run_recorded(database_url or settings.database_url, job_id, body)
+    return _run(job_id, database_url, today, body)
 
 
 def refresh_after_data(
@@ -155,10 +165,8 @@ def refresh_after_data(
     "since last week" keeps its meaning while the current week follows the data. With nothing
     new the run is recorded as skipped and nothing is computed.
     """
-    settings = adopt_stored_city(Settings.from_env())
-    day = today or settings.today()
 
-    def body(database: Database) -> dict[str, object]:
+    def body(database: Database, day: dt.date, settings: Settings) -> dict[str, object]:
         with database.session() as session:
             stamp = data_stamp(session)
             seen = last_success_detail(session, job_id).get("data")
@@ -173,4 +181,35 @@ def refresh_after_data(
             "alerts": alerts,
         }
 
-    return run_recorded(database_url or settings.database_url, job_id, body)
+    return _run(job_id, database_url, today, body)
+
+
+def housekeeping(
+    job_id: str = "housekeeping",
+    *,
+    database_url: str | None = None,
+    today: dt.date | None = None,
+) -> int:
+    """Scheduled daily 03:15: delete the records that grow with use and serve no one once old
+    (``triage.vocabulary``'s retention limits): sign-in attempts, ended browser sessions, old
+    job runs (each job keeps its last ones). The audit log is never pruned; what went is
+    counted in the run's detail and in one audit row. ``today`` is unused: ages are measured
+    from the stored UTC times, against the clock.
+    """
+
+    def body(database: Database, _day: dt.date, _settings: Settings) -> dict[str, object]:
+        now = utcnow()
+        with database.session(write=True) as session:
+            pruned = prune_sign_in_records(session, now)
+            pruned["job_runs"] = prune_job_runs(session, now)
+            if any(pruned.values()):
+                write_audit(
+                    session,
+                    Principal.system("housekeeping"),
+                    "prune",
+                    "records",
+                    after=dict(pruned),
+                )
+        return {"rows": sum(pruned.values()), **pruned}
+
+    return _run(job_id, database_url, today, body)

@@ -134,7 +134,10 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     # City setup and Add a user (callbacks.admin_catalog): administrators only.
     "..admin-catalog-sort-select.options...admin-catalog-sort-select.value"
     "...admin-catalog-form-section.hidden...admin-districts-section.hidden"
-    "...admin-source-section.hidden..": ADMINS,
+    "...admin-source-section.hidden...admin-rename-section.hidden..": ADMINS,
+    "..admin-rename-new-select.options...admin-rename-old-select.options..": ADMINS,
+    "..admin-rename-feedback-div.children...admin-rename-new-select.invalid"
+    "...admin-rename-old-select.invalid...admin-rename-saved-store.data..": ADMINS,
     "admin-catalog-query-store.data": ADMINS,
     "..admin-catalog-table-div.children...admin-catalog-table-title.children"
     "...admin-catalog-prev-button.disabled...admin-catalog-next-button.disabled..": ADMINS,
@@ -161,16 +164,18 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "..admin-user-add-feedback-div.children...admin-user-add-password-input.value"
     "...admin-user-add-saved-store.data..": ADMINS,
     "..admin-users-feedback-div.children...admin-users-changed-store.data..": ADMINS,
-    "actors-directory-div.children": ALL,
-    "actors-heatmap-div.children": ALL,
-    "actors-sankey-div.children": ALL,
-    "actors-gaps-div.children": ALL,
+    "..actors-directory-div.children...actors-pager-text.children"
+    "...actors-prev-page-button.disabled...actors-next-page-button.disabled"
+    "...actors-heatmap-div.children...actors-sankey-div.children...actors-gaps-div.children..": (
+        ALL
+    ),
+    "actors-page-store.data": CLIENTSIDE,
     "actors-query-store.data": CLIENTSIDE,
     "..reports-category-select.options...reports-district-select.options"
-    "...reports-problem-select.options...reports-from-input.value...reports-to-input.value..": ALL,
-    "..reports-summary-div.children...reports-trend-div.children..": ALL,
-    "..reports-categories-div.children...reports-districts-div.children..": ALL,
-    "reports-recent-div.children": ALL,
+    "...reports-problem-select.options...reports-from-input.value...reports-to-input.value"
+    "...reports-summary-div.children...reports-trend-div.children"
+    "...reports-categories-div.children...reports-districts-div.children"
+    "...reports-recent-div.children..": ALL,
     "reports-query-store.data": CLIENTSIDE,
     "admin-weights-form-div.children": CONFIGURERS,
     "admin-weights-components-store.data": CONFIGURERS,
@@ -181,19 +186,22 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "..admin-mapping-feedback-div.children...admin-mapping-changed-store.data..": CONFIGURERS,
     "..admin-mapping-category-select.value...admin-mapping-problem-select.value"
     "...admin-mapping-weight-input.value..": CONFIGURERS,
+    "admin-mapping-remove-click-store.data": CLIENTSIDE,
+    "admin-mapping-edit-click-store.data": CLIENTSIDE,
     "..admin-sources-table-div.children...admin-jobs-table-div.children..": CONFIGURERS,
     "..priorities-week-select.options...priorities-week-select.value"
-    "...priorities-week-notice-div.children..": ALL,
-    "..priorities-summary-div.children...priorities-list-div.children"
+    "...priorities-week-notice-div.children...priorities-summary-div.children"
+    "...priorities-list-div.children"
     "...priorities-quadrant-graph.figure...priorities-quadrant-text-div.children"
-    "...priorities-changes-div.children..": ALL,
+    "...priorities-changes-div.children...priorities-attention-div.children..": ALL,
     "priorities-nav-location.href": ALL,
     "..priorities-decision-modal.is_open...priorities-decision-title.children"
     "...priorities-decision-context-div.children...priorities-decision-problem-store.data"
     "...priorities-decision-choice-radio.value...priorities-decision-note-textarea.value"
     "...priorities-decision-feedback-div.children...priorities-saved-store.data"
     "...priorities-decision-status-div.children..": DECIDERS,
-    "priorities-attention-div.children": ALL,
+    "priorities-decide-click-store.data": CLIENTSIDE,
+    "priorities-open-click-store.data": CLIENTSIDE,
     "..priorities-attention-feedback-div.children...priorities-opened-store.data..": (
         PROBLEM_EDITORS
     ),
@@ -202,9 +210,16 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "priorities-query-store.data": CLIENTSIDE,
     "..alerts-department-select.options...alerts-district-select.options"
     "...alerts-category-select.options...alerts-problem-select.options..": ALL,
-    "..alerts-summary-div.children...alerts-feed-div.children...alerts-shown-store.data..": ALL,
+    "..alerts-summary-div.children...alerts-feed-div.children...alerts-shown-store.data"
+    "...alerts-pager-text.children...alerts-prev-page-button.disabled"
+    "...alerts-next-page-button.disabled...alerts-pager-nav.hidden...alerts-detail-div.children"
+    "...alerts-evidence-graph.figure...alerts-evidence-figure.hidden"
+    "...alerts-evidence-img.aria-label...alerts-evidence-caption.children"
+    "...alerts-evidence-table-div.children...alerts-evidence-analyst-div.children"
+    "...alerts-current-store.data..": ALL,
+    "alerts-data-health-div.children": ALL,  # shown to the roles running the data only
+    "alerts-feed-page-store.data": CLIENTSIDE,
     "alerts-selected-store.data": CLIENTSIDE,
-    "..alerts-detail-div.children...alerts-current-store.data..": ALL,
     "..alerts-actions-context-div.children...alerts-acknowledge-button.disabled"
     "...alerts-reopen-button.disabled...alerts-link-button.disabled"
     "...alerts-dismiss-button.disabled...alerts-link-problem-select.options"

@@ -235,12 +235,23 @@ def test_ual007_text_alternative_and_panel() -> None:
     assert sentence.startswith("Reports in the 28 days to each day, 2026-08-01 to 2026-09-29: 90")
     assert "expected about 40 (usual range 20 to 60) and saw 120" in sentence
     assert "10 alerted points from 2026-09-20" in sentence
-    panel = page.evidence_panel(evidence)
-    words = texts(panel)
+    view = page.evidence_view(evidence)
+    words = texts(view.parts)
+    assert view.label == "Evidence chart: Illegal dumping reports in Millbrook: surge in reports"
+    assert [t.name for t in view.figure.data if t.name][-1] == "Alerted"
     assert "Alert #7" in words and "Dumping surged" in words
-    assert "rerunning the surge detector" in words
-    assert "Show the numbers as a table" in words and "2026-09-29" in words
-    assert "No alert chosen." in texts(page.evidence_panel(None))
+    # Plain words for everybody; the detector's internals only in the analysts' details.
+    assert "How sure Very sure: far more than chance alone would bring." in words
+    for internal in ("rerunning the surge detector", "surge-28d", "Method", "False discovery"):
+        assert internal not in words, internal
+    analyst = texts(page.evidence_view(evidence, details=True).parts)
+    assert "Details for analysts" in analyst and "Method surge-28d" in analyst
+    assert "False discovery rate 15% across the series tested each day" in analyst
+    assert "rerunning the surge detector" in analyst
+    assert "2026-09-29" in texts(view.table)
+    assert "Show the numbers as a table" in texts(page.evidence_slot())
+    nothing = page.evidence_view(None)
+    assert "No alert chosen." in texts(nothing.parts) and nothing.figure is None
     assert page.default_title(evidence.alert) == "Rising Illegal dumping reports in Millbrook"
 
 
@@ -276,15 +287,30 @@ def _filters(**chosen: str) -> dict[str, str]:
     return values
 
 
-def _feed_response(client: FlaskClient, deps: list[dict], **chosen: str) -> dict:
-    response = _call(client, deps, "alerts-feed-div", _filters(**chosen))
+def _feed_response(
+    client: FlaskClient, deps: list[dict], page: int | None = None, **chosen: str
+) -> dict:
+    values: dict[str, Any] = {**_filters(**chosen), "alerts-feed-page-store.data": page}
+    response = _call(client, deps, "alerts-feed-div", values)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_json()["response"]
 
 
+def _every_page(client: FlaskClient, deps: list[dict], **chosen: str) -> list[int]:
+    """The ids of every page of the feed, following "Next page" until it is disabled."""
+    shown: list[int] = []
+    for number in range(1, 100):
+        body = _feed_response(client, deps, page=number, **chosen)
+        shown += body["alerts-shown-store"]["data"]
+        if body["alerts-next-page-button"]["disabled"]:
+            return shown
+    raise AssertionError("the pager never ends")
+
+
 def test_ual008_feed_filters_through_the_address_values(env: WebEnv, deps: list[dict]) -> None:
     mayor = signed_in_client(env, "mayor")
-    everything = _feed_response(mayor, deps)["alerts-shown-store"]["data"]
+    first = _feed_response(mayor, deps)
+    everything = _every_page(mayor, deps)
     with env.database.session() as session:
         open_count = session.scalar(
             select(func.count())
@@ -298,7 +324,19 @@ def test_ual008_feed_filters_through_the_address_values(env: WebEnv, deps: list[
             .limit(1)
         ).one()
         expected, _ = queries_alerts.alert_feed(session, AlertFilters(department_id=department_id))
-    assert len(everything) == open_count > 0
+    assert len(everything) == len(set(everything)) == open_count > queries_alerts.PAGE_SIZE
+    # One page of 25 at a time, the count over every match, the pager says where it is.
+    assert first["alerts-shown-store"]["data"] == everything[: queries_alerts.PAGE_SIZE]
+    assert first["alerts-prev-page-button"]["disabled"] is True
+    assert first["alerts-next-page-button"]["disabled"] is False
+    pages = -(-open_count // queries_alerts.PAGE_SIZE)
+    assert first["alerts-pager-text"]["children"] == (
+        f"Alerts 1–25 of {open_count} (page 1 of {pages})"
+    )
+    beyond = _feed_response(mayor, deps, page=999)  # clamped to the last page
+    assert beyond["alerts-shown-store"]["data"] == everything[(pages - 1) * 25 :]
+    assert f"Alerts {open_count}" not in json.dumps(beyond["alerts-summary-div"])
+    assert f'"{open_count}"' in json.dumps(first["alerts-summary-div"])
     shown = _feed_response(mayor, deps, department=code)["alerts-shown-store"]["data"]
     assert shown == [int(i) for i in expected["id"]] and 0 < len(shown) < len(everything)
     critical = _feed_response(mayor, deps, severity="critical")
@@ -311,7 +349,7 @@ def test_ual008_feed_filters_through_the_address_values(env: WebEnv, deps: list[
     words = json.dumps(unknown["alerts-summary-div"])
     assert "The department in the address is unknown" in words
     assert "The category in the address is unknown" in words
-    assert unknown["alerts-shown-store"]["data"] == everything
+    assert unknown["alerts-shown-store"]["data"] == first["alerts-shown-store"]["data"]
 
 
 def test_ual009_detail_shows_the_chosen_or_first_alert(env: WebEnv, deps: list[dict]) -> None:
@@ -326,7 +364,11 @@ def test_ual009_detail_shows_the_chosen_or_first_alert(env: WebEnv, deps: list[d
     assert response.status_code == 200
     body = response.get_json()["response"]
     assert body["alerts-current-store"]["data"] == surge
-    assert "Usual range (95%)" in json.dumps(body["alerts-detail-div"])
+    assert "Usual range (95%)" in json.dumps(body["alerts-evidence-graph"]["figure"])
+    assert body["alerts-evidence-figure"]["hidden"] is False
+    assert body["alerts-evidence-img"]["aria-label"].startswith("Evidence chart: ")
+    assert "Show the numbers" not in json.dumps(body["alerts-detail-div"])  # in the figure
+    assert "Observed" in json.dumps(body["alerts-evidence-table-div"])
     values["alerts-selected-store.data"] = 10**9  # not in the feed: the first is shown
     body = _call(head, deps, "alerts-detail-div", values).get_json()["response"]
     assert body["alerts-current-store"]["data"] == shown[0]
@@ -415,9 +457,12 @@ def test_ual011_analyst_dismisses_with_a_reason_only(env: WebEnv, deps: list[dic
     assert _state(env, alert_id) == ("dismissed", "Seasonal: <b>leaves</b>", None)
     shown = _feed_response(analyst, deps)["alerts-shown-store"]["data"]
     assert alert_id not in shown
-    form = _call(
-        analyst, deps, "alerts-actions-context-div", {"alerts-current-store.data": alert_id}
-    ).get_json()["response"]
+    # The form finds the shown alert as the feed does (it runs beside it, not after it).
+    chosen = {**_filters(state="all"), "alerts-selected-store.data": alert_id}
+    feed = _call(analyst, deps, "alerts-feed-div", chosen).get_json()["response"]
+    assert feed["alerts-current-store"]["data"] == alert_id
+    form = _call(analyst, deps, "alerts-actions-context-div", chosen).get_json()["response"]
+    assert f"Alert #{alert_id} is dismissed" in json.dumps(form["alerts-actions-context-div"])
     assert form["alerts-dismiss-button"]["disabled"] is True
     assert form["alerts-reopen-button"]["disabled"] is False
     assert form["alerts-reason-textarea"]["value"] == ""
@@ -429,9 +474,8 @@ def test_ual012_chief_opens_a_problem_from_an_alert(env: WebEnv, deps: list[dict
         alert_id = session.scalar(
             select(Alert.id).where(Alert.state == "new", Alert.kind == "surge").limit(1)
         )
-    defaults = _call(
-        chief, deps, "alerts-new-title-input", {"alerts-current-store.data": alert_id}
-    ).get_json()["response"]
+    chosen = {**_filters(state="all"), "alerts-selected-store.data": alert_id}
+    defaults = _call(chief, deps, "alerts-new-title-input", chosen).get_json()["response"]
     title = defaults["alerts-new-title-input"]["value"]
     area = defaults["alerts-new-area-select"]["value"]
     assert title.startswith("Rising ") and area
@@ -476,7 +520,9 @@ def test_ual013_every_callback_of_the_page_and_every_evidence_answers(env: WebEn
     )
     alerts_page = result["pages"]["/alerts"]
     print(f"/alerts load: {alerts_page}")
-    assert alerts_page["callbacks"] >= 5
+    # Filters, the feed with its evidence (one answer), the action form; the data-health
+    # section is not on the mayor's page.
+    assert alerts_page["callbacks"] >= 3
     assert alerts_page["requests"] == 2 * alerts_page["callbacks"]
     client = signed_in_client(env, "mayor")
     deps = webutil.dependencies(client)
@@ -489,7 +535,54 @@ def test_ual013_every_callback_of_the_page_and_every_evidence_answers(env: WebEn
         response = _call(client, deps, "alerts-detail-div", values)
         walls.append(time.perf_counter() - wall)
         assert response.status_code == 200
-        detail = json.dumps(response.get_json()["response"])
-        assert "Graph" in detail, f"alert {alert_id} has no evidence chart"
+        body = response.get_json()["response"]
+        assert body["alerts-evidence-graph"]["figure"]["data"], f"alert {alert_id}: no chart"
     p95_wall = statistics.quantiles(walls, n=20)[-1] * 1000
     print(f"evidence of {len(shown)} alerts: p95 wall {p95_wall:.0f} ms (not asserted)")
+
+
+def test_ual014_the_feed_page_comes_from_the_address_and_the_pager_says_where() -> None:
+    def page_store(layout: Any) -> Any:
+        found = [c for c in _walk(layout) if getattr(c, "id", None) == ids.ALERTS_FEED_PAGE_STORE]
+        return found[0].data
+
+    assert page_store(page.layout(page="3")) == 3
+    for junk in (None, "0", "-2", "x<script>"):
+        assert page_store(page.layout(page=junk)) == 1
+    assert page_store(page.layout(page="9" * 40)) < 10**12  # cut; the server clamps it
+    assert page.pager_text(26, 50, 312, 2, 13) == "Alerts 26–50 of 312 (page 2 of 13)"
+    assert page.pager_text(0, 0, 0, 1, 1) == ""
+
+
+def _walk(component: Any) -> Any:
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            yield from _walk(child)
+
+
+def test_ual015_the_chart_box_is_in_the_skeleton_and_hidden_without_an_alert() -> None:
+    """The evidence graph is in the page from the start (a blank figure at the chart's height,
+    drawn as a still image), so the charting library loads while the feed is fetched; the
+    feed's answer fills it, or hides it when there is no alert or no series."""
+    from callbacks import alerts as alerts_cb
+
+    tree = page.layout(viewer_role=Role.DEPARTMENT_HEAD)  # every role reads the evidence
+    graph = next(c for c in _walk(tree) if getattr(c, "id", None) == ids.ALERTS_EVIDENCE_GRAPH)
+    height = page.EVIDENCE_HEIGHT + page.EVIDENCE_LEGEND
+    assert graph.config == {"staticPlot": True, "displayModeBar": False, "responsive": True}
+    assert graph.style == {"height": f"{height}px"}
+    assert graph.figure["data"] == [] and graph.figure["layout"]["height"] == height
+    box = next(c for c in _walk(tree) if getattr(c, "id", None) == ids.ALERTS_EVIDENCE_IMG)
+    assert box.role == "img" and box.className == "chart-graph"
+    head, figure, hidden, label, caption, table, analyst = alerts_cb.evidence_outputs(
+        page.evidence_view(None)
+    )
+    assert "No alert chosen." in texts(head)
+    assert figure == page.placeholder_figure() and hidden is True
+    assert label == page.EVIDENCE_LABEL and caption == "" and table is None and analyst is None
+    view = page.evidence_view(_evidence())
+    outputs = alerts_cb.evidence_outputs(view)
+    assert outputs[1] is view.figure and outputs[2] is False
+    assert outputs[1].layout.height == height

@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest
 
 from callbacks import policy
 from tests import webutil
-from tests.unit.test_security_matrix import CALLBACK_VALUES, CLIENTSIDE, EXPECTED_CALLBACKS
+from tests.app.test_security_matrix import CALLBACK_VALUES, CLIENTSIDE, EXPECTED_CALLBACKS
 from tests.webutil import CSRF_HEADER, UPDATE_URL, WebEnv, csrf_from_session, signed_in_client
 from triage.security import Capability, Principal, Role
 from triage.validation import ValidationError
@@ -228,7 +228,8 @@ def test_fuzz004_null_pathname_and_wrong_types_are_400_not_200(
     cases = {
         "home-problems-div": {"home-area-select.value": {"a": 1}},
         "reports-recent-div": {"reports-from-input.value": ["2026-01-01"]},
-        "alerts-detail-div": {"alerts-shown-store.data": True},
+        "alerts-summary-div": {"alerts-selected-store.data": {"id": 1}},
+        "alerts-feed-div": {"alerts-feed-page-store.data": "2"},
         "department-feedback-div": {"department-note-textarea.value": 5},
         "priorities-nav-location": {"priorities-quadrant-graph.clickData": "x"},
     }
@@ -268,8 +269,9 @@ def test_fuzz007_every_input_of_every_callback_has_a_checked_type(env: WebEnv) -
     assert {output for output, _id, _prop in types} == set(SERVER_CALLBACKS)
     untyped = [key for key, expected in types.items() if expected is Any]
     assert not untyped, untyped
-    detail = next(o for o in SERVER_CALLBACKS if o.startswith("..alerts-detail-div"))
-    assert types[(detail, "alerts-shown-store", "data")] == list[int] | None
+    feed = next(o for o in SERVER_CALLBACKS if o.startswith("..alerts-summary-div"))
+    assert types[(feed, "alerts-selected-store", "data")] == int | None
+    assert types[(feed, "alerts-feed-page-store", "data")] == int | None
 
 
 def test_fuzz008_conforms_reads_dash_component_types() -> None:

@@ -96,7 +96,7 @@ def _priorities(env: WebEnv, username: str = "mayor") -> tuple[Any, ...]:
 
 def _alerts_page(env: WebEnv, problem: Any = None) -> tuple[Any, ...]:
     return alerts_cb.alerts_feed(
-        None, None, None, None, problem, None, None, 0, 0, principal=env.principal("mayor")
+        None, None, None, None, problem, None, None, None, 0, 0, principal=env.principal("mayor")
     )
 
 
