@@ -133,6 +133,17 @@ def indicator_cadences(session: Session, indicator_ids: Iterable[int]) -> dict[i
     return {int(i): str(cadence) for i, cadence in rows}
 
 
+def judged_days(alerts: pd.DataFrame) -> dict[int, dt.date]:
+    """Per indicator, the latest day one of its alerts was detected: the day whose latest
+    known value the alert judged. In: indicator_id, last_detected (report alerts skipped)."""
+    judged: dict[int, dt.date] = {}
+    for indicator_id, last in zip(alerts["indicator_id"], alerts["last_detected"], strict=True):
+        key = as_int(indicator_id)
+        if key is not None:
+            judged[key] = max(judged.get(key, to_date(last)), to_date(last))
+    return judged
+
+
 def data_dates(session: Session, alerts: pd.DataFrame) -> dict[int, dt.date | None]:
     """The last day the data of each alert covers: a report alert's last detection (its window
     ends that day), or the end of the period of the indicator value judged (the latest known on
@@ -142,11 +153,7 @@ def data_dates(session: Session, alerts: pd.DataFrame) -> dict[int, dt.date | No
     """
     if alerts.empty:
         return {}
-    judged: dict[int, dt.date] = {}
-    for indicator_id, last in zip(alerts["indicator_id"], alerts["last_detected"], strict=True):
-        key = as_int(indicator_id)
-        if key is not None:
-            judged[key] = max(judged.get(key, to_date(last)), to_date(last))
+    judged = judged_days(alerts)
     periods = indicator_periods(session, judged)
     cadences = indicator_cadences(session, judged)
     out: dict[int, dt.date | None] = {}

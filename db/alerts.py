@@ -148,18 +148,7 @@ def plain_stored_messages(session: Session, actor: Principal | None = None) -> i
         select(Alert.id, Alert.message).where(Alert.message.like("%false discovery rate%"))
     ).all()
     changed = [{"id": int(i), "message": plain_message(m)} for i, m in rows]
-    if changed:
-        session.execute(update(Alert), changed)
-        session.flush()
-        write_audit(
-            session,
-            actor or Principal.system("detector"),
-            "plain_words",
-            "alerts",
-            "",
-            after={"messages_changed": len(changed)},
-        )
-    return len(changed)
+    return _update_audited(session, actor, changed, "plain_words", "messages_changed")
 
 
 def open_alert_episodes(session: Session) -> tuple[AlertEpisode, ...]:
@@ -238,16 +227,28 @@ def recalibrate_severities(session: Session, actor: Principal | None = None) -> 
         for e in episodes
         if wanted[e.alert_id] != e.severity
     ]
+    return _update_audited(session, actor, changed, "recalibrate", "severity_changed")
+
+
+def _update_audited(
+    session: Session,
+    actor: Principal | None,
+    changed: list[dict[str, Any]],
+    action: str,
+    counted: str,
+) -> int:
+    """Apply ``changed`` (rows of id and new values) to the alerts in one bulk UPDATE, with
+    one audit row counting them (``after={counted: n}``) when there are any. Returns n."""
     if changed:
         session.execute(update(Alert), changed)
         session.flush()
         write_audit(
             session,
             actor or Principal.system("detector"),
-            "recalibrate",
+            action,
             "alerts",
             "",
-            after={"severity_changed": len(changed)},
+            after={counted: len(changed)},
         )
     return len(changed)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from db import admin_writes, alert_writes
-from db.alert_episodes import alert_links, data_dates, indicator_periods
+from db.alert_episodes import alert_links, data_dates, indicator_periods, judged_days
 from db.frames import as_int, as_number, as_text, to_date
 from db.models import Alert, District, Indicator, Problem, ReportCategory
 from db.queries_alerts import AlertFilters, alert_feed, window_days
@@ -88,12 +88,7 @@ def open_episodes(session: Session) -> tuple[AlertEpisode, ...]:
             )
         ).all()
     }
-    judged: dict[int, dt.date] = {}
-    for indicator_id, last in zip(feed["indicator_id"], feed["last_detected"], strict=True):
-        key = as_int(indicator_id)
-        if key is not None:
-            judged[key] = max(judged.get(key, to_date(last)), to_date(last))
-    periods = indicator_periods(session, judged)
+    periods = indicator_periods(session, judged_days(feed))
     dates = data_dates(session, feed)
     episodes = []
     for row in feed.to_dict("records"):

@@ -29,6 +29,7 @@ from layouts.components import (
     section,
     status_badge,
 )
+from layouts.components import pager as components_pager
 from layouts.figures import SECTOR_COLOURS, engagement_heatmap_figure, funding_sankey_figure
 from triage.backward_map import core_sectors_missing
 from triage.vocabulary import ALL_SECTORS, SECTOR_LABELS
@@ -211,30 +212,14 @@ def layout(
 
 
 def pager() -> html.Nav:
-    """Previous and next page of the directory (plain buttons: keyboard reachable); the
-    directory's callback enables them and says which actors are shown."""
-    return html.Nav(
-        [
-            html.Button(
-                "Previous page",
-                id=ids.ACTORS_PREV_BUTTON,
-                type="button",
-                className="btn btn-sm btn-outline-primary",
-                n_clicks=0,
-                disabled=True,
-            ),
-            html.Span(id=ids.ACTORS_PAGER_TEXT, className="pager-text", role="status"),
-            html.Button(
-                "Next page",
-                id=ids.ACTORS_NEXT_BUTTON,
-                type="button",
-                className="btn btn-sm btn-outline-primary",
-                n_clicks=0,
-                disabled=True,
-            ),
-        ],
-        className="actors-pager form-actions",
-        **{"aria-label": "Pages of actors"},
+    """Previous and next page of the directory; its callback enables them and says which
+    actors are shown."""
+    return components_pager(
+        ids.ACTORS_PREV_BUTTON,
+        ids.ACTORS_PAGER_TEXT,
+        ids.ACTORS_NEXT_BUTTON,
+        label="Pages of actors",
+        class_name="actors-pager",
     )
 
 

@@ -37,6 +37,7 @@ from layouts.components import (
     page_header,
     section,
 )
+from layouts.components import pager as components_pager
 from layouts.figures import (
     CRITICAL_COLOUR,
     SERIES_COLOUR,
@@ -98,6 +99,8 @@ DEPARTMENT_RULE = (
     "the department handling its category (else the lead departments of the problems the "
     "category maps to). District: report alerts in that district only."
 )
+
+EVIDENCE_TITLE_CHARACTERS = 36  # the evidence chart's title, cut with an ellipsis past it
 
 
 # ---------------------------------------------------------------- the address
@@ -423,32 +426,16 @@ def layout(
 
 
 def pager() -> html.Nav:
-    """Previous and next page of the feed (plain buttons: keyboard reachable); a callback
-    enables them and says which rows are shown."""
-    return html.Nav(
-        [
-            html.Button(
-                "Previous page",
-                id=ids.ALERTS_PREV_BUTTON,
-                type="button",
-                className="btn btn-sm btn-outline-primary",
-                n_clicks=0,
-                disabled=True,
-            ),
-            html.Span(id=ids.ALERTS_PAGER_TEXT, className="pager-text", role="status"),
-            html.Button(
-                "Next page",
-                id=ids.ALERTS_NEXT_BUTTON,
-                type="button",
-                className="btn btn-sm btn-outline-primary",
-                n_clicks=0,
-                disabled=True,
-            ),
-        ],
+    """Previous and next page of the feed; the feed's callback enables them, says which rows
+    are shown, and shows the pager when there is more than one page."""
+    return components_pager(
+        ids.ALERTS_PREV_BUTTON,
+        ids.ALERTS_PAGER_TEXT,
+        ids.ALERTS_NEXT_BUTTON,
+        label="Pages of alerts",
+        class_name="alerts-pager",
         id=ids.ALERTS_PAGER_NAV,
-        className="alerts-pager form-actions",
-        hidden=True,  # shown by the feed's callback when there is more than one page
-        **{"aria-label": "Pages of alerts"},
+        hidden=True,
     )
 
 
@@ -991,7 +978,11 @@ def evidence_view(evidence: AlertEvidence | None, *, details: bool = False) -> E
         y_title = "Value (count)"
     figure = evidence_figure(
         evidence.series,
-        title=subject if len(subject) <= 48 else subject[:47] + "…",
+        # The whole subject is in the panel's heading and the chart's label; the title must
+        # fit a phone's column (about 36 characters at the title's size).
+        title=subject
+        if len(subject) <= EVIDENCE_TITLE_CHARACTERS
+        else subject[: EVIDENCE_TITLE_CHARACTERS - 1] + "…",
         subtitle=f"{kind}: {evidence.measure}" if evidence.unit == "reports" else kind,
         y_title=y_title,
         unit="" if evidence.unit.lower() == "count" else evidence.unit,

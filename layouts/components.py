@@ -184,16 +184,47 @@ BUTTON_TONES = ("primary", "secondary", "danger")
 
 
 def button(
-    label: str, component_id: str, *, tone: str = "primary", outline: bool = False, **props: Any
+    label: str,
+    component_id: str,
+    *,
+    tone: str = "primary",
+    outline: bool = False,
+    small: bool = False,
+    **props: Any,
 ) -> html.Button:
     """A form's button in the design system: ``tone`` primary, secondary or danger, ``outline``
-    for the lesser actions; a plain button (never submits a form), counted from 0. ``props``
-    go to the button (``disabled``, ``hidden``, ``title``...)."""
+    for the lesser actions, ``small`` for a pager or a row's button; a plain button (never
+    submits a form), counted from 0. ``props`` go to the button (``disabled``, ``hidden``...)."""
     if tone not in BUTTON_TONES:
         raise ValueError(f"button tone must be one of {BUTTON_TONES}, not {tone!r}")
     variant = f"btn-outline-{tone}" if outline else f"btn-{tone}"
+    size = " btn-sm" if small else ""
     return html.Button(
-        label, id=component_id, type="button", className=f"btn {variant}", n_clicks=0, **props
+        label,
+        id=component_id,
+        type="button",
+        className=f"btn{size} {variant}",
+        n_clicks=0,
+        **props,
+    )
+
+
+def pager(
+    prev_id: str, text_id: str, next_id: str, *, label: str, class_name: str, **props: Any
+) -> html.Nav:
+    """Previous and next page of a long list (plain buttons: keyboard reachable), with the
+    line that says which rows are shown read out when it changes. The list's callback enables
+    the buttons and writes the line. ``label`` names the landmark ("Pages of alerts");
+    ``props`` go to the nav (``id``, ``hidden``)."""
+    return html.Nav(
+        [
+            button("Previous page", prev_id, outline=True, small=True, disabled=True),
+            html.Span(id=text_id, className="pager-text", role="status"),
+            button("Next page", next_id, outline=True, small=True, disabled=True),
+        ],
+        className=f"{class_name} form-actions",
+        **{"aria-label": label},
+        **props,
     )
 
 
