@@ -55,9 +55,13 @@ def settled(duo, *selectors: str) -> None:
 
 
 def click(duo, selector: str) -> None:
-    """Scroll an element to the middle of the window, then click it like a person."""
+    """Scroll an element to the middle of the window, then click it like a person. The scroll
+    is instant: the page scrolls smoothly, and a click during that animation can land on
+    whatever is passing under the pointer."""
     element = duo.find_element(selector)
-    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
     time.sleep(0.2)
     element.click()
 
