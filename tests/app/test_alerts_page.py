@@ -15,10 +15,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from db import queries_alerts
-from db.models import Alert, AuditLog, Department, Indicator, Problem, ScoreSnapshot
+from db.models import (
+    Alert,
+    AuditLog,
+    Department,
+    Indicator,
+    Problem,
+    ReportCategory,
+    ScoreSnapshot,
+)
 from db.queries_alerts import AlertEvidence, AlertFilters
 from layouts import alerts as page
 from layouts import ids
@@ -27,6 +35,7 @@ from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, post_callback, signed_in_client, texts
 from triage.jobs.alerts import refresh_alerts
 from triage.security import Role
+from triage.vocabulary import OPEN_ALERT_STATES
 from triage.weeks import iso_week
 
 XSS = '<img src=x onerror="alert(1)"><b>bold</b>'
@@ -307,49 +316,90 @@ def _every_page(client: FlaskClient, deps: list[dict], **chosen: str) -> list[in
     raise AssertionError("the pager never ends")
 
 
-def test_ual008_feed_filters_through_the_address_values(env: WebEnv, deps: list[dict]) -> None:
-    mayor = signed_in_client(env, "mayor")
-    first = _feed_response(mayor, deps)
-    everything = _every_page(mayor, deps)
-    with env.database.session() as session:
+def _plant_open_alerts(env: WebEnv, at_least: int) -> list[int]:
+    """New report alerts, one per category, until ``at_least`` alerts are open (at least one,
+    and the first Critical, so the severity filter has something to find on any date)."""
+    with env.database.session(write=True) as session:
         open_count = session.scalar(
-            select(func.count())
-            .select_from(Alert)
-            .where(Alert.state.in_(("new", "acknowledged", "linked")))
+            select(func.count()).select_from(Alert).where(Alert.state.in_(OPEN_ALERT_STATES))
         )
-        code, department_id = session.execute(
-            select(Department.code, Department.id)
-            .join(Indicator, Indicator.department_id == Department.id)
-            .join(Alert, Alert.indicator_id == Indicator.id)
-            .limit(1)
-        ).one()
-        expected, _ = queries_alerts.alert_feed(session, AlertFilters(department_id=department_id))
-    assert len(everything) == len(set(everything)) == open_count > queries_alerts.PAGE_SIZE
-    # One page of 25 at a time, the count over every match, the pager says where it is.
-    assert first["alerts-shown-store"]["data"] == everything[: queries_alerts.PAGE_SIZE]
-    assert first["alerts-prev-page-button"]["disabled"] is True
-    assert first["alerts-next-page-button"]["disabled"] is False
-    pages = -(-open_count // queries_alerts.PAGE_SIZE)
-    assert first["alerts-pager-text"]["children"] == (
-        f"Alerts 1–25 of {open_count} (page 1 of {pages})"
-    )
-    beyond = _feed_response(mayor, deps, page=999)  # clamped to the last page
-    assert beyond["alerts-shown-store"]["data"] == everything[(pages - 1) * 25 :]
-    assert f"Alerts {open_count}" not in json.dumps(beyond["alerts-summary-div"])
-    assert f'"{open_count}"' in json.dumps(first["alerts-summary-div"])
-    shown = _feed_response(mayor, deps, department=code)["alerts-shown-store"]["data"]
-    assert shown == [int(i) for i in expected["id"]] and 0 < len(shown) < len(everything)
-    critical = _feed_response(mayor, deps, severity="critical")
-    with env.database.session() as session:
-        severities = {
-            session.get(Alert, i).severity for i in critical["alerts-shown-store"]["data"]
-        }
-    assert severities == {"critical"}
-    unknown = _feed_response(mayor, deps, department="NOPE", category="<script>")
-    words = json.dumps(unknown["alerts-summary-div"])
-    assert "The department in the address is unknown" in words
-    assert "The category in the address is unknown" in words
-    assert unknown["alerts-shown-store"]["data"] == first["alerts-shown-store"]["data"]
+        categories = session.scalars(select(ReportCategory.id).order_by(ReportCategory.id))
+        planted = [
+            Alert(
+                dedupe_key=f"ual008-{category_id}",
+                kind="surge",
+                method="surge-7d",
+                severity="critical" if number == 0 else "warning",
+                series_key=f"test:ual008:{category_id}",
+                category_id=category_id,
+                first_detected=TODAY,
+                last_detected=TODAY,
+                expected=2.0,
+                observed=40.0,
+                message=f"Planted surge {category_id}",
+            )
+            for number, category_id in enumerate(
+                list(categories)[: max(1, at_least - int(open_count or 0))]
+            )
+        ]
+        session.add_all(planted)
+        session.flush()
+        return [int(alert.id) for alert in planted]
+
+
+def test_ual008_feed_filters_through_the_address_values(env: WebEnv, deps: list[dict]) -> None:
+    # Paging needs more than a page of open alerts, whatever the city's today: the demo's own
+    # count depends on the date (24 on 2027-02-28), so report alerts are planted up to 31, the
+    # first of them Critical (none was on that date).
+    planted = _plant_open_alerts(env, queries_alerts.PAGE_SIZE + 6)
+    try:
+        mayor = signed_in_client(env, "mayor")
+        first = _feed_response(mayor, deps)
+        everything = _every_page(mayor, deps)
+        with env.database.session() as session:
+            open_count = session.scalar(
+                select(func.count())
+                .select_from(Alert)
+                .where(Alert.state.in_(("new", "acknowledged", "linked")))
+            )
+            code, department_id = session.execute(
+                select(Department.code, Department.id)
+                .join(Indicator, Indicator.department_id == Department.id)
+                .join(Alert, Alert.indicator_id == Indicator.id)
+                .limit(1)
+            ).one()
+            expected, _ = queries_alerts.alert_feed(
+                session, AlertFilters(department_id=department_id)
+            )
+        assert len(everything) == len(set(everything)) == open_count > queries_alerts.PAGE_SIZE
+        # One page of 25 at a time, the count over every match, the pager says where it is.
+        assert first["alerts-shown-store"]["data"] == everything[: queries_alerts.PAGE_SIZE]
+        assert first["alerts-prev-page-button"]["disabled"] is True
+        assert first["alerts-next-page-button"]["disabled"] is False
+        pages = -(-open_count // queries_alerts.PAGE_SIZE)
+        assert first["alerts-pager-text"]["children"] == (
+            f"Alerts 1–25 of {open_count} (page 1 of {pages})"
+        )
+        beyond = _feed_response(mayor, deps, page=999)  # clamped to the last page
+        assert beyond["alerts-shown-store"]["data"] == everything[(pages - 1) * 25 :]
+        assert f"Alerts {open_count}" not in json.dumps(beyond["alerts-summary-div"])
+        assert f'"{open_count}"' in json.dumps(first["alerts-summary-div"])
+        shown = _feed_response(mayor, deps, department=code)["alerts-shown-store"]["data"]
+        assert shown == [int(i) for i in expected["id"]] and 0 < len(shown) < len(everything)
+        critical = _feed_response(mayor, deps, severity="critical")
+        with env.database.session() as session:
+            severities = {
+                session.get(Alert, i).severity for i in critical["alerts-shown-store"]["data"]
+            }
+        assert severities == {"critical"}
+        unknown = _feed_response(mayor, deps, department="NOPE", category="<script>")
+        words = json.dumps(unknown["alerts-summary-div"])
+        assert "The department in the address is unknown" in words
+        assert "The category in the address is unknown" in words
+        assert unknown["alerts-shown-store"]["data"] == first["alerts-shown-store"]["data"]
+    finally:
+        with env.database.session(write=True) as session:
+            session.execute(delete(Alert).where(Alert.id.in_(planted)))
 
 
 def test_ual009_detail_shows_the_chosen_or_first_alert(env: WebEnv, deps: list[dict]) -> None:
