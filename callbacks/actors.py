@@ -11,7 +11,16 @@ from dash import Input, Output, State
 
 from callbacks.policy import current_database, secured_callback, secured_clientside_callback
 from callbacks.query_sync import query_sync_js
-from db import queries_actors
+from db.actors import (
+    actor_directory,
+    actor_engagements,
+    funding_engagements,
+    funding_flows,
+    portfolio_problems,
+    sector_coverage,
+    sector_problem_cells,
+    sector_summary,
+)
 from db.cache import cached
 from layouts import actors, ids
 from triage.security import Capability, Principal
@@ -35,12 +44,12 @@ def directory_part(
     wanted = min(page, 1000) if isinstance(page, int) and not isinstance(page, bool) else 1
 
     def content() -> tuple[Any, str, bool, bool]:
-        summary = queries_actors.sector_summary(session)
-        directory = queries_actors.actor_directory(session, sector=chosen, search=text)
+        summary = sector_summary(session)
+        directory = actor_directory(session, sector=chosen, search=text)
         shown_page, _pages = actors.directory_page(wanted, len(directory))
         start = (shown_page - 1) * actors.DIRECTORY_ROWS
         shown = [int(i) for i in directory["id"].iloc[start : start + actors.DIRECTORY_ROWS]]
-        engagements = queries_actors.actor_engagements(session, shown)
+        engagements = actor_engagements(session, shown)
         table = actors.directory(
             summary,
             directory,
@@ -72,8 +81,8 @@ def actors_heatmap(sector: Any, measure: Any, *, principal: Principal) -> Any:
     shown_measure = actors.clean_measure(measure)
 
     def content() -> Any:
-        problems, _week = queries_actors.portfolio_problems(session)
-        cells = queries_actors.sector_problem_cells(session, sector=chosen)
+        problems, _week = portfolio_problems(session)
+        cells = sector_problem_cells(session, sector=chosen)
         return actors.heatmap(cells, problems, measure=shown_measure, sector=chosen)
 
     with current_database().session() as session:
@@ -86,8 +95,8 @@ def actors_sankey(sector: Any, search: Any, *, principal: Principal) -> Any:
     text = actors.query_text(search)
 
     def content() -> Any:
-        engagements = queries_actors.funding_engagements(session)
-        flows = queries_actors.funding_flows(engagements, sector=chosen, search=text)
+        engagements = funding_engagements(session)
+        flows = funding_flows(engagements, sector=chosen, search=text)
         return actors.sankey(flows, sector=chosen, search=text)
 
     with current_database().session() as session:
@@ -99,8 +108,8 @@ def actors_gaps(min_sectors: Any, *, principal: Principal) -> Any:
     fewest = actors.clean_min_sectors(min_sectors)
 
     def content() -> Any:
-        problems, week = queries_actors.portfolio_problems(session)
-        coverage = queries_actors.sector_coverage(session)
+        problems, week = portfolio_problems(session)
+        coverage = sector_coverage(session)
         return actors.portfolio_gaps(problems, coverage, week=week, min_sectors=fewest)
 
     with current_database().session() as session:

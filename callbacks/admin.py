@@ -20,12 +20,20 @@ from dash.exceptions import PreventUpdate
 
 from callbacks import button_sets
 from callbacks.policy import current_database, local_today, secured_callback
-from db import admin_writes, queries_admin
 from db.cache import VersionedCache, cached
-from db.jobs import recent_runs
+from db.catalog_admin import data_sources
+from db.category_mappings import (
+    MAPPING_REPORT_DAYS,
+    add_category_mapping,
+    category_mappings,
+    mapping_choices,
+    mapping_weight,
+    remove_category_mapping,
+    set_category_mapping_weight,
+)
+from db.jobs import last_job_runs, recent_runs
 from db.models import utcnow
-from db.scoring_inputs import load_scoring_inputs, load_weights
-from db.writes import set_scoring_weights
+from db.scores import load_scoring_inputs, load_weights, set_scoring_weights
 from layouts import admin, ids
 from triage.schedule import SCHEDULED_JOBS
 from triage.scoring import (
@@ -263,10 +271,10 @@ def weights_save(
 def mapping_table(_changed: Any, *, principal: Principal) -> tuple[Any, list, list]:
     """The categories with their problems, and the options of the form's two selects."""
     with current_database().session() as session:
-        frame = queries_admin.category_mappings(session, today=local_today())
-        categories, problems = queries_admin.mapping_choices(session)
+        frame = category_mappings(session, today=local_today())
+        categories, problems = mapping_choices(session)
     return (
-        admin.mapping_table(frame, days=queries_admin.MAPPING_REPORT_DAYS),
+        admin.mapping_table(frame, days=MAPPING_REPORT_DAYS),
         admin.category_options(categories),
         admin.problem_options(problems),
     )
@@ -320,21 +328,17 @@ def mapping_change(
                 _, category_id, problem_id = removing
                 if removing[0] != "remove":
                     raise PreventUpdate
-                admin_writes.remove_category_mapping(session, principal, category_id, problem_id)
+                remove_category_mapping(session, principal, category_id, problem_id)
                 message = "Removed the mapping; its reports no longer count for that problem."
             else:
                 category_id = record_id(category, "a category")
                 problem_id = record_id(problem, "a problem")
-                existing = queries_admin.mapping_weight(session, category_id, problem_id)
+                existing = mapping_weight(session, category_id, problem_id)
                 if existing is None:
-                    admin_writes.add_category_mapping(
-                        session, principal, category_id, problem_id, weight
-                    )
+                    add_category_mapping(session, principal, category_id, problem_id, weight)
                     message = "Mapped: the category's reports now count for the problem."
                 else:
-                    admin_writes.set_category_mapping_weight(
-                        session, principal, category_id, problem_id, weight
-                    )
+                    set_category_mapping_weight(session, principal, category_id, problem_id, weight)
                     message = f"Changed the weight from {existing:g} to {float(weight):g}."
         except ValidationError as error:
             return admin.mapping_message(str(error), "danger"), dash.no_update
@@ -355,7 +359,7 @@ def mapping_edit(
         raise PreventUpdate
     _, category_id, problem_id = clicked
     with current_database().session() as session:
-        weight = queries_admin.mapping_weight(session, category_id, problem_id)
+        weight = mapping_weight(session, category_id, problem_id)
     if weight is None:
         raise PreventUpdate
     return str(category_id), str(problem_id), weight
@@ -367,8 +371,8 @@ def mapping_edit(
 def sources_overview(_page: Any, *, principal: Principal) -> tuple[Any, Any]:
     """Data sources with their freshness; scheduled jobs with their last and recent runs."""
     with current_database().session() as session:
-        sources = queries_admin.data_sources(session)
-        runs = queries_admin.last_job_runs(session)
+        sources = data_sources(session)
+        runs = last_job_runs(session)
         recent = recent_runs(session, limit=20)
     specs = [(job.job_id, job.description) for job in SCHEDULED_JOBS]
     return admin.sources_table(sources, utcnow()), admin.jobs_table(specs, runs, recent)

@@ -17,8 +17,9 @@ from dash import ALL, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
 from callbacks.policy import current_database, current_settings, secured_callback
-from db import accounts, catalog_admin, queries_admin
+from db import accounts, catalog_admin
 from db.catalog import district_report_counts
+from db.catalog_admin import data_sources
 from layouts import admin_catalog as view
 from layouts import admin_catalog_feeds as feeds
 from layouts import admin_catalog_renames as renames
@@ -26,6 +27,7 @@ from layouts import admin_user_form, ids
 from triage.citypack import read_district_file
 from triage.security import ROLE_LABELS, Capability, Principal
 from triage.validation import ValidationError
+from triage.vocabulary import CATALOGUE_KINDS
 
 CATALOGUE = Capability.MANAGE_CATALOGUE
 DISTRICT_HINTS = {
@@ -67,7 +69,7 @@ def kind_view(kind: Any, *, principal: Principal) -> tuple[Any, ...]:
     return (
         options,
         options[0]["value"],
-        kind not in view.CATALOGUE_KINDS,
+        kind not in CATALOGUE_KINDS,
         kind != "district",
         kind != "source",
         kind != "rename",
@@ -120,7 +122,7 @@ def catalogue_list(
         if kind == "district":
             frame = district_report_counts(session)
         elif kind == "source":
-            frame = queries_admin.data_sources(session)
+            frame = data_sources(session)
         elif kind == "rename":
             frame = catalog_admin.category_renames(session)
         else:
@@ -160,7 +162,7 @@ def catalogue_form(
     """The form: empty for a new record, or filled with the record whose Edit was clicked."""
     triggered_id, triggered_value = _trigger(triggered_id, triggered_value)
     kind = _kind(kind)
-    if kind not in view.CATALOGUE_KINDS:
+    if kind not in CATALOGUE_KINDS:
         return "", [], None, True, True, True
     record_id = None
     if isinstance(triggered_id, dict) and triggered_id.get("type") == ids.ADMIN_CATALOG_EDIT_TYPE:
@@ -195,7 +197,7 @@ def archive_confirm(
         return True, ""
     kind = _kind(editing.get("kind"))
     record_id = editing.get("id")
-    if kind not in view.CATALOGUE_KINDS or not isinstance(record_id, int):
+    if kind not in CATALOGUE_KINDS or not isinstance(record_id, int):
         return True, ""
     with current_database().session() as session:
         values = catalog_admin.record_values(session, kind, record_id)
@@ -252,7 +254,7 @@ def catalogue_save(
     record_id = target.get("id") if target else None
     if target is not None and (_kind(target.get("kind")) != kind or not isinstance(record_id, int)):
         target, record_id = None, None
-    if kind not in view.CATALOGUE_KINDS:
+    if kind not in CATALOGUE_KINDS:
         raise PreventUpdate
     try:
         with current_database().session(write=True) as session:

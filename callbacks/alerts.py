@@ -1,7 +1,7 @@
 """Early-warnings callbacks: filter choices, the feed, the chosen alert's evidence, the actions,
 opening a problem from an alert, and the address bar. Every filter is checked against the
 database first; actions need ``MANAGE_ALERTS`` (and a new problem ``EDIT_PROBLEMS`` too), which
-the guard checks before the callback runs and ``db.alert_writes`` checks again."""
+the guard checks before the callback runs and ``db.alerts.actions`` checks again."""
 
 from __future__ import annotations
 
@@ -20,10 +20,14 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from callbacks.query_sync import query_sync_js
-from db import alert_writes, queries_alerts, queries_priorities
 from db import attention as attention_service
+from db import lookups
+from db.alerts.actions import act_on_alert
+from db.alerts.evidence import alert_evidence
+from db.alerts.feed import AlertFilters, FeedPage, alert_feed_page, alert_row, problems_concerned
 from db.cache import cached
-from db.queries_alerts import AlertFilters
+from db.pages.data_health import PLACEMENT_DAYS, data_health
+from db.problems import decision_subject
 from layouts import alerts, ids
 from layouts.data_health import data_health_section
 from triage.security import Capability, Principal
@@ -91,10 +95,10 @@ def resolve_filters(
     ids_found: dict[str, int | None] = {}
     # An address may name an archived department or problem (a saved link): history, so kept.
     for key, raw, known, column, limit in (
-        ("department", department, _with_archived(queries_alerts.departments), "code", 16),
-        ("district", district, queries_alerts.districts, "code", 16),
-        ("category", category, queries_alerts.categories, "code", 64),
-        ("problem", problem, _with_archived(queries_alerts.problems), "id", 12),
+        ("department", department, _with_archived(lookups.departments), "code", 16),
+        ("district", district, lookups.districts, "code", 16),
+        ("category", category, lookups.categories, "code", 64),
+        ("problem", problem, _with_archived(lookups.problems), "id", 12),
     ):
         text = alerts.query_text(raw, limit)
         ids_found[key] = None
@@ -138,10 +142,10 @@ def alerts_filters(_page: Any, *, principal: Principal) -> tuple[list, list, lis
     """The choices of the department, district, category and problem selects (archived
     departments and problems are not offered)."""
     with current_database().session() as session:
-        departments = queries_alerts.departments(session)
-        districts = queries_alerts.districts(session)
-        categories = queries_alerts.categories(session)
-        problems = queries_alerts.problems(session)
+        departments = lookups.departments(session)
+        districts = lookups.districts(session)
+        categories = lookups.categories(session)
+        problems = lookups.problems(session)
     return (
         alerts.select_options(
             list(zip(departments["code"], departments["name"], strict=True)), "Every department"
@@ -165,8 +169,8 @@ def alerts_data_health(_page: Any, *, principal: Principal) -> Any:
     if not alerts.shows_data_health(principal.role):
         raise PreventUpdate
     with current_database().session() as session:
-        health = queries_alerts.data_health(session, local_today())
-    return data_health_section(health, days=queries_alerts.PLACEMENT_DAYS)
+        health = data_health(session, local_today())
+    return data_health_section(health, days=PLACEMENT_DAYS)
 
 
 def feed_page(
@@ -179,7 +183,7 @@ def feed_page(
     state: Any,
     selected: Any,
     page: Any,
-) -> tuple[Resolved, queries_alerts.FeedPage, list[int]]:
+) -> tuple[Resolved, FeedPage, list[int]]:
     """The checked filters, the page of the feed they give, and the ids it lists: the page's,
     plus the chosen alert when it matches the filters but sits on another page (a saved link
     to it still shows its evidence). The feed and the action form both start from it, so they
@@ -192,7 +196,7 @@ def feed_page(
         session,
         "alerts.feed_page",
         (chosen.filters, number),
-        lambda: queries_alerts.alert_feed_page(session, chosen.filters, page=number),
+        lambda: alert_feed_page(session, chosen.filters, page=number),
     )
     shown = [int(i) for i in found.rows["id"]]
     wanted = alerts.parse_id(selected)
@@ -231,7 +235,7 @@ def alerts_feed(
             session,
             "alerts.concerned",
             chosen.filters,
-            lambda: queries_alerts.problems_concerned(session, chosen.filters),
+            lambda: problems_concerned(session, chosen.filters),
         )
     feed = found.rows
     current = alerts.effective_alert(selected, shown)
@@ -301,7 +305,7 @@ def alerts_detail(
             session,
             "alerts.evidence",
             (current, today),
-            lambda: queries_alerts.alert_evidence(session, current, today),
+            lambda: alert_evidence(session, current, today),
         )
     view = alerts.evidence_view(evidence, details=alerts.shows_details(principal.role))
     return view, current if evidence is not None else None
@@ -334,8 +338,8 @@ def action_form_state(
             session, severity, department, district, category, problem, state, selected, page
         )
         alert_id = alerts.effective_alert(selected, shown)
-        alert = queries_alerts.alert_row(session, alert_id) if alert_id else None
-        problems = queries_alerts.problems(session)
+        alert = alert_row(session, alert_id) if alert_id else None
+        problems = lookups.problems(session)
     options = link_options(problems, alert)
     if alert is None:
         return (alerts.action_context(None), True, True, True, True, options, None, "")
@@ -372,10 +376,10 @@ def act(
     """Apply one action; a refused one leaves everything as it was and says why."""
     try:
         with current_database().session(write=True) as session:
-            state = alert_writes.act_on_alert(
+            state = act_on_alert(
                 session, principal, current, action, reason=reason, problem_id=problem
             )
-            alert = queries_alerts.alert_row(session, int(current))
+            alert = alert_row(session, int(current))
     except ValidationError as error:
         return alerts.action_rejected([str(error)]), no_update
     title = None if alert is None or pd.isna(alert["problem"]) else str(alert["problem"])
@@ -427,8 +431,8 @@ def new_problem_defaults(
             session, severity, department, district, category, problem, state, selected, page
         )
         alert_id = alerts.effective_alert(selected, shown)
-        alert = queries_alerts.alert_row(session, alert_id) if alert_id else None
-        areas = queries_alerts.policy_areas(session)
+        alert = alert_row(session, alert_id) if alert_id else None
+        areas = lookups.policy_areas(session)
     options = [{"label": alerts.humanize(a), "value": a} for a in areas]
     return alerts.default_title(alert), options, areas[0] if areas else None
 
@@ -456,7 +460,7 @@ def open_problem(
             problem_id = attention_service.open_problem_from_surge(
                 session, principal, current, title=title, policy_area=area, today=today
             )
-            subject = queries_priorities.decision_subject(session, problem_id, week)
+            subject = decision_subject(session, problem_id, week)
     except ValidationError as error:
         return alerts.action_rejected([str(error)]), no_update
     rank = subject.rank if subject is not None else None

@@ -5,7 +5,7 @@ commit that re-reads the file on the server).
 
 Scope is enforced on the server, once per rule: a department head always gets her own
 department here; a write to another department's indicator raises PermissionDenied in the write
-itself (``db.writes.record_form_value``: 403, nothing written), which also makes the domain's
+itself (``db.indicators.record_form_value``: 403, nothing written), which also makes the domain's
 checks; an uploaded row for another department's indicator is rejected and blocks the whole
 upload.
 """
@@ -29,8 +29,16 @@ from callbacks.policy import (
     secured_callback,
     secured_clientside_callback,
 )
-from db import queries, queries_department, writes
-from db.alert_answers import alert_department_id, answer_indicator_alert
+from db import lookups
+from db.alerts.actions import alert_department_id, answer_indicator_alert
+from db.alerts.feed import department_alerts
+from db.indicators import (
+    ImplausibleValue,
+    department_indicators,
+    indicator_status,
+    recent_observations,
+    record_form_value,
+)
 from db.ingest import (
     PlannedObservation,
     UpsertCounts,
@@ -75,7 +83,7 @@ def department_choices(_page: Any, *, principal: Principal) -> tuple[list, str |
     follows the chosen indicator (``indicator_details_view``)."""
     today = local_today().isoformat()
     with current_database().session() as session:
-        frame = queries.departments(session)
+        frame = lookups.departments(session)
     if principal.role == Role.DEPARTMENT_HEAD:
         frame = frame[frame["id"] == principal.department_id]
         value = str(principal.department_id) if principal.department_id else None
@@ -85,8 +93,8 @@ def department_choices(_page: Any, *, principal: Principal) -> tuple[list, str |
 
 
 def _indicator_row(session: Any, indicator_id: int) -> Any:
-    """The indicator's row of ``queries.indicator_status`` (None when there is none)."""
-    frame = queries.indicator_status(session, today=local_today(), indicator_ids=[indicator_id])
+    """The indicator's row of ``indicator_status`` (None when there is none)."""
+    frame = indicator_status(session, today=local_today(), indicator_ids=[indicator_id])
     return None if frame.empty else next(frame.itertuples(index=False))
 
 
@@ -116,13 +124,13 @@ def department_view(
         empty = empty_state("Choose a department to see its indicators.")
         return empty, [], empty_state("Nothing to show yet.")
     with current_database().session() as session:
-        names = queries.departments(session)
+        names = lookups.departments(session)
         match = names[names["id"] == department_id]
         if match.empty:
             missing = empty_state("There is no such department.")
             return missing, [], empty_state("Nothing to show yet.")
-        frame = queries.department_indicators(session, department_id, today=local_today())
-        recent = queries.recent_observations(session, department_id)
+        frame = department_indicators(session, department_id, today=local_today())
+        recent = recent_observations(session, department_id)
     name = str(match.iloc[0]["name"])
     return (
         department.indicator_table(frame, name),
@@ -183,7 +191,7 @@ def record_value(
     today = local_today()
     with current_database().session(write=True) as session:
         try:  # scope, the domain's rules and the plausibility question: checked in the write
-            recorded = writes.record_form_value(
+            recorded = record_form_value(
                 session,
                 principal,
                 indicator_id,
@@ -194,7 +202,7 @@ def record_value(
                 today=today,
                 confirmed=confirmed == key,
             )
-        except writes.ImplausibleValue as doubt:
+        except ImplausibleValue as doubt:
             return department.confirm_message(doubt.reason), no_update, no_update, no_update, key
         except ValidationError as error:
             return department.rejected_message([str(error)]), no_update, no_update, no_update, None
@@ -230,11 +238,11 @@ def department_alerts_view(
     if department_id is None:
         return empty_state("Choose a department to see its alerts."), []
     with current_database().session() as session:
-        names = queries.departments(session)
+        names = lookups.departments(session)
         match = names[names["id"] == department_id]
         if match.empty:
             return empty_state("There is no such department."), []
-        frame = queries_department.department_alerts(session, department_id)
+        frame = department_alerts(session, department_id)
     name = str(match.iloc[0]["name"])
     return department.alerts_list(frame, name), department.alert_options(frame)
 
@@ -249,9 +257,7 @@ def apply_alert_answer(
         with current_database().session(write=True) as session:
             state = answer_indicator_alert(session, principal, alert, action, note)
             alert_id = _as_id(alert) or 0
-            frame = queries_department.department_alerts(
-                session, alert_department_id(session, alert_id) or 0
-            )
+            frame = department_alerts(session, alert_department_id(session, alert_id) or 0)
     except ValidationError as error:
         return department.alert_refused_message(str(error)), no_update, no_update
     match = frame[frame["id"] == alert_id]
@@ -551,8 +557,8 @@ def upload_template(n_clicks: Any, requested: Any, *, principal: Principal) -> d
     if department_id is None:
         raise PreventUpdate
     with current_database().session() as session:
-        names = queries.departments(session)
-        frame = queries.department_indicators(session, department_id, today=local_today())
+        names = lookups.departments(session)
+        frame = department_indicators(session, department_id, today=local_today())
     match = names[names["id"] == department_id]
     if match.empty:
         raise PreventUpdate

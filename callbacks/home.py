@@ -14,10 +14,11 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from callbacks.query_sync import query_sync_js
-from db import queries
+from db import lookups
 from db.cache import cached
 from db.catalog import policy_area_labels
 from db.models import PROBLEM_STATUSES
+from db.pages.home import home_kpis, problem_overview
 from layouts import home, ids
 from triage.security import Capability, Principal
 
@@ -36,8 +37,8 @@ def home_overview(_page: Any, *, principal: Principal) -> tuple[Any, list, list]
     """KPI cards plus the options of both filters."""
     today = local_today()
     with current_database().session() as session:
-        kpis = cached(session, "home.kpis", today, lambda: queries.home_kpis(session, today=today))
-        areas = queries.policy_areas(session)
+        kpis = cached(session, "home.kpis", today, lambda: home_kpis(session, today=today))
+        areas = lookups.policy_areas(session)
         area_labels = policy_area_labels(session)
     cards = home.kpi_cards(
         kpis.problems_by_status,
@@ -56,14 +57,14 @@ def home_overview(_page: Any, *, principal: Principal) -> tuple[Any, list, list]
 def problems_table(area: Any, status: Any, *, principal: Principal) -> Any:
     """The problems table for the chosen policy area and status."""
     with current_database().session() as session:
-        area_value = _clean_filter(area, queries.policy_areas(session))
+        area_value = _clean_filter(area, lookups.policy_areas(session))
         status_value = _clean_filter(status, PROBLEM_STATUSES)
         today = local_today()
         frame = cached(
             session,
             "home.problems",
             (today, area_value, status_value),
-            lambda: queries.problem_overview(
+            lambda: problem_overview(
                 session, today=today, policy_area=area_value, status=status_value
             ),
         ).copy()

@@ -4,7 +4,7 @@ a surge on it, the page body, the chart click, the decision dialog and the two d
 Pages read stored snapshots; the current week is ranked and stored once (through
 ``db.ranking.rank_week``) the first time anybody opens it. Recording a decision needs
 ``Capability.DECIDE``: the guard refuses the dialog's callback to every other role, and
-``db.writes.record_decision`` checks again.
+``db.problems.record_decision`` checks again.
 """
 
 from __future__ import annotations
@@ -30,15 +30,17 @@ from callbacks.policy import (
 )
 from db import attention as attention_service
 from db import brief as brief_service
-from db import queries_priorities, writes
 from db.cache import cached
+from db.pages.priorities import ranking_export, week_changes, week_priorities
+from db.problems import decision_subject, problem_title, record_decision
 from db.ranking import rank_week
-from db.scoring_inputs import latest_snapshot_week, load_snapshot
+from db.scores import has_snapshot, latest_snapshot_week, load_snapshot, snapshot_weeks
 from db.session import Database
 from layouts import ids, priorities
 from layouts.components import empty_state
 from triage.brief import weekly_brief_pdf
 from triage.export import safe_csv
+from triage.page_data import WeekPriorities
 from triage.scoring import iso_week, previous_week
 from triage.security import Capability, Principal, role_allows
 from triage.validation import ValidationError
@@ -76,7 +78,7 @@ def ensure_week_stored(database: Database, today: dt.date) -> str:
     """
     week = iso_week(today)
     with database.session() as session:
-        if queries_priorities.has_snapshot(session, week):
+        if has_snapshot(session, week):
             return week
         baseline = latest_snapshot_week(session, before=week) is None
     try:
@@ -95,7 +97,7 @@ def week_choice(page: Any, *, principal: Principal) -> tuple[list, str, Any]:
     current = ensure_week_stored(database, local_today())
     requested = priorities.parse_week((page or {}).get("week") if isinstance(page, dict) else None)
     with database.session() as session:
-        weeks = queries_priorities.snapshot_weeks(session)
+        weeks = snapshot_weeks(session)
     options = priorities.week_options(weeks, current)
     values = {o["value"] for o in options}
     if requested and requested not in values:
@@ -106,7 +108,7 @@ def week_choice(page: Any, *, principal: Principal) -> tuple[list, str, Any]:
 # ---------------------------------------------------------------- shared per data version
 
 
-def _copied(data: queries_priorities.WeekPriorities) -> queries_priorities.WeekPriorities:
+def _copied(data: WeekPriorities) -> WeekPriorities:
     """A copy whose frames the caller may change without touching the cached value."""
     return dataclasses.replace(
         data,
@@ -117,14 +119,14 @@ def _copied(data: queries_priorities.WeekPriorities) -> queries_priorities.WeekP
     )
 
 
-def week_data(session: Session, week: str, today: dt.date) -> queries_priorities.WeekPriorities:
-    """``queries_priorities.week_priorities``, computed once per data version and shared by
+def week_data(session: Session, week: str, today: dt.date) -> WeekPriorities:
+    """``week_priorities``, computed once per data version and shared by
     the page body and both downloads (and by every user and request until the next write)."""
     data = cached(
         session,
         "priorities.week",
         (week, today),
-        lambda: queries_priorities.week_priorities(session, week, today=today),
+        lambda: week_priorities(session, week, today=today),
     )
     return _copied(data)
 
@@ -160,14 +162,14 @@ def priorities_view(
 
 
 def view_content(
-    data: queries_priorities.WeekPriorities,
+    data: WeekPriorities,
     chosen: str,
     view: Any,
     can_decide: bool,
     today: dt.date,
 ) -> tuple[Any, Any, Any, Any, Any]:
     """The five parts of the page body for one week's data."""
-    changes = queries_priorities.week_changes(data)
+    changes = week_changes(data)
     if data.ranking.empty:
         nothing = (
             empty_state(
@@ -319,7 +321,7 @@ def open_problem_from_list(
             )
         except ValidationError as error:
             return priorities.problem_not_opened([str(error)]), no_update
-        subject = queries_priorities.decision_subject(session, problem_id, week)
+        subject = decision_subject(session, problem_id, week)
     rank = subject.rank if subject is not None else None
     return priorities.problem_opened(title, problem_id, rank, week), int(opened or 0) + 1
 
@@ -352,7 +354,7 @@ def _clicked_problem(triggered_id: Any, triggered_value: Any) -> int | None:
 def open_decision(problem_id: int, week: str) -> tuple[Any, ...]:
     """Open the dialog on a problem, preset with the decision in force this week (if any)."""
     with current_database().session() as session:
-        subject = queries_priorities.decision_subject(session, problem_id, week)
+        subject = decision_subject(session, problem_id, week)
     if subject is None:
         raise PreventUpdate
     return (
@@ -391,14 +393,14 @@ def save_decision(
         return (no_update,) * 6 + (priorities.decision_rejected(problems), no_update, no_update)
     with current_database().session(write=True) as session:
         try:
-            writes.record_decision(session, principal, problem_key, current, decision, note_text)
+            record_decision(session, principal, problem_key, current, decision, note_text)
         except ValidationError as error:
             return (no_update,) * 6 + (
                 priorities.decision_rejected([str(error)]),
                 no_update,
                 no_update,
             )
-        title = queries_priorities.problem_title(session, problem_key)
+        title = problem_title(session, problem_key)
     return (
         False,
         no_update,
@@ -461,7 +463,7 @@ def ranking_csv(n_clicks: Any, week: Any, *, principal: Principal) -> dict[str, 
 
     def export() -> str:
         data = week_data(session, chosen, today)
-        return safe_csv(queries_priorities.ranking_export(data, load_snapshot(session, chosen)))
+        return safe_csv(ranking_export(data, load_snapshot(session, chosen)))
 
     with current_database().session() as session:
         text = cached(session, "priorities.csv", (chosen, today), export)

@@ -26,10 +26,21 @@ from callbacks.policy import (
     secured_callback,
     secured_clientside_callback,
 )
-from db import queries, queries_problem
+from db import lookups
+from db.backward_map import engagement_details, innovation_details, map_frames
 from db.catalog import policy_area_labels
+from db.indicators import indicator_histories, problem_indicators
 from db.models import INNOVATION_STAGES
+from db.problems import (
+    AUDIT_LIMIT,
+    problem_audit_trail,
+    problem_categories,
+    problem_decisions,
+    problem_record,
+)
 from db.ranking import rank_week
+from db.reports import district_report_totals, newest_in_categories, report_days
+from db.scores import ProblemScore, has_snapshot, problem_score
 from layouts import ids, problem, problem_map
 from layouts.components import humanize, not_found
 from triage.backward_map import BackwardMap, CausalCycleError, backward_map
@@ -101,14 +112,14 @@ SAVED_STORES = (
 # ---------------------------------------------------------------- scores
 
 
-def week_score(problem_id: int) -> tuple[str, queries_problem.ProblemScore | None]:
+def week_score(problem_id: int) -> tuple[str, ProblemScore | None]:
     """This week's stored score of the problem; ranks the week once if it has no snapshot."""
     database = current_database()
     today = local_today()
     week = iso_week(today)
     with database.session() as session:
-        stored = queries_problem.snapshot_exists(session, week)
-        score = queries_problem.problem_score(session, problem_id, week) if stored else None
+        stored = has_snapshot(session, week)
+        score = problem_score(session, problem_id, week) if stored else None
     if stored:
         return week, score
     try:
@@ -117,7 +128,7 @@ def week_score(problem_id: int) -> tuple[str, queries_problem.ProblemScore | Non
         # Another request stored the same week at the same moment; read what it stored.
         log.warning("ranking week %s concurrently; using the stored snapshot", week)
     with database.session() as session:
-        return week, queries_problem.problem_score(session, problem_id, week)
+        return week, problem_score(session, problem_id, week)
 
 
 # ---------------------------------------------------------------- header
@@ -135,7 +146,7 @@ def problem_header(problem_id: Any, *saved: Any, principal: Principal) -> tuple[
     if parsed is None:
         return (not_found("Problem"), True, None, no_update, *hidden)
     with current_database().session() as session:
-        record = queries_problem.problem_record(session, parsed)
+        record = problem_record(session, parsed)
         area_labels = policy_area_labels(session)
     if record is None:
         return (not_found("Problem"), True, None, no_update, *hidden)
@@ -164,10 +175,10 @@ def problem_header(problem_id: Any, *saved: Any, principal: Principal) -> tuple[
 
 
 def overview_content(session: Session, problem_id: int) -> Any:
-    record = queries_problem.problem_record(session, problem_id)
+    record = problem_record(session, problem_id)
     if record is None:
         return not_found("Problem")
-    score = queries_problem.problem_score(session, problem_id, iso_week(local_today()))
+    score = problem_score(session, problem_id, iso_week(local_today()))
     return problem.overview_section(
         problem.OverviewData(
             score=score,
@@ -182,8 +193,8 @@ def overview_content(session: Session, problem_id: int) -> Any:
 
 
 def indicators_content(session: Session, problem_id: int) -> Any:
-    indicators = queries.problem_indicators(session, problem_id, today=local_today())
-    histories = queries.indicator_histories(session, [int(i) for i in indicators["id"]])
+    indicators = problem_indicators(session, problem_id, today=local_today())
+    histories = indicator_histories(session, [int(i) for i in indicators["id"]])
     return problem.indicator_cards(indicators, histories)
 
 
@@ -308,18 +319,18 @@ def category_totals(
 
 
 def reports_content(session: Session, problem_id: int) -> Any:
-    record = queries_problem.problem_record(session, problem_id)
+    record = problem_record(session, problem_id)
     if record is None:
         return not_found("Problem")
     today = local_today()
-    categories = queries_problem.problem_categories(session, problem_id)
-    districts = queries_problem.district_shapes(session)
+    categories = problem_categories(session, problem_id)
+    districts = lookups.districts(session, geometry=True)
     scope = record.district_ids
     start = today - dt.timedelta(days=WINDOWS * WINDOW_DAYS)
-    days = queries_problem.report_days(session, list(categories["category_id"]), start, today)
+    days = report_days(session, list(categories["category_id"]), start, today)
     if scope:
         days = days[days["district_id"].isin(scope)]
-    totals = queries_problem.district_report_totals(
+    totals = district_report_totals(
         session, today - dt.timedelta(days=PROPENSITY_WINDOW_DAYS), today
     )
     propensity = reporting_propensity(
@@ -328,12 +339,12 @@ def reports_content(session: Session, problem_id: int) -> Any:
     adjustment = dict(
         zip(propensity["district_id"].astype(int), propensity["adjustment"], strict=True)
     )
-    recent = queries_problem.recent_reports(session, list(categories["category_id"]), scope)
+    recent = newest_in_categories(session, list(categories["category_id"]), scope)
     series = report_windows(days, categories, adjustment, today)
     concern_days = days[days["day"] > today - dt.timedelta(days=CONCERN_WINDOW_DAYS)]
     burden = district_burden(concern_days, districts, scope, adjustment)
     totals_frame = category_totals(concern_days, series, categories, adjustment, today)
-    score = queries_problem.problem_score(session, problem_id, iso_week(today))
+    score = problem_score(session, problem_id, iso_week(today))
     return problem.reports_section(
         problem.ReportsData(
             scored=score.reports if score is not None else None,
@@ -352,8 +363,8 @@ def reports_content(session: Session, problem_id: int) -> Any:
 def load_backward_map(session: Session, problem_id: int) -> tuple[BackwardMap, str | None]:
     """The problem's backward map, and a message when its stored links form a loop (it is then
     drawn without them so it can still be read and fixed)."""
-    record = queries_problem.problem_record(session, problem_id)
-    frames = queries_problem.map_frames(session, problem_id)
+    record = problem_record(session, problem_id)
+    frames = map_frames(session, problem_id)
     title = record.title if record else ""
     args = (frames.factors, frames.links, frames.engagements, frames.actors)
     try:
@@ -372,7 +383,7 @@ def map_content(session: Session, problem_id: int) -> Any:
 
 
 def actors_content(session: Session, problem_id: int) -> Any:
-    engagements = queries_problem.engagement_details(session, problem_id)
+    engagements = engagement_details(session, problem_id)
     # The sectors missing are the backward map's, so the map tab and this one agree.
     bmap, _ = load_backward_map(session, problem_id)
     return problem.actors_section(
@@ -381,14 +392,14 @@ def actors_content(session: Session, problem_id: int) -> Any:
 
 
 def innovations_content(session: Session, problem_id: int) -> Any:
-    innovations = queries_problem.innovation_details(session, problem_id)
+    innovations = innovation_details(session, problem_id)
     return problem.innovations_section(innovations, INNOVATION_STAGES)
 
 
 def history_content(session: Session, problem_id: int) -> Any:
-    decisions = queries.problem_decisions(session, problem_id, limit=DECISION_LIMIT)
-    trail = queries_problem.problem_audit_trail(session, problem_id)
-    return problem.history_section(decisions, trail, queries_problem.AUDIT_LIMIT)
+    decisions = problem_decisions(session, problem_id, limit=DECISION_LIMIT)
+    trail = problem_audit_trail(session, problem_id)
+    return problem.history_section(decisions, trail, AUDIT_LIMIT)
 
 
 SECTION_CONTENT: dict[str, Callable[[Session, int], Any]] = {

@@ -1,5 +1,5 @@
 """The chief of staff's editors on the problem page: load each form, save or remove with the
-version the page loaded (``db.writes.update_problem`` and ``db.map_writes``).
+version the page loaded (``db.problems.update_problem`` and ``db.backward_map``).
 
 Every callback needs EDIT_PROBLEMS and fires only on an editor's action: the forms load when
 the header callback signals an editor (``PROBLEM_EDITOR_STORE``), never for anyone else.
@@ -17,8 +17,23 @@ from dash import Input, Output, State, callback_context, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.policy import current_database, local_today, secured_callback
-from db import map_writes, queries_problem, writes
-from db.writes import EditConflict
+from db.backward_map import (
+    actor_choices,
+    add_engagement,
+    add_factor,
+    add_innovation,
+    clean_problem_changes,
+    engagement_details,
+    innovation_details,
+    map_frames,
+    remove_engagement,
+    remove_factor,
+    remove_innovation,
+    update_engagement,
+    update_factor,
+    update_innovation,
+)
+from db.problems import EditConflict, problem_indicator_choices, problem_record, update_problem
 from layouts import ids, problem_edit
 from layouts.problem import parse_problem_id
 from layouts.problem_edit import NEW, NONE, WHOLE_PROBLEM
@@ -96,7 +111,7 @@ def problem_form(_signal: Any, problem_id: Any, *, principal: Principal) -> tupl
     if parsed is None:
         raise PreventUpdate
     with current_database().session() as session:
-        record = queries_problem.problem_record(session, parsed)
+        record = problem_record(session, parsed)
     if record is None:
         raise PreventUpdate
     values = {
@@ -120,8 +135,8 @@ def save_problem(n_clicks: Any, *state: Any, principal: Principal) -> FormResult
     fields = _fields(problem_edit.PROBLEM_FIELDS, tuple(values))
 
     def write(session: Any, pid: int, loaded: int) -> str:
-        clean = map_writes.clean_problem_changes(fields)
-        record = queries_problem.problem_record(session, pid)
+        clean = clean_problem_changes(fields)
+        record = problem_record(session, pid)
         if record is None:
             raise ValidationError("This problem no longer exists.")
         changes = {k: v for k, v in clean.items() if getattr(record, k) != v}
@@ -129,7 +144,7 @@ def save_problem(n_clicks: Any, *state: Any, principal: Principal) -> FormResult
             raise EditConflict("problem", pid, loaded, record.version)
         if not changes:
             return "Nothing to save: the form matches the saved problem."
-        writes.update_problem(session, principal, pid, loaded, changes)
+        update_problem(session, principal, pid, loaded, changes)
         named = ", ".join(k.replace("_", " ") for k in changes)
         return f"Saved the problem ({named})."
 
@@ -147,8 +162,8 @@ def factor_form(
     if parsed is None:
         raise PreventUpdate
     with current_database().session() as session:
-        frames = queries_problem.map_frames(session, parsed)
-        indicators = queries_problem.problem_indicator_choices(session, parsed)
+        frames = map_frames(session, parsed)
+        indicators = problem_indicator_choices(session, parsed)
     factors = frames.factors
     chosen = _as_id(choice)
     rows = factors[factors["id"] == chosen] if chosen is not None else factors.iloc[0:0]
@@ -203,12 +218,12 @@ def write_factor(
         if trigger == ids.PROBLEM_FACTOR_REMOVE_CONFIRM:
             if factor_id is None:
                 raise ValidationError("Choose the factor to remove.")
-            map_writes.remove_factor(session, principal, factor_id, loaded)
+            remove_factor(session, principal, factor_id, loaded)
             return "Removed the causal factor."
         if factor_id is None:
-            map_writes.add_factor(session, principal, pid, loaded, fields)
+            add_factor(session, principal, pid, loaded, fields)
             return f"Added the causal factor “{title}”."
-        map_writes.update_factor(session, principal, factor_id, loaded, fields)
+        update_factor(session, principal, factor_id, loaded, fields)
         return f"Saved the causal factor “{title}”."
 
     return _write(problem_id, version, saved, "map", write)
@@ -225,9 +240,9 @@ def engagement_form(
     if parsed is None:
         raise PreventUpdate
     with current_database().session() as session:
-        engagements = queries_problem.engagement_details(session, parsed)
-        factors = queries_problem.map_frames(session, parsed).factors
-        actors = queries_problem.actor_choices(session)
+        engagements = engagement_details(session, parsed)
+        factors = map_frames(session, parsed).factors
+        actors = actor_choices(session)
     chosen = _as_id(choice)
     rows = engagements[engagements["id"] == chosen] if chosen is not None else engagements[:0]
     if rows.empty:
@@ -286,14 +301,12 @@ def write_engagement(
         if trigger == ids.PROBLEM_ENGAGEMENT_REMOVE_CONFIRM:
             if engagement_id is None:
                 raise ValidationError("Choose the engagement to remove.")
-            map_writes.remove_engagement(session, principal, engagement_id, loaded)
+            remove_engagement(session, principal, engagement_id, loaded)
             return "Removed the engagement."
         if engagement_id is None:
-            map_writes.add_engagement(session, principal, pid, loaded, fields, today=local_today())
+            add_engagement(session, principal, pid, loaded, fields, today=local_today())
             return "Added the engagement."
-        map_writes.update_engagement(
-            session, principal, engagement_id, loaded, fields, today=local_today()
-        )
+        update_engagement(session, principal, engagement_id, loaded, fields, today=local_today())
         return "Saved the engagement."
 
     return _write(problem_id, version, saved, "actors", write)
@@ -310,8 +323,8 @@ def innovation_form(
     if parsed is None:
         raise PreventUpdate
     with current_database().session() as session:
-        innovations = queries_problem.innovation_details(session, parsed)
-        actors = queries_problem.actor_choices(session)
+        innovations = innovation_details(session, parsed)
+        actors = actor_choices(session)
     chosen = _as_id(choice)
     rows = innovations[innovations["id"] == chosen] if chosen is not None else innovations[:0]
     if rows.empty:
@@ -368,12 +381,12 @@ def write_innovation(
         if trigger == ids.PROBLEM_INNOVATION_REMOVE_CONFIRM:
             if innovation_id is None:
                 raise ValidationError("Choose the innovation to remove.")
-            map_writes.remove_innovation(session, principal, innovation_id, loaded)
+            remove_innovation(session, principal, innovation_id, loaded)
             return "Removed the innovation."
         if innovation_id is None:
-            map_writes.add_innovation(session, principal, pid, loaded, fields)
+            add_innovation(session, principal, pid, loaded, fields)
             return f"Added the innovation “{title}”."
-        map_writes.update_innovation(session, principal, innovation_id, loaded, fields)
+        update_innovation(session, principal, innovation_id, loaded, fields)
         return f"Saved the innovation “{title}”."
 
     return _write(problem_id, version, saved, "innovations", write)

@@ -17,9 +17,21 @@ from callbacks.policy import (
     secured_clientside_callback,
 )
 from callbacks.query_sync import query_sync_js
-from db import queries_reports
+from db import lookups
 from db.cache import cached
-from db.queries_reports import ReportFilters
+from db.problems import problem_category_ids
+from db.reports import (
+    ReportFilters,
+    cell_counts,
+    daily_counts,
+    district_propensity,
+    district_totals,
+    earliest_report_day,
+    latest_report_day,
+    recent_reports,
+    top_categories,
+    weekly_series,
+)
 from layouts import ids, reports
 from triage.security import Capability, Principal
 
@@ -69,14 +81,14 @@ def resolve_filters(
     notes: list[str] = []
     category_ids: tuple[int, ...] | None = None
     category_name = district_name = problem_title = None
-    asked, row = _known_code(category, 64, queries_reports.categories, session)
+    asked, row = _known_code(category, 64, lookups.categories, session)
     if asked and row is None:
         notes.append("The category in the address is unknown, so all categories are shown.")
     elif asked:
         category_ids = (int(row["id"]),)
         category_name = str(row["name"])
     district_id = None
-    asked, row = _known_code(district, 16, queries_reports.districts, session)
+    asked, row = _known_code(district, 16, lookups.districts, session)
     if asked and row is None:
         notes.append("The district in the address is unknown, so all districts are shown.")
     elif asked:
@@ -84,13 +96,13 @@ def resolve_filters(
         district_name = str(row["name"])
     problem_text = reports.query_text(problem, 12)
     if problem_text and problem_text != reports.ALL_VALUE:
-        known = queries_reports.problems(session)
+        known = lookups.problems(session, mapped_only=True)
         match = known[known["id"].astype(str) == problem_text]
         if match.empty:
             notes.append("The problem in the address has no categories, so it is ignored.")
         else:
             problem_title = str(match.iloc[0]["title"])
-            mapped = queries_reports.problem_category_ids(session, int(match.iloc[0]["id"]))
+            mapped = problem_category_ids(session, int(match.iloc[0]["id"]))
             if category_ids is None:
                 category_ids = mapped
             else:
@@ -100,7 +112,7 @@ def resolve_filters(
     span = reports.date_range(
         date_from,
         date_to,
-        latest=queries_reports.latest_report_day(session),
+        latest=latest_report_day(session),
         today=local_today(),
     )
     return Resolved(
@@ -123,13 +135,13 @@ def reports_filters(
 ) -> tuple[list, list, list, str, str]:
     """The choices of the three selects, and the date range with its defaults filled in."""
     with current_database().session() as session:
-        categories = queries_reports.categories(session)
-        districts = queries_reports.districts(session)
-        problems = queries_reports.problems(session)
+        categories = lookups.categories(session)
+        districts = lookups.districts(session)
+        problems = lookups.problems(session, mapped_only=True)
         span = reports.date_range(
             date_from,
             date_to,
-            latest=queries_reports.latest_report_day(session),
+            latest=latest_report_day(session),
             today=local_today(),
         )
     return (
@@ -172,10 +184,10 @@ def reports_summary(
 def summary_content(session: Session, chosen: Resolved) -> tuple[Any, Any]:
     """The summary cards and the trend chart for resolved filters."""
     filters = chosen.filters
-    current = queries_reports.daily_counts(session, filters)
-    previous = queries_reports.daily_counts(session, filters.last_year())
-    history = queries_reports.earliest_report_day(session)
-    weekly = queries_reports.weekly_series(
+    current = daily_counts(session, filters)
+    previous = daily_counts(session, filters.last_year())
+    history = earliest_report_day(session)
+    weekly = weekly_series(
         current, previous, filters.date_from, filters.date_to, history_start=history
     )
     total = int(current["count"].sum()) if len(current) else 0
@@ -218,14 +230,12 @@ def reports_breakdown(
 def breakdown_content(session: Session, chosen: Resolved, measure: str) -> tuple[Any, Any]:
     """The top categories and the district table and map for resolved filters."""
     filters = chosen.filters
-    cells = queries_reports.cell_counts(session, filters)
-    history = queries_reports.earliest_report_day(session)
-    top = queries_reports.top_categories(
-        session, filters, cells, comparable=comparable(filters, history)
-    )
-    counts = queries_reports.district_totals(session, cells)
-    propensity = queries_reports.district_propensity(session, filters.date_to)
-    geometry = queries_reports.districts(session, geometry=True)
+    cells = cell_counts(session, filters)
+    history = earliest_report_day(session)
+    top = top_categories(session, filters, cells, comparable=comparable(filters, history))
+    counts = district_totals(session, cells)
+    propensity = district_propensity(session, filters.date_to)
+    geometry = lookups.districts(session, geometry=True)
     rates = reports.district_rates(counts, propensity, filters.days)
     return (
         reports.categories(top, total=int(cells["count"].sum()) if len(cells) else 0),
@@ -252,7 +262,7 @@ def reports_recent(
     """The 20 most recent matching reports, as plain text."""
     with current_database().session() as session:
         chosen = resolve_filters(session, category, district, problem, date_from, date_to)
-        frame = queries_reports.recent_reports(session, chosen.filters)
+        frame = recent_reports(session, chosen.filters)
     return reports.recent(frame)
 
 

@@ -12,7 +12,7 @@ import flask
 
 from callbacks import auth
 from callbacks.policy import current_database, current_principal
-from db import queries
+from db.accounts import user_display_name
 from layouts import nav_items
 from layouts.shell import ShellContext, shell_layout
 from triage.security import ROLE_LABELS, Role
@@ -34,9 +34,7 @@ def make_layout(city_name: str) -> Callable[[], Any]:
         display_name = principal.username
         if principal.user_id is not None:
             with current_database().session() as session:
-                display_name = (
-                    queries.user_display_name(session, principal.user_id) or principal.username
-                )
+                display_name = user_display_name(session, principal.user_id) or principal.username
         return shell_layout(
             ShellContext(
                 city_name=city_name,

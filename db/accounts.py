@@ -386,3 +386,21 @@ def prune_sign_in_records(
         )
     )
     return {"login_attempts": attempts.rowcount or 0, "sessions": sessions.rowcount or 0}
+
+
+def user_display_name(session: Session, user_id: int) -> str | None:
+    """A user's display name, or None when there is no such user."""
+    return session.scalar(select(User.display_name).where(User.id == user_id))
+
+
+def department_heads(session: Session) -> dict[int, list[str]]:
+    """Active department heads' display names per department id."""
+    heads: dict[int, list[str]] = {}
+    for department_id, name in session.execute(
+        select(User.department_id, User.display_name)
+        .where(User.role == "department_head", User.active.is_(True))
+        .order_by(User.display_name)
+    ):
+        if department_id is not None:
+            heads.setdefault(int(department_id), []).append(str(name))
+    return heads

@@ -1,8 +1,8 @@
 """The attention list of a week from the database, and opening a problem from a surge.
 
-``week_attention`` reads the stored ranking (``db.queries_priorities``) and the open alert
-episodes (``db.queries_alerts``) into ``triage.attention.AttentionInputs`` and builds the list.
-``open_problem_from_surge`` opens a problem from an alert (``db.alert_writes``), maps the
+``week_attention`` reads the stored ranking (``db.pages.priorities``) and the open alert
+episodes (``db.alerts.store``) into ``triage.attention.AttentionInputs`` and builds the list.
+``open_problem_from_surge`` opens a problem from an alert (``db.alerts.actions``), maps the
 surge's category to it and scores this week again so the new problem can enter the ranking.
 Functions take the session first and never commit.
 """
@@ -14,18 +14,16 @@ import datetime as dt
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from db import admin_writes, alert_writes
-from db.alert_episodes import alert_links, data_dates, indicator_periods, judged_days
+from db.alerts.actions import open_problem_from_alert
+from db.alerts.episodes import alert_links, data_dates, indicator_periods, judged_days
+from db.alerts.evidence import window_days
+from db.alerts.feed import AlertFilters, alert_feed
+from db.category_mappings import add_category_mapping
 from db.frames import as_int, as_number, as_text, to_date
 from db.models import Alert, District, Indicator, Problem, ReportCategory
-from db.queries_alerts import AlertFilters, alert_feed, window_days
-from db.queries_priorities import (
-    WeekPriorities,
-    problem_title,
-    week_as_of,
-    week_priorities,
-)
-from db.scoring_inputs import load_scoring_inputs, load_weights, save_snapshot
+from db.pages.priorities import week_as_of, week_priorities
+from db.problems import problem_title
+from db.scores import load_scoring_inputs, load_weights, save_snapshot
 from triage.attention import (
     AlertEpisode,
     AttentionInputs,
@@ -33,6 +31,7 @@ from triage.attention import (
     RankedProblem,
     attention_list,
 )
+from triage.page_data import WeekPriorities
 from triage.scoring import iso_week, score_problems, week_end, week_start
 from triage.security import Capability, Principal, role_allows
 from triage.validation import ValidationError, record_id
@@ -45,7 +44,7 @@ OPENED_MAPPING_WEIGHT = 1.0
 
 
 def ranked_problems(data: WeekPriorities) -> tuple[RankedProblem, ...]:
-    """The week's ranking (``queries_priorities.week_priorities``) as the list reads it."""
+    """The week's ranking (``db.pages.priorities.week_priorities``) as the list reads it."""
     out = []
     for row in data.ranking.to_dict("records"):
         out.append(
@@ -198,19 +197,17 @@ def open_problem_from_surge(
     the actor may configure the mapping) and rank this week again, so the new problem is
     scored at once and can enter this week's ranking. Returns the new problem's id.
 
-    Needs ``EDIT_PROBLEMS`` and ``MANAGE_ALERTS`` (``alert_writes.open_problem_from_alert``);
+    Needs ``EDIT_PROBLEMS`` and ``MANAGE_ALERTS`` (``open_problem_from_alert``);
     raises ``ValidationError`` with a sentence for the person otherwise wrong.
     """
-    problem_id = alert_writes.open_problem_from_alert(
+    problem_id = open_problem_from_alert(
         session, actor, alert_id, title=title, policy_area=policy_area
     )
     category_id = session.scalar(
         select(Alert.category_id).where(Alert.id == record_id(alert_id, "an alert"))
     )
     if category_id is not None and role_allows(actor.role, Capability.CONFIGURE):
-        admin_writes.add_category_mapping(
-            session, actor, category_id, problem_id, OPENED_MAPPING_WEIGHT
-        )
+        add_category_mapping(session, actor, category_id, problem_id, OPENED_MAPPING_WEIGHT)
     rank_current_week(session, today)
     return problem_id
 

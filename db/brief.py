@@ -1,6 +1,6 @@
 """Everything the weekly brief prints for a week, read from the database as plain data.
 
-It reads the stored ranking (``db.queries_priorities``) and the attention list
+It reads the stored ranking (``db.pages.priorities``) and the attention list
 (``db.attention``); ``triage.brief`` prints it. Functions take the session first and never commit.
 """
 
@@ -13,13 +13,8 @@ from sqlalchemy.orm import Session
 
 from db.attention import week_attention
 from db.frames import as_int, as_text, records, to_date
-from db.queries_priorities import (
-    TOP_N,
-    actor_gaps,
-    week_changes,
-    week_decisions,
-    week_priorities,
-)
+from db.pages.priorities import TOP_N, actor_gaps, week_changes, week_priorities
+from db.problems import week_decisions
 from triage.attention import AttentionList
 from triage.brief import BriefAlert, BriefData, BriefDecision, BriefPriority, StaleOwner
 from triage.detection.surge_messages import plain_message

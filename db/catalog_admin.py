@@ -37,6 +37,7 @@ from db.catalog import (
     place_reports,
     spread_renamed_problems,
 )
+from db.frames import query_frame
 from db.ingest import category_code
 from db.models import (
     SOURCE_KINDS,
@@ -63,8 +64,8 @@ from triage.citypack import (
 from triage.ingest.errors import IngestError
 from triage.security import Capability, Principal, require
 from triage.validation import ValidationError
+from triage.vocabulary import CATALOGUE_KINDS
 
-KINDS = ("department", "indicator", "problem", "actor")
 MODELS: dict[str, Any] = {
     "department": Department,
     "indicator": Indicator,
@@ -169,7 +170,7 @@ def save_record(
     Raises ``FieldError`` naming the field at fault; writes one audit row when anything changed.
     """
     require(actor, Capability.MANAGE_CATALOGUE)
-    if kind not in KINDS:
+    if kind not in CATALOGUE_KINDS:
         raise FieldError("", "Choose what to set up: department, indicator, problem or actor.")
     cells = {name: _cell(values.get(name)) for name in FIELDS[kind]}
     try:
@@ -255,7 +256,7 @@ def set_archived(
     archived: the message says what to move or archive first.
     """
     require(actor, Capability.MANAGE_CATALOGUE)
-    if kind not in KINDS:
+    if kind not in CATALOGUE_KINDS:
         raise FieldError("", "Unknown kind of record.")
     row = session.get(MODELS[kind], record_id)
     if row is None:
@@ -708,7 +709,6 @@ def source_choices() -> dict[str, Sequence[str]]:
 
 __all__ = [
     "FIELDS",
-    "KINDS",
     "DistrictImport",
     "FieldError",
     "Saved",
@@ -725,3 +725,37 @@ __all__ = [
     "source_choices",
     "upload_properties",
 ]
+
+
+def data_sources(session: Session) -> pd.DataFrame:
+    """Every data source. Columns: id, name, kind, url, active, poll_minutes, cursor,
+    last_attempt_at, last_success_at, last_error, created_at; ordered by name."""
+    return query_frame(
+        session,
+        select(
+            DataSource.id,
+            DataSource.name,
+            DataSource.kind,
+            DataSource.url,
+            DataSource.active,
+            DataSource.poll_minutes,
+            DataSource.cursor,
+            DataSource.last_attempt_at,
+            DataSource.last_success_at,
+            DataSource.last_error,
+            DataSource.created_at,
+        ).order_by(DataSource.name),
+        [
+            "id",
+            "name",
+            "kind",
+            "url",
+            "active",
+            "poll_minutes",
+            "cursor",
+            "last_attempt_at",
+            "last_success_at",
+            "last_error",
+            "created_at",
+        ],
+    )

@@ -12,10 +12,19 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 
 import pandas as pd
-from sqlalchemy import Executable
+from sqlalchemy import Executable, func, select
 from sqlalchemy.orm import Session
 
-__all__ = ["as_date", "as_int", "as_number", "as_text", "query_frame", "records", "to_date"]
+__all__ = [
+    "as_date",
+    "as_int",
+    "as_number",
+    "as_text",
+    "count_rows",
+    "query_frame",
+    "records",
+    "to_date",
+]
 
 
 def query_frame(session: Session, statement: Executable, columns: Sequence[str]) -> pd.DataFrame:
@@ -94,3 +103,8 @@ def as_int(value: object) -> int | None:
 def as_text(value: object) -> str:
     """Text for a cell: "" for a missing value (None, NaN, NaT, pd.NA), else ``str(value)``."""
     return "" if _missing(value) else str(value)
+
+
+def count_rows(session: Session, model: type) -> int:
+    """How many rows a table holds (used by health checks and tests)."""
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)

@@ -1239,7 +1239,7 @@ def record_planned(session: Session, actor: Principal, planned: list[PlannedObse
     """Write the planned rows that change something, each with its audit row.
 
     The rows come from ``plan_observations`` (validated, scope-checked, for this ``actor``);
-    each is written as ``db.writes.record_observation`` writes one value (an observation, a
+    each is written as ``db.indicators.record_observation`` writes one value (an observation, a
     status update when a status or note is given, an audit row), but in a few multi-row
     statements rather than a flush per row. Returns how many were written.
     """

@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.frames import query_frame
 from db.models import AppSetting, CitizenReport, JobRun, Observation, utcnow
 from triage.vocabulary import JOB_RUN_RETENTION_DAYS, JOB_RUNS_KEPT_PER_JOB
 
@@ -156,3 +157,60 @@ def prune_job_runs(
         )
     )
     return done.rowcount or 0
+
+
+def last_job_runs(session: Session) -> pd.DataFrame:
+    """The latest run of every job that ever ran, with its run count and last success.
+
+    Columns: job_id, runs, started_at, finished_at, outcome, rows, error (of the latest run),
+    last_success_at (finish of the latest successful run, or None); ordered by job_id.
+    """
+    summary = (
+        select(
+            JobRun.job_id.label("job_id"),
+            func.count().label("runs"),
+            func.max(JobRun.started_at).label("latest"),
+        )
+        .group_by(JobRun.job_id)
+        .subquery()
+    )
+    success = (
+        select(JobRun.job_id.label("job_id"), func.max(JobRun.finished_at).label("at"))
+        .where(JobRun.outcome == "success")
+        .group_by(JobRun.job_id)
+        .subquery()
+    )
+    frame = query_frame(
+        session,
+        select(
+            JobRun.job_id,
+            summary.c.runs,
+            JobRun.started_at,
+            JobRun.finished_at,
+            JobRun.outcome,
+            JobRun.rows,
+            JobRun.error,
+            success.c.at,
+            JobRun.id,
+        )
+        .join(
+            summary,
+            and_(summary.c.job_id == JobRun.job_id, summary.c.latest == JobRun.started_at),
+        )
+        .outerjoin(success, success.c.job_id == JobRun.job_id)
+        .order_by(JobRun.job_id, JobRun.id.desc()),
+        [
+            "job_id",
+            "runs",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "rows",
+            "error",
+            "last_success_at",
+            "id",
+        ],
+    )
+    # Two runs started in the same instant: keep the newer row.
+    frame = frame.drop_duplicates("job_id", keep="first")
+    return frame.drop(columns="id").reset_index(drop=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from db.scoring_inputs import (
+from db.scores import (
     latest_snapshot_week,
     load_scoring_inputs,
     load_snapshot,

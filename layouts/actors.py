@@ -551,7 +551,7 @@ def _top_problems(flows: pd.DataFrame, limit: int) -> pd.DataFrame:
 def sankey(flows: pd.DataFrame, *, sector: str | None, search: str) -> Any:
     """The funder → delivering actor → problem Sankey, its definition and a table of flows.
 
-    ``flows``: ``db.queries_actors.funding_flows`` output (already filtered).
+    ``flows``: ``db.actors.funding_flows`` output (already filtered).
     """
     if flows.empty:
         filtered = bool(sector or search)

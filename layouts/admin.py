@@ -538,7 +538,7 @@ def _mapping_item(category_id: int, category: str, mapping: dict[str, Any]) -> h
 def mapping_table(frame: pd.DataFrame, *, days: int) -> Any:
     """Categories with their mapped problems (weight, change and remove buttons).
 
-    ``frame``: ``db.queries_admin.category_mappings`` (unmapped first).
+    ``frame``: ``db.category_mappings.category_mappings`` (unmapped first).
     """
     if frame.empty:
         return empty_state(
@@ -724,7 +724,7 @@ OUTCOME_TONES = {"success": "success", "error": "danger", "running": "info", "sk
 def jobs_table(specs: Sequence[tuple[str, str]], runs: pd.DataFrame, recent: pd.DataFrame) -> Any:
     """Scheduled jobs with their latest run, then the most recent runs of any job.
 
-    ``specs``: (job_id, description); ``runs``: ``db.queries_admin.last_job_runs``;
+    ``specs``: (job_id, description); ``runs``: ``db.jobs.last_job_runs``;
     ``recent``: ``db.jobs.recent_runs``.
     """
     last = {str(r.job_id): r for r in runs.itertuples(index=False)}

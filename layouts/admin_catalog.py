@@ -43,7 +43,6 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("rename", "Renamed categories"),
     ("source", "Data sources"),
 )
-CATALOGUE_KINDS = ("department", "indicator", "problem", "actor")
 SINGULAR = {
     "department": "department",
     "indicator": "indicator",

@@ -14,7 +14,7 @@ from layouts.components import Column, data_table, kpi_card, kpi_row, section
 
 
 class LateDepartment(Protocol):
-    """What the section reads of a department with late data (``db.queries_alerts``)."""
+    """What the section reads of a department with late data (``db.pages.data_health``)."""
 
     code: str
     name: str
@@ -23,7 +23,7 @@ class LateDepartment(Protocol):
 
 
 class DataHealth(Protocol):
-    """What the section reads of ``db.queries_alerts.DataHealth`` (layouts never import db)."""
+    """What the section reads of ``db.pages.data_health.DataHealth`` (layouts never import db)."""
 
     late: Sequence[LateDepartment]
     indicators: int

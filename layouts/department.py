@@ -766,6 +766,17 @@ def alert_label(row: Any) -> str:
     return f"{kind}: {row.indicator_code} · {row.indicator_name}"
 
 
+def alert_badge(kind: object, method: object, severity: object) -> str:
+    """The badge of one alert on the department's page. A threshold alert names the threshold
+    its message speaks of ("Past critical threshold"): the stored severity ranks the alert for
+    the whole city (size, reach, persistence) and may be lower, which read as a contradiction
+    beside the message. Other alerts show their severity and kind."""
+    level = str(method or "").removeprefix("threshold-")
+    if kind == "threshold" and level in ("critical", "warning"):
+        return f"Past {level} threshold"
+    return f"{humanize(severity)} · {humanize(kind)}"
+
+
 def alert_options(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Select options for the answer form, in the list's order."""
     return [
@@ -777,7 +788,7 @@ def alert_options(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def alerts_list(frame: pd.DataFrame, department_name: str) -> Any:
     """Open alerts on the department's indicators: what, since when, and any answer given.
 
-    ``frame`` has ``db.queries_department.DEPARTMENT_ALERT_COLUMNS``.
+    ``frame`` has ``db.alerts.feed.DEPARTMENT_ALERT_COLUMNS``.
     """
     if frame.empty:
         return empty_state(
@@ -796,9 +807,7 @@ def alerts_list(frame: pd.DataFrame, department_name: str) -> Any:
                         [
                             flag("Overdue", "danger")
                             if row.overdue
-                            else flag(
-                                f"{humanize(row.severity)} · {humanize(row.kind)}", "warning"
-                            ),
+                            else flag(alert_badge(row.kind, row.method, row.severity), "warning"),
                             " ",
                             html.Span(
                                 f"{row.indicator_code} · {row.indicator_name}",

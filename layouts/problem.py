@@ -41,7 +41,7 @@ from layouts.figures import (
     reports_over_time_figure,
 )
 from triage.plain import HIGH_FROM, MEDIUM_FROM, band_hint, score_band
-from triage.vocabulary import SECTOR_LABELS
+from triage.vocabulary import SCALE_WORDS, SECTOR_LABELS
 
 # (tab id, label): the order of the tabs; the first is the default.
 TABS: tuple[tuple[str, str], ...] = (
@@ -91,7 +91,6 @@ SCORE_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("funding_gap", "Funding gap"),
     ),
 }
-SCALE_WORDS = ("none", "very little", "some", "moderate", "strong", "full")
 REPORT_SNIPPET = 160
 
 
@@ -219,7 +218,7 @@ class HeaderData:
     owner: str | None
     districts: tuple[str, ...]
     week: str
-    score: Any | None  # db.queries_problem.ProblemScore
+    score: Any | None  # db.scores.ProblemScore
     archived: bool = False
 
 
@@ -437,7 +436,7 @@ def breakdown_table(parts: pd.DataFrame) -> html.Details:
 class OverviewData:
     """The overview tab: why it ranks where it does, and the problem as the office states it."""
 
-    score: Any | None  # db.queries_problem.ProblemScore
+    score: Any | None  # db.scores.ProblemScore
     description: str
     desired_outcome: str
     authority: int
@@ -628,9 +627,9 @@ class ReportsData:
     totals: pd.DataFrame  # category, raw, adjusted, last_window, previous_window
     districts: pd.DataFrame  # id, name, geometry, population, in_scope, raw, adjusted, per_1k...
     concern_days: int
-    recent: pd.DataFrame  # as db.queries_problem.recent_reports
+    recent: pd.DataFrame  # as db.reports.newest_in_categories
     # Reports in 90 days (raw, adjusted) as this week's ranking counted them: the overview's
-    # figure (``db.queries_problem.ProblemScore.reports``); None when the week is not scored.
+    # figure (``db.scores.ProblemScore.reports``); None when the week is not scored.
     scored: tuple[float, float] | None = None
     scored_week: str = ""
 

@@ -19,12 +19,17 @@ from dash import dcc, html
 from layouts import ids
 from layouts.components import form_feedback, form_field, humanize, notice
 from triage.vocabulary import (
+    ENGAGEMENT_FORM_FIELDS,
     ENGAGEMENT_ROLES,
     EVIDENCE_LEVELS,
+    FACTOR_FORM_FIELDS,
+    INNOVATION_FORM_FIELDS,
     INNOVATION_ORIGINS,
     INNOVATION_STAGES,
     INNOVATION_TYPES,
+    PROBLEM_FORM_FIELDS,
     PROBLEM_STATUSES,
+    SCALE_WORDS,
     STANCES,
 )
 
@@ -32,55 +37,16 @@ NEW = "new"  # the "add a new one" choice of each form's record select
 NONE = "none"  # "no value" in optional selects (dbc.Select keeps "" for its placeholder)
 WHOLE_PROBLEM = "problem"  # an engagement on the problem as a whole, not one factor
 
-PROBLEM_FIELDS = (
-    "title",
-    "status",
-    "description",
-    "desired_outcome",
-    "authority",
-    "authority_notes",
-    "political_capital",
-    "political_notes",
-)
-FACTOR_FIELDS = (
-    "title",
-    "description",
-    "reach",
-    "evidence",
-    "weight",
-    "parent_ids",
-    "indicator_id",
-)
-ENGAGEMENT_FIELDS = (
-    "actor_id",
-    "factor_id",
-    "role",
-    "stance",
-    "committed_funding",
-    "last_contact",
-    "authorisation",
-    "strings",
-)
-INNOVATION_FIELDS = (
-    "title",
-    "origin",
-    "kind",
-    "stage",
-    "lead_actor_id",
-    "evidence",
-    "cost",
-    "description",
-    "evidence_note",
-)
+PROBLEM_FIELDS = PROBLEM_FORM_FIELDS
+FACTOR_FIELDS = FACTOR_FORM_FIELDS
+ENGAGEMENT_FIELDS = ENGAGEMENT_FORM_FIELDS
+INNOVATION_FIELDS = INNOVATION_FORM_FIELDS
 REACH_CHOICES = (
     ("controls", "The city controls it"),
     ("influences", "The city can influence it"),
     ("outside", "Outside the city's reach"),
 )
-SCALE_CHOICES = tuple(
-    (str(n), f"{n} – {word}")
-    for n, word in enumerate(("none", "very little", "some", "moderate", "strong", "full"))
-)
+SCALE_CHOICES = tuple((str(n), f"{n} – {word}") for n, word in enumerate(SCALE_WORDS))
 
 
 def _options(values: Sequence[str]) -> list[dict[str, str]]:

@@ -49,6 +49,7 @@ from triage.demo_reports import (
 )
 from triage.demo_reports import points_in_geometry as points_in_geometry
 from triage.indicators import CADENCE_DAYS
+from triage.vocabulary import EVIDENCE_LEVELS
 from triage.weeks import iso_week as iso_week  # re-exported for callers
 
 CITY_NAME = "Riverton"
@@ -133,7 +134,7 @@ def __getattr__(name: str) -> Any:
 # --------------------------------------------------------------------------------------------
 
 CTRL = "controls"  # the reach of a factor the city controls (triage.vocabulary.REACHES)
-STRONG, MOD, WEAK, ANEC = "strong", "moderate", "weak", "anecdotal"
+STRONG, MOD, WEAK, ANEC = EVIDENCE_LEVELS
 
 
 def load_district_features() -> tuple[dict[str, Any], ...]:

@@ -17,12 +17,12 @@ import pandas as pd
 class WeekPriorities:
     """One week's stored ranking with everything the page shows beside it.
 
-    ``ranking`` has ``db.queries_priorities.RANKING_COLUMNS``, by rank; ``alerts`` the new and
+    ``ranking`` has ``db.pages.priorities.RANKING_COLUMNS``, by rank; ``alerts`` the new and
     escalated alerts (``week_alerts``); ``overdue`` the overdue indicators
     (``overdue_indicators``); ``owners`` those grouped by department (``stale_owners``).
     ``previous_week`` is the stored week movement is measured against (None when there is
     none). ``on_alert`` the problems at least one open alert concerns, as every page counts
-    them (``db.alert_episodes.problems_on_alert``).
+    them (``db.alerts.episodes.problems_on_alert``).
     """
 
     week: str

@@ -1,6 +1,6 @@
 """Scoring: importance, tractability, neglectedness and priority of every problem, with reasons.
 
-Pure functions over pandas frames (each states its columns in and out); ``db.scoring_inputs``
+Pure functions over pandas frames (each states its columns in and out); ``db.scores``
 loads the frames and stores the weekly snapshots. Every number is explainable in a sentence.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 from triage.backward_map import EVIDENCE_VALUE, map_metrics
 
 # An indicator is overdue when its latest period is older than two of its cadence periods
-# (one for the data to happen, one to report it): the same rule as ``db.queries.is_overdue``.
+# (one for the data to happen, one to report it): the same rule as ``triage.indicators.is_overdue``.
 from triage.indicators import CADENCE_DAYS, OVERDUE_PERIODS
 from triage.scoring_explain import _explain
 from triage.validation import ValidationError

@@ -26,6 +26,14 @@ ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 PROBLEM_STATUSES = ("watch", "emerging", "focus", "monitoring", "resolved")
 # The same statuses in the order lists show them: the ones needing attention first.
 PROBLEM_STATUSES_BY_ATTENTION = ("focus", "emerging", "watch", "monitoring", "resolved")
+# Problems still open (ranked each week, counted on the actors pages): every status but resolved.
+OPEN_PROBLEM_STATUSES = ("watch", "emerging", "focus", "monitoring")
+# A status's place in that order (lists sort problems needing attention first).
+PROBLEM_STATUS_RANK: dict[str, int] = {
+    status: rank for rank, status in enumerate(PROBLEM_STATUSES_BY_ATTENTION)
+}
+# What a title or name shows once its record is archived (it keeps its history).
+ARCHIVED_MARK = " (archived)"
 DIRECTIONS = ("up", "down")  # which way is better
 CADENCES = ("weekly", "monthly", "quarterly", "annual")
 INDICATOR_STATUSES = ("on_track", "at_risk", "off_track")
@@ -35,6 +43,52 @@ PERCENT_UNITS = frozenset({"%", "percent", "pct"})
 # The backward map: how far the city reaches a factor, and how strong the evidence is.
 REACHES = ("controls", "influences", "outside")
 EVIDENCE_LEVELS = ("strong", "moderate", "weak", "anecdotal")
+# The 0-5 scale of a problem's authority and political capital, in words.
+SCALE_WORDS = ("none", "very little", "some", "moderate", "strong", "full")
+# What the drill-down's edit forms change, in the order the forms show them; the writes in
+# ``db.problems`` and ``db.backward_map`` refuse any other field.
+PROBLEM_FORM_FIELDS = (
+    "title",
+    "status",
+    "description",
+    "desired_outcome",
+    "authority",
+    "authority_notes",
+    "political_capital",
+    "political_notes",
+)
+FACTOR_FORM_FIELDS = (
+    "title",
+    "description",
+    "reach",
+    "evidence",
+    "weight",
+    "parent_ids",
+    "indicator_id",
+)
+ENGAGEMENT_FORM_FIELDS = (
+    "actor_id",
+    "factor_id",
+    "role",
+    "stance",
+    "committed_funding",
+    "last_contact",
+    "authorisation",
+    "strings",
+)
+INNOVATION_FORM_FIELDS = (
+    "title",
+    "origin",
+    "kind",
+    "stage",
+    "lead_actor_id",
+    "evidence",
+    "cost",
+    "description",
+    "evidence_note",
+)
+# The records an admin edits one by one on City setup (a city pack's files hold the same).
+CATALOGUE_KINDS = ("department", "indicator", "problem", "actor")
 
 # Actors' sectors. The six the method names first, in its order; labour, faith and media
 # complete the nine. ``SECTORS`` is the stored order (the database's check constraint);

@@ -19,6 +19,7 @@ from callbacks import actors as actor_callbacks
 from callbacks import admin as admin_callbacks
 from callbacks import policy
 from callbacks import reports as report_callbacks
+from db.actors import funding_flows
 from db.models import (
     AuditLog,
     CategoryProblem,
@@ -29,9 +30,8 @@ from db.models import (
     ReportCategory,
     utcnow,
 )
-from db.queries_actors import funding_flows
-from db.queries_reports import LAST_YEAR, weekly_series
-from db.scoring_inputs import load_weights
+from db.reports import LAST_YEAR, weekly_series
+from db.scores import load_weights
 from layouts import actors, admin, figures, ids, reports
 from tests import webutil
 from tests.clock import TODAY

@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 
 from callbacks import alerts as alerts_cb
 from callbacks import priorities as priorities_cb
-from db import queries_alerts
-from db.alerts import open_alert_episodes, recalibrate_severities
+from db.alerts.feed import PAGE_SIZE
+from db.alerts.overdue import overdue_indicators
+from db.alerts.store import open_alert_episodes, recalibrate_severities
 from db.attention import open_episodes, week_attention
 from db.brief import brief_data
 from db.models import Alert, AuditLog, Indicator
-from db.overdue import overdue_indicators
+from db.pages.data_health import data_health
 from layouts import alerts as page
 from layouts import ids
 from layouts.data_health import data_health_section
@@ -203,9 +204,7 @@ def test_sev005_one_severity_on_the_alerts_page_the_brief_and_the_attention_list
         )
         listed = body[2]
         assert all(stored[i] == severity for i in listed)
-        assert len(listed) == min(
-            sum(1 for s in stored.values() if s == severity), queries_alerts.PAGE_SIZE
-        )
+        assert len(listed) == min(sum(1 for s in stored.values() if s == severity), PAGE_SIZE)
     # The brief prints the same severity for the same alert.
     for alert in (*brief.new_alerts, *brief.escalated_alerts):
         assert alert.severity in {"info", "warning", "critical"}
@@ -277,7 +276,7 @@ def test_sev008_data_health_counts_late_indicators_by_department_for_the_chief(
     env: WebEnv,
 ) -> None:
     with env.database.session() as session:
-        health = queries_alerts.data_health(session, TODAY)
+        health = data_health(session, TODAY)
         overdue = overdue_indicators(session, TODAY)
         indicators = session.scalar(
             select(func.count()).select_from(Indicator).where(Indicator.archived_at.is_(None))

@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 
-from db import queries_alerts
+from db.alerts.feed import PAGE_SIZE, AlertFilters, alert_feed
 from db.models import (
     Alert,
     AuditLog,
@@ -27,13 +27,13 @@ from db.models import (
     ReportCategory,
     ScoreSnapshot,
 )
-from db.queries_alerts import AlertEvidence, AlertFilters
 from layouts import alerts as page
 from layouts import ids
 from tests import webutil
 from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, post_callback, signed_in_client, texts
 from triage.jobs.alerts import refresh_alerts
+from triage.page_data import AlertEvidence
 from triage.security import Role
 from triage.vocabulary import OPEN_ALERT_STATES
 from triage.weeks import iso_week
@@ -351,7 +351,7 @@ def test_ual008_feed_filters_through_the_address_values(env: WebEnv, deps: list[
     # Paging needs more than a page of open alerts, whatever the city's today: the demo's own
     # count depends on the date (24 on 2027-02-28), so report alerts are planted up to 31, the
     # first of them Critical (none was on that date).
-    planted = _plant_open_alerts(env, queries_alerts.PAGE_SIZE + 6)
+    planted = _plant_open_alerts(env, PAGE_SIZE + 6)
     try:
         mayor = signed_in_client(env, "mayor")
         first = _feed_response(mayor, deps)
@@ -368,15 +368,13 @@ def test_ual008_feed_filters_through_the_address_values(env: WebEnv, deps: list[
                 .join(Alert, Alert.indicator_id == Indicator.id)
                 .limit(1)
             ).one()
-            expected, _ = queries_alerts.alert_feed(
-                session, AlertFilters(department_id=department_id)
-            )
-        assert len(everything) == len(set(everything)) == open_count > queries_alerts.PAGE_SIZE
+            expected, _ = alert_feed(session, AlertFilters(department_id=department_id))
+        assert len(everything) == len(set(everything)) == open_count > PAGE_SIZE
         # One page of 25 at a time, the count over every match, the pager says where it is.
-        assert first["alerts-shown-store"]["data"] == everything[: queries_alerts.PAGE_SIZE]
+        assert first["alerts-shown-store"]["data"] == everything[:PAGE_SIZE]
         assert first["alerts-prev-page-button"]["disabled"] is True
         assert first["alerts-next-page-button"]["disabled"] is False
-        pages = -(-open_count // queries_alerts.PAGE_SIZE)
+        pages = -(-open_count // PAGE_SIZE)
         assert first["alerts-pager-text"]["children"] == (
             f"Alerts 1–25 of {open_count} (page 1 of {pages})"
         )

@@ -12,8 +12,8 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
 from callbacks import admin_users, department, home, policy, problem
+from db.frames import count_rows
 from db.models import PROBLEM_STATUSES, Observation, Problem, User
-from db.queries import count_rows
 from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, texts
 from triage.security import PermissionDenied
@@ -98,7 +98,7 @@ def test_cbprob002_unknown_problem_is_not_found(env: WebEnv, bad_id: object) -> 
 
 
 def _history(env: WebEnv, indicator_id: int) -> list[float]:
-    from db.queries_department import recent_values
+    from db.indicators import recent_values
 
     with env.database.session() as session:
         return recent_values(session, indicator_id)

@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from callbacks import department
-from db import queries
+from db.frames import count_rows
 from db.models import AuditLog, Indicator, Observation
 from layouts import department as department_layout
 from layouts import ids
@@ -85,7 +85,7 @@ def good_csv(codes: list[str], rows: int = 12, *, days_back: int = 1) -> bytes:
 def counts(env: WebEnv) -> tuple[int, int]:
     with env.database.session() as session:
         return (
-            queries.count_rows(session, Observation),
+            count_rows(session, Observation),
             int(
                 session.scalar(
                     select(func.count())

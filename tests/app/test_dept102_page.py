@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from callbacks import department
+from db.frames import count_rows
+from db.indicators import indicator_status
 from db.models import Alert, AuditLog, Indicator, Observation
-from db.queries import count_rows, indicator_status
 from layouts import department as department_layout
 from tests.clock import TODAY
 from tests.webutil import WebEnv, texts
@@ -77,12 +78,12 @@ def add_indicator(
         return indicator.id
 
 
-def add_alert(env: WebEnv, indicator_id: int, kind: str, message: str) -> int:
+def add_alert(env: WebEnv, indicator_id: int, kind: str, message: str, method: str = "test") -> int:
     with env.database.session(write=True) as session:
         alert = Alert(
             dedupe_key=f"{kind}|test-{indicator_id}",
             kind=kind,
-            method="test",
+            method=method,
             severity="warning",
             series_key=f"indicator:{indicator_id}",
             indicator_id=indicator_id,
@@ -253,7 +254,9 @@ def test_dept102_alerts_on_own_indicators_with_late_data_as_overdue(
     assert head.department_id is not None
     late_id, bus_id = late(env, head), bus(env, head)
     stale = add_alert(env, late_id, "stale", "No value for Library visits since August.")
-    breach = add_alert(env, bus_id, "threshold", "Bus riders below the warning threshold.")
+    breach = add_alert(
+        env, bus_id, "threshold", "Bus riders below the critical threshold.", "threshold-critical"
+    )
     foreign = env.indicator_ids(department_id=head.department_id, own=False)[0]
     other = add_alert(env, foreign, "stale", "Another department's late value.")
     listing, options = department.department_alerts_view(None, 0, 0, principal=head)
@@ -266,6 +269,10 @@ def test_dept102_alerts_on_own_indicators_with_late_data_as_overdue(
     assert options[0]["label"] == "Overdue: LATE-1 · Library visits per 1,000 residents"
     assert str(breach) in values and str(other) not in values
     assert "1 overdue value" in text and "not yet answered" in text
+    # The badge names the threshold the message speaks of, not the city-wide severity
+    # (stored as Warning here), which read as a contradiction beside "critical threshold".
+    flat = " ".join(text.split())
+    assert "Past critical threshold" in flat and "Warning · Threshold" not in flat
 
 
 def test_dept102_head_acknowledges_and_answers_her_alert(env: WebEnv, head: Principal) -> None:

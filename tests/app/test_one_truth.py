@@ -19,10 +19,12 @@ from callbacks import alerts as alerts_cb
 from callbacks import priorities as priorities_cb
 from callbacks import problem as problem_cb
 from callbacks import reports as reports_cb
-from db import queries_priorities, queries_problem
+from db import lookups
 from db.attention import open_episodes, week_attention
 from db.brief import brief_data
 from db.models import Alert, CategoryProblem, Indicator, Observation, ReportCategory
+from db.pages.priorities import actor_gaps, week_changes, week_priorities
+from db.problems import problem_record
 from tests.clock import TODAY
 from tests.webutil import WebEnv, texts
 from triage.attention import is_new
@@ -102,7 +104,7 @@ def _alerts_page(env: WebEnv, problem: Any = None) -> tuple[Any, ...]:
 
 def _ranked(env: WebEnv) -> list[int]:
     with env.database.session() as session:
-        data = queries_priorities.week_priorities(session, WEEK, today=TODAY)
+        data = week_priorities(session, WEEK, today=TODAY)
     return [int(p) for p in data.ranking["problem_id"]]
 
 
@@ -178,11 +180,11 @@ def test_one003_missing_sectors_agree_on_map_summary_gaps_actors_tab_and_brief(
     with env.database.session() as session:
         titles = dict(
             (int(p), str(t))
-            for p, t in queries_priorities.week_priorities(session, WEEK, today=TODAY)
+            for p, t in week_priorities(session, WEEK, today=TODAY)
             .ranking[["problem_id", "title"]]
             .itertuples(index=False)
         )
-        gaps = queries_priorities.actor_gaps(session, [(p, titles[p]) for p in ranked])
+        gaps = actor_gaps(session, [(p, titles[p]) for p in ranked])
     seen = set()
     for problem_id, gap in zip(ranked, gaps, strict=True):
         summary, gap_list, actors = _sector_counts(env, problem_id)
@@ -300,8 +302,8 @@ def test_one006_new_alerts_mean_the_same_on_priorities_brief_and_attention(
             priorities_cb.week_choice({"week": None}, principal=web.principal("mayor"))
             old_id, late_id, surge_id = _plant(web)
             with web.database.session() as session:
-                data = queries_priorities.week_priorities(session, WEEK, today=TODAY)
-                changes = queries_priorities.week_changes(data)
+                data = week_priorities(session, WEEK, today=TODAY)
+                changes = week_changes(data)
                 brief = brief_data(
                     session,
                     WEEK,
@@ -354,10 +356,10 @@ def test_one007_reports_page_over_the_same_90_days_shows_the_tabs_count_as_filed
     start = TODAY - dt.timedelta(days=89)
     checked = 0
     with env.database.session() as session:
-        every = set(queries_problem.district_shapes(session)["id"].astype(int))
+        every = set(lookups.districts(session, geometry=True)["id"].astype(int))
         citywide = []
         for p in _ranked(env):
-            record = queries_problem.problem_record(session, p)
+            record = problem_record(session, p)
             assert record is not None
             if not record.district_ids or set(record.district_ids) >= every:
                 citywide.append(p)

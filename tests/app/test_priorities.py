@@ -20,15 +20,24 @@ from sqlalchemy import func, select
 
 from callbacks import policy
 from callbacks import priorities as cb
-from db import queries_priorities
 from db.models import Alert, CategoryProblem, Decision, Problem, ReportCategory, ScoreSnapshot
-from db.scoring_inputs import load_scoring_inputs
+from db.pages.priorities import (
+    ALERT_COLUMNS,
+    OVERDUE_COLUMNS,
+    OWNER_COLUMNS,
+    actor_gaps,
+    trend_of,
+    week_changes,
+    week_priorities,
+)
+from db.scores import load_scoring_inputs, snapshot_weeks
 from layouts import figures, ids
 from layouts import priorities as page
 from tests.clock import TODAY
 from tests.webutil import WebEnv, find_ids, texts
 from triage import attention, brief
 from triage.backward_map import CORE_SECTORS, backward_map
+from triage.page_data import WeekChanges, WeekPriorities
 from triage.scoring import iso_week
 from triage.security import PermissionDenied
 
@@ -152,7 +161,7 @@ def test_pri004_current_week_is_stored_once_then_read(ctx: WebEnv) -> None:
         stamps = session.scalar(
             select(func.max(ScoreSnapshot.computed_at)).where(ScoreSnapshot.week == week)
         )
-        weeks = queries_priorities.snapshot_weeks(session)
+        weeks = snapshot_weeks(session)
     assert week in weeks and len(weeks) >= 2  # a baseline week is stored with the first one
     assert _week(ctx) == week
     with ctx.database.session() as session:
@@ -207,7 +216,7 @@ def test_pri006_other_roles_get_no_decision_buttons(ctx: WebEnv, username: str) 
 def test_pri007_past_weeks_are_read_only(ctx: WebEnv) -> None:
     week = _week(ctx)
     with ctx.database.session() as session:
-        older = next(w for w in queries_priorities.snapshot_weeks(session) if w != week)
+        older = next(w for w in snapshot_weeks(session) if w != week)
     _summary, table, *_ = cb.priorities_view(older, "top", 0, principal=ctx.principal("mayor"))
     assert not [i for i in find_ids(table) if isinstance(i, dict)]
     problem_id = int(next(iter(_ranking(ctx, older)["problem_id"])))
@@ -219,7 +228,7 @@ def test_pri007_past_weeks_are_read_only(ctx: WebEnv) -> None:
 
 def _ranking(env: WebEnv, week: str) -> pd.DataFrame:
     with env.database.session() as session:
-        return queries_priorities.week_priorities(session, week, today=TODAY).ranking
+        return week_priorities(session, week, today=TODAY).ranking
 
 
 def test_pri008_decision_dialog_opens_saves_supersedes_and_cancels(ctx: WebEnv) -> None:
@@ -328,7 +337,7 @@ def test_pri013_actor_gaps_match_the_backward_map(ctx: WebEnv) -> None:
     top = _ranking(ctx, week).head(6)
     problems = [(int(p), str(t)) for p, t in zip(top["problem_id"], top["title"], strict=True)]
     with ctx.database.session() as session:
-        gaps = queries_priorities.actor_gaps(session, problems)
+        gaps = actor_gaps(session, problems)
         inputs = load_scoring_inputs(session, TODAY)
     for (problem_id, title), gap in zip(problems, gaps, strict=True):
         bmap = backward_map(
@@ -549,32 +558,30 @@ def test_pri020_week_changes_movers_and_new_problems() -> None:
             "decision": ["focus", None, None, None],
         }
     )
-    empty_alerts = pd.DataFrame(columns=queries_priorities.ALERT_COLUMNS)
-    data = queries_priorities.WeekPriorities(
+    empty_alerts = pd.DataFrame(columns=ALERT_COLUMNS)
+    data = WeekPriorities(
         "2026-W48",
         dt.date(2026, 11, 23),
         "2026-W47",
         None,
         ranking,
         empty_alerts,
-        pd.DataFrame(columns=queries_priorities.OVERDUE_COLUMNS),
-        pd.DataFrame(columns=queries_priorities.OWNER_COLUMNS),
+        pd.DataFrame(columns=OVERDUE_COLUMNS),
+        pd.DataFrame(columns=OWNER_COLUMNS),
     )
-    changes = queries_priorities.week_changes(data, top_n=3)
+    changes = week_changes(data, top_n=3)
     assert list(changes.movers["title"]) == ["D", "A"]
     assert list(changes.new_problems["title"]) == ["C"]
     assert list(changes.decisions_due["title"]) == ["B", "C"]
-    first_week = queries_priorities.week_changes(
-        queries_priorities.WeekPriorities(
-            *[*data.__dict__.values()][:2], None, *[*data.__dict__.values()][3:]
-        )
+    first_week = week_changes(
+        WeekPriorities(*[*data.__dict__.values()][:2], None, *[*data.__dict__.values()][3:])
     )
     assert first_week.movers.empty and first_week.new_problems.empty
     panel = page.changes_panel(first_week, compared=False, previous_week=None)
     assert "movers and new problems show from next week" in texts(panel)
-    assert queries_priorities.trend_of(0.2, None) == "worsening"
-    assert queries_priorities.trend_of(0.0, -0.05) == "improving"
-    assert queries_priorities.trend_of(None, 0.01) == "steady"
+    assert trend_of(0.2, None) == "worsening"
+    assert trend_of(0.0, -0.05) == "improving"
+    assert trend_of(None, 0.01) == "steady"
 
 
 def test_pri021_bench_ui_times_every_callback_of_a_page(env: WebEnv) -> None:
@@ -760,10 +767,10 @@ def test_pri030_what_changed_names_the_five_worst_alerts_and_links_the_rest() ->
             }
             for i in range(12)
         ],
-        columns=queries_priorities.ALERT_COLUMNS,
+        columns=ALERT_COLUMNS,
     )
     empty = pd.DataFrame(columns=["rank", "title", "problem_id"])
-    changes = queries_priorities.WeekChanges(
+    changes = WeekChanges(
         new_alerts=alerts,
         escalated_alerts=alerts.head(3),
         movers=empty,

@@ -20,7 +20,7 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy import func, select
 
 from callbacks import problem, problem_edit
-from db import map_writes
+from db.backward_map import add_factor
 from db.models import AuditLog, CausalFactor, Engagement, Innovation, Problem, ScoreSnapshot
 from layouts import figures, ids, problem_map
 from layouts import problem as problem_layout
@@ -639,7 +639,7 @@ def test_prob016_a_save_after_someone_elses_edit_is_a_conflict(env: WebEnv) -> N
     chief = env.principal("chief")
     loaded = _version(env, problem_id)
     with env.database.session(write=True) as session:
-        map_writes.add_factor(
+        add_factor(
             session,
             env.principal("admin"),
             problem_id,

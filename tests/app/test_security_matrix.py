@@ -14,8 +14,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from callbacks import department, policy
+from db.frames import count_rows
 from db.models import Alert, AuditLog, Observation
-from db.queries import count_rows
 from tests import webutil
 from tests.clock import TODAY
 from tests.webutil import WebEnv, post_callback, signed_in_client

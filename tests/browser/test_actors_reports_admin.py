@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
 from db.models import CategoryProblem
-from db.scoring_inputs import load_weights
+from db.scores import load_weights
 from tests import webutil
 from tests.browser import axe
 from tests.browser.browserutil import screenshot, severe_logs, sign_in

@@ -14,7 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import func, select
 
-from db import map_writes
+from db.backward_map import add_factor, update_factor
 from db.models import CausalFactor, Problem
 from layouts import ids
 from layouts.problem import TABS
@@ -142,7 +142,7 @@ def test_brprob001_chief_edits_the_map_and_meets_a_conflict(app_duo, web_env: We
     click(app_duo, f"#{ids.problem_field('factor', 'reach')} input[value='controls']")
     with web_env.database.session(write=True) as session:
         version = session.scalar(select(Problem.version).where(Problem.id == problem_id))
-        map_writes.add_factor(
+        add_factor(
             session,
             web_env.principal("admin"),
             problem_id,
@@ -174,10 +174,10 @@ def test_brprob002_every_tab_by_url_with_screenshots_and_axe(app_duo, web_env: W
     chief = web_env.principal("chief")
     with web_env.database.session(write=True) as session:  # something for the audit trail
         version = session.scalar(select(Problem.version).where(Problem.id == problem_id))
-        saved = map_writes.add_factor(
+        saved = add_factor(
             session, chief, problem_id, version, {"title": "Stray bullets", "reach": "outside"}
         )
-        map_writes.update_factor(session, chief, saved.entity_id, saved.version, {"weight": 0.3})
+        update_factor(session, chief, saved.entity_id, saved.version, {"weight": 0.3})
     sign_in(app_duo, "chief", next_path=f"/problems/{problem_id}")
     app_duo.wait_for_contains_text(f"#{ids.PROBLEM_HEADER_DIV} h1", title, timeout=20)
     app_duo.wait_for_element(f"#{ids.PROBLEM_HEADER_DIV} .kpi-card", timeout=20)
@@ -212,7 +212,7 @@ def test_brprob003_mayor_reads_without_edit_controls(app_duo, web_env: WebEnv) -
     problem_id, title = richest_problem(web_env)
     with web_env.database.session(write=True) as session:
         version = session.scalar(select(Problem.version).where(Problem.id == problem_id))
-        map_writes.add_factor(
+        add_factor(
             session,
             web_env.principal("chief"),
             problem_id,

@@ -16,14 +16,15 @@ from db.accounts import (
     load_principal,
     set_user_active,
 )
+from db.indicators import record_observation
 from db.models import AuditLog, Department, IndicatorStatusUpdate, LoginAttempt, Observation
-from db.scoring_inputs import load_weights
+from db.scores import load_weights, set_scoring_weights
 from db.session import Database
-from db.writes import ValidationError, record_observation, set_scoring_weights
 from tests.clock import TODAY
 from tests.db.factories import PASSWORD, make_world
 from triage.scoring import ScoringWeights
 from triage.security import PermissionDenied, Principal, Role
+from triage.validation import ValidationError
 
 ADMIN = Principal.system("test-admin")
 T0 = dt.datetime(2026, 11, 20, 9, 0)

@@ -8,12 +8,27 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from db import queries_actors, queries_admin, queries_reports
-from db.admin_writes import (
+from db import lookups
+from db.actors import (
+    actor_directory,
+    actor_engagements,
+    funding_engagements,
+    funding_flows,
+    portfolio_problems,
+    sector_coverage,
+    sector_problem_cells,
+    sector_summary,
+)
+from db.catalog_admin import data_sources
+from db.category_mappings import (
     add_category_mapping,
+    category_mappings,
+    mapping_choices,
+    mapping_weight,
     remove_category_mapping,
     set_category_mapping_weight,
 )
+from db.jobs import last_job_runs
 from db.models import (
     Actor,
     AuditLog,
@@ -26,7 +41,16 @@ from db.models import (
     ReportCategory,
     ReportDailyCount,
 )
-from db.queries_reports import ReportFilters
+from db.reports import (
+    ReportFilters,
+    cell_counts,
+    daily_counts,
+    district_propensity,
+    district_totals,
+    latest_report_day,
+    recent_reports,
+    top_categories,
+)
 from db.session import Database
 from tests.db.factories import World, make_world
 from triage.security import PermissionDenied, Principal, Role
@@ -203,29 +227,29 @@ def test_admw010_report_queries_push_filters_into_sql(database: Database) -> Non
     only_north = ReportFilters(DAY - dt.timedelta(days=6), DAY, None, north)
     potholes = ReportFilters(DAY - dt.timedelta(days=6), DAY, (pothole,))
     with database.session() as s:
-        assert queries_reports.latest_report_day(s) == DAY
-        cells = queries_reports.cell_counts(s, week)
+        assert latest_report_day(s) == DAY
+        cells = cell_counts(s, week)
         assert int(cells["count"].sum()) == 11
-        assert int(queries_reports.cell_counts(s, only_north)["count"].sum()) == 7
-        top = queries_reports.top_categories(s, potholes, queries_reports.cell_counts(s, potholes))
+        assert int(cell_counts(s, only_north)["count"].sum()) == 7
+        top = top_categories(s, potholes, cell_counts(s, potholes))
         assert list(top["name"]) == ["Pothole"] and list(top["last_year"]) == [3.0]
-        totals = queries_reports.district_totals(s, cells)
+        totals = district_totals(s, cells)
         assert dict(zip(totals["code"], totals["count"], strict=True)) == {"N": 7, "S": 4}
-        daily = queries_reports.daily_counts(s, week)
+        daily = daily_counts(s, week)
         assert list(daily["day"]) == [DAY - dt.timedelta(days=1), DAY]
-        assert queries_reports.daily_counts(s, week.last_year())["count"].sum() == 3
+        assert daily_counts(s, week.last_year())["count"].sum() == 3
         nothing = ReportFilters(week.date_from, week.date_to, ())
-        assert nothing.matches_nothing and queries_reports.cell_counts(s, nothing).empty
-        propensity = queries_reports.district_propensity(s, DAY)
+        assert nothing.matches_nothing and cell_counts(s, nothing).empty
+        propensity = district_propensity(s, DAY)
         assert set(propensity["district_id"]) == {north, south}
-        recent = queries_reports.recent_reports(s, week)
+        recent = recent_reports(s, week)
         assert list(recent["description"]) == ["hole 2", "hole 1", "hole 0"]
         assert list(recent["district"].fillna("none")) == ["none", "North", "North"]
-        assert len(queries_reports.recent_reports(s, week, limit=2)) == 2
-        assert len(queries_reports.recent_reports(s, only_north)) == 2
-        assert queries_reports.recent_reports(s, ReportFilters(DAY, DAY, (noise,))).empty
-        assert queries_reports.problems(s).empty  # nothing is mapped yet
-        geometry = queries_reports.districts(s, geometry=True)
+        assert len(recent_reports(s, week, limit=2)) == 2
+        assert len(recent_reports(s, only_north)) == 2
+        assert recent_reports(s, ReportFilters(DAY, DAY, (noise,))).empty
+        assert lookups.problems(s, mapped_only=True).empty  # nothing is mapped yet
+        geometry = lookups.districts(s, geometry=True)
         assert geometry.loc[geometry["code"] == "N", "geometry"].iloc[0]["type"] == "Polygon"
 
 
@@ -233,30 +257,30 @@ def test_admw011_actor_queries_group_the_same_on_both_backends(database: Databas
     with database.session(write=True) as s:
         world, *_ = _city(s)
     with database.session() as s:
-        directory = queries_actors.actor_directory(s)
+        directory = actor_directory(s)
         assert list(directory["name"]) == ["Block Club", "Public Works Crew", "Riverton Fund"]
         assert list(directory["engagements"]) == [2, 1, 1]
         assert list(directory["committed_funding"]) == [0.0, 0.0, 1000.0]
-        found = queries_actors.actor_directory(s, search="WORKS")
+        found = actor_directory(s, search="WORKS")
         assert list(found["name"]) == ["Public Works Crew"]
-        assert queries_actors.actor_directory(s, search="%").empty  # no wildcard
-        assert list(queries_actors.actor_directory(s, sector="community")["name"]) == ["Block Club"]
-        summary = queries_actors.sector_summary(s)
+        assert actor_directory(s, search="%").empty  # no wildcard
+        assert list(actor_directory(s, sector="community")["name"]) == ["Block Club"]
+        summary = sector_summary(s)
         assert dict(zip(summary["sector"], summary["actors"], strict=True)) == {
             "community": 1,
             "government_agency": 1,
             "philanthropic": 1,
         }
-        cells = queries_actors.sector_problem_cells(s)
+        cells = sector_problem_cells(s)
         assert int(cells["engagements"].sum()) == 4
-        problems, week = queries_actors.portfolio_problems(s)
+        problems, week = portfolio_problems(s)
         assert week is None and list(problems["id"]) == [world.problem_id]
-        coverage = queries_actors.sector_coverage(s)
+        coverage = sector_coverage(s)
         assert set(coverage["sector"]) == {"philanthropic", "government_agency", "community"}
-        flows = queries_actors.funding_flows(queries_actors.funding_engagements(s))
+        flows = funding_flows(funding_engagements(s))
         assert sorted(flows["actor"]) == ["Block Club", "Public Works Crew"]
         assert list(flows["amount"]) == [500.0, 500.0]
-        engagements = queries_actors.actor_engagements(s, [int(i) for i in directory["id"]])
+        engagements = actor_engagements(s, [int(i) for i in directory["id"]])
         assert len(engagements) == 4 and set(engagements["problem_title"]) == {"Unsafe playgrounds"}
 
 
@@ -276,18 +300,18 @@ def test_admw012_admin_queries_mapping_sources_and_jobs(database: Database) -> N
             ]
         )  # fmt: skip
     with database.session() as s:
-        mappings = queries_admin.category_mappings(s, today=DAY)
+        mappings = category_mappings(s, today=DAY)
         assert list(mappings["code"]) == ["noise", "pothole"]  # unmapped first
         assert mappings["problem_id"].isna().tolist() == [True, False]
         assert list(mappings["reports_recent"]) == [2, 9]
-        assert queries_admin.mapping_weight(s, pothole, world.problem_id) == 0.5
-        assert queries_admin.mapping_weight(s, noise, world.problem_id) is None
-        categories, problems = queries_admin.mapping_choices(s)
+        assert mapping_weight(s, pothole, world.problem_id) == 0.5
+        assert mapping_weight(s, noise, world.problem_id) is None
+        categories, problems = mapping_choices(s)
         assert list(categories["code"]) == ["noise", "pothole"] and len(problems) == 1
-        assert list(queries_admin.data_sources(s)["name"]) == ["city311"]
-        runs = queries_admin.last_job_runs(s)
+        assert list(data_sources(s)["name"]) == ["city311"]
+        runs = last_job_runs(s)
         assert list(runs["job_id"]) == ["other", "weekly-snapshot"]
         latest = runs.set_index("job_id").loc["weekly-snapshot"]
         assert latest["outcome"] == "error" and latest["runs"] == 2 and latest["error"] == "boom"
         assert latest["last_success_at"] == now - dt.timedelta(days=7)
-        assert queries_reports.problems(s)["title"].tolist() == ["Unsafe playgrounds"]
+        assert lookups.problems(s, mapped_only=True)["title"].tolist() == ["Unsafe playgrounds"]

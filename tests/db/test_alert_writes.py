@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from db import alert_writes, queries_alerts
-from db.alerts import active_alerts
+from db.alerts.actions import act_on_alert, open_problem_from_alert
+from db.alerts.evidence import alert_evidence, surge_band, window_days
+from db.alerts.feed import AlertFilters, alert_feed, alert_row
+from db.alerts.store import active_alerts
 from db.models import (
     Alert,
     AuditLog,
@@ -23,7 +25,6 @@ from db.models import (
     ProblemIndicator,
     ReportCategory,
 )
-from db.queries_alerts import AlertFilters
 from db.session import Database
 from tests.clock import TODAY
 from tests.db.factories import World, make_world
@@ -133,23 +134,19 @@ def test_dbal001_actions_change_state_and_audit(database: Database) -> None:
     world, keys = _setup(database)
     alert_id = keys["litter_north"]
     with database.session(write=True) as session:
-        assert alert_writes.act_on_alert(session, ANALYST, alert_id, "acknowledge") == (
-            "acknowledged"
-        )
+        assert act_on_alert(session, ANALYST, alert_id, "acknowledge") == ("acknowledged")
     with database.session(write=True) as session:
         assert (
-            alert_writes.act_on_alert(
-                session, MAYOR, str(alert_id), "link", problem_id=str(world.problem_id)
-            )
+            act_on_alert(session, MAYOR, str(alert_id), "link", problem_id=str(world.problem_id))
             == "linked"
         )
     with database.session() as session:
         stored = session.get(Alert, alert_id)
         assert (stored.state, stored.problem_id) == ("linked", world.problem_id)
     with database.session(write=True) as session:
-        alert_writes.act_on_alert(session, ANALYST, alert_id, "dismiss", reason="  Duplicate\x00 ")
+        act_on_alert(session, ANALYST, alert_id, "dismiss", reason="  Duplicate\x00 ")
     with database.session(write=True) as session:
-        alert_writes.act_on_alert(session, ANALYST, alert_id, "reopen")
+        act_on_alert(session, ANALYST, alert_id, "reopen")
     with database.session() as session:
         stored = session.get(Alert, alert_id)
         assert (stored.state, stored.state_reason) == ("new", "")
@@ -187,7 +184,7 @@ def test_dbal002_refused_actions_change_nothing(
     _, keys = _setup(database)
     alert_id = keys["parks_indicator"]
     with pytest.raises(error), database.session(write=True) as session:
-        alert_writes.act_on_alert(session, actor, alert_id, action, **values)
+        act_on_alert(session, actor, alert_id, action, **values)
     with database.session() as session:
         stored = session.get(Alert, alert_id)
         assert (stored.state, stored.state_reason, stored.problem_id) == ("new", "", None)
@@ -198,15 +195,15 @@ def test_dbal003_bad_alert_ids_are_refused(database: Database) -> None:
     _setup(database)
     for raw in (None, "", "abc", "-3", True, "0", "1" * 13):
         with pytest.raises(ValidationError), database.session(write=True) as session:
-            alert_writes.act_on_alert(session, ANALYST, raw, "acknowledge")
+            act_on_alert(session, ANALYST, raw, "acknowledge")
     with pytest.raises(ValidationError, match="no alert"), database.session(write=True) as s:
-        alert_writes.act_on_alert(s, ANALYST, 987654, "acknowledge")
+        act_on_alert(s, ANALYST, 987654, "acknowledge")
 
 
 def test_dbal004_open_problem_from_alert_creates_and_links_in_one_go(database: Database) -> None:
     world, keys = _setup(database)
     with database.session(write=True) as session:
-        problem_id = alert_writes.open_problem_from_alert(
+        problem_id = open_problem_from_alert(
             session,
             world.chief,
             keys["litter_north"],
@@ -230,7 +227,7 @@ def test_dbal004_open_problem_from_alert_creates_and_links_in_one_go(database: D
     assert [a.action for a in _audits(database, "alert", keys["litter_north"])] == ["linked"]
 
     with database.session(write=True) as session:
-        second = alert_writes.open_problem_from_alert(
+        second = open_problem_from_alert(
             session, world.chief, keys["works_indicator"], title="Slow potholes", policy_area="x"
         )
     with database.session() as session:
@@ -261,7 +258,7 @@ def test_dbal005_refused_new_problem_leaves_no_trace(
         before = session.scalar(select(func.count()).select_from(Problem))
         state = session.get(Alert, keys[alert]).state
     with pytest.raises(error), database.session(write=True) as session:
-        alert_writes.open_problem_from_alert(session, actor, keys[alert], **values)
+        open_problem_from_alert(session, actor, keys[alert], **values)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Problem)) == before
         assert session.get(Alert, keys[alert]).state == state
@@ -270,7 +267,7 @@ def test_dbal005_refused_new_problem_leaves_no_trace(
 
 def _feed_ids(database: Database, **filters: object) -> list[int]:
     with database.session() as session:
-        feed, total = queries_alerts.alert_feed(session, AlertFilters(**filters))
+        feed, total = alert_feed(session, AlertFilters(**filters))
     assert total == len(feed)
     return [int(i) for i in feed["id"]]
 
@@ -302,14 +299,14 @@ def test_dbal006_feed_filters_and_department_rule(database: Database) -> None:
     assert len(_feed_ids(database, states=None)) == 5
     assert _feed_ids(database, problem_id=k["works_problem"]) == [k["noise_city"]]
     with database.session() as session:
-        feed, _ = queries_alerts.alert_feed(session, AlertFilters(category_id=k["noise"]))
+        feed, _ = alert_feed(session, AlertFilters(category_id=k["noise"]))
         row = feed.iloc[0]
         assert row["departments"] == ["Public Works"]
         assert row["message"] == "Noise <script>alert(1)</script> reports doubled"
         assert pd.isna(row["district"]) and row["category"] == "Noise"
         parks = session.get(Department, world.parks_id)
-        assert queries_alerts.alert_row(session, k["dismissed"])["departments"] == [parks.name]
-        assert queries_alerts.alert_row(session, 10**9) is None
+        assert alert_row(session, k["dismissed"])["departments"] == [parks.name]
+        assert alert_row(session, 10**9) is None
 
 
 def test_dbal007_filters_reject_unknown_values() -> None:
@@ -331,15 +328,15 @@ def test_dbal008_surge_evidence_reproduces_the_detector(city: Database) -> None:
     today = TODAY
     with city.session() as session:
         alerts = active_alerts(session)
-    windows = alerts["method"].map(queries_alerts.window_days)
+    windows = alerts["method"].map(window_days)
     surges = alerts[(alerts["kind"] == "surge") & windows.notna() & (windows % 7 == 0)]
     assert len(surges) >= 1  # how many depends on the date the demo city is seeded for
     long_bands = 0
     for row in surges.itertuples(index=False):
         with city.session() as session:
-            evidence = queries_alerts.alert_evidence(session, int(row.id), today)
+            evidence = alert_evidence(session, int(row.id), today)
         assert evidence is not None and evidence.band == "recomputed"
-        window = queries_alerts.window_days(row.method)
+        window = window_days(row.method)
         assert evidence.measure == f"reports in the {window} days to each day"
         series = evidence.series.set_index("date")
         last = pd.Timestamp(row.last_detected)
@@ -363,7 +360,7 @@ def test_dbal009_indicator_evidence_marks_the_value_that_alerted(city: Database)
         alerts = active_alerts(session)
         for kind in ("threshold", "trend"):
             row = alerts[alerts["kind"] == kind].iloc[0]
-            evidence = queries_alerts.alert_evidence(session, int(row["id"]), today)
+            evidence = alert_evidence(session, int(row["id"]), today)
             assert evidence is not None
             flagged = evidence.series[evidence.series["alerted"]]
             assert len(flagged) == 1
@@ -372,20 +369,18 @@ def test_dbal009_indicator_evidence_marks_the_value_that_alerted(city: Database)
             assert labels, "the indicator's thresholds are reference lines"
             if kind == "trend":
                 assert flagged["expected"].item() == pytest.approx(row["expected"])
-        assert queries_alerts.alert_evidence(session, 10**9, today) is None
+        assert alert_evidence(session, 10**9, today) is None
 
 
 def test_dbal010_problem_deep_link_matches_the_priorities_count(city: Database) -> None:
     """``/alerts?problem=<id>`` lists exactly the alerts the weekly priorities count for it."""
-    from db.queries_priorities import active_alert_counts
+    from db.alerts.episodes import active_alert_counts
 
     with city.session() as session:
         counts = active_alert_counts(session)
         assert len(counts) > 0
         for problem_id, count in counts.items():
-            feed, total = queries_alerts.alert_feed(
-                session, AlertFilters(problem_id=int(problem_id))
-            )
+            feed, total = alert_feed(session, AlertFilters(problem_id=int(problem_id)))
             assert total == len(feed) == int(count), problem_id
 
 
@@ -393,9 +388,9 @@ def test_dbal011_surge_band_only_for_whole_week_windows() -> None:
     days = pd.date_range("2025-01-01", "2026-06-30", freq="D")
     daily = pd.DataFrame({"date": days, "value": [5.0 + (i % 7 == 0) for i in range(len(days))]})
     start, end = dt.date(2026, 5, 1), dt.date(2026, 6, 30)
-    assert queries_alerts.surge_band(daily, 3, start, end).empty
-    assert queries_alerts.surge_band(daily, 5, start, end).empty
-    band = queries_alerts.surge_band(daily, 7, start, end)
+    assert surge_band(daily, 3, start, end).empty
+    assert surge_band(daily, 5, start, end).empty
+    band = surge_band(daily, 7, start, end)
     assert band["date"].min() >= pd.Timestamp(start) and band["date"].max() == pd.Timestamp(end)
     assert len(band) == (end - start).days + 1
     assert ((band["lower"] <= band["expected"]) & (band["expected"] <= band["upper"])).all()

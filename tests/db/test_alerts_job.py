@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
-from db.alerts import active_alerts, transition_alert
+from db.alerts.store import active_alerts, transition_alert
 from db.models import Alert, AuditLog, District, Problem, ReportCategory
 from db.session import Database
 from tests.clock import TODAY

@@ -14,18 +14,21 @@ import pytest
 from sqlalchemy import func, select
 
 from callbacks.alerts import link_options, resolve_filters
-from db import (
-    catalog_admin,
-    lookups,
-    overdue,
-    queries,
-    queries_actors,
-    queries_admin,
-    queries_alerts,
-    queries_priorities,
-    queries_problem,
+from db import catalog_admin, lookups
+from db.actors import (
+    actor_directory,
+    actor_engagements,
+    funding_engagements,
+    portfolio_problems,
+    sector_coverage,
+    sector_problem_cells,
+    sector_summary,
 )
-from db.alert_writes import act_on_alert
+from db.alerts.actions import act_on_alert
+from db.alerts.feed import AlertFilters, alert_feed, alert_row
+from db.alerts.overdue import overdue_indicators
+from db.category_mappings import category_mappings, mapping_choices
+from db.indicators import department_indicators, problem_indicators, record_observation
 from db.ingest import import_observations
 from db.models import (
     Actor,
@@ -40,10 +43,11 @@ from db.models import (
     ReportCategory,
     ScoreSnapshot,
 )
-from db.queries_alerts import AlertFilters
-from db.scoring_inputs import load_scoring_inputs
+from db.pages.home import home_kpis, problem_overview
+from db.pages.priorities import overdue_by_owner, week_snapshot
+from db.problems import problem_indicator_choices, problem_record
+from db.scores import load_scoring_inputs
 from db.session import Database
-from db.writes import record_observation
 from layouts import actors as actors_page
 from layouts import problem as problem_page
 from tests.clock import TODAY
@@ -186,8 +190,8 @@ def test_arc001_lookups_leave_archived_out_unless_asked(
 
 def test_arc002_alerts_filters_and_link_picker(database: Database, archive: Archive) -> None:
     with database.session() as session:
-        choices = queries_alerts.problems(session)
-        alert = queries_alerts.alert_row(session, archive.alert)
+        choices = lookups.problems(session)
+        alert = alert_row(session, archive.alert)
         # A saved address naming the archived problem or department still filters the feed.
         chosen = resolve_filters(session, None, "OLD", None, None, str(archive.old_problem), "all")
     assert alert is not None
@@ -220,19 +224,19 @@ def test_arc003_an_alert_cannot_be_linked_to_an_archived_problem(
     with database.session() as session:
         alert = session.get(Alert, archive.alert)
         assert alert is not None and (alert.state, alert.problem_id) == ("new", None)
-        feed, total = queries_alerts.alert_feed(session, AlertFilters(states=None))
+        feed, total = alert_feed(session, AlertFilters(states=None))
     assert total == 1 and feed["problem"].tolist() == [None]
 
 
 def test_arc004_actors_directory_and_charts(database: Database, archive: Archive) -> None:
     with database.session() as session:
-        directory = queries_actors.actor_directory(session)
-        summary = queries_actors.sector_summary(session)
-        engagements = queries_actors.actor_engagements(session, [archive.live_actor])
-        problems, _ = queries_actors.portfolio_problems(session)
-        cells = queries_actors.sector_problem_cells(session)
-        coverage = queries_actors.sector_coverage(session)
-        funding = queries_actors.funding_engagements(session)
+        directory = actor_directory(session)
+        summary = sector_summary(session)
+        engagements = actor_engagements(session, [archive.live_actor])
+        problems, _ = portfolio_problems(session)
+        cells = sector_problem_cells(session)
+        coverage = sector_coverage(session)
+        funding = funding_engagements(session)
     assert directory["name"].tolist() == ["Friends of Parks"]
     assert summary[["sector", "actors"]].values.tolist() == [["community", 1]]
     assert summary["committed_funding"].tolist() == [1000.0]
@@ -270,7 +274,7 @@ def test_arc006_department_page_and_uploads_refuse_archived_indicators(
 ) -> None:
     head = archive.world.head_parks
     with database.session() as session:
-        listed = queries.department_indicators(session, archive.world.parks_id, today=TODAY)
+        listed = department_indicators(session, archive.world.parks_id, today=TODAY)
         before = session.scalar(select(func.count()).select_from(Observation))
     assert listed["code"].tolist() == ["PRK-01"]
     with (
@@ -306,10 +310,10 @@ def test_arc006_department_page_and_uploads_refuse_archived_indicators(
 
 def test_arc007_overdue_lists_and_home_figures(database: Database, archive: Archive) -> None:
     with database.session() as session:
-        late = overdue.overdue_indicators(session, TODAY + dt.timedelta(days=400))
-        brief = queries_priorities.overdue_indicators(session, TODAY + dt.timedelta(days=400))
-        kpis = queries.home_kpis(session, today=TODAY)
-        overview = queries.problem_overview(session, today=TODAY)
+        late = overdue_indicators(session, TODAY + dt.timedelta(days=400))
+        brief = overdue_by_owner(session, TODAY + dt.timedelta(days=400))
+        kpis = home_kpis(session, today=TODAY)
+        overview = problem_overview(session, today=TODAY)
     assert sorted(late["code"]) == ["PRK-01", "PW-01"]
     assert sorted(brief["code"]) == ["PRK-01", "PW-01"]
     assert dict(kpis.problems_by_status)["focus"] == 1
@@ -323,13 +327,13 @@ def test_arc008_history_keeps_archived_records_and_says_so(
     database: Database, archive: Archive
 ) -> None:
     with database.session() as session:
-        week = queries_priorities.week_snapshot(session, WEEK)
-        record = queries_problem.problem_record(session, archive.old_problem)
-        live = queries_problem.problem_record(session, archive.world.problem_id)
-        indicators = queries.problem_indicators(session, archive.world.problem_id, today=TODAY)
-        choices = queries_problem.problem_indicator_choices(session, archive.world.problem_id)
-        mappings = queries_admin.category_mappings(session, today=TODAY)
-        _, mapping_problems = queries_admin.mapping_choices(session)
+        week = week_snapshot(session, WEEK)
+        record = problem_record(session, archive.old_problem)
+        live = problem_record(session, archive.world.problem_id)
+        indicators = problem_indicators(session, archive.world.problem_id, today=TODAY)
+        choices = problem_indicator_choices(session, archive.world.problem_id)
+        mappings = category_mappings(session, today=TODAY)
+        _, mapping_problems = mapping_choices(session)
     assert week["title"].tolist() == ["Closed pool (archived)"]
     assert record is not None and record.archived and record.title == "Closed pool"
     assert live is not None and not live.archived

@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
 from db import migrate
-from db.alerts import apply_alert_changes, existing_alerts
+from db.alerts.store import apply_alert_changes, existing_alerts
 from db.models import Alert, AuditLog, CitizenReport, Department, Observation, User
 from db.ranking import rank_week
-from db.scoring_inputs import load_scoring_inputs, load_weights, read_frame
+from db.scores import load_scoring_inputs, load_weights, read_frame
 from db.session import Database
 from tests.clock import TODAY
 from tests.conftest import _admin_url, _postgres_unavailable_reason

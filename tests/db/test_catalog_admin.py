@@ -15,7 +15,7 @@ from db import catalog_admin as ca
 from db.catalog import district_report_counts, import_pack
 from db.ingest import report_counts_consistent
 from db.models import AuditLog, DataSource, Department, Indicator, Problem
-from db.scoring_inputs import load_scoring_inputs
+from db.scores import load_scoring_inputs
 from db.session import Database
 from tests.clock import TODAY
 from triage.citypack import read_district_file, read_pack
@@ -300,9 +300,10 @@ def test_cat009_nyc_pack_catalogue_is_editable(database: Database) -> None:
 
 
 def test_cat010_archived_records_leave_the_other_pages_pickers(database: Database) -> None:
-    from db.queries import department_indicators, problem_overview
-    from db.queries_admin import mapping_choices
-    from db.queries_problem import actor_choices
+    from db.backward_map import actor_choices
+    from db.category_mappings import mapping_choices
+    from db.indicators import department_indicators
+    from db.pages.home import problem_overview
 
     with_department(database)
     indicator = save(database, "indicator", INDICATOR)

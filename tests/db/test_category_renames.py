@@ -26,7 +26,7 @@ from db.models import (
     ReportCategory,
     ReportDailyCount,
 )
-from db.scoring_inputs import load_scoring_inputs
+from db.scores import load_scoring_inputs
 from db.session import Database
 from triage.citypack import CitySpec, read_pack, write_pack
 from triage.jobs.alerts import refresh_alerts

@@ -16,9 +16,9 @@ from db import catalog_admin
 from db.attention import week_attention
 from db.catalog import import_pack
 from db.models import CategoryProblem, Decision, Indicator, JobRun, Problem, ReportCategory
+from db.problems import record_decision
 from db.ranking import rank_week
 from db.session import Database
-from db.writes import record_decision
 from tests import webutil
 from tests.clock import TODAY
 from tests.db.factories import make_world

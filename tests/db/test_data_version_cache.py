@@ -28,8 +28,9 @@ from db.models import (
     ReportCategory,
     ReportDailyCount,
 )
+from db.problems import record_decision, update_problem
+from db.scores import set_scoring_weights
 from db.session import Database
-from db.writes import record_decision, set_scoring_weights, update_problem
 from tests.db.factories import make_world
 from triage.scoring import ScoringWeights
 
@@ -284,7 +285,7 @@ PAGE_WRITER = textwrap.dedent(
     """
     import sys
     from db.session import Database
-    from db.writes import update_problem
+    from db.problems import update_problem
     from triage.security import Principal, Role
 
     database = Database(sys.argv[1])

@@ -7,13 +7,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from db import queries_priorities
 from db.models import Alert, AuditLog, Decision, Observation, ProblemIndicator, User
-from db.scoring_inputs import save_snapshot
+from db.pages.priorities import week_priorities
+from db.problems import decision_subject, record_decision, week_decisions
+from db.scores import save_snapshot, snapshot_weeks
 from db.session import Database
-from db.writes import ValidationError, record_decision
 from tests.db.factories import World, make_world
 from triage.security import PermissionDenied, Principal, Role
+from triage.validation import ValidationError
 
 WEEK = "2026-W47"
 TODAY = dt.date(2026, 11, 20)  # a Friday in 2026-W47
@@ -70,7 +71,7 @@ def test_dec002_a_second_decision_supersedes_and_keeps_history(database: Databas
         second = record_decision(s, world.chief, world.problem_id, WEEK, "convene", "")
     assert len(_decisions(database)) == 2
     with database.session() as s:
-        in_force = queries_priorities.week_decisions(s, WEEK)
+        in_force = week_decisions(s, WEEK)
         audit = s.execute(
             select(AuditLog.before, AuditLog.after).where(
                 AuditLog.entity == "decision", AuditLog.entity_id == str(second)
@@ -173,9 +174,9 @@ def test_dec006_week_priorities_reads_stored_weeks_with_decisions_alerts_and_sta
         record_decision(s, mayor, world.problem_id, "2026-W46", "monitor", "Last week's call")
         record_decision(s, mayor, world.problem_id, WEEK, "focus", "This week's call")
     with database.session() as s:
-        assert queries_priorities.snapshot_weeks(s) == [WEEK, "2026-W46"]
-        data = queries_priorities.week_priorities(s, WEEK, today=TODAY)
-        subject = queries_priorities.decision_subject(s, world.problem_id, WEEK)
+        assert snapshot_weeks(s) == [WEEK, "2026-W46"]
+        data = week_priorities(s, WEEK, today=TODAY)
+        subject = decision_subject(s, world.problem_id, WEEK)
     row = data.ranking.iloc[0]
     assert data.previous_week == "2026-W46" and data.compared
     assert row["movement"] == "same" and row["trend"] == "worsening"  # importance +0.10

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from db import migrate
 from db.catalog import CITY_SETTING
+from db.indicators import indicator_catalogue
 from db.models import AppSetting, Indicator, Observation
-from db.queries_indicator_catalogue import indicator_catalogue
 from db.session import Database
 from tests.db.factories import make_world
 from triage.cli import main

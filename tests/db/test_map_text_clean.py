@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from db import map_writes
+from db.backward_map import add_factor, add_innovation, clean_problem_changes, update_factor
 from db.models import AuditLog, CausalFactor, Innovation, Problem
 from db.session import Database
 from tests.db.factories import make_world
@@ -28,7 +28,7 @@ def test_mapt001_nul_in_a_factor_title_is_stripped_not_a_server_error(database: 
         "reach": "controls",
     }
     with database.session(write=True) as s:
-        saved = map_writes.add_factor(
+        saved = add_factor(
             s, world.chief, world.problem_id, _version(database, world.problem_id), fields
         )
     with database.session() as s:
@@ -40,7 +40,7 @@ def test_mapt001_nul_in_a_factor_title_is_stripped_not_a_server_error(database: 
         audit = s.scalars(select(AuditLog).where(AuditLog.entity == "causal_factor")).one()
         assert "\x00" not in str(audit.after) and "Broken swings" in str(audit.after)
     with database.session(write=True) as s:
-        map_writes.update_factor(
+        update_factor(
             s,
             world.chief,
             saved.entity_id,
@@ -62,14 +62,12 @@ def test_mapt002_a_title_of_control_characters_only_is_refused(
         pytest.raises(ValidationError, match=r"^The factor's title is required\.$"),
         database.session(write=True) as s,
     ):
-        map_writes.add_factor(
-            s, world.chief, world.problem_id, version, {"title": title, "reach": "controls"}
-        )
+        add_factor(s, world.chief, world.problem_id, version, {"title": title, "reach": "controls"})
     with (
         pytest.raises(ValidationError, match=r"^The innovation's title is required\.$"),
         database.session(write=True) as s,
     ):
-        map_writes.add_innovation(
+        add_innovation(
             s,
             world.chief,
             world.problem_id,
@@ -84,9 +82,9 @@ def test_mapt002_a_title_of_control_characters_only_is_refused(
 
 
 def test_mapt003_problem_fields_are_cleaned_the_same_way() -> None:
-    clean = map_writes.clean_problem_changes(
+    clean = clean_problem_changes(
         {"title": " Playground\x00 repairs ", "description": "One\x00 two\nthree"}
     )
     assert clean == {"title": "Playground repairs", "description": "One two\nthree"}
     with pytest.raises(ValidationError, match=r"^The title is required\.$"):
-        map_writes.clean_problem_changes({"title": "\x00"})
+        clean_problem_changes({"title": "\x00"})

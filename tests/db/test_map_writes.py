@@ -9,7 +9,18 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from db import map_writes, queries_problem
+from db.backward_map import (
+    add_engagement,
+    add_factor,
+    add_innovation,
+    clean_problem_changes,
+    remove_engagement,
+    remove_factor,
+    remove_innovation,
+    update_engagement,
+    update_factor,
+    update_innovation,
+)
 from db.models import (
     Actor,
     AuditLog,
@@ -24,8 +35,16 @@ from db.models import (
     ReportCategory,
     ReportDailyCount,
 )
+from db.problems import (
+    EditConflict,
+    problem_audit_trail,
+    problem_categories,
+    problem_record,
+    update_problem,
+)
+from db.reports import district_report_totals, newest_in_categories, report_days
+from db.scores import has_snapshot, problem_score
 from db.session import Database
-from db.writes import EditConflict, update_problem
 from tests.clock import TODAY
 from tests.db.factories import World, make_world
 from triage.security import PermissionDenied, Principal, Role
@@ -72,9 +91,7 @@ def _count(database: Database, model: type) -> int:
 def _add_factor(database: Database, m: MapWorld, **fields: object) -> int:
     values = {"title": "Broken equipment", "reach": "controls", **fields}
     with database.session(write=True) as s:
-        saved = map_writes.add_factor(
-            s, m.chief, m.problem_id, _version(database, m.problem_id), values
-        )
+        saved = add_factor(s, m.chief, m.problem_id, _version(database, m.problem_id), values)
     return saved.entity_id
 
 
@@ -83,7 +100,7 @@ def test_mapw001_add_factor_writes_links_audit_and_bumps_version(database: Datab
     before = _version(database, m.problem_id)
     root = _add_factor(database, m, weight=0.8, evidence="strong")
     with database.session(write=True) as s:
-        saved = map_writes.add_factor(
+        saved = add_factor(
             s,
             m.chief,
             m.problem_id,
@@ -112,9 +129,7 @@ def test_mapw002_stale_version_is_a_conflict_and_writes_nothing(database: Databa
     _add_factor(database, m)  # someone else saved first
     factors, audits = _count(database, CausalFactor), _count(database, AuditLog)
     with pytest.raises(EditConflict) as error, database.session(write=True) as s:
-        map_writes.add_factor(
-            s, m.chief, m.problem_id, loaded, {"title": "Mine", "reach": "outside"}
-        )
+        add_factor(s, m.chief, m.problem_id, loaded, {"title": "Mine", "reach": "outside"})
     message = str(error.value)
     assert "changed by someone else" in message and "nothing of yours was saved" in message
     assert f"your version {loaded}, now {loaded + 1}" in message
@@ -125,8 +140,8 @@ def test_mapw003_every_kind_of_edit_bumps_the_problem_version(database: Database
     m = _world(database)
     factor_id = _add_factor(database, m)
     steps = [
-        lambda s, v: map_writes.update_factor(s, m.chief, factor_id, v, {"weight": "0.7"}),
-        lambda s, v: map_writes.add_engagement(
+        lambda s, v: update_factor(s, m.chief, factor_id, v, {"weight": "0.7"}),
+        lambda s, v: add_engagement(
             s,
             m.chief,
             m.problem_id,
@@ -134,7 +149,7 @@ def test_mapw003_every_kind_of_edit_bumps_the_problem_version(database: Database
             {"actor_id": m.council_id, "role": "authorising"},
             today=TODAY,
         ),
-        lambda s, v: map_writes.add_innovation(
+        lambda s, v: add_innovation(
             s,
             m.chief,
             m.problem_id,
@@ -159,14 +174,14 @@ def test_mapw004_loops_are_refused_with_a_clear_message(database: Database) -> N
     links, audits = _count(database, FactorLink), _count(database, AuditLog)
     version = _version(database, m.problem_id)
     with pytest.raises(ValidationError) as error, database.session(write=True) as s:
-        map_writes.update_factor(s, m.chief, a, version, {"parent_ids": [c]})
+        update_factor(s, m.chief, a, version, {"parent_ids": [c]})
     text = str(error.value)
     assert "loop" in text and "Cause A" in text and "Cause C" in text
     with (
         pytest.raises(ValidationError, match="cannot feed into itself"),
         database.session(write=True) as s,
     ):
-        map_writes.update_factor(s, m.chief, a, version, {"parent_ids": [a]})
+        update_factor(s, m.chief, a, version, {"parent_ids": [a]})
     assert _count(database, FactorLink) == links and _count(database, AuditLog) == audits
     assert _version(database, m.problem_id) == version
 
@@ -189,7 +204,7 @@ def test_mapw005_factor_validation_messages(
 ) -> None:
     m = _world(database)
     with pytest.raises(ValidationError, match=message), database.session(write=True) as s:
-        map_writes.add_factor(s, m.chief, m.problem_id, _version(database, m.problem_id), fields)
+        add_factor(s, m.chief, m.problem_id, _version(database, m.problem_id), fields)
     assert _count(database, CausalFactor) == 0 and _count(database, AuditLog) == 0
 
 
@@ -209,7 +224,7 @@ def test_mapw007_update_factor_records_before_and_after(database: Database) -> N
     a = _add_factor(database, m, title="A")
     b = _add_factor(database, m, title="B")
     with database.session(write=True) as s:
-        map_writes.update_factor(
+        update_factor(
             s,
             m.chief,
             b,
@@ -237,7 +252,7 @@ def test_mapw008_remove_factor_reroots_children_and_keeps_engagements(database: 
     middle = _add_factor(database, m, title="Middle", parent_ids=[top])
     bottom = _add_factor(database, m, title="Bottom", parent_ids=[middle])
     with database.session(write=True) as s:
-        engagement = map_writes.add_engagement(
+        engagement = add_engagement(
             s,
             m.chief,
             m.problem_id,
@@ -246,7 +261,7 @@ def test_mapw008_remove_factor_reroots_children_and_keeps_engagements(database: 
             today=TODAY,
         )
     with database.session(write=True) as s:
-        map_writes.remove_factor(s, m.chief, middle, _version(database, m.problem_id))
+        remove_factor(s, m.chief, middle, _version(database, m.problem_id))
     with database.session() as s:
         assert s.get(CausalFactor, middle) is None
         assert s.execute(select(FactorLink)).all() == []  # bottom now feeds the problem
@@ -261,7 +276,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
     m = _world(database)
     factor = _add_factor(database, m)
     with database.session(write=True) as s:
-        saved = map_writes.add_engagement(
+        saved = add_engagement(
             s,
             m.chief,
             m.problem_id,
@@ -278,7 +293,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
             today=TODAY,
         )
     with database.session(write=True) as s:
-        map_writes.update_engagement(
+        update_engagement(
             s,
             m.chief,
             saved.entity_id,
@@ -311,7 +326,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
     ]
     for fields, message in bad:
         with pytest.raises(ValidationError, match=message), database.session(write=True) as s:
-            map_writes.add_engagement(
+            add_engagement(
                 s, m.chief, m.problem_id, _version(database, m.problem_id), fields, today=TODAY
             )
     with database.session(write=True) as s:
@@ -323,7 +338,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
         pytest.raises(ValidationError, match="not on this problem's map"),
         database.session(write=True) as s,
     ):
-        map_writes.add_engagement(
+        add_engagement(
             s,
             m.chief,
             m.problem_id,
@@ -332,7 +347,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
             today=TODAY,
         )
     with database.session(write=True) as s:
-        map_writes.remove_engagement(s, m.chief, saved.entity_id, _version(database, m.problem_id))
+        remove_engagement(s, m.chief, saved.entity_id, _version(database, m.problem_id))
     assert _count(database, Engagement) == 0 and _count(database, Actor) == 2
     with database.session() as s:
         actions = s.scalars(
@@ -344,7 +359,7 @@ def test_mapw009_engagements_add_change_remove_with_validation(database: Databas
 def test_mapw010_innovations_add_change_remove_with_validation(database: Database) -> None:
     m = _world(database)
     with database.session(write=True) as s:
-        saved = map_writes.add_innovation(
+        saved = add_innovation(
             s,
             m.chief,
             m.problem_id,
@@ -359,7 +374,7 @@ def test_mapw010_innovations_add_change_remove_with_validation(database: Databas
             },
         )
     with database.session(write=True) as s:
-        map_writes.update_innovation(
+        update_innovation(
             s,
             m.chief,
             saved.entity_id,
@@ -385,11 +400,9 @@ def test_mapw010_innovations_add_change_remove_with_validation(database: Databas
         ({"title": "X", "origin": "home_grown", "kind": "coordination", "cost": "-1"}, "between"),
     ):
         with pytest.raises(ValidationError, match=message), database.session(write=True) as s:
-            map_writes.add_innovation(
-                s, m.chief, m.problem_id, _version(database, m.problem_id), fields
-            )
+            add_innovation(s, m.chief, m.problem_id, _version(database, m.problem_id), fields)
     with database.session(write=True) as s:
-        map_writes.remove_innovation(s, m.chief, saved.entity_id, _version(database, m.problem_id))
+        remove_innovation(s, m.chief, saved.entity_id, _version(database, m.problem_id))
     assert _count(database, Innovation) == 0
 
 
@@ -400,11 +413,11 @@ def test_mapw011_only_editors_may_write(database: Database, role: Role) -> None:
     actor = Principal(None, f"{role.value}-user", role, m.world.parks_id)
     version = _version(database, m.problem_id)
     attempts = [
-        lambda s: map_writes.add_factor(s, actor, m.problem_id, version, {"title": "X"}),
-        lambda s: map_writes.update_factor(s, actor, factor, version, {"title": "X"}),
-        lambda s: map_writes.remove_factor(s, actor, factor, version),
-        lambda s: map_writes.add_engagement(s, actor, m.problem_id, version, {}, today=TODAY),
-        lambda s: map_writes.add_innovation(s, actor, m.problem_id, version, {}),
+        lambda s: add_factor(s, actor, m.problem_id, version, {"title": "X"}),
+        lambda s: update_factor(s, actor, factor, version, {"title": "X"}),
+        lambda s: remove_factor(s, actor, factor, version),
+        lambda s: add_engagement(s, actor, m.problem_id, version, {}, today=TODAY),
+        lambda s: add_innovation(s, actor, m.problem_id, version, {}),
     ]
     for attempt in attempts:
         with pytest.raises(PermissionDenied), database.session(write=True) as s:
@@ -417,19 +430,15 @@ def test_mapw012_two_editors_at_once_one_wins(database: Database) -> None:
     m = _world(database)
     loaded = _version(database, m.problem_id)
     with database.session(write=True) as first:
-        map_writes.add_factor(
-            first, m.chief, m.problem_id, loaded, {"title": "A", "reach": "controls"}
-        )
+        add_factor(first, m.chief, m.problem_id, loaded, {"title": "A", "reach": "controls"})
     with pytest.raises(EditConflict), database.session(write=True) as second:
-        map_writes.add_factor(
-            second, m.chief, m.problem_id, loaded, {"title": "B", "reach": "controls"}
-        )
+        add_factor(second, m.chief, m.problem_id, loaded, {"title": "B", "reach": "controls"})
     with database.session() as s:
         assert s.scalars(select(CausalFactor.title)).all() == ["A"]
 
 
 def test_mapw013_problem_fields_are_checked_before_update(database: Database) -> None:
-    clean = map_writes.clean_problem_changes(
+    clean = clean_problem_changes(
         {"title": " Title ", "status": "focus", "authority": "3", "political_capital": 0}
     )
     assert clean == {"title": "Title", "status": "focus", "authority": 3, "political_capital": 0}
@@ -441,7 +450,7 @@ def test_mapw013_problem_fields_are_checked_before_update(database: Database) ->
         ({"owner_id": 3}, "cannot be edited"),
     ):
         with pytest.raises(ValidationError, match=message):
-            map_writes.clean_problem_changes(values)
+            clean_problem_changes(values)
 
 
 def test_mapw014_audit_trail_covers_the_problem_and_removed_records(database: Database) -> None:
@@ -449,7 +458,7 @@ def test_mapw014_audit_trail_covers_the_problem_and_removed_records(database: Da
     kept = _add_factor(database, m, title="Kept")
     gone = _add_factor(database, m, title="Gone")
     with database.session(write=True) as s:
-        map_writes.remove_factor(s, m.chief, gone, _version(database, m.problem_id))
+        remove_factor(s, m.chief, gone, _version(database, m.problem_id))
     with database.session(write=True) as s:
         update_problem(
             s, m.chief, m.problem_id, _version(database, m.problem_id), {"title": "Renamed"}
@@ -458,14 +467,14 @@ def test_mapw014_audit_trail_covers_the_problem_and_removed_records(database: Da
         other = CausalFactor(problem_id=m.other_problem_id, title="Other's", reach="outside")
         s.add(other)
     with database.session() as s:
-        trail = queries_problem.problem_audit_trail(s, m.problem_id)
+        trail = problem_audit_trail(s, m.problem_id)
     assert list(trail["entity"]) == ["problem", "causal_factor", "causal_factor", "causal_factor"]
     assert list(trail["action"]) == ["update", "delete", "create", "create"]
     assert set(trail["entity_id"]) == {str(m.problem_id), str(kept), str(gone)}
     assert list(trail["id"]) == sorted(trail["id"], reverse=True)
     assert list(trail["name"]) == ["Renamed", "Gone", "Gone", "Kept"]
     with database.session(write=True) as s:
-        engagement = map_writes.add_engagement(
+        engagement = add_engagement(
             s,
             m.chief,
             m.problem_id,
@@ -474,7 +483,7 @@ def test_mapw014_audit_trail_covers_the_problem_and_removed_records(database: Da
             today=TODAY,
         )
     with database.session(write=True) as s:
-        map_writes.update_engagement(
+        update_engagement(
             s,
             m.chief,
             engagement.entity_id,
@@ -483,11 +492,9 @@ def test_mapw014_audit_trail_covers_the_problem_and_removed_records(database: Da
             today=TODAY,
         )
     with database.session(write=True) as s:
-        map_writes.remove_engagement(
-            s, m.chief, engagement.entity_id, _version(database, m.problem_id)
-        )
+        remove_engagement(s, m.chief, engagement.entity_id, _version(database, m.problem_id))
     with database.session() as s:
-        trail = queries_problem.problem_audit_trail(s, m.problem_id)
+        trail = problem_audit_trail(s, m.problem_id)
     assert list(trail["name"][:3]) == ["City council"] * 3
 
 
@@ -527,15 +534,15 @@ def test_mapw015_reads_of_the_drill_down(database: Database) -> None:
         ids = (north.id, south.id, potholes.id)
     north_id, south_id, pothole_id = ids
     with database.session() as s:
-        record = queries_problem.problem_record(s, m.problem_id)
-        categories = queries_problem.problem_categories(s, m.problem_id)
-        days = queries_problem.report_days(s, [pothole_id], today - dt.timedelta(days=7), today)
-        totals = queries_problem.district_report_totals(s, today - dt.timedelta(days=365), today)
-        recent = queries_problem.recent_reports(s, [pothole_id], (), limit=20)
-        recent_north = queries_problem.recent_reports(s, [pothole_id], (north_id,), limit=5)
-        assert queries_problem.problem_record(s, 999_999) is None
-        assert queries_problem.problem_score(s, m.problem_id, "2026-W47") is None
-        assert queries_problem.snapshot_exists(s, "2026-W47") is False
+        record = problem_record(s, m.problem_id)
+        categories = problem_categories(s, m.problem_id)
+        days = report_days(s, [pothole_id], today - dt.timedelta(days=7), today)
+        totals = district_report_totals(s, today - dt.timedelta(days=365), today)
+        recent = newest_in_categories(s, [pothole_id], (), limit=20)
+        recent_north = newest_in_categories(s, [pothole_id], (north_id,), limit=5)
+        assert problem_record(s, 999_999) is None
+        assert problem_score(s, m.problem_id, "2026-W47") is None
+        assert has_snapshot(s, "2026-W47") is False
     assert record is not None and record.title == "Unsafe playgrounds" and record.version == 1
     assert list(categories["name"]) == ["Pothole"]
     assert len(days) == 14 and int(days["count"].sum()) == 21

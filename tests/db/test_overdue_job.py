@@ -9,9 +9,9 @@ import datetime as dt
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 
+from db.alerts.overdue import flag_overdue, overdue_indicators
 from db.ingest import record_source_failure
 from db.models import Alert, AuditLog, Indicator, JobRun, Observation
-from db.overdue import flag_overdue, overdue_indicators
 from db.session import Database
 from tests.db.factories import World, make_world
 from triage import jobs

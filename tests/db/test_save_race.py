@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from db import map_writes
+from db.backward_map import add_factor
 from db.models import AuditLog, CausalFactor, Problem
+from db.problems import EditConflict, update_problem
 from db.session import Database
-from db.writes import EditConflict, update_problem
 from tests.db.factories import World, make_world
 
 SAVERS = 8
@@ -26,7 +26,7 @@ def _rename(session: Session, world: World, version: int, n: int) -> None:
 
 
 def _add_factor(session: Session, world: World, version: int, n: int) -> None:
-    map_writes.add_factor(
+    add_factor(
         session,
         world.chief,
         world.problem_id,

@@ -12,8 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db import migrate
 from db.models import AuditLog, Base, CitizenReport, Observation, Problem, User
+from db.problems import EditConflict, update_problem
 from db.session import Database
-from db.writes import EditConflict, update_problem
 from tests.db.factories import make_world
 
 

@@ -31,7 +31,7 @@ from db.models import (
     ReportDailyCount,
     ScoreSnapshot,
 )
-from db.scoring_inputs import (
+from db.scores import (
     latest_snapshot_week,
     load_scoring_inputs,
     load_snapshot,

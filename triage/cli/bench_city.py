@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from db import migrate
 from db.models import AuditLog, Problem, User
-from db.scoring_inputs import latest_snapshot_week
+from db.scores import latest_snapshot_week
 from db.session import Database, normalise_url
 from triage.cli.bench_common import BenchError
 from triage.jobs.demo_history import store_demo_history

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from db.models import Alert
-from db.scoring_inputs import (
+from db.scores import (
     latest_snapshot_week,
     load_scoring_inputs,
     load_snapshot,

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from db.brief import brief_data
-from db.queries_priorities import has_snapshot
 from db.ranking import rank_week
+from db.scores import has_snapshot
 from triage.attention import AttentionList, attention_text
 from triage.brief import BriefData, weekly_brief_pdf
 from triage.cli.common import (

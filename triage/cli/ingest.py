@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from db.catalog import stored_city
-from db.queries_indicator_catalogue import indicator_catalogue
+from db.indicators import indicator_catalogue
 from db.session import Database
 from triage.cli.bench_ingest import run_bench
 from triage.cli.common import (

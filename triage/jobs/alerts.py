@@ -12,9 +12,9 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import select
 
-from db.alerts import apply_alert_changes, existing_alerts
+from db.alerts.store import apply_alert_changes, existing_alerts
 from db.models import District, Indicator, Observation, ReportCategory, ReportDailyCount
-from db.scoring_inputs import read_frame
+from db.scores import read_frame
 from db.session import Database
 from triage.detection import (
     ALERT_COLUMNS,
@@ -36,7 +36,7 @@ def detector_inputs(
     """Daily counts (from the aggregate, never raw reports), indicators and observations.
 
     Hundreds of thousands of rows at a city's scale, so they are read straight from the
-    driver (``db.scoring_inputs.read_frame``); days, periods and times come as datetime64.
+    driver (``db.scores.read_frame``); days, periods and times come as datetime64.
     A renamed category's counts are read as its successor's (``ReportCategory.continues_id``,
     ``merge_renamed_categories``): one series, so the rename is no surge and the successor
     has the predecessor's history to be tested against.

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from db.accounts import prune_sign_in_records
+from db.alerts.overdue import flag_overdue as flag_overdue_alerts
+from db.alerts.overdue import overdue_by_department
 from db.audit import write_audit
 from db.city_settings import adopt_stored_city
 from db.jobs import data_stamp, last_success_detail, prune_job_runs
 from db.models import DataSource, utcnow
-from db.overdue import flag_overdue as flag_overdue_alerts
-from db.overdue import overdue_by_department
 from db.ranking import rank_week
 from db.session import Database
 from triage.ingest.errors import IngestError
@@ -132,7 +132,7 @@ def flag_overdue(
     """Scheduled daily: flag overdue indicators (``triage.indicators.is_overdue``).
 
     Raises or refreshes one stale alert per overdue indicator and resolves those updated
-    since (``db.overdue.flag_overdue``), in one transaction; idempotent within a day. The run
+    since (``db.alerts.overdue.flag_overdue``), in one transaction; idempotent within a day. The run
     records ``rows`` = overdue indicators and, in its detail, the alerts inserted, refreshed
     and resolved and a summary per department.
     """

@@ -1,42 +1,36 @@
-"""Read-only queries for the pages: take the session first, return DataFrames or frozen dataclasses.
-
-Nothing here commits or returns live ORM objects. "Latest" means the latest period, and for
-one period the latest entry (observations are append-only; a correction is a newer row).
-"""
+"""Indicators and their observations: latest values and status, histories, the catalogue, and the
+audited writes of a new value."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.audit import write_audit
 from db.columns import INDICATOR, INDICATOR_TARGETS
 from db.frames import as_date, query_frame
-from db.lookups import departments as departments
-from db.lookups import policy_areas as policy_areas
 from db.models import (
-    PROBLEM_STATUSES,
-    CategoryProblem,
-    Decision,
     Department,
     Indicator,
     IndicatorStatusUpdate,
     Observation,
-    Problem,
     ProblemIndicator,
-    ReportDailyCount,
     User,
 )
-from triage.indicators import due_by, is_off_target, is_overdue
-from triage.vocabulary import PROBLEM_STATUSES_BY_ATTENTION
-
-STATUS_ORDER: dict[str, int] = {
-    status: rank for rank, status in enumerate(PROBLEM_STATUSES_BY_ATTENTION)
-}
+from triage.indicators import due_by, is_off_target, is_overdue, status_from_value
+from triage.security import Capability, Principal, require, require_department
+from triage.validation import (
+    ObservationInput,
+    ValidationError,
+    implausible_reason,
+    validate_observation,
+)
+from triage.vocabulary import ARCHIVED_MARK
 
 INDICATOR_COLUMNS = [
     *INDICATOR,
@@ -52,6 +46,8 @@ INDICATOR_COLUMNS = [
     "overdue",
     "due_by",
 ]
+
+CATALOGUE_COLUMNS = ["code", "name", "unit", "history_min", "history_max"]
 
 
 def _newest_per_indicator(
@@ -190,120 +186,6 @@ def department_indicators(session: Session, department_id: int, *, today: dt.dat
     )
 
 
-def problem_overview(
-    session: Session,
-    *,
-    today: dt.date,
-    policy_area: str | None = None,
-    status: str | None = None,
-) -> pd.DataFrame:
-    """Problems for the home table, the ones needing attention first.
-
-    Columns: id, title, policy_area, status, lead_department (name or None), indicator_count,
-    off_target_count, reports_30d (citizen reports in the problem's categories over the last
-    30 days, ``today`` included). Filtered by policy area and status when given.
-    """
-    where = [Problem.archived_at.is_(None)]  # archived problems leave the list
-    if policy_area:
-        where.append(Problem.policy_area == policy_area)
-    if status:
-        where.append(Problem.status == status)
-    problems = query_frame(
-        session,
-        select(Problem.id, Problem.title, Problem.policy_area, Problem.status, Department.name)
-        .outerjoin(Department, Department.id == Problem.lead_department_id)
-        .where(*where),
-        ["id", "title", "policy_area", "status", "lead_department"],
-    )
-    columns = [*problems.columns, "indicator_count", "off_target_count", "reports_30d"]
-    if problems.empty:
-        return pd.DataFrame(columns=columns)
-    ids = [int(i) for i in problems["id"]]
-    links = query_frame(
-        session,
-        select(ProblemIndicator.problem_id, ProblemIndicator.indicator_id)
-        .join(Indicator, Indicator.id == ProblemIndicator.indicator_id)
-        .where(ProblemIndicator.problem_id.in_(ids), Indicator.archived_at.is_(None)),
-        ["problem_id", "indicator_id"],
-    )
-    indicator_ids = sorted({int(i) for i in links["indicator_id"]})
-    status_frame = indicator_status(session, today=today, indicator_ids=indicator_ids)
-    off_target = dict(zip(status_frame["id"], status_frame["off_target"], strict=True))
-    links = links.assign(off=links["indicator_id"].map(off_target).fillna(False).astype(bool))
-    counts = links.groupby("problem_id").agg(
-        indicator_count=("indicator_id", "count"), off_target_count=("off", "sum")
-    )
-    since = today - dt.timedelta(days=29)
-    reports = dict(
-        session.execute(
-            select(CategoryProblem.problem_id, func.coalesce(func.sum(ReportDailyCount.count), 0))
-            .join(ReportDailyCount, ReportDailyCount.category_id == CategoryProblem.category_id)
-            .where(
-                CategoryProblem.problem_id.in_(ids),
-                ReportDailyCount.day >= since,
-                ReportDailyCount.day <= today,
-            )
-            .group_by(CategoryProblem.problem_id)
-        ).all()
-    )
-    frame = problems.join(counts, on="id")
-    frame = frame.assign(
-        indicator_count=frame["indicator_count"].fillna(0).astype(int),
-        off_target_count=frame["off_target_count"].fillna(0).astype(int),
-        reports_30d=frame["id"].map(lambda i: int(reports.get(i, 0))),
-        _order=frame["status"].map(lambda s: STATUS_ORDER.get(s, 9)),
-    )
-    return (
-        frame.sort_values(["_order", "title"])
-        .drop(columns="_order")
-        .reset_index(drop=True)[columns]
-    )
-
-
-@dataclass(frozen=True)
-class HomeKpis:
-    """Headline figures for the home page."""
-
-    problems_by_status: tuple[tuple[str, int], ...]
-    indicators_total: int
-    indicators_overdue: int
-    reports_last_7_days: int
-    reports_previous_7_days: int
-
-
-def home_kpis(session: Session, *, today: dt.date) -> HomeKpis:
-    """Problems per status (every status, in workflow order), overdue indicators, and citizen
-    reports in the last 7 days (``today`` included) against the 7 days before. Archived
-    problems and indicators are not counted."""
-    counts = dict(
-        session.execute(
-            select(Problem.status, func.count())
-            .where(Problem.archived_at.is_(None))
-            .group_by(Problem.status)
-        ).all()
-    )
-    current = session.scalars(select(Indicator.id).where(Indicator.archived_at.is_(None)))
-    indicators = indicator_status(session, today=today, indicator_ids=list(current))
-
-    def reports_between(start: dt.date, end: dt.date) -> int:
-        total = session.scalar(
-            select(func.coalesce(func.sum(ReportDailyCount.count), 0)).where(
-                ReportDailyCount.day >= start, ReportDailyCount.day <= end
-            )
-        )
-        return int(total or 0)
-
-    return HomeKpis(
-        problems_by_status=tuple((s, int(counts.get(s, 0))) for s in PROBLEM_STATUSES),
-        indicators_total=len(indicators),
-        indicators_overdue=int(indicators["overdue"].sum()) if len(indicators) else 0,
-        reports_last_7_days=reports_between(today - dt.timedelta(days=6), today),
-        reports_previous_7_days=reports_between(
-            today - dt.timedelta(days=13), today - dt.timedelta(days=7)
-        ),
-    )
-
-
 def problem_indicators(session: Session, problem_id: int, *, today: dt.date) -> pd.DataFrame:
     """The indicators linked to a problem, with latest values; columns as :func:`indicator_status`
     plus weight. An archived indicator stays (its history) and its name ends in "(archived)"."""
@@ -316,7 +198,7 @@ def problem_indicators(session: Session, problem_id: int, *, today: dt.date) -> 
     archived = {int(i) for i, _, at in rows if at is not None}
     frame = indicator_status(session, today=today, indicator_ids=sorted(weights))
     names = [
-        f"{name} (archived)" if int(i) in archived else name
+        f"{name}{ARCHIVED_MARK}" if int(i) in archived else name
         for i, name in zip(frame["id"], frame["name"], strict=True)
     ]
     return frame.assign(weight=frame["id"].map(weights).astype(float), name=names)
@@ -353,29 +235,6 @@ def indicator_histories(session: Session, indicator_ids: list[int]) -> pd.DataFr
         columns,
     )
     return frame.assign(period=frame["period"].map(as_date))
-
-
-def problem_decisions(session: Session, problem_id: int, *, limit: int = 5) -> pd.DataFrame:
-    """The most recent weekly decisions on a problem, newest first.
-
-    Columns: id, week, decision, note, author (display name or None), created_at.
-    """
-    return query_frame(
-        session,
-        select(
-            Decision.id,
-            Decision.week,
-            Decision.decision,
-            Decision.note,
-            User.display_name,
-            Decision.created_at,
-        )
-        .outerjoin(User, User.id == Decision.author_id)
-        .where(Decision.problem_id == problem_id)
-        .order_by(Decision.created_at.desc(), Decision.id.desc())
-        .limit(limit),
-        ["id", "week", "decision", "note", "author", "created_at"],
-    )
 
 
 def recent_observations(session: Session, department_id: int, *, limit: int = 10) -> pd.DataFrame:
@@ -421,11 +280,157 @@ def indicator_department_id(session: Session, indicator_id: int) -> int | None:
     return session.scalar(select(Indicator.department_id).where(Indicator.id == indicator_id))
 
 
-def user_display_name(session: Session, user_id: int) -> str | None:
-    """A user's display name, or None when there is no such user."""
-    return session.scalar(select(User.display_name).where(User.id == user_id))
+def recent_values(session: Session, indicator_id: int, *, limit: int = 12) -> list[float]:
+    """The values of an indicator's last ``limit`` periods (the latest entry for each),
+    oldest first."""
+    history = indicator_histories(session, [indicator_id])
+    return [float(v) for v in history["value"].tail(limit)]
 
 
-def count_rows(session: Session, model: type) -> int:
-    """How many rows a table holds (used by health checks and tests)."""
-    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+def indicator_catalogue(session: Session) -> pd.DataFrame:
+    """Every indicator with the smallest and largest values recorded for it.
+
+    Columns: ``CATALOGUE_COLUMNS``; ``history_min``/``history_max`` are NaN for an indicator
+    with no values yet. Ordered by code.
+    """
+    largest = (
+        select(
+            Observation.indicator_id,
+            func.min(Observation.value).label("low"),
+            func.max(Observation.value).label("high"),
+        )
+        .group_by(Observation.indicator_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Indicator.code, Indicator.name, Indicator.unit, largest.c.low, largest.c.high)
+        .outerjoin(largest, largest.c.indicator_id == Indicator.id)
+        .order_by(Indicator.code)
+    ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=CATALOGUE_COLUMNS)
+    for column in ("history_min", "history_max"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame
+
+
+class ImplausibleValue(Exception):
+    """The value is far from the indicator's history: nothing was saved; the same value sent
+    again with ``confirmed=True`` is saved."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RecordedValue:
+    """What the department form's save stored: the observation, the status the person gave
+    (None when none) and the status the numbers give (None without a target)."""
+
+    observation_id: int
+    given_status: str | None
+    computed_status: str | None
+
+
+def _writable_indicator(session: Session, actor: Principal, indicator_id: int) -> Indicator:
+    """The indicator, if ``actor`` may record its values: the capability, a department head's
+    own department, not archived. Raises ``PermissionDenied`` or ``ValidationError``."""
+    require(actor, Capability.UPDATE_INDICATORS)
+    indicator = session.get(Indicator, indicator_id)
+    if indicator is None:
+        raise ValidationError(f"There is no indicator with id {indicator_id}.")
+    require_department(actor, indicator.department_id)
+    if indicator.archived_at is not None:
+        raise ValidationError(f"Indicator {indicator.code} is archived: it takes no new values.")
+    return indicator
+
+
+def _add_observation(
+    session: Session, actor: Principal, indicator: Indicator, clean: ObservationInput
+) -> int:
+    observation = Observation(
+        indicator_id=indicator.id,
+        period=clean.period,
+        value=clean.value,
+        entered_by_id=actor.user_id,
+    )
+    session.add(observation)
+    after: dict[str, object] = {"period": clean.period, "value": clean.value}
+    if clean.status is not None or clean.note:
+        session.add(
+            IndicatorStatusUpdate(
+                indicator_id=indicator.id,
+                status=clean.status or "on_track",
+                note=clean.note,
+                author_id=actor.user_id,
+            )
+        )
+        after.update(status=clean.status, note=clean.note)
+    session.flush()
+    write_audit(
+        session,
+        actor,
+        "create",
+        "observation",
+        observation.id,
+        after={"indicator_id": indicator.id, **after},
+    )
+    return observation.id
+
+
+def record_observation(
+    session: Session,
+    actor: Principal,
+    indicator_id: int,
+    period: object,
+    value: object,
+    *,
+    status: str | None = None,
+    note: str = "",
+    today: dt.date,
+) -> int:
+    """Append a value (and optionally a status with its note) to an indicator's history.
+
+    Raises ``PermissionDenied`` when the actor may not update indicators or, as a department
+    head, the indicator belongs to another department; ``ValidationError`` for bad input.
+    Returns the new observation's id.
+    """
+    indicator = _writable_indicator(session, actor, indicator_id)
+    clean = validate_observation(indicator.unit, period, value, status, note, today)
+    return _add_observation(session, actor, indicator, clean)
+
+
+def record_form_value(
+    session: Session,
+    actor: Principal,
+    indicator_id: int,
+    period: object,
+    value: object,
+    *,
+    status: str | None,
+    note: str,
+    today: dt.date,
+    confirmed: bool,
+) -> RecordedValue:
+    """The department form's save: ``record_observation``'s checks (scope, archived, the
+    domain's rules), each made once, then the form's two questions. A value implausible
+    against the indicator's last values raises ``ImplausibleValue`` unless ``confirmed``; a
+    save without a status stores the status the numbers give, and a given status that
+    disagrees is kept (both are returned, for the message)."""
+    indicator = _writable_indicator(session, actor, indicator_id)
+    clean = validate_observation(indicator.unit, period, value, status, note, today)
+    if not confirmed:
+        doubt = implausible_reason(clean.value, recent_values(session, indicator.id))
+        if doubt:
+            raise ImplausibleValue(doubt)
+    computed = status_from_value(
+        clean.value,
+        indicator.target,
+        indicator.direction,
+        indicator.critical_threshold,
+        indicator.warning_threshold,
+    )
+    stored = replace(clean, status=clean.status or computed)
+    return RecordedValue(
+        _add_observation(session, actor, indicator, stored), clean.status, computed
+    )

@@ -1,22 +1,19 @@
-"""Read functions for the weekly priorities page and the weekly brief: stored snapshots only.
-
-Nothing here scores problems: the ranking is the stored ``score_snapshots`` of a week (the page
-makes sure the current week is stored once, through ``db.ranking.rank_week``). Functions take
-the session first, return DataFrames or frozen dataclasses and never commit.
-"""
+"""The weekly priorities page: a week's ranking, its alerts, overdue owners, decisions and what
+changed, composed from the entity modules."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.alert_episodes import active_alert_counts, alert_links, new_in_week, problems_on_alert
+from db.accounts import department_heads
+from db.alerts.episodes import active_alert_counts, alert_links, new_in_week, problems_on_alert
+from db.alerts.overdue import overdue_indicators
 from db.columns import FACTOR
 from db.frames import as_number, query_frame, records
 from db.models import (
@@ -24,31 +21,33 @@ from db.models import (
     Alert,
     AuditLog,
     CausalFactor,
-    Decision,
     Engagement,
     FactorLink,
     Problem,
     ProblemIndicator,
     ScoreSnapshot,
-    User,
 )
-from db.overdue import overdue_indicators as all_overdue_indicators
-from db.scoring_inputs import RANKED_SCORES, latest_snapshot_week, snapshot_scores
+from db.problems import earlier_decisions, week_decisions
+from db.scores import RANKED_SCORES, latest_snapshot_week, snapshot_scores
 from triage.backward_map import causal_importance, core_sectors_missing
 from triage.brief import (
     ActorGap,
 )
 from triage.page_data import WeekChanges, WeekPriorities
 from triage.scoring import movement, ranking_table
-from triage.vocabulary import SEVERITY_RANK
+from triage.vocabulary import ARCHIVED_MARK, SEVERITY_RANK
 from triage.weeks import week_end, week_start
 
 # A problem that moved three places or more is a "big mover" in the weekly review.
 BIG_MOVE = 3
+
+
 # Added to the title of a problem archived since a stored week ranked it.
-ARCHIVED_MARK = " (archived)"
+
+
 # The short list: the problems the office decides on each week.
 TOP_N = 10
+
 # Trend of a problem, for the quadrant chart's colour. Worsening: its indicators trend the wrong
 # way fast enough to add 15% of the distance to critical within a year (the scoring's own
 # threshold for mentioning a trend), or its importance rose by 0.03 or more since the previous
@@ -82,6 +81,7 @@ RANKING_COLUMNS = [
     "last_decision_week",
     "last_decision_note",
 ]
+
 ALERT_COLUMNS = [
     "id",
     "kind",
@@ -94,6 +94,7 @@ ALERT_COLUMNS = [
     "change",
     "problems",
 ]
+
 OVERDUE_COLUMNS = [
     "id",
     "code",
@@ -103,34 +104,13 @@ OVERDUE_COLUMNS = [
     "department",
     "latest_period",
 ]
+
 OWNER_COLUMNS = ["department_id", "department", "heads", "overdue", "indicators"]
-
-
-# ---------------------------------------------------------------- weeks
-
-
-def snapshot_weeks(session: Session) -> list[str]:
-    """ISO weeks that have a stored snapshot, newest first."""
-    weeks = session.scalars(
-        select(ScoreSnapshot.week).distinct().order_by(ScoreSnapshot.week.desc())
-    )
-    return list(weeks)
-
-
-def has_snapshot(session: Session, week: str) -> bool:
-    """True when a ranking is stored for ``week``."""
-    return (
-        session.scalar(select(ScoreSnapshot.id).where(ScoreSnapshot.week == week).limit(1))
-        is not None
-    )
 
 
 def week_as_of(week: str, today: dt.date) -> dt.date:
     """The date a week is ranked as of: its Sunday, or today while the week is running."""
     return min(week_end(week), today)
-
-
-# ---------------------------------------------------------------- alerts
 
 
 def _severity_rises(session: Session, start: dt.date, end: dt.date) -> dict[int, str]:
@@ -161,7 +141,7 @@ def week_alerts(session: Session, week: str) -> pd.DataFrame:
     """Alerts that are new this week or escalated in it (an audited update raised their
     severity), not dismissed, most severe first.
 
-    "New" is the one rule of ``db.alert_episodes.new_in_week`` (the attention list's): first
+    "New" is the one rule of ``db.alerts.episodes.new_in_week`` (the attention list's): first
     detected in the week, about data of the week, not late data. An alert first detected this
     week about a value from months ago is not new (it shows only if it escalated).
 
@@ -228,38 +208,22 @@ def week_alerts(session: Session, week: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)[ALERT_COLUMNS]
 
 
-# ---------------------------------------------------------------- indicators
-
-
-def overdue_indicators(session: Session, as_of: dt.date) -> pd.DataFrame:
-    """Indicators overdue on ``as_of`` (``db.overdue.overdue_indicators``: never reported, or
+def overdue_by_owner(session: Session, as_of: dt.date) -> pd.DataFrame:
+    """Indicators overdue on ``as_of`` (``db.alerts.overdue.overdue_indicators``: never reported, or
     the latest period up to ``as_of`` older than the cadence allows; archived ones left out),
     by department name and code.
 
     Columns: id, code, name, cadence, department_id, department, latest_period (date or None).
     """
-    frame = all_overdue_indicators(session, as_of).rename(columns={"department_name": "department"})
+    frame = overdue_indicators(session, as_of).rename(columns={"department_name": "department"})
     frame = frame.sort_values("department", kind="stable")  # by code within a department
     return frame.reset_index(drop=True)[OVERDUE_COLUMNS]
-
-
-def department_heads(session: Session) -> dict[int, list[str]]:
-    """Active department heads' display names per department id."""
-    heads: dict[int, list[str]] = {}
-    for department_id, name in session.execute(
-        select(User.department_id, User.display_name)
-        .where(User.role == "department_head", User.active.is_(True))
-        .order_by(User.display_name)
-    ):
-        if department_id is not None:
-            heads.setdefault(int(department_id), []).append(str(name))
-    return heads
 
 
 def stale_owners(overdue: pd.DataFrame, heads: dict[int, list[str]]) -> pd.DataFrame:
     """Overdue indicators grouped by the department that owns them, most overdue first.
 
-    In: :func:`overdue_indicators` and :func:`department_heads`. Out: department_id,
+    In: :func:`overdue_by_owner` and :func:`db.accounts.department_heads`. Out: department_id,
     department, heads (tuple of names), overdue (count), indicators (tuple of names).
     """
     if overdue.empty:
@@ -295,129 +259,6 @@ def _problem_overdue_counts(session: Session, overdue_ids: Iterable[int]) -> pd.
         ["problem_id", "indicator_id"],
     )
     return links.groupby("problem_id")["indicator_id"].nunique().astype("int64")
-
-
-# ---------------------------------------------------------------- decisions
-
-
-def week_decisions(session: Session, week: str) -> pd.DataFrame:
-    """The decision in force per problem for ``week`` (the latest recorded), with how many were
-    recorded that week (a later one supersedes an earlier one; both are kept).
-
-    Columns: problem_id, title, decision, note, author (display name or None), created_at,
-    count; ordered by problem title.
-    """
-    frame = query_frame(
-        session,
-        select(
-            Decision.id,
-            Decision.problem_id,
-            Problem.title,
-            Decision.decision,
-            Decision.note,
-            User.display_name,
-            Decision.created_at,
-        )
-        .join(Problem, Problem.id == Decision.problem_id)
-        .outerjoin(User, User.id == Decision.author_id)
-        .where(Decision.week == week)
-        .order_by(Decision.problem_id, Decision.created_at, Decision.id),
-        ["id", "problem_id", "title", "decision", "note", "author", "created_at"],
-    )
-    columns = ["problem_id", "title", "decision", "note", "author", "created_at", "count"]
-    if frame.empty:
-        return pd.DataFrame(columns=columns)
-    counts = frame.groupby("problem_id")["id"].count()
-    latest = frame.groupby("problem_id", sort=False).tail(1)
-    latest = latest.assign(count=latest["problem_id"].map(counts).astype("int64"))
-    return latest.sort_values("title").reset_index(drop=True)[columns]
-
-
-def earlier_decisions(session: Session, week: str) -> pd.DataFrame:
-    """Each problem's latest decision recorded for any week before ``week``.
-
-    Columns: problem_id, week, decision, note.
-    """
-    ranked = (
-        select(
-            Decision.problem_id.label("problem_id"),
-            Decision.week.label("week"),
-            Decision.decision.label("decision"),
-            Decision.note.label("note"),
-            func.row_number()
-            .over(
-                partition_by=Decision.problem_id,
-                order_by=(Decision.week.desc(), Decision.created_at.desc(), Decision.id.desc()),
-            )
-            .label("position"),
-        )
-        .where(Decision.week < week)
-        .subquery()
-    )
-    return query_frame(
-        session,
-        select(ranked.c.problem_id, ranked.c.week, ranked.c.decision, ranked.c.note).where(
-            ranked.c.position == 1
-        ),
-        ["problem_id", "week", "decision", "note"],
-    )
-
-
-@dataclass(frozen=True)
-class DecisionSubject:
-    """What the decision dialog shows about one problem in one week."""
-
-    problem_id: int
-    title: str
-    rank: int | None
-    decision: str | None
-    decision_note: str | None
-    last_decision: str | None
-    last_decision_week: str | None
-    last_decision_note: str | None
-
-
-def problem_title(session: Session, problem_id: int) -> str | None:
-    """A problem's title, or None when there is no such problem."""
-    return session.scalar(select(Problem.title).where(Problem.id == problem_id))
-
-
-def decision_subject(session: Session, problem_id: int, week: str) -> DecisionSubject | None:
-    """The problem, its rank in ``week`` (None when not ranked), the decision in force that
-    week and its latest decision of an earlier week; None for an unknown problem."""
-    title = problem_title(session, problem_id)
-    if title is None:
-        return None
-    rank = session.scalar(
-        select(ScoreSnapshot.rank).where(
-            ScoreSnapshot.week == week, ScoreSnapshot.problem_id == problem_id
-        )
-    )
-    now = session.execute(
-        select(Decision.decision, Decision.note)
-        .where(Decision.problem_id == problem_id, Decision.week == week)
-        .order_by(Decision.created_at.desc(), Decision.id.desc())
-        .limit(1)
-    ).first()
-    before = session.execute(
-        select(Decision.week, Decision.decision, Decision.note)
-        .where(Decision.problem_id == problem_id, Decision.week < week)
-        .order_by(Decision.week.desc(), Decision.created_at.desc(), Decision.id.desc())
-        .limit(1)
-    ).first()
-    return DecisionSubject(
-        problem_id=int(problem_id),
-        title=str(title),
-        rank=None if rank is None else int(rank),
-        decision=now.decision if now else None,
-        decision_note=now.note if now else None,
-        last_decision=before.decision if before else None,
-        last_decision_week=before.week if before else None,
-        last_decision_note=before.note if before else None,
-    )
-
-
-# ---------------------------------------------------------------- the week
 
 
 def trend_of(worsening: float | None, importance_change: float | None) -> str:
@@ -505,7 +346,7 @@ def week_priorities(session: Session, week: str, *, today: dt.date) -> WeekPrior
     as_of = week_as_of(week, today)
     snapshot = week_snapshot(session, week)
     previous_week = latest_snapshot_week(session, before=week)
-    overdue = overdue_indicators(session, as_of)
+    overdue = overdue_by_owner(session, as_of)
     owners = stale_owners(overdue, department_heads(session))
     alerts = week_alerts(session, week)
     on_alert = problems_on_alert(session)
@@ -617,9 +458,6 @@ def week_changes(data: WeekPriorities, *, top_n: int = TOP_N) -> WeekChanges:
         owners=data.owners,
         decisions_due=due.reset_index(drop=True),
     )
-
-
-# ---------------------------------------------------------------- the weekly brief
 
 
 def actor_gaps(session: Session, problems: Sequence[tuple[int, str]]) -> list[ActorGap]:

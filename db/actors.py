@@ -1,8 +1,5 @@
-"""Read-only queries for the actors page: the directory, sector × problem cells, funding flows.
-
-Functions take the session first, return DataFrames and never commit. Sums and counts happen in
-SQL; only the funding-flow split (a few hundred engagements at most) happens in pandas.
-"""
+"""Actors and their engagements: the directory, sector summaries and coverage, portfolios and
+funding flows."""
 
 from __future__ import annotations
 
@@ -12,11 +9,13 @@ from sqlalchemy.orm import Session
 
 from db.frames import query_frame
 from db.models import Actor, CausalFactor, Engagement, Problem, ScoreSnapshot
-from db.queries import STATUS_ORDER
+from triage.vocabulary import OPEN_PROBLEM_STATUSES, PROBLEM_STATUS_RANK
 
 # Problems that are still the office's business (resolved ones are history).
-OPEN_STATUSES = ("watch", "emerging", "focus", "monitoring")
+
+
 MAX_SEARCH_LENGTH = 100
+
 # The charts count what is current: archived actors and problems keep their history elsewhere.
 _CURRENT = (Actor.archived_at.is_(None), Problem.archived_at.is_(None))
 
@@ -30,6 +29,7 @@ DIRECTORY_COLUMNS = [
     "committed_funding",
     "last_contact",
 ]
+
 FLOW_COLUMNS = [
     "funder",
     "funder_sector",
@@ -154,7 +154,7 @@ def sector_problem_cells(session: Session, *, sector: str | None = None) -> pd.D
 
     Columns: problem_id, sector, engagements, committed_funding (USD). Only non-empty cells.
     """
-    where = [*_CURRENT, Problem.status.in_(OPEN_STATUSES)]
+    where = [*_CURRENT, Problem.status.in_(OPEN_PROBLEM_STATUSES)]
     if sector:
         where.append(Actor.sector == sector)
     frame = query_frame(
@@ -186,7 +186,7 @@ def portfolio_problems(session: Session) -> tuple[pd.DataFrame, str | None]:
     problems = query_frame(
         session,
         select(Problem.id, Problem.title, Problem.status).where(
-            Problem.status.in_(OPEN_STATUSES), Problem.archived_at.is_(None)
+            Problem.status.in_(OPEN_PROBLEM_STATUSES), Problem.archived_at.is_(None)
         ),
         ["id", "title", "status"],
     )
@@ -201,7 +201,7 @@ def portfolio_problems(session: Session) -> tuple[pd.DataFrame, str | None]:
         )
     problems = problems.assign(
         rank=pd.array([ranks.get(int(i)) for i in problems["id"]], dtype="Int64"),
-        _status=problems["status"].map(lambda s: STATUS_ORDER.get(s, 9)),
+        _status=problems["status"].map(lambda s: PROBLEM_STATUS_RANK.get(s, 9)),
         _missing=[int(i) not in ranks for i in problems["id"]],
     )
     ordered = problems.sort_values(["_missing", "rank", "_status", "title", "id"])
@@ -219,7 +219,9 @@ def sector_coverage(session: Session) -> pd.DataFrame:
         select(Engagement.problem_id, Actor.sector)
         .join(Actor, Actor.id == Engagement.actor_id)
         .join(Problem, Problem.id == Engagement.problem_id)
-        .where(*_CURRENT, Problem.status.in_(OPEN_STATUSES), Engagement.stance != "competing")
+        .where(
+            *_CURRENT, Problem.status.in_(OPEN_PROBLEM_STATUSES), Engagement.stance != "competing"
+        )
         .group_by(Engagement.problem_id, Actor.sector),
         ["problem_id", "sector"],
     )
@@ -249,7 +251,7 @@ def funding_engagements(session: Session) -> pd.DataFrame:
         .join(Problem, Problem.id == Engagement.problem_id)
         .where(
             *_CURRENT,
-            Problem.status.in_(OPEN_STATUSES),
+            Problem.status.in_(OPEN_PROBLEM_STATUSES),
             Engagement.role.in_(("funding", "delivering")),
         )
         .order_by(Engagement.id),

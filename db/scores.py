@@ -1,8 +1,4 @@
-"""Loads what the scoring reads, and stores and reads the weekly score snapshots.
-
-Functions take the session first and never commit: the caller's ``database.session()`` block
-owns the transaction.
-"""
+"""Scores: the inputs the scoring reads, the weights, and the weekly snapshots of the ranking."""
 
 from __future__ import annotations
 
@@ -10,12 +6,14 @@ import datetime as dt
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from db.audit import write_audit
 from db.columns import ENGAGEMENT, FACTOR, INDICATOR, INDICATOR_TARGETS
 from db.frames import query_frame
 from db.models import (
@@ -47,6 +45,8 @@ from triage.scoring import (
     ScoringInputs,
     ScoringWeights,
 )
+from triage.security import Capability, Principal, require
+from triage.vocabulary import OPEN_PROBLEM_STATUSES
 
 # A stored week's scores for a problem, in the order every read of snapshots selects them.
 RANKED_SCORES = (
@@ -59,6 +59,7 @@ RANKED_SCORES = (
     "neglectedness",
     "confidence",
 )
+
 SNAPSHOT_COLUMNS = [
     "problem_id",
     "title",
@@ -67,6 +68,7 @@ SNAPSHOT_COLUMNS = [
     "explanation",
     "computed_at",
 ]
+
 SCORE_FIELDS = (
     "importance",
     "tractability",
@@ -76,8 +78,9 @@ SCORE_FIELDS = (
     "priority_high",
     "confidence",
 )
+
+
 # Resolved problems are history, not candidates for this week's attention.
-RANKED_STATUSES = ("watch", "emerging", "focus", "monitoring")
 
 
 def _datetimes(values: pd.Series) -> pd.Series:
@@ -263,7 +266,7 @@ def load_scoring_inputs(session: Session, as_of: dt.date) -> ScoringInputs:
             Problem.political_capital,
             Problem.authority,
         )
-        .where(Problem.status.in_(RANKED_STATUSES), Problem.archived_at.is_(None))
+        .where(Problem.status.in_(OPEN_PROBLEM_STATUSES), Problem.archived_at.is_(None))
         .order_by(Problem.id),
         ["id", "title", "status", "policy_area", "political_capital", "authority"],
     )
@@ -460,3 +463,100 @@ def latest_snapshot_week(session: Session, before: str | None = None) -> str | N
     if before is not None:
         statement = statement.where(ScoreSnapshot.week < before)
     return session.scalar(statement)
+
+
+def set_scoring_weights(session: Session, actor: Principal, data: dict[str, object]) -> None:
+    """Store new scoring weights (validated) with an audit row holding the old and new values."""
+    require(actor, Capability.CONFIGURE)
+    weights = ScoringWeights.from_dict(data)
+    row = session.get(AppSetting, ScoringWeights.KEY)
+    before = dict(row.value) if row is not None else None
+    after = weights.to_dict()
+    if row is None:
+        session.add(AppSetting(key=ScoringWeights.KEY, value=after))
+    else:
+        row.value = after
+    session.flush()
+    write_audit(
+        session, actor, "update", "app_setting", ScoringWeights.KEY, before=before, after=after
+    )
+
+
+def snapshot_weeks(session: Session) -> list[str]:
+    """ISO weeks that have a stored snapshot, newest first."""
+    weeks = session.scalars(
+        select(ScoreSnapshot.week).distinct().order_by(ScoreSnapshot.week.desc())
+    )
+    return list(weeks)
+
+
+def has_snapshot(session: Session, week: str) -> bool:
+    """True when a ranking is stored for ``week``."""
+    return (
+        session.scalar(select(ScoreSnapshot.id).where(ScoreSnapshot.week == week).limit(1))
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class ProblemScore:
+    """The problem's row of a stored weekly snapshot (``components`` as ``score_problems``)."""
+
+    week: str
+    rank: int
+    ranked: int  # how many problems that week's snapshot ranks
+    priority: float
+    priority_low: float
+    priority_high: float
+    importance: float
+    tractability: float
+    neglectedness: float
+    confidence: float
+    components: dict[str, Any]
+    explanation: str
+    computed_at: dt.datetime | None
+
+    @property
+    def reports(self) -> tuple[float, float] | None:
+        """Citizen reports in the 90 days the week was scored over, (raw, adjusted), as the
+        ranking counted them (categories weighted by how much they concern the problem): the
+        one figure the overview, the reports tab and the priorities table show. None when the
+        snapshot has no report facts."""
+        facts = self.components.get("facts") or {}
+        raw, adjusted = facts.get("reports_raw"), facts.get("reports_adjusted")
+        if raw is None or adjusted is None:
+            return None
+        return float(raw), float(adjusted)
+
+
+def problem_score(session: Session, problem_id: int, week: str) -> ProblemScore | None:
+    """The problem's score in the snapshot of ``week``, or None when it is not in it."""
+    row = session.execute(
+        select(
+            ScoreSnapshot.week,
+            *snapshot_scores(),
+            ScoreSnapshot.components,
+            ScoreSnapshot.explanation,
+            ScoreSnapshot.computed_at,
+        ).where(ScoreSnapshot.week == week, ScoreSnapshot.problem_id == problem_id)
+    ).first()
+    if row is None:
+        return None
+    ranked = session.scalar(
+        select(func.count()).select_from(ScoreSnapshot).where(ScoreSnapshot.week == week)
+    )
+    return ProblemScore(
+        week=row[0],
+        rank=int(row[1]),
+        ranked=int(ranked or 0),
+        priority=float(row[2]),
+        priority_low=float(row[3]),
+        priority_high=float(row[4]),
+        importance=float(row[5]),
+        tractability=float(row[6]),
+        neglectedness=float(row[7]),
+        confidence=float(row[8]),
+        components=dict(row[9] or {}),
+        explanation=row[10] or "",
+        computed_at=row[11],
+    )

@@ -2,8 +2,7 @@
 
 Overdue is the shared rule of ``triage.indicators`` (the department page and the ranking use
 it too); each overdue indicator has one open ``stale`` alert, refreshed daily and resolved once
-the indicator is current again. Nothing here commits.
-"""
+the indicator is current again. Nothing here commits."""
 
 from __future__ import annotations
 
@@ -34,6 +33,7 @@ OVERDUE_COLUMNS = [
     "latest_period",
     "due_by",
 ]
+
 # A dismissed stale alert is continued (stays dismissed) when last seen at most this many days
 # before: the detector's episode gap, so ``detect-alerts`` and ``flag-overdue`` agree.
 MAX_GAP_DAYS = 7

@@ -1,10 +1,5 @@
-"""Edits of one problem's backward map, engagements and innovations: checked, audited writes.
-
-Every write takes ``(session, actor, ..., expected_version, ...)``, needs ``EDIT_PROBLEMS``,
-rejects bad input with a user-facing ``ValidationError``, bumps the parent problem's version
-(so whoever saves from an older page gets ``EditConflict``, never a silent overwrite) and
-writes its audit row in the caller's transaction. Nothing here commits.
-"""
+"""The backward map of a problem: causes, engagements of actors and innovations, read as frames and
+changed by audited, version-checked edits."""
 
 from __future__ import annotations
 
@@ -18,6 +13,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import row_state, write_audit
+from db.columns import ENGAGEMENT, FACTOR
+from db.frames import query_frame
 from db.models import (
     ENGAGEMENT_ROLES,
     EVIDENCE_LEVELS,
@@ -36,71 +33,191 @@ from db.models import (
     Problem,
     utcnow,
 )
-from db.writes import EditConflict, problem_version_checked
+from db.problems import EditConflict, problem_version_checked
 from triage.backward_map import CausalCycleError, causal_importance
 from triage.security import Capability, Principal, require
 from triage.validation import ValidationError, parse_period, parse_value, plain_text
-from triage.vocabulary import TITLE_LENGTH
-
-__all__ = [
-    "EditConflict",
-    "SavedEdit",
-    "ValidationError",
-    "add_engagement",
-    "add_factor",
-    "add_innovation",
-    "clean_problem_changes",
-    "remove_engagement",
-    "remove_factor",
-    "remove_innovation",
-    "update_engagement",
-    "update_factor",
-    "update_innovation",
-]
+from triage.vocabulary import (
+    ENGAGEMENT_FORM_FIELDS,
+    FACTOR_FORM_FIELDS,
+    INNOVATION_FORM_FIELDS,
+    PROBLEM_FORM_FIELDS,
+    TITLE_LENGTH,
+)
 
 TEXT_LENGTH = 4000
 MAX_MONEY = 1e12
 EARLIEST_CONTACT = dt.date(1990, 1, 1)
 NEW_FACTOR = 0  # stands for a factor not yet inserted (real ids start at 1)
+FACTOR_FIELDS = frozenset(FACTOR_FORM_FIELDS)
+ENGAGEMENT_FIELDS = frozenset(ENGAGEMENT_FORM_FIELDS)
+INNOVATION_FIELDS = frozenset(INNOVATION_FORM_FIELDS)
 
-FACTOR_FIELDS = frozenset(
-    {"title", "description", "reach", "evidence", "weight", "indicator_id", "parent_ids"}
-)
-ENGAGEMENT_FIELDS = frozenset(
-    {
-        "actor_id",
-        "factor_id",
-        "role",
-        "stance",
-        "committed_funding",
-        "authorisation",
-        "strings",
-        "last_contact",
-    }
-)
-INNOVATION_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "origin",
-        "kind",
-        "stage",
-        "lead_actor_id",
-        "evidence",
-        "evidence_note",
-        "cost",
-    }
-)
-PROBLEM_FIELDS = (
-    "title",
-    "description",
-    "status",
-    "desired_outcome",
-    "political_capital",
-    "political_notes",
-    "authority",
-    "authority_notes",
-)
+
+@dataclass(frozen=True)
+class MapFrames:
+    """The frames ``triage.backward_map.backward_map`` reads, for one problem."""
+
+    # id, problem_id, title, reach, evidence, weight, indicator_id, description
+    factors: pd.DataFrame
+    links: pd.DataFrame  # factor_id, parent_id
+    # id, actor_id, problem_id, factor_id, role, stance, committed_funding
+    engagements: pd.DataFrame
+    actors: pd.DataFrame  # id, name, sector (the actors engaged on the problem)
+
+
+def map_frames(session: Session, problem_id: int) -> MapFrames:
+    """The backward map of one problem as frames, ordered by id."""
+    factor_columns = {**FACTOR, "description": CausalFactor.description}
+    factors = query_frame(
+        session,
+        select(*factor_columns.values())
+        .where(CausalFactor.problem_id == problem_id)
+        .order_by(CausalFactor.id),
+        list(factor_columns),
+    )
+    links = query_frame(
+        session,
+        select(FactorLink.factor_id, FactorLink.parent_id)
+        .join(CausalFactor, CausalFactor.id == FactorLink.factor_id)
+        .where(CausalFactor.problem_id == problem_id)
+        .order_by(FactorLink.factor_id, FactorLink.parent_id),
+        ["factor_id", "parent_id"],
+    )
+    engagements = query_frame(
+        session,
+        select(*ENGAGEMENT.values())
+        .where(Engagement.problem_id == problem_id)
+        .order_by(Engagement.id),
+        list(ENGAGEMENT),
+    )
+    actors = query_frame(
+        session,
+        select(Actor.id, Actor.name, Actor.sector)
+        .where(Actor.id.in_(select(Engagement.actor_id).where(Engagement.problem_id == problem_id)))
+        .order_by(Actor.id),
+        ["id", "name", "sector"],
+    )
+    return MapFrames(factors, links, engagements, actors)
+
+
+def factor_detail(session: Session, factor_id: int) -> dict[str, Any] | None:
+    """One factor with its problem and indicator name, or None (for the map's detail panel).
+
+    Keys: id, problem_id, title, description, reach, evidence, weight, indicator.
+    """
+    row = session.execute(
+        select(
+            CausalFactor.id,
+            CausalFactor.problem_id,
+            CausalFactor.title,
+            CausalFactor.description,
+            CausalFactor.reach,
+            CausalFactor.evidence,
+            CausalFactor.weight,
+            Indicator.name,
+        )
+        .outerjoin(Indicator, Indicator.id == CausalFactor.indicator_id)
+        .where(CausalFactor.id == factor_id)
+    ).first()
+    if row is None:
+        return None
+    keys = ("id", "problem_id", "title", "description", "reach", "evidence", "weight", "indicator")
+    return dict(zip(keys, row, strict=True))
+
+
+def engagement_details(session: Session, problem_id: int) -> pd.DataFrame:
+    """Who is engaged on the problem, in full.
+
+    Columns: id, actor_id, actor_name, sector, role, stance, committed_funding, factor_id,
+    factor_title, authorisation, strings, last_contact; ordered by sector, actor, id.
+    """
+    return query_frame(
+        session,
+        select(
+            Engagement.id,
+            Engagement.actor_id,
+            Actor.name,
+            Actor.sector,
+            Engagement.role,
+            Engagement.stance,
+            Engagement.committed_funding,
+            Engagement.factor_id,
+            CausalFactor.title,
+            Engagement.authorisation,
+            Engagement.strings,
+            Engagement.last_contact,
+        )
+        .join(Actor, Actor.id == Engagement.actor_id)
+        .outerjoin(CausalFactor, CausalFactor.id == Engagement.factor_id)
+        .where(Engagement.problem_id == problem_id)
+        .order_by(Actor.sector, Actor.name, Engagement.id),
+        [
+            "id",
+            "actor_id",
+            "actor_name",
+            "sector",
+            "role",
+            "stance",
+            "committed_funding",
+            "factor_id",
+            "factor_title",
+            "authorisation",
+            "strings",
+            "last_contact",
+        ],
+    )
+
+
+def innovation_details(session: Session, problem_id: int) -> pd.DataFrame:
+    """The problem's innovations, in full.
+
+    Columns: id, title, description, origin, kind, stage, evidence, evidence_note,
+    lead_actor_id, lead_actor, cost; ordered by title, id.
+    """
+    return query_frame(
+        session,
+        select(
+            Innovation.id,
+            Innovation.title,
+            Innovation.description,
+            Innovation.origin,
+            Innovation.kind,
+            Innovation.stage,
+            Innovation.evidence,
+            Innovation.evidence_note,
+            Innovation.lead_actor_id,
+            Actor.name,
+            Innovation.cost,
+        )
+        .outerjoin(Actor, Actor.id == Innovation.lead_actor_id)
+        .where(Innovation.problem_id == problem_id)
+        .order_by(Innovation.title, Innovation.id),
+        [
+            "id",
+            "title",
+            "description",
+            "origin",
+            "kind",
+            "stage",
+            "evidence",
+            "evidence_note",
+            "lead_actor_id",
+            "lead_actor",
+            "cost",
+        ],
+    )
+
+
+def actor_choices(session: Session) -> pd.DataFrame:
+    """Every actor not archived, for the forms. Columns: id, name, sector; ordered by name."""
+    return query_frame(
+        session,
+        select(Actor.id, Actor.name, Actor.sector)
+        .where(Actor.archived_at.is_(None))
+        .order_by(Actor.name),
+        ["id", "name", "sector"],
+    )
 
 
 @dataclass(frozen=True)
@@ -109,9 +226,6 @@ class SavedEdit:
 
     entity_id: int
     version: int
-
-
-# ---------------------------------------------------------------- field rules
 
 
 def _words(values: Iterable[str]) -> str:
@@ -184,10 +298,10 @@ def _unknown(fields: Mapping[str, object], allowed: frozenset[str]) -> None:
 def clean_problem_changes(values: Mapping[str, object]) -> dict[str, object]:
     """The problem form's fields, checked: title required, status known, 0..5 scales.
 
-    Only the keys present are returned (see ``PROBLEM_FIELDS``); pass the result to
-    ``db.writes.update_problem``.
+    Only the keys present are returned (see ``PROBLEM_FORM_FIELDS``); pass the result to
+    ``db.problems.update_problem``.
     """
-    _unknown(values, frozenset(PROBLEM_FIELDS))
+    _unknown(values, frozenset(PROBLEM_FORM_FIELDS))
     rules: dict[str, Any] = {
         "title": lambda v: _text(v, "The title", required=True, limit=TITLE_LENGTH),
         "description": lambda v: _text(v, "The description"),
@@ -199,9 +313,6 @@ def clean_problem_changes(values: Mapping[str, object]) -> dict[str, object]:
         "authority_notes": lambda v: _text(v, "The authority notes"),
     }
     return {key: rules[key](value) for key, value in values.items()}
-
-
-# ---------------------------------------------------------------- the problem's version
 
 
 def _problem_at(session: Session, problem_id: int, expected_version: int) -> Problem:
@@ -245,9 +356,6 @@ def _owner(session: Session, model: type, entity_id: int, noun: str) -> Any:
     if row is None:
         raise ValidationError(f"This {noun} no longer exists; reload the page.")
     return row
-
-
-# ---------------------------------------------------------------- causal factors
 
 
 def _clean_factor(session: Session, values: Mapping[str, object]) -> dict[str, Any]:
@@ -439,9 +547,6 @@ def remove_factor(
     return SavedEdit(factor_id, version)
 
 
-# ---------------------------------------------------------------- engagements
-
-
 def _clean_engagement(
     session: Session, problem_id: int, values: Mapping[str, object], today: dt.date
 ) -> dict[str, Any]:
@@ -520,9 +625,6 @@ def remove_engagement(
 ) -> SavedEdit:
     """Remove an engagement (the actor itself stays in the city's list)."""
     return _remove(session, actor, Engagement, engagement_id, "engagement", expected_version)
-
-
-# ---------------------------------------------------------------- innovations
 
 
 def _clean_innovation(session: Session, values: Mapping[str, object]) -> dict[str, Any]:

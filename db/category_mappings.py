@@ -1,33 +1,143 @@
-"""Audited configuration writes of the administration page: the category-to-problem mapping.
-
-Each takes the acting principal, requires the CONFIGURE capability, validates its input and
-writes an audit row (before and after) in the caller's transaction; nothing here commits.
-"""
+"""Which report categories count towards which problem, and with what weight: the admin's table and
+its audited edits."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
+import pandas as pd
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import write_audit
-from db.models import CategoryProblem, Problem, ReportCategory
+from db.frames import query_frame
+from db.models import (
+    CategoryProblem,
+    Department,
+    Problem,
+    ReportCategory,
+    ReportDailyCount,
+)
 from triage.security import Capability, Principal, require
 from triage.validation import ValidationError, parse_value, record_id
+from triage.vocabulary import ARCHIVED_MARK
 
-__all__ = [
-    "MAX_MAPPING_WEIGHT",
-    "ValidationError",
-    "add_category_mapping",
-    "clean_mapping_weight",
-    "remove_category_mapping",
-    "set_category_mapping_weight",
+# How far back the mapping tab counts reports, so that busy unmapped categories stand out.
+MAPPING_REPORT_DAYS = 90
+
+MAPPING_COLUMNS = [
+    "category_id",
+    "code",
+    "name",
+    "department",
+    "reports_recent",
+    "problem_id",
+    "problem_title",
+    "problem_status",
+    "weight",
 ]
 
 # A mapping weight is the share of a category's reports that speak to the problem: a pothole
 # report is wholly about road condition (1.0), a noise report only partly about nightlife.
 MAX_MAPPING_WEIGHT = 1.0
 ENTITY = "category_problem"
+
+
+def category_mappings(session: Session, *, today: dt.date) -> pd.DataFrame:
+    """Every report category with the problems it is mapped to, unmapped categories first.
+
+    Columns: category_id, code, name, department (name or None), reports_recent (reports in
+    the ``MAPPING_REPORT_DAYS`` days ending ``today``), problem_id, problem_title,
+    problem_status, weight (the last four None for an unmapped category; an archived
+    problem's title ends in "(archived)"). One row per
+    mapping, one row per unmapped category; unmapped first (busiest first), then by category
+    name and problem title.
+    """
+    since = today - dt.timedelta(days=MAPPING_REPORT_DAYS - 1)
+    recent = dict(
+        session.execute(
+            select(ReportDailyCount.category_id, func.sum(ReportDailyCount.count))
+            .where(ReportDailyCount.day >= since, ReportDailyCount.day <= today)
+            .group_by(ReportDailyCount.category_id)
+        ).all()
+    )
+    frame = query_frame(
+        session,
+        select(
+            ReportCategory.id,
+            ReportCategory.code,
+            ReportCategory.name,
+            Department.name,
+            CategoryProblem.problem_id,
+            Problem.title,
+            Problem.status,
+            CategoryProblem.weight,
+            Problem.archived_at,
+        )
+        .outerjoin(Department, Department.id == ReportCategory.department_id)
+        .outerjoin(CategoryProblem, CategoryProblem.category_id == ReportCategory.id)
+        .outerjoin(Problem, Problem.id == CategoryProblem.problem_id),
+        [
+            "category_id",
+            "code",
+            "name",
+            "department",
+            "problem_id",
+            "problem_title",
+            "problem_status",
+            "weight",
+            "archived_at",
+        ],
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=MAPPING_COLUMNS)
+    frame = frame.assign(
+        problem_title=[  # a mapping to an archived problem is kept and says so
+            t if pd.isna(a) else f"{t}{ARCHIVED_MARK}"
+            for t, a in zip(frame["problem_title"], frame["archived_at"], strict=True)
+        ],
+        reports_recent=frame["category_id"].map(lambda c: int(recent.get(int(c), 0))),
+        _unmapped=frame["problem_id"].isna(),
+        _title=frame["problem_title"].fillna(""),
+    )
+    frame = frame.assign(
+        _busy=frame["reports_recent"].where(frame["_unmapped"], 0),
+    ).sort_values(
+        ["_unmapped", "_busy", "name", "category_id", "_title"],
+        ascending=[False, False, True, True, True],
+    )
+    return frame.reset_index(drop=True)[MAPPING_COLUMNS]
+
+
+def mapping_choices(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Options of the mapping form: categories (id, code, name; by name) and problems (id,
+    title, status; by title)."""
+    categories = query_frame(
+        session,
+        select(ReportCategory.id, ReportCategory.code, ReportCategory.name).order_by(
+            ReportCategory.name, ReportCategory.id
+        ),
+        ["id", "code", "name"],
+    )
+    problems = query_frame(
+        session,
+        select(Problem.id, Problem.title, Problem.status)
+        .where(Problem.archived_at.is_(None))
+        .order_by(Problem.title, Problem.id),
+        ["id", "title", "status"],
+    )
+    return categories, problems
+
+
+def mapping_weight(session: Session, category_id: int, problem_id: int) -> float | None:
+    """The weight of one category-to-problem mapping, or None when there is no such mapping."""
+    value = session.scalar(
+        select(CategoryProblem.weight).where(
+            CategoryProblem.category_id == category_id, CategoryProblem.problem_id == problem_id
+        )
+    )
+    return float(value) if value is not None else None
 
 
 def clean_mapping_weight(raw: object) -> float:

@@ -1,9 +1,9 @@
-"""The office's actions on an alert from the early-warnings page: checked, audited writes.
+"""Actions on an alert: the office's from the early-warnings page, and a department head's
+acknowledgement or answer on her own indicator's alert; checked, audited writes.
 
 Acknowledge, link to a problem, dismiss (with a reason) or reopen go through
-``db.alerts.transition_alert``; opening a new problem from an alert creates the problem and
-links the alert to it in the caller's transaction. Nothing here commits.
-"""
+``db.alerts.store.transition_alert``; opening a new problem from an alert creates the problem
+and links the alert to it in the caller's transaction. Nothing here commits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.alerts import transition_alert
+from db.alerts.store import transition_alert
 from db.audit import row_state, write_audit
 from db.models import (
     Alert,
@@ -22,18 +22,12 @@ from db.models import (
     Problem,
     ProblemIndicator,
     ReportCategory,
+    utcnow,
 )
 from triage.detection import check_alert_transition
-from triage.security import Capability, Principal, require
-from triage.validation import ValidationError, plain_text, record_id
+from triage.security import Capability, Principal, require, require_department
+from triage.validation import ValidationError, check_note, plain_text, record_id
 from triage.vocabulary import NOTE_LIMIT, TITLE_LENGTH
-
-__all__ = [
-    "ALERT_ACTIONS",
-    "ValidationError",
-    "act_on_alert",
-    "open_problem_from_alert",
-]
 
 # Action name on the page → the state it moves the alert to.
 ALERT_ACTIONS: dict[str, str] = {
@@ -42,8 +36,11 @@ ALERT_ACTIONS: dict[str, str] = {
     "dismiss": "dismissed",
     "reopen": "new",
 }
+
 AREA_LENGTH = 64
 DESCRIPTION_LENGTH = 4000
+
+ANSWER_ACTIONS = ("acknowledge", "answer")
 
 
 def act_on_alert(
@@ -157,3 +154,58 @@ def open_problem_from_alert(
     transition_alert(session, actor, alert.id, "linked", problem_id=problem.id)
     session.flush()
     return problem.id
+
+
+def alert_department_id(session: Session, alert_id: int) -> int | None:
+    """The department owning the indicator an alert is about (None: no such indicator alert)."""
+    return session.scalar(
+        select(Indicator.department_id)
+        .join(Alert, Alert.indicator_id == Indicator.id)
+        .where(Alert.id == alert_id)
+    )
+
+
+def answer_indicator_alert(
+    session: Session, actor: Principal, alert_id: object, action: str, note: object = ""
+) -> str:
+    """Acknowledge an indicator alert, or answer it with a note; returns the alert's state.
+
+    ``acknowledge`` moves a new alert to acknowledged (the note, if any, is kept with it);
+    ``answer`` needs a note, keeps it as the alert's reason and acknowledges a new alert.
+    Raises ``PermissionDenied`` unless the actor may update indicators and, as a department
+    head, owns the indicator; ``ValidationError`` for anything else. One audit row.
+    """
+    require(actor, Capability.UPDATE_INDICATORS)
+    if action not in ANSWER_ACTIONS:
+        raise ValidationError(f"Unknown action {action!r}.")
+    alert_key = record_id(alert_id, "an alert")
+    owner = alert_department_id(session, alert_key)
+    if owner is None:
+        raise ValidationError("There is no such alert on an indicator.")
+    require_department(actor, owner)
+    text = check_note(note)
+    if action == "answer" and not text:
+        raise ValidationError("Write the answer first, e.g. value corrected, or why it is late.")
+    alert = session.get(Alert, alert_key)
+    assert alert is not None
+    if alert.state == "new":
+        try:
+            check_alert_transition(alert.state, "acknowledged")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        target = "acknowledged"
+    elif alert.state in ("acknowledged", "linked"):
+        if action == "acknowledge" and not text:
+            raise ValidationError("This alert is already acknowledged.")
+        target = alert.state
+    else:
+        raise ValidationError(f"This alert is {alert.state}; there is nothing to answer.")
+    before = {"state": alert.state, "state_reason": alert.state_reason}
+    alert.state = target
+    if text:
+        alert.state_reason = text
+    alert.updated_at = utcnow()
+    after = {"state": target, "state_reason": alert.state_reason}
+    write_audit(session, actor, action, "alert", alert.id, before=before, after=after)
+    session.flush()
+    return target

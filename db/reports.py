@@ -1,25 +1,19 @@
-"""Read-only queries for the citizen reports page, with every filter pushed into SQL.
-
-Counts come from the ``report_daily_counts`` aggregate; raw ``citizen_reports`` are read only
-for the short list of the most recent matching reports, through its (category | district,
-requested_at) indexes. Functions take the session first and never commit.
-"""
+"""Citizen reports: counts by day, week, district and category from the aggregate, reporting
+propensity, and the newest reports themselves."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import func, select, true, union_all
 from sqlalchemy.orm import Session
 
-from db import lookups
 from db.frames import as_date, query_frame, to_date
-from db.lookups import categories as categories
-from db.lookups import districts as districts
+from db.lookups import categories, districts
 from db.models import (
-    CategoryProblem,
     CitizenReport,
     District,
     ReportCategory,
@@ -71,23 +65,6 @@ def _count_filters(filters: ReportFilters) -> list:
     if filters.district_id is not None:
         where.append(ReportDailyCount.district_id == filters.district_id)
     return where
-
-
-def problems(session: Session) -> pd.DataFrame:
-    """Problems that have at least one category mapped. Columns: id, title, policy_area;
-    ordered by title."""
-    return lookups.problems(session, mapped_only=True)
-
-
-def problem_category_ids(session: Session, problem_id: int) -> tuple[int, ...]:
-    """The categories mapped to a problem (sorted)."""
-    return tuple(
-        sorted(
-            session.scalars(
-                select(CategoryProblem.category_id).where(CategoryProblem.problem_id == problem_id)
-            )
-        )
-    )
 
 
 def latest_report_day(session: Session) -> dt.date | None:
@@ -350,4 +327,91 @@ def recent_reports(
     )
     return frame.assign(
         description=frame["description"].map(lambda d: str(d or "")[:DESCRIPTION_CHARACTERS])
+    )
+
+
+def report_days(
+    session: Session, category_ids: Sequence[int], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Daily report counts of some categories, per district, from the aggregate.
+
+    Columns: day (date), category_id, district_id, count; days in ``(start, end]``.
+    """
+    columns = ["day", "category_id", "district_id", "count"]
+    if not category_ids:
+        return pd.DataFrame(columns=columns)
+    return query_frame(
+        session,
+        select(
+            ReportDailyCount.day,
+            ReportDailyCount.category_id,
+            ReportDailyCount.district_id,
+            ReportDailyCount.count,
+        ).where(
+            ReportDailyCount.category_id.in_(list(category_ids)),
+            ReportDailyCount.day > start,
+            ReportDailyCount.day <= end,
+        ),
+        columns,
+    )
+
+
+def district_report_totals(session: Session, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Reports of every category per district over ``(start, end]``, summed in the database.
+
+    Columns: district_id, count. This is what reporting propensity is learnt from.
+    """
+    return query_frame(
+        session,
+        select(ReportDailyCount.district_id, func.sum(ReportDailyCount.count))
+        .where(ReportDailyCount.day > start, ReportDailyCount.day <= end)
+        .group_by(ReportDailyCount.district_id)
+        .order_by(ReportDailyCount.district_id),
+        ["district_id", "count"],
+    )
+
+
+def newest_in_categories(
+    session: Session,
+    category_ids: Sequence[int],
+    district_ids: Sequence[int] = (),
+    *,
+    limit: int = RECENT_LIMIT,
+) -> pd.DataFrame:
+    """The newest reports in some categories (and districts, when given), newest first.
+
+    One indexed query per category (``category_id, requested_at``), each stopping after
+    ``limit`` rows, merged here. Columns: id, requested_at, category, district, status,
+    description, address.
+    """
+    columns = ["id", "requested_at", "category", "district", "status", "description", "address"]
+    frames = []
+    for category_id in category_ids:
+        statement = (
+            select(
+                CitizenReport.id,
+                CitizenReport.requested_at,
+                ReportCategory.name,
+                District.name,
+                CitizenReport.status,
+                CitizenReport.description,
+                CitizenReport.address,
+            )
+            .join(ReportCategory, ReportCategory.id == CitizenReport.category_id)
+            .outerjoin(District, District.id == CitizenReport.district_id)
+            .where(CitizenReport.category_id == category_id)
+            .order_by(CitizenReport.requested_at.desc(), CitizenReport.id.desc())
+            .limit(limit)
+        )
+        if district_ids:
+            statement = statement.where(CitizenReport.district_id.in_(list(district_ids)))
+        frames.append(query_frame(session, statement, columns))
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    merged = pd.concat(frames, ignore_index=True)
+    return (
+        merged.sort_values(["requested_at", "id"], ascending=False)
+        .head(limit)
+        .reset_index(drop=True)
     )

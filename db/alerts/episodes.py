@@ -1,10 +1,9 @@
 """Alerts as every weekly view reads them: which problems an alert concerns, what day its data
 is about, and which alerts are new in a week (``triage.attention.is_new_warning``, one rule).
 
-``db.queries_priorities``, ``db.queries_alerts`` and ``db.attention`` all read these, so the
+``db.pages.priorities``, ``db.alerts.feed`` and ``db.attention`` all read these, so the
 priorities page, the early-warnings page, the attention list and the weekly brief count alerts
-alike. Functions take the session first and never commit.
-"""
+alike. Functions take the session first and never commit."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from db.alert_episodes import alert_links, data_dates
+from db.alerts.episodes import alert_links, data_dates
 from db.audit import write_audit
 from db.columns import ALERT_EPISODE, ALERT_HEAD, ALERT_LINKS
 from db.frames import as_int, as_number, query_frame, to_date
