@@ -24,7 +24,14 @@ from db import attention as attention_service
 from db import lookups
 from db.alerts.actions import act_on_alert
 from db.alerts.evidence import alert_evidence
-from db.alerts.feed import AlertFilters, FeedPage, alert_feed_page, alert_row, problems_concerned
+from db.alerts.feed import (
+    AlertFilters,
+    FeedPage,
+    alert_feed_page,
+    alert_row,
+    empty_feed_reason,
+    problems_concerned,
+)
 from db.cache import cached
 from db.pages.data_health import PLACEMENT_DAYS, data_health
 from db.problems import decision_subject
@@ -237,6 +244,7 @@ def alerts_feed(
             chosen.filters,
             lambda: problems_concerned(session, chosen.filters),
         )
+        empty = empty_feed_reason(session, chosen.filters) if found.total == 0 else "filters"
     feed = found.rows
     current = alerts.effective_alert(selected, shown)
     view, shown_id = alerts_detail(current, shown, 0, 0, principal=principal)
@@ -249,7 +257,7 @@ def alerts_feed(
             on_problems=len(concerned),
             counts=(found.critical, found.new, found.linked),
         ),
-        alerts.feed_table(feed, found.total, current, first=found.first),
+        alerts.feed_table(feed, found.total, current, first=found.first, empty_reason=empty),
         shown,
         alerts.pager_text(found.first, found.last, found.total, found.page, found.pages),
         found.page <= 1,

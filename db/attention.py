@@ -59,6 +59,7 @@ def ranked_problems(data: WeekPriorities) -> tuple[RankedProblem, ...]:
                 last_decision=as_text(row["last_decision"]) or None,
                 last_decision_week=as_text(row["last_decision_week"]) or None,
                 trend=as_text(row["trend"]) or "steady",
+                priority=as_number(row["priority"]),
             )
         )
     return tuple(out)

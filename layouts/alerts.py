@@ -560,14 +560,41 @@ def state_cell(row: Any) -> html.Span:
     return html.Span(children, className="cell-stack")
 
 
-def feed_table(feed: pd.DataFrame, total: int, selected: int | None, *, first: int = 0) -> Any:
+# What an empty feed says, by ``db.alerts.feed.empty_feed_reason``.
+EMPTY_FEED: dict[str, tuple[str, str]] = {
+    "filters": (
+        "No alerts match these filters.",
+        "Choose another severity, department, district, category, problem or state.",
+    ),
+    "none_open": (
+        "No open alerts.",
+        "Every alert has been dismissed or resolved. Choose “Every state” under State to see them.",
+    ),
+    "never_checked": (
+        "No alerts yet: the early-warning checks have not run on this city's data.",
+        "They run every morning once the scheduler is on; an administrator can run them now "
+        "with “triage jobs run detect-alerts”.",
+    ),
+    "nothing_found": (
+        "No alerts: the early-warning checks found nothing unusual.",
+        "They run again every morning, and within 15 minutes of new data.",
+    ),
+}
+
+
+def feed_table(
+    feed: pd.DataFrame,
+    total: int,
+    selected: int | None,
+    *,
+    first: int = 0,
+    empty_reason: str = "filters",
+) -> Any:
     """The alerts as a table, worst first; each row's button shows its evidence. ``first``
-    (1-based) is the position of the first row when the feed is paged."""
+    (1-based) is the position of the first row when the feed is paged; ``empty_reason`` says
+    why an empty feed is empty (:data:`EMPTY_FEED`)."""
     if feed.empty:
-        return empty_state(
-            "No alerts match these filters.",
-            "Choose another severity, department, district, category, problem or state.",
-        )
+        return empty_state(*EMPTY_FEED.get(empty_reason, EMPTY_FEED["filters"]))
     rows = []
     for row in feed.itertuples(index=False):
         alert_id = int(row.id)

@@ -784,6 +784,12 @@ def _quadrants(ranking: pd.DataFrame) -> pd.Series:
     )
 
 
+def _no_spread(values: pd.Series) -> bool:
+    """True when every value rounds to the same score as the page shows it (3 decimals)."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna().round(3)
+    return numbers.nunique() <= 1
+
+
 def quadrant_text(ranking: pd.DataFrame, week: str) -> html.Div:
     """The chart in words and as a table: its text alternative."""
     if ranking.empty:
@@ -798,12 +804,24 @@ def quadrant_text(ranking: pd.DataFrame, week: str) -> html.Div:
     trend_text = ", ".join(
         f"{int(trends.get(key, 0))} {label.lower()}" for key, (label, _, _) in TREND_STYLES.items()
     )
+    if (
+        len(ranking) > 1
+        and _no_spread(ranking["importance"])
+        and _no_spread(ranking["tractability"])
+    ):
+        # Every bubble on one point: "above both medians" would be true of all and mean nothing.
+        placed = (
+            "They all have the same importance and tractability, so they sit on one point: "
+            "the data does not yet tell them apart."
+        )
+    else:
+        placed = f"{_plural(len(best), 'problem')} sit above both medians (important and " + (
+            f"tractable), led by {named}." if named else "tractable)."
+        )
     summary = (
         f"{_plural(len(ranking), 'problem')} ranked for {week}, placed by importance "
-        f"(across) and tractability (up); the dashed lines are the medians. "
-        f"{_plural(len(best), 'problem')} sit above both medians (important and tractable)"
-        + (f", led by {named}." if named else ".")
-        + f" Trend: {trend_text}. Bubble area shows {SIZE_LABEL}; "
+        f"(across) and tractability (up); the dashed lines are the medians. {placed}"
+        f" Trend: {trend_text}. Bubble area shows {SIZE_LABEL}; "
         "click a bubble to open its problem."
     )
     rows = [
@@ -1015,8 +1033,8 @@ def decision_context(row: Any, week: str) -> html.Div:
         lines.append(
             html.P(
                 "In force this week: "
-                + decision_summary(row.decision, row.decision_note)
-                + ". Saving records a new decision that replaces it (both are kept).",
+                + ended(decision_summary(row.decision, row.decision_note))
+                + " Saving records a new decision that replaces it (both are kept).",
                 className="muted",
             )
         )
@@ -1029,6 +1047,13 @@ def decision_context(row: Any, week: str) -> html.Div:
             )
         )
     return html.Div(lines)
+
+
+def ended(text: str) -> str:
+    """``text`` as a sentence: a full stop added unless it already ends one (a note the user
+    wrote often does: "Review first." must not read "Review first..")."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def decision_title(title: Any) -> str:

@@ -26,6 +26,8 @@ BIG_MOVE = 3
 SHORT_LIST = 10
 # Decisions due are listed one by one for the best-ranked problems only; the rest are grouped.
 DECISIONS_LISTED = 3
+# This many problems or more tied at the top score: the list says the ranking can't decide.
+TIED_RANKING_MIN = 3
 STANDING_TOP = 3
 # Kinds of early warning about report counts; every other kind is about an indicator.
 REPORT_KINDS = frozenset({"surge", "new_category"})
@@ -47,6 +49,7 @@ class RankedProblem:
     last_decision: str | None = None
     last_decision_week: str | None = None
     trend: str = "steady"  # worsening, steady, improving
+    priority: float | None = None  # the stored priority score (ties mean the data can't decide)
 
 
 @dataclass(frozen=True)
@@ -610,7 +613,34 @@ def decisions_due(ranking: Iterable[RankedProblem]) -> list[RankedProblem]:
     )
 
 
+def tied_at_top(ranking: Iterable[RankedProblem]) -> int:
+    """How many problems share the top priority (to 3 decimals, as the page shows it); 1 when
+    the first is ahead alone or priorities are unknown."""
+    scores = [round(p.priority, 3) for p in ranking if p.priority is not None]
+    if not scores:
+        return 1
+    return sum(1 for s in scores if s == max(scores))
+
+
 def _decision_candidates(inputs: AttentionInputs) -> list[AttentionItem]:
+    tied = tied_at_top(inputs.ranking)
+    if tied >= TIED_RANKING_MIN:
+        # "Decide #1, #2, #3" would only repeat the order of the city's own list: say instead
+        # that the ranking cannot tell them apart yet, and what would.
+        return [
+            AttentionItem(
+                kind="decision_due",
+                title="The ranking cannot tell the top problems apart yet",
+                reason=(
+                    f"{tied} problems share the top score this week: their indicators have few "
+                    "or no recent values and few reports fall in their categories. Ask the "
+                    "departments for their figures, or choose from the problems list."
+                ),
+                impact=0.42,
+                problem_id=None,
+                link="/problems",
+            )
+        ]
     items = []
     for problem in decisions_due(inputs.ranking)[:DECISIONS_LISTED]:
         reason = f"Ranked #{problem.rank} this week and no decision is recorded yet"

@@ -341,6 +341,25 @@ class _Writer:
         self.paragraph(value, 10, colour=MUTED)
 
 
+# A link of the app said on paper: the page's title (as the app's menu names it), not a path.
+PAPER_PAGE_NAMES = {
+    "/": "Weekly priorities",
+    "/problems": "Problems",
+    "/alerts": "Early warnings",
+    "/reports": "Citizen reports",
+    "/actors": "Actors and funding",
+    "/department": "My department",
+}
+
+
+def paper_page(link: str) -> str:
+    """Where a link leads, in words: "Early warnings", "the problem's page"."""
+    path = link.split("?", 1)[0] or "/"
+    if path.startswith("/problems/"):
+        return "the problem's page"
+    return PAPER_PAGE_NAMES.get(path, "the app")
+
+
 def _attention(w: _Writer, data: BriefData) -> None:
     """The attention list first: what needs the mayor, why, and where everything else is."""
     w.heading("What needs the mayor this week")
@@ -356,7 +375,7 @@ def _attention(w: _Writer, data: BriefData) -> None:
             labels = [a.label for a in item.actions]
             if labels:
                 w.paragraph(
-                    f"In the app ({item.link}): {', '.join(labels)}.",
+                    f"In the app ({paper_page(item.link)}): {', '.join(labels)}.",
                     8.5,
                     colour=MUTED,
                     indent=6,
@@ -366,7 +385,7 @@ def _attention(w: _Writer, data: BriefData) -> None:
     if attention is not None and attention.groups:
         w.paragraph(
             "Everything else, one click away: "
-            + "; ".join(f"{g.label}: {g.count:,} ({g.link})" for g in attention.groups)
+            + "; ".join(f"{g.label}: {g.count:,} ({paper_page(g.link)})" for g in attention.groups)
             + ".",
             9,
             colour=MUTED,
@@ -417,7 +436,7 @@ def _alert_bullets(w: _Writer, alerts: Sequence[BriefAlert], none: str) -> None:
     for alert in alerts[:ALERTS_LISTED]:
         w.bullet(_alert_line(alert), 9)
     if len(alerts) > ALERTS_LISTED:
-        w.none(f"and {len(alerts) - ALERTS_LISTED} more on the early-warnings page (/alerts).")
+        w.none(f"and {len(alerts) - ALERTS_LISTED} more on the Early warnings page.")
 
 
 def _changes(w: _Writer, data: BriefData) -> None:

@@ -174,6 +174,19 @@ GLOSSARY_SECTIONS: tuple[tuple[str, tuple[Term, ...]], ...] = (
                 "the media.",
             ),
             _term(
+                "Leverage point",
+                "A cause on the backward map where acting would move the problem most: much of "
+                "the problem runs through it, the city can reach it, and partners are willing "
+                "to act on it. The map draws it with a double border.",
+            ),
+            _term(
+                "Core six sectors",
+                "The six kinds of actor the method asks about first around every problem: "
+                "elected officials, city agencies, philanthropy, business and civic groups, "
+                "community groups, and nonprofits and social enterprises. Labour, faith and "
+                "media complete the nine.",
+            ),
+            _term(
                 "Missing sector",
                 "A kind of actor with a stake in a cause that nobody from that sector is "
                 "engaged on yet: often the cheapest next call.",

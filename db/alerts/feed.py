@@ -23,6 +23,7 @@ from db.models import (
     Department,
     District,
     Indicator,
+    JobRun,
     Problem,
     ReportCategory,
 )
@@ -258,6 +259,34 @@ def alert_row(session: Session, alert_id: int) -> dict[str, Any] | None:
     """One alert as a feed row (see :func:`alert_feed`), whatever its state; None if absent."""
     feed, _ = alert_feed(session, AlertFilters(states=None, alert_id=alert_id))
     return None if feed.empty else feed.iloc[0].to_dict()
+
+
+# The jobs that run the early-warning checks (``triage.schedule``).
+DETECTION_JOBS = ("detect-alerts", "refresh-after-data")
+
+
+def empty_feed_reason(session: Session, filters: AlertFilters) -> str:
+    """Why a feed is empty, for the page to say the right thing: ``filters`` (narrowed by a
+    filter), ``none_open`` (alerts exist, none open), ``never_checked`` (no alert stored and
+    the checks never ran on this database) or ``nothing_found`` (they ran and found nothing)."""
+    narrowed = (
+        filters.severity,
+        filters.department_id,
+        filters.district_id,
+        filters.category_id,
+        filters.problem_id,
+        filters.alert_id,
+    )
+    if any(value is not None for value in narrowed):
+        return "filters"
+    if session.scalar(select(Alert.id).limit(1)) is not None:
+        return "none_open" if filters.states == OPEN_ALERT_STATES else "filters"
+    checked = session.scalar(
+        select(JobRun.id)
+        .where(JobRun.job_id.in_(DETECTION_JOBS), JobRun.outcome == "success")
+        .limit(1)
+    )
+    return "nothing_found" if checked is not None else "never_checked"
 
 
 def state_counts(session: Session) -> dict[str, int]:

@@ -311,14 +311,26 @@ def week_snapshot(session: Session, week: str) -> pd.DataFrame:
             components[("facts", "population")].as_float(),
             components[("facts", "reports_adjusted")].as_float(),
             components[("importance", "worsening", "value")].as_float(),
+            components[("importance", "worsening", "low")].as_float(),
+            components[("importance", "worsening", "high")].as_float(),
             ScoreSnapshot.computed_at,
             Problem.archived_at,
         )
         .join(Problem, Problem.id == ScoreSnapshot.problem_id)
         .where(ScoreSnapshot.week == week)
         .order_by(ScoreSnapshot.rank, ScoreSnapshot.problem_id),
-        [*LIGHT_SNAPSHOT_COLUMNS, "archived_at"],
+        [
+            *(c for c in LIGHT_SNAPSHOT_COLUMNS if c != "computed_at"),
+            "worsening_low",
+            "worsening_high",
+            "computed_at",
+            "archived_at",
+        ],
     )
+    # A worsening the scoring assumed (no indicator with a trend: stored as the typical value
+    # with the range [0, 1]) is unknown, not a trend: the chart must not call it worsening.
+    assumed = (frame["worsening_low"] == 0.0) & (frame["worsening_high"] == 1.0)
+    frame["worsening"] = frame["worsening"].astype(object).where(~assumed, None)
     frame["title"] = [
         title if pd.isna(archived) else f"{title}{ARCHIVED_MARK}"
         for title, archived in zip(frame["title"], frame["archived_at"], strict=True)

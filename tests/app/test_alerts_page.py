@@ -166,6 +166,10 @@ def test_ual004_feed_and_summary_render_detector_text_as_text() -> None:
     assert "The district is unknown." in cards and "Critical" in cards
     empty = texts(page.feed_table(feed.iloc[0:0], 0, None))
     assert "No alerts match these filters." in empty
+    never = texts(page.feed_table(feed.iloc[0:0], 0, None, empty_reason="never_checked"))
+    assert "checks have not run on this city's data" in never and "filters" not in never
+    closed = texts(page.feed_table(feed.iloc[0:0], 0, None, empty_reason="none_open"))
+    assert "No open alerts." in closed and "Every state" in closed
 
 
 def _series() -> pd.DataFrame:

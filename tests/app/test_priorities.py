@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import flask
 import pandas as pd
@@ -408,6 +409,22 @@ def test_pri015_quadrant_figure_is_valid_labelled_and_escaped() -> None:
     assert figure.data[0].customdata[0][0] == 1 and "&lt;img" in figure.data[0].customdata[0][1]
 
 
+def test_pri016b_quadrant_text_says_when_every_problem_ties() -> None:
+    """A city whose problems all score the same (no values, no reports yet): the text does not
+    say that all of them are "above both medians", it says the data cannot tell them apart."""
+    tied = _points().assign(
+        importance=0.48, tractability=0.27, reports_adjusted=0.0, trend="steady"
+    )
+    words = " ".join(texts(page.quadrant_text(tied, "2025-W06")).split())
+    assert "4 problems ranked for 2025-W06" in words
+    assert "the data does not yet tell them apart" in words
+    assert "above both medians" not in words
+    spread = " ".join(
+        texts(page.quadrant_text(_points().assign(reports_adjusted=1.0), "2025-W06")).split()
+    )
+    assert "sit above both medians" in spread and "tell them apart" not in spread
+
+
 def test_pri016_quadrant_figure_empty_state() -> None:
     figure = figures.priority_quadrant_figure(pd.DataFrame(), title="x", size_label="reports")
     go.Figure(figure.to_dict())
@@ -520,10 +537,11 @@ def test_pri017_brief_pdf_with_a_core_font_reduces_text_to_latin1(tmp_path: Path
         "What needs the mayor this week",
         "1. Surge in 'Street not plowed' reports",
         "615 'Street not plowed' reports in the 7 days to Dec 5, against about 2 usually.",
-        "In the app (/alerts?alert=1): Open a problem, Map this category.",
-        "Everything else, one click away: Other open early warnings: 4 (/alerts).",
+        "In the app (Early warnings): Open a problem, Map this category.",
+        "Everything else, one click away: Other open early warnings: 4 (Early warnings).",
     ):
         assert expected in text, expected
+    assert "(/" not in text  # paper names the page, never an address of the app
     assert text.index("What needs the mayor this week") < text.index("Top 2 priorities")
     assert brief.latin1_text("Łódź — “x” …") == 'Lódz - "x" ...'
 
@@ -745,7 +763,7 @@ def test_pri024_a_full_week_still_fits_on_two_pages(tmp_path: Path) -> None:
     )
     text = _pdf_text(brief.weekly_brief_pdf(many, font_dir=None), tmp_path)
     assert text.count("\f") <= 2, text.count("\f")
-    assert "and 57 more on the early-warnings page" in text
+    assert "and 57 more on the Early warnings page" in text
 
 
 def test_pri030_what_changed_names_the_five_worst_alerts_and_links_the_rest() -> None:
@@ -796,3 +814,21 @@ def _walk(component: object) -> list[object]:
         if child is not None and not isinstance(child, str | int | float):
             found += _walk(child)
     return found
+
+
+def test_pri031_a_note_that_ends_a_sentence_gets_no_second_full_stop() -> None:
+    row = SimpleNamespace(
+        title="Heat",
+        rank=1,
+        decision="focus",
+        decision_note="Review the contracts first.",
+        last_decision=None,
+        last_decision_week=None,
+        last_decision_note=None,
+    )
+    words = " ".join(texts(page.decision_context(row, "2025-W06")).split())
+    assert "Review the contracts first. Saving records" in words and ".." not in words
+    plain = SimpleNamespace(**{**vars(row), "decision_note": None})
+    assert "In force this week: Focus. Saving" in " ".join(
+        texts(page.decision_context(plain, "2025-W06")).split()
+    )

@@ -111,6 +111,8 @@ def new_york(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewYork]:
             env=env,
             stdin=PASSWORD + "\n",
         )
+    outputs["detect"] = triage_command("jobs", "run", "detect-alerts", env=env)
+    outputs["overdue"] = triage_command("jobs", "run", "flag-overdue", env=env)
     outputs["rank"] = triage_command("rank", "--week", NYC_WEEK, env=env)
 
     import app as composition_root
@@ -165,6 +167,11 @@ def test_cityzero001_the_commands_report_new_york(new_york: NewYork) -> None:
     ]
     assert "1,000" in out["ingest"] and "rejected            0" in out["ingest"]
     assert "UNLOCATED" in out["districts"] and "Brooklyn Community District" in out["districts"]
+    # The early-warning checks found something in the export, and every indicator is late
+    # (the pack has no values yet): six indicators, six warnings.
+    assert out["detect"].startswith("detect-alerts: success"), out["detect"]
+    assert '"inserted": 0' not in out["detect"], out["detect"]
+    assert out["overdue"].startswith("flag-overdue: success, 6 rows"), out["overdue"]
     ranked = [line for line in out["rank"].splitlines() if line.strip()[:1].isdigit()]
     assert len(ranked) == 7, out["rank"]
     assert "Homes without heat or hot water" in out["rank"]

@@ -395,3 +395,35 @@ def test_dbal011_surge_band_only_for_whole_week_windows() -> None:
     assert len(band) == (end - start).days + 1
     assert ((band["lower"] <= band["expected"]) & (band["expected"] <= band["upper"])).all()
     assert band["expected"].between(30, 45).all()  # about 36 reports a week
+
+
+def test_dbal012_an_empty_feed_says_why(database: Database) -> None:
+    """New York after the README's first steps had no alert at all, and the page said "No
+    alerts match these filters", a wrong reason: it now tells a city whose checks never ran,
+    one where they found nothing, one whose alerts are all closed, and a narrowed filter."""
+    from db.alerts.feed import empty_feed_reason
+    from db.jobs import finish_run, start_run
+
+    with database.session(write=True) as session:
+        world = make_world(session)
+    with database.session() as session:
+        assert empty_feed_reason(session, AlertFilters()) == "never_checked"
+        assert empty_feed_reason(session, AlertFilters(severity="critical")) == "filters"
+    with database.session(write=True) as session:
+        run = start_run(session, "detect-alerts")
+        finish_run(session, run, "success", rows=0)
+    with database.session() as session:
+        assert empty_feed_reason(session, AlertFilters()) == "nothing_found"
+    with database.session(write=True) as session:
+        session.add(
+            _alert(
+                indicator_id=world.parks_indicator_id,
+                series_key=f"indicator:{world.parks_indicator_id}",
+                state="dismissed",
+                state_reason="Known gap",
+            )
+        )
+    with database.session() as session:
+        assert empty_feed_reason(session, AlertFilters()) == "none_open"
+        assert empty_feed_reason(session, AlertFilters(states=("resolved",))) == "filters"
+        assert empty_feed_reason(session, AlertFilters(problem_id=999)) == "filters"

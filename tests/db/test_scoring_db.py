@@ -294,3 +294,31 @@ def test_sdb007_an_empty_database_scores_nothing(database: Database) -> None:
         save_snapshot(s, WEEK, score_problems(inputs, as_of=AS_OF))
     with database.session() as s:
         assert load_snapshot(s, WEEK).empty
+
+
+def test_sdb008_an_assumed_worsening_is_unknown_not_a_trend(database: Database) -> None:
+    """A problem with no indicator trend has its worsening assumed (the typical value, range
+    0 to 1) for the score; the page must not read that assumption as "worsening"."""
+    from db.pages.priorities import trend_of, week_snapshot
+
+    with database.session(write=True) as s:
+        city = make_city(s)
+        strays = Problem(title="Stray dogs", policy_area="health")  # no indicator at all
+        s.add(strays)
+        s.flush()
+        strays_id = strays.id
+    with database.session() as s:
+        scores = score_problems(load_scoring_inputs(s, AS_OF), ScoringWeights(), AS_OF)
+    stored = scores.set_index("problem_id")["components"]
+    assert "worsening" in stored[strays_id]["missing"]
+    assert stored[strays_id]["importance"]["worsening"]["value"] is not None  # assumed, stored
+    with database.session(write=True) as s:
+        save_snapshot(s, WEEK, scores)
+    with database.session() as s:
+        snapshot = week_snapshot(s, WEEK).set_index("problem_id")
+    assert snapshot.at[strays_id, "worsening"] is None
+    assert trend_of(snapshot.at[strays_id, "worsening"], None) == "steady"
+    # A measured worsening (graduation has a weekly indicator with a target) keeps its number.
+    assert "worsening" not in stored[city.graduation]["missing"]
+    measured = stored[city.graduation]["importance"]["worsening"]["value"]
+    assert snapshot.at[city.graduation, "worsening"] == pytest.approx(measured)

@@ -250,3 +250,23 @@ def test_att007_standing_items_only_when_they_changed() -> None:
         _inputs(compared=False, ranking=_ranking(**{"1": {"trend": "worsening"}}))
     )
     assert no_history.items == ()
+
+
+def test_att008_a_tied_ranking_asks_for_data_not_for_decisions_in_file_order() -> None:
+    """New York's first week: seven problems with no values and no reports share one score.
+    "Decide #1, #2, #3" would only repeat the pack file's order, so the list says once that
+    the ranking cannot tell them apart yet."""
+    undecided = {str(n): {"decision": None, "priority": 0.4291} for n in range(1, 8)}
+    tied = attention_list(_inputs(ranking=_ranking(7, **undecided), compared=False))
+    due = [i for i in tied.items if i.kind == "decision_due"]
+    assert [(i.title, i.problem_id, i.link) for i in due] == [
+        ("The ranking cannot tell the top problems apart yet", None, "/problems")
+    ]
+    assert due[0].reason.startswith("7 problems share the top score this week")
+    # Two tied at the top still get their own decisions: the ranking tells them from the rest.
+    spread = {
+        str(n): {"decision": None, "priority": 0.6 if n <= 2 else 0.6 - 0.05 * n}
+        for n in range(1, 8)
+    }
+    ranked = attention_list(_inputs(ranking=_ranking(7, **spread), compared=False))
+    assert [i.problem_id for i in ranked.items if i.kind == "decision_due"] == [1, 2, 3]
