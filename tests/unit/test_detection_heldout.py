@@ -63,8 +63,9 @@ def test_dho003_clean_over_dispersed_series_stay_quiet() -> None:
         assert not alerts[row, EVAL_START:].any()
     figures = score(alerts, gen).figures()
     # 40 before the catch-up rule (SurgeConfig.catch_up_share): one week of reports caught
-    # up after a shortfall the week before no longer alerts.
-    assert figures["clean_series_weeks"] == 4439 and figures["false_alarm_weeks"] == 39
+    # up after a shortfall the week before no longer alerts; 39 -> 41 with holiday-sized dips
+    # left out of the seasonal profile (SurgeConfig.profile_dip_days).
+    assert figures["clean_series_weeks"] == 4439 and figures["false_alarm_weeks"] == 41
     assert figures["false_alarm_rate"] <= 0.01
 
 

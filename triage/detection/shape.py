@@ -34,8 +34,9 @@ class _ShapeModel:
 
     log rate(t) = a + b * years + sum_h (c_h cos + d_h sin)(2 pi h day / 365.25) + profile(t):
     a Poisson GLM fitted by penalised IRLS, batched over all series with one matrix product
-    per step, plus a seasonal profile: the log ratio of 5 days centred on the same calendar
-    dates in the previous one or two years to that fit, which carries
+    per step (optionally quasi-Poisson, ``cfg.shape_quasi``), plus a seasonal profile: the
+    log ratio of 5 days centred on the same calendar dates in the previous one or two years
+    to that fit, which carries
     sharp recurring peaks (a summer surge, leaf season) that three harmonics cannot. The
     intercept is dropped (the level comes from each test's own baseline). A normal prior (sd
     ``cfg.shape_prior_sd``, 0.2) on slope and harmonics shrinks them where counts are too
@@ -44,7 +45,9 @@ class _ShapeModel:
     exceeds 3 (after dispersion) get zero weight in the smooth fit, so past surges do not bend
     the curve. The profile counts a deviation only if both past years agree on it (their
     mean when within a factor of two, else the smaller), so a one-off surge last year does
-    not come back as "seasonal"; with a single past year, half of its deviation is used. The
+    not come back as "seasonal"; with a single past year, half of its deviation is used. A dip
+    counts only as deep as it is over ``cfg.profile_dip_days`` (a holiday's dip and its
+    catch-up cancel out; last year's Thanksgiving is not this year's). The
     result is then shrunk by its noise, factor max(0, 1 - 2 v / profile^2) with v the
     series' typical squared profile (median, i.e. noise) over the averaged years: for most
     series last year's days are noise, which would otherwise enter every expectation (this
@@ -177,6 +180,15 @@ class _ShapeModel:
         spread = squared.sum(axis=1) / np.maximum(weight.sum(axis=1), 1.0)
         outlier = np.abs(np.nan_to_num(pearson)) > 3.0 * np.sqrt(np.maximum(spread, 1.0))[:, None]
         weight = np.where(outlier, 0.0, weight)
+        if self.cfg.shape_quasi:
+            # Quasi-Poisson: the weeks weigh against the prior by the fit's own dispersion
+            # (Pearson chi-square of the kept weeks per degree of freedom, at least 1), not
+            # by their Poisson information: on a busy series whose level wanders, the weeks
+            # hold far less about the harmonics than their counts suggest, and unshrunk
+            # harmonics carried last year's wander into this year's expectations.
+            kept = np.where(weight > 0, squared, 0.0).sum(axis=1)
+            dof = np.maximum(weight.sum(axis=1) - self.n_coef, 1.0)
+            weight = weight / np.maximum(kept / dof, 1.0)[:, None]
         coef = _poisson_irls(y, exposure, weight, design, outer, self.prior, coef, max_iter=3)
         coef[~enough] = 0.0
         weight[~enough] = 0.0
@@ -215,18 +227,36 @@ class _ShapeModel:
         if last < first:
             return np.zeros((len(coef), 0)), 0
         centres = np.arange(first, last + 1)
-        y = csum[:, centres + half + 1] - csum[:, centres - half]
-        exposure = cvalid[:, centres + half + 1] - cvalid[:, centres - half]
-        days = np.arange(first - half, last + half + 1)
+        wide = self.cfg.profile_dip_days // 2 if self.block > 1 else 0
+        lo_day = max(first - max(half, wide), 0)
+        days = np.arange(lo_day, fit_end + 1)
         rate = np.exp(np.clip(coef @ self._design(self._days(days)).T, -30, 30))
         valid = (cvalid[:, days + 1] - cvalid[:, days]) > 0
         crate = np.zeros((len(coef), len(days) + 1))
         np.cumsum(rate * valid, axis=1, out=crate[:, 1:])
-        mu = crate[:, centres - first + 2 * half + 1] - crate[:, centres - first]
-        usable = (exposure >= self.cfg.min_valid_fraction * (2 * half + 1)) & enough[:, None]
         c = self.pseudo_count
-        with np.errstate(divide="ignore", invalid="ignore"):
-            profile = np.where(usable, np.log((y + c) / (mu + c)), 0.0)
+
+        def log_ratio(h: int) -> np.ndarray:
+            start = np.maximum(centres - h, lo_day)
+            stop = np.minimum(centres + h + 1, fit_end + 1)
+            y = csum[:, stop] - csum[:, start]
+            exposure = cvalid[:, stop] - cvalid[:, start]
+            mu = crate[:, stop - lo_day] - crate[:, start - lo_day]
+            usable = (exposure >= self.cfg.min_valid_fraction * (stop - start)) & enough[:, None]
+            scale = (stop - start) / (2 * half + 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(usable, np.log((y + c * scale) / (mu + c * scale)), 0.0)
+
+        profile = log_ratio(half)
+        if wide > half:
+            # A dip only a few days wide (a holiday, and the catch-up after it) is mostly
+            # gone over ``cfg.profile_dip_days``; a seasonal trough is not. A dip counts only
+            # as deep as it is over those days: a moving holiday (Thanksgiving, the Monday
+            # holidays) falls on other dates next year, where last year's dip would lower the
+            # expectation of ordinary days and read them as a surge. Peaks keep the five
+            # days, so their edges stay sharp.
+            broad = log_ratio(wide)
+            profile = np.where(profile < 0, np.minimum(np.maximum(profile, broad), 0.0), profile)
         return profile, first
 
     def held_out(self, fit: _Fit, first: int, last: int, rows: np.ndarray) -> np.ndarray:
