@@ -43,6 +43,7 @@ from layouts.figures import (
     SERIES_COLOUR,
     TARGET_COLOUR,
     WARNING_COLOUR,
+    fit_title,
     house_layout,
     plotly_text,
 )
@@ -99,8 +100,6 @@ DEPARTMENT_RULE = (
     "the department handling its category (else the lead departments of the problems the "
     "category maps to). District: report alerts in that district only."
 )
-
-EVIDENCE_TITLE_CHARACTERS = 36  # the evidence chart's title, cut with an ellipsis past it
 
 
 # ---------------------------------------------------------------- the address
@@ -659,6 +658,7 @@ def feed_table(
                 rows,
                 caption="Alerts matching the filters",
                 row_header="alert",
+                stack_on_phone=True,
             ),
         ]
     )
@@ -1007,9 +1007,7 @@ def evidence_view(evidence: AlertEvidence | None, *, details: bool = False) -> E
         evidence.series,
         # The whole subject is in the panel's heading and the chart's label; the title must
         # fit a phone's column (about 36 characters at the title's size).
-        title=subject
-        if len(subject) <= EVIDENCE_TITLE_CHARACTERS
-        else subject[: EVIDENCE_TITLE_CHARACTERS - 1] + "…",
+        title=fit_title(subject),
         subtitle=f"{kind}: {evidence.measure}" if evidence.unit == "reports" else kind,
         y_title=y_title,
         unit="" if evidence.unit.lower() == "count" else evidence.unit,

@@ -245,11 +245,14 @@ def data_table(
     *,
     caption: str,
     row_header: str | None = None,
+    stack_on_phone: bool = False,
 ) -> html.Div:
     """A plain HTML table in a ``scroll_region``; cells may be text or small components.
 
     ``caption`` names the table (and its scroll region) for screen readers; ``row_header`` makes
-    that column's cells ``th scope=row`` so each row is announced by its name.
+    that column's cells ``th scope=row`` so each row is announced by its name. With
+    ``stack_on_phone`` each row becomes a card on a narrow screen, every cell under its column's
+    name (``data-label``), so a row's actions stay on screen instead of scrolling sideways.
     """
     head = html.Thead(
         html.Tr(
@@ -266,14 +269,16 @@ def data_table(
             value = row.get(c.key)
             content = value if value is not None else "—"
             class_name = "num" if c.numeric else None
+            label = {"data-label": c.header} if stack_on_phone else {}
             if c.key == row_header:
-                cells.append(html.Th(content, scope="row", className=class_name))
+                cells.append(html.Th(content, scope="row", className=class_name, **label))
             else:
-                cells.append(html.Td(content, className=class_name))
+                cells.append(html.Td(content, className=class_name, **label))
         body_rows.append(html.Tr(cells))
     table = html.Table(
         [html.Caption(caption, className="visually-hidden"), head, html.Tbody(body_rows)],
-        className="table table-hover align-middle data-table",
+        className="table table-hover align-middle data-table"
+        + (" data-table-stack" if stack_on_phone else ""),
     )
     return scroll_region(table, caption)
 

@@ -510,14 +510,97 @@ HEAT_COLOURSCALE: list[list[Any]] = [
     [1.0, "#13294b"],
 ]
 LABEL_CHARACTERS = 46
+# A chart title fits a phone's column at this many characters (390 px screen, title font); the
+# whole wording goes in the chart's label and table caption.
+TITLE_CHARACTERS = 36
+
+
+def fit_title(text: str) -> str:
+    """``text`` cut to :data:`TITLE_CHARACTERS` with an ellipsis (not escaped: titles are
+    escaped where the figure is built)."""
+    return text if len(text) <= TITLE_CHARACTERS else text[: TITLE_CHARACTERS - 1].rstrip() + "…"
 
 
 def short_label(value: object, limit: int = LABEL_CHARACTERS) -> str:
-    """Stored text escaped for Plotly and cut to ``limit`` characters (with an ellipsis)."""
-    text = str(value if value is not None else "")
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return plotly_text(text)
+    """Stored text escaped for Plotly and cut to ``limit`` characters (with an ellipsis).
+
+    For the names of a category axis, a legend or nodes use :func:`unique_labels` instead:
+    cut names can fall equal, and Plotly draws equal categories as one bar."""
+    return plotly_text(_end_cut(str(value if value is not None else ""), limit))
+
+
+def _end_cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _shared_start(first: str, second: str) -> int:
+    size = 0
+    while size < min(len(first), len(second)) and first[size] == second[size]:
+        size += 1
+    return size
+
+
+def _middle_cut(text: str, differs_at: int, limit: int) -> str:
+    """``text`` cut in the middle, keeping its end from the word that holds character
+    ``differs_at`` (with the word before it when short): "Staten Island… District 1"."""
+    start = text.rfind(" ", 0, differs_at) + 1
+    before = text.rfind(" ", 0, max(start - 1, 0)) + 1
+    if start > 0 and len(text) - before <= limit // 2:
+        start = before
+    tail = text[start:]
+    room = limit - 2 - len(tail)  # for the head: an ellipsis and a space go before the tail
+    if room < 4:  # a long last word: from a few characters before the difference
+        tail = text[max(differs_at - 6, start) :]
+        room = limit - 2 - len(tail)
+        if room < 4:
+            return _end_cut(text[:4].rstrip() + "… " + tail, limit)
+    head = text[:room].rstrip()
+    word_end = head.rfind(" ")
+    if text[room] != " " and word_end >= room // 2:
+        head = head[:word_end].rstrip()  # whole words, where that keeps most of the room
+    return f"{head}… {tail}"
+
+
+def unique_labels(values: Sequence[object], limit: int = LABEL_CHARACTERS) -> list[str]:
+    """Names as labels for a category axis, a legend or nodes: escaped for Plotly, at most
+    ``limit`` characters and all different, so that no two rows are drawn as one.
+
+    A name that fits is kept; a longer one is cut at its end, unless that makes it equal to
+    another label: then the cut keeps the end that tells it apart ("Staten Island… District
+    1"). Equal names (the same name twice) get " (2)", " (3)"… Labels may be cut, so hovers
+    should show the full names (``plotly_text`` of each)."""
+    texts = [str(v if v is not None else "") for v in values]
+    labels = [_end_cut(t, limit) for t in texts]
+    groups: dict[str, list[int]] = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label, []).append(index)
+    for members in groups.values():
+        names = sorted({texts[i] for i in members})
+        if len(names) < 2:
+            continue
+        # Where each name parts from its nearest neighbour (in sorted order, the neighbours
+        # share the longest starts).
+        differs_at = {
+            name: max(
+                _shared_start(name, other)
+                for other in names[max(k - 1, 0) : k + 2]
+                if other != name
+            )
+            for k, name in enumerate(names)
+        }
+        for i in members:
+            if len(texts[i]) > limit:
+                labels[i] = _middle_cut(texts[i], differs_at[texts[i]], limit)
+    taken: set[str] = set()
+    for index, label in enumerate(labels):
+        candidate, number = label, 1
+        while candidate in taken:
+            number += 1
+            suffix = f" ({number})"
+            candidate = _end_cut(label, limit - len(suffix)) + suffix
+        taken.add(candidate)
+        labels[index] = candidate
+    return [plotly_text(label) for label in labels]
 
 
 def money_text(value: float) -> str:
@@ -563,8 +646,13 @@ def engagement_heatmap_figure(
     text = [[money_text(v) if money else (f"{v:,.0f}" if v else "") for v in row] for row in z]
     x_labels = [plotly_text(labels.get(s, s.replace("_", " "))) for s in sectors]
     # Rows carry the problem id so that two problems with one title stay apart.
-    y_labels = [f"{short_label(t)} · #{pid}" for t, pid in zip(titles, problem_ids, strict=True)]
+    y_labels = [
+        f"{label} · #{pid}" for label, pid in zip(unique_labels(titles), problem_ids, strict=True)
+    ]
     hover_unit = plotly_text(unit)
+    # Both ends of the scale are set: with zmin alone Plotly scales to the data, so a map of
+    # zeros ran -0.5..0.5 and drew zero mid-blue. With nothing above zero there is no scale.
+    highest = max((v for row in z for v in row), default=0.0)
     trace = {
         "type": "heatmap",
         "z": z,
@@ -575,7 +663,10 @@ def engagement_heatmap_figure(
         "textfont": {"size": 11},
         "customdata": [[plotly_text(t)] * len(sectors) for t in titles],
         "colorscale": HEAT_COLOURSCALE,
+        "zauto": False,
         "zmin": 0,
+        "zmax": highest if highest > 0 else 1.0,
+        "showscale": highest > 0,
         "xgap": 2,
         "ygap": 2,
         "hovertemplate": "%{customdata}<br>%{x}: %{z:,.0f} " + hover_unit + "<extra></extra>",
@@ -598,6 +689,8 @@ def engagement_heatmap_figure(
         },
         xaxis={"side": "top", "tickangle": -30, "showgrid": False, "fixedrange": True},
         yaxis={"autorange": "reversed", "showgrid": False, "fixedrange": True},
+        # Zero cells are white: the gaps between cells, in grey, outline them.
+        plot_bgcolor="#e6eaf0",
     )
     # The title at the top (by default it sits halfway down the tall top margin).
     layout["title"].update(y=1, yref="container", yanchor="top", pad={"t": 12})
@@ -632,16 +725,12 @@ def funding_sankey_figure(
         return _empty_figure(layout, "No funding recorded for these filters")
     labels = sector_labels or {}
     keys: dict[tuple[str, str], int] = {}
-    node_labels: list[str] = []
-    node_full: list[str] = []
     node_colours: list[str] = []
 
     def node(column: str, name: str, colour: str) -> int:
         key = (column, name)
         if key not in keys:
-            keys[key] = len(node_labels)
-            node_labels.append(short_label(name, 34))
-            node_full.append(plotly_text(name))
+            keys[key] = len(node_colours)
             node_colours.append(colour)
         return keys[key]
 
@@ -662,6 +751,15 @@ def funding_sankey_figure(
             targets.append(target)
             amounts.append(float(row["amount"]))
             link_colours.append(_rgba(funder_colour, 0.35))
+    node_full = [plotly_text(name) for _, name in keys]
+    # Short labels stay apart within each column (one name may sit in two columns).
+    node_labels = [""] * len(keys)
+    for column in ("funder", "actor", "problem"):
+        members = [(index, name) for (side, name), index in keys.items() if side == column]
+        for (index, _), label in zip(
+            members, unique_labels([name for _, name in members], 34), strict=True
+        ):
+            node_labels[index] = label
     traces: list[dict[str, Any]] = [
         {
             "type": "sankey",
@@ -775,20 +873,26 @@ def weekly_reports_figure(weekly: pd.DataFrame, title: str, unit: str = "reports
 
 
 def _bar_traces(
-    names: list[str],
+    names: Sequence[object],
+    limit: int,
     series: Sequence[tuple[str, list[float | None], str, str]],
     unit_label: str,
     value_format: str,
 ) -> list[dict[str, Any]]:
+    """One horizontal bar per row and series: rows are labelled by :func:`unique_labels` (never
+    two rows on one category) and hovers show the full names."""
+    labels = unique_labels(names, limit)
+    full = [plotly_text(n) for n in names]
     return [
         {
             "type": "bar",
-            "y": names,
+            "y": labels,
             "x": values,
             "orientation": "h",
             "name": label,
             "marker": {"color": colour},
-            "hovertemplate": "%{y}<br>"
+            "customdata": full,
+            "hovertemplate": "%{customdata}<br>"
             + hover_name
             + ": %{x:"
             + value_format
@@ -815,7 +919,7 @@ def _bar_layout(layout: dict[str, Any], unit_label: str, names: Sequence[str]) -
             "rangemode": "tozero",
             "fixedrange": True,
         },
-        yaxis={"autorange": "reversed", "fixedrange": True},
+        yaxis={"type": "category", "autorange": "reversed", "fixedrange": True},
     )
     return layout
 
@@ -834,9 +938,8 @@ def category_bars_figure(frame: pd.DataFrame, title: str, unit: str = "reports")
     if any(_is_number(v) for v in frame["last_year"]):
         last_year = [float(v) if _is_number(v) else None for v in frame["last_year"]]
         series.append(("Same period last year", last_year, "#a9bcd6", "Last year"))
-    names = [short_label(n, 38) for n in frame["name"]]
-    traces = _bar_traces(names, series, unit_label, ",.0f")
-    return _figure(traces, _bar_layout(layout, unit_label, names))
+    traces = _bar_traces(list(frame["name"]), 38, series, unit_label, ",.0f")
+    return _figure(traces, _bar_layout(layout, unit_label, traces[0]["y"]))
 
 
 ADJUSTED_COLOUR = "#b35806"
@@ -857,9 +960,9 @@ def district_rates_figure(
     def numbers(column: str) -> list[float | None]:
         return [float(v) if _is_number(v) else None for v in frame[column]]
 
-    names = [short_label(n, 30) for n in frame["name"]]
     traces = _bar_traces(
-        names,
+        list(frame["name"]),
+        30,
         (
             ("As reported", numbers("raw_per_1k"), SERIES_COLOUR, "Raw"),
             (
@@ -872,7 +975,7 @@ def district_rates_figure(
         unit_label,
         ",.1f",
     )
-    return _figure(traces, _bar_layout(layout, unit_label, names))
+    return _figure(traces, _bar_layout(layout, unit_label, traces[0]["y"]))
 
 
 # ---------------------------------------------------------------- problem drill-down
@@ -885,39 +988,84 @@ SCORE_GROUP_COLOURS: dict[str, str] = {
 CATEGORY_COLOURS = ("#1d4f91", "#b3261e", "#1e7d45", "#7a4500", "#6a3d9a", "#00707a")
 
 
+# The breakdown is drawn for a phone's width first (the same figure serves a desk): each
+# component's name sits on a line of its own above its bar, the groups head their rows, so the
+# bars keep the whole width (names in a left margin took all of a 390 px screen). Heights in
+# rows of BREAKDOWN_ROW_PX: a name (0.45 of a row), its bar (0.4) and a gap.
+BREAKDOWN_TITLE = "Score breakdown (0 = low, 1 = high)"  # short enough for a phone's width
+BREAKDOWN_ROW_PX = 40
+BREAKDOWN_HEADING_ROWS = 0.8
+BREAKDOWN_BAR_ROWS = 0.4
+
+
 def component_breakdown_figure(parts: pd.DataFrame) -> go.Figure:
     """Horizontal bars of every score component (0..1) with its range, grouped by score.
 
     ``parts``: group (importance, tractability or neglectedness), label (the component's
     name), value, low, high (0..1; NaN when unknown), weight (its share of the group, 0..1)
     and missing (bool: no data, so a typical value was assumed; drawn hatched), in display
-    order. The groups are named on the axis, so there is no legend.
+    order. Each group is headed by its name and each bar by its component's name, so there
+    is no legend and no margin of names.
     """
     rows = parts[parts["value"].map(_is_number)] if not parts.empty else parts
-    layout = _layout(
-        "What its score is made of (0 = low, 1 = high)",
-        height=130 + 28 * len(rows),
-        legend=False,
-    )
+    layout = _layout(BREAKDOWN_TITLE, height=130, legend=False)
     if rows.empty:
         return _empty_figure(layout, "Not scored yet")
     traces = []
+    annotations: list[dict[str, Any]] = []
+    top = 0.0  # the top of the next row, in rows from the top of the plot
     for group, colour in SCORE_GROUP_COLOURS.items():
         frame = rows[rows["group"] == group]
         if frame.empty:
             continue
+        annotations.append(
+            {
+                "text": f"<b>{group.capitalize()}</b>",
+                "xref": "paper",
+                "x": 0,
+                "xanchor": "left",
+                "yref": "y",
+                "y": top + BREAKDOWN_HEADING_ROWS / 2,
+                "yanchor": "middle",
+                "showarrow": False,
+                "font": {"size": 13, "color": colour},
+            }
+        )
+        top += BREAKDOWN_HEADING_ROWS
+        labels = [plotly_text(v) for v in frame["label"]]
         values = [float(v) for v in frame["value"]]
+        missing = [bool(m) for m in frame["missing"]]
+        bar_tops = [top + k + 0.45 for k in range(len(frame))]
+        top += len(frame)
+        # The value beside the name (at the bar's end it ran into the whisker), and "no data"
+        # in words as well as by hatching.
+        annotations += [
+            {
+                "text": f"{label}: {value:.2f}" + (" (no data)" if gap else ""),
+                "xref": "paper",
+                "x": 0,
+                "xanchor": "left",
+                "yref": "y",
+                "y": bar_top,
+                "yanchor": "bottom",
+                "yshift": 1,
+                "showarrow": False,
+                "bgcolor": "#ffffff",
+                "font": {"size": 12},
+            }
+            for label, value, gap, bar_top in zip(labels, values, missing, bar_tops, strict=True)
+        ]
         low = [float(v) if _is_number(v) else p for v, p in zip(frame["low"], values, strict=True)]
         high = [
             float(v) if _is_number(v) else p for v, p in zip(frame["high"], values, strict=True)
         ]
-        missing = [bool(m) for m in frame["missing"]]
         traces.append(
             {
                 "type": "bar",
                 "orientation": "h",
                 "x": values,
-                "y": [[group.capitalize()] * len(frame), [plotly_text(v) for v in frame["label"]]],
+                "y": [t + BREAKDOWN_BAR_ROWS / 2 for t in bar_tops],
+                "width": BREAKDOWN_BAR_ROWS,
                 "name": group.capitalize(),
                 "marker": {
                     "color": colour,
@@ -936,36 +1084,41 @@ def component_breakdown_figure(parts: pd.DataFrame) -> go.Figure:
                     "thickness": 1.2,
                     "width": 4,
                 },
-                "text": [f"{v:.2f}" for v in values],
-                "textposition": "outside",
                 "cliponaxis": False,
                 "customdata": [
-                    [lo, hi, float(w) * 100, "no data, typical value assumed" if m else "measured"]
-                    for lo, hi, w, m in zip(low, high, frame["weight"], missing, strict=True)
+                    [
+                        lo,
+                        hi,
+                        float(w) * 100,
+                        "no data, typical value assumed" if m else "measured",
+                        label,
+                    ]
+                    for lo, hi, w, m, label in zip(
+                        low, high, frame["weight"], missing, labels, strict=True
+                    )
                 ],
-                "hovertemplate": "%{y}: %{x:.2f} (range %{customdata[0]:.2f} to "
+                "hovertemplate": "%{customdata[4]}: %{x:.2f} (range %{customdata[0]:.2f} to "
                 "%{customdata[1]:.2f})<br>weight %{customdata[2]:.0f}% of "
                 + group
                 + ", %{customdata[3]}<extra></extra>",
             }
         )
-    # Two columns of names on the left, the components and then their groups (fixed, no
-    # automargin: see LIGHT_TEMPLATE).
-    names = label_margin(rows["label"], pad=12) + label_margin(
-        [g.capitalize() for g in SCORE_GROUP_COLOURS], pad=12
-    )
+    margin = {"l": 16, "r": 24, "t": 48, "b": 52}
     layout.update(
-        margin={"l": names, "r": 32, "t": 48, "b": 48},
-        bargap=0.3,
+        height=margin["t"] + margin["b"] + math.ceil(top * BREAKDOWN_ROW_PX),
+        margin=margin,
+        barmode="overlay",
+        annotations=annotations,
         xaxis={
-            "range": [0, 1.1],
+            "range": [0, 1.04],
             "tickvals": [0, 0.25, 0.5, 0.75, 1],
-            "title": {"text": "component score, 0 to 1 (whiskers: range)", "font": {"size": 12}},
+            "title": {"text": "component score (whiskers: range)", "font": {"size": 12}},
             "gridcolor": "#e6eaf0",
             "zeroline": False,
             "fixedrange": True,
         },
-        yaxis={"autorange": "reversed", "fixedrange": True},
+        # Rows counted down from the top; the axis itself is not drawn.
+        yaxis={"range": [top, 0], "visible": False, "fixedrange": True},
     )
     return _figure(traces, layout)
 
@@ -981,11 +1134,15 @@ def reports_over_time_figure(series: pd.DataFrame, *, window_days: int = 7) -> g
     if series.empty:
         return _empty_figure(layout, "No reports in this problem's categories yet")
     frame = series.sort_values(["category", "period_end"])
+    categories = list(dict.fromkeys(frame["category"]))
     traces = []
-    for index, category in enumerate(dict.fromkeys(frame["category"])):
+    # Legend names (and groups) stay apart even where long names share their start.
+    for index, (category, name) in enumerate(
+        zip(categories, unique_labels(categories, 40), strict=True)
+    ):
         colour = CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
         rows = frame[frame["category"] == category]
-        name = short_label(category, 40)
+        full = plotly_text(category)
         for column, dash, label in (
             ("raw", "solid", "as reported"),
             ("adjusted", "dot", "adjusted"),
@@ -1002,7 +1159,7 @@ def reports_over_time_figure(series: pd.DataFrame, *, window_days: int = 7) -> g
                     "legendgroup": name,
                     "line": {"color": colour, "width": 2 if column == "raw" else 2.5, "dash": dash},
                     "marker": {"size": 4},
-                    "hovertemplate": f"{name}, {label}: %{{y:,.0f}} reports in the {window_days} "
+                    "hovertemplate": f"{full}, {label}: %{{y:,.0f}} reports in the {window_days} "
                     "days to %{x|%Y-%m-%d}<extra></extra>",
                 }
             )

@@ -747,6 +747,7 @@ def priorities_table(
                 rows,
                 caption=f"Weekly priorities for {week}, by rank",
                 row_header="problem",
+                stack_on_phone=True,
             ),
         ],
         className="priorities-table",

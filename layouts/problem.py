@@ -593,25 +593,37 @@ def indicator_cards(indicators: pd.DataFrame, histories: pd.DataFrame) -> Any:
                         className="stat-list",
                     ),
                     html.Div(status_line, className="status-line"),
-                    dcc.Graph(
-                        id=ids.indicator_chart(int(row.id)),
-                        figure=indicator_history_figure(
-                            history,
-                            name=f"{row.name} over time",
-                            unit=unit,
-                            target=row.target,
-                            warning_threshold=row.warning_threshold,
-                            critical_threshold=row.critical_threshold,
-                        ),
-                        config={"displayModeBar": False},
-                        style={"height": f"{CHART_HEIGHT}px"},
-                        className="indicator-graph",
-                    ),
+                    _indicator_chart(row, history, unit),
                 ],
                 className="indicator-card",
             )
         )
     return html.Div(cards, className="card-grid")
+
+
+def _indicator_chart(row: Any, history: pd.DataFrame, unit: str) -> Any:
+    """The indicator's values over time against its target, or, with no value yet, a sentence
+    instead of an empty chart with meaningless axes."""
+    if history.empty:
+        when = f" {row.cadence}" if isinstance(row.cadence, str) and row.cadence else ""
+        return empty_state(
+            "No values recorded yet.",
+            f"{row.department_name} reports it{when}, on My department.",
+        )
+    return dcc.Graph(
+        id=ids.indicator_chart(int(row.id)),
+        figure=indicator_history_figure(
+            history,
+            name=f"{row.name} over time",
+            unit=unit,
+            target=row.target,
+            warning_threshold=row.warning_threshold,
+            critical_threshold=row.critical_threshold,
+        ),
+        config={"displayModeBar": False},
+        style={"height": f"{CHART_HEIGHT}px"},
+        className="indicator-graph",
+    )
 
 
 # ---------------------------------------------------------------- citizen reports
@@ -644,6 +656,19 @@ def reports_section(data: ReportsData) -> html.Div:
         )
     raw = float(data.totals["raw"].sum()) if not data.totals.empty else 0.0
     adjusted = float(data.totals["adjusted"].sum()) if not data.totals.empty else 0.0
+    if raw == 0 and (data.scored is None or data.scored[0] == 0):
+        # Flat lines at zero, an empty map and a table of zeros say nothing: say it in words,
+        # with when the last report came, and keep the newest reports.
+        return html.Div(
+            [
+                empty_state(
+                    f"No reports in {_listing(data.categories)} in the last "
+                    f"{data.concern_days} days.",
+                    _latest_report_text(data.recent),
+                ),
+                section("Most recent reports", recent_reports_table(data.recent), level=3),
+            ]
+        )
     filed = (
         f"{raw:,.0f} reports as filed in the last {data.concern_days} days in "
         f"{_listing(data.categories)} ({adjusted:,.0f} after adjusting for how readily each "
@@ -723,6 +748,16 @@ def reports_section(data: ReportsData) -> html.Div:
             section("Recent reports", recent_reports_table(data.recent), level=3),
         ]
     )
+
+
+def _latest_report_text(recent: pd.DataFrame) -> str:
+    """When the newest report in the categories was filed, in words."""
+    if recent.empty:
+        return "None has ever been filed in these categories."
+    newest = pd.to_datetime(recent["requested_at"], errors="coerce").max()
+    if pd.isna(newest):
+        return ""
+    return f"The most recent was filed on {format_date(newest.date())}."
 
 
 def _listing(names: Sequence[str]) -> str:

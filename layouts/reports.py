@@ -35,11 +35,13 @@ from layouts.figures import (
     category_bars_figure,
     district_map_figure,
     district_rates_figure,
+    fit_title,
     weekly_reports_figure,
 )
 
 ALL_VALUE = "all"
 MEASURES = {"raw": "As reported", "adjusted": "Adjusted for reporting habits"}
+MAP_MEASURES = {"raw": "As reported", "adjusted": "Adjusted"}  # short, for the map's title
 DEFAULT_WEEKS = 26
 MAX_RANGE_DAYS = 2 * 366
 EARLIEST_DAY = dt.date(2000, 1, 1)
@@ -295,7 +297,7 @@ def trend(weekly: pd.DataFrame, *, scope: str) -> Any:
             "Widen the date range or choose another category, district or problem.",
         )
     title = f"Reports per week: {scope}"
-    figure = weekly_reports_figure(weekly, title)
+    figure = weekly_reports_figure(weekly, fit_title(title))
     full = weekly[weekly["days"] == 7]
     basis = full if len(full) else weekly
     average = float(basis["count"].mean())
@@ -373,7 +375,10 @@ def categories(frame: pd.DataFrame, *, total: int) -> Any:
         row_header="name",
     )
     return chart_block(
-        category_bars_figure(frame, title), label=title, summary=sentence, table=table
+        category_bars_figure(frame, "Top categories vs a year earlier"),
+        label=title,
+        summary=sentence,
+        table=table,
     )
 
 
@@ -470,14 +475,23 @@ def districts(
         row_header="name",
     )
     bars = chart_block(
-        district_rates_figure(ordered[["name", "raw_per_1k", "adjusted_per_1k"]], bars_title, unit),
+        district_rates_figure(
+            ordered[["name", "raw_per_1k", "adjusted_per_1k"]],
+            fit_title(f"Per 1,000 residents, {days} days"),
+            unit,
+        ),
         label=bars_title,
         summary=sentence + " " + explanation,
         table=table,
     )
     map_values = dict(values)
     district_map = chart_block(
-        district_map_figure(geometry, map_values, map_title, "per 1,000"),
+        district_map_figure(
+            geometry,
+            map_values,
+            fit_title(f"{MAP_MEASURES[measure]}, per 1,000 residents"),
+            "per 1,000",
+        ),
         label=f"Map of the districts coloured by {map_title.lower()}",
         summary=(
             f"Darker districts filed more reports per 1,000 residents "

@@ -85,7 +85,8 @@ def test_prob001_component_breakdown_figure() -> None:
     spec = _valid(figure)
     assert [t["name"] for t in spec["data"]] == ["Importance", "Tractability", "Neglectedness"]
     importance = spec["data"][0]
-    assert list(importance["y"][1]) == ["Gap to target", "Citizen concern"]
+    names = [a["text"] for a in spec["layout"]["annotations"]][:3]
+    assert names == ["<b>Importance</b>", "Gap to target: 0.90", "Citizen concern: 0.40 (no data)"]
     assert list(importance["marker"]["pattern"]["shape"]) == ["", "/"]  # concern had no data
     assert importance["error_x"]["arrayminus"][1] == pytest.approx(0.3)
     assert "0 = low, 1 = high" in spec["layout"]["title"]["text"]
@@ -659,3 +660,80 @@ def test_prob016_a_save_after_someone_elses_edit_is_a_conflict(env: WebEnv) -> N
             1, None, NEW, *_factor_values(), None, problem_id, 0, principal=chief
         )
     assert "not finished loading" in texts(unloaded)
+
+
+def test_prob030_no_reports_in_the_window_says_so_and_when_the_last_came() -> None:
+    """New York's heat problem: its categories had no report in 90 days (the exports end in
+    2019 and 2012); flat zero lines, an empty map and a table of zeros said nothing."""
+    recent = pd.DataFrame(
+        {
+            "id": [7],
+            "requested_at": [pd.Timestamp("2019-03-28 14:05")],
+            "category": ["HEAT/HOT WATER"],
+            "district": ["Bronx Community District 4"],
+            "status": ["Closed"],
+            "description": ["No heat in the building"],
+            "address": ["1 Grand Concourse"],
+        }
+    )
+    quiet = problem_layout.ReportsData(
+        categories=["HEAT/HOT WATER", "HEATING"],
+        series=pd.DataFrame(columns=["period_end", "category", "raw", "adjusted"]),
+        window_days=7,
+        totals=pd.DataFrame(
+            {
+                "category": ["HEAT/HOT WATER", "HEATING"],
+                "raw": [0, 0],
+                "adjusted": [0.0, 0.0],
+                "last_window": [0, 0],
+                "previous_window": [0, 0],
+            }
+        ),
+        districts=pd.DataFrame(),
+        concern_days=90,
+        recent=recent,
+    )
+    words = " ".join(texts(problem_layout.reports_section(quiet)).split())
+    assert "No reports in “HEAT/HOT WATER” and “HEATING” in the last 90 days." in words
+    assert "The most recent was filed on 2019-03-28." in words
+    assert "No heat in the building" in words  # the newest reports stay
+    assert "Reports over time" not in words and "Where residents report it" not in words
+    never = problem_layout.reports_section(
+        problem_layout.ReportsData(**{**vars(quiet), "recent": recent.iloc[0:0]})
+    )
+    assert "None has ever been filed in these categories." in texts(never)
+
+
+def test_prob031_an_indicator_without_values_says_so_instead_of_empty_axes() -> None:
+    indicators = pd.DataFrame(
+        [
+            {
+                "id": 4,
+                "code": "HPD-HEAT-DAYS",
+                "name": "Days to close a heat complaint",
+                "unit": "days",
+                "direction": "down",
+                "cadence": "monthly",
+                "department_name": "Housing Preservation and Development",
+                "target": 3.0,
+                "warning_threshold": 5.0,
+                "critical_threshold": 10.0,
+                "latest_period": None,
+                "latest_value": None,
+                "latest_status": None,
+                "latest_note": None,
+                "off_target": False,
+                "overdue": True,
+            }
+        ]
+    )
+    histories = pd.DataFrame(columns=["indicator_id", "period", "value"])
+    cards = problem_layout.indicator_cards(indicators, histories)
+    words = " ".join(texts(cards).split())
+    assert "No values recorded yet." in words
+    assert "Housing Preservation and Development reports it monthly, on My department." in words
+    assert not [i for i in find_ids(cards) if isinstance(i, dict)]  # no chart drawn
+    with_value = histories.assign().astype(object)
+    with_value.loc[0] = [4, dt.date(2025, 1, 1), 4.0]
+    drawn = problem_layout.indicator_cards(indicators, with_value)
+    assert [i for i in find_ids(drawn) if isinstance(i, dict)] == [ids.indicator_chart(4)]

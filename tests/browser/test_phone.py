@@ -219,3 +219,22 @@ def test_phone004_administration_fits_a_phone(app_duo) -> None:
     start(app_duo, "admin", "/admin?tab=users")
     check_page(app_duo, "admin-users", "/admin?tab=users")
     assert severe_logs(app_duo) == []
+
+
+def test_phone005_row_actions_stay_on_a_phone_screen(app_duo) -> None:
+    """On a phone the short list and the alerts feed are cards, one per row: each row's button
+    (record a decision, show an alert's evidence) is inside the screen, not at x 950 px in a
+    table that scrolls sideways, as New York's walk-through found."""
+    start(app_duo, "mayor", "/")
+    for path, selector in (("/", ".decide-button"), ("/alerts", ".data-table-stack button")):
+        app_duo.driver.get(f"{app_duo.server.url}{path}")
+        resize(app_duo, PHONE)
+        settle(app_duo)
+        edges = app_duo.driver.execute_script(
+            "return [...document.querySelectorAll(arguments[0])].slice(0, 5).map("
+            "b => [b.getBoundingClientRect().left, b.getBoundingClientRect().right]);",
+            selector,
+        )
+        width = app_duo.driver.execute_script("return document.documentElement.clientWidth")
+        assert edges, f"no row button {selector} on {path}"
+        assert all(left >= 0 and right <= width for left, right in edges), (path, edges, width)

@@ -340,8 +340,15 @@ def test_brpri004_attention_list_leads_and_opens_a_problem(app_duo, web_env: Web
     def attention_text() -> str:
         return app_duo.find_element("#priorities-attention-div").text
 
-    until(lambda: f"Surge in '{category}'" not in attention_text(), 20)
-    assert f"'{category}' reports surging" in attention_text()
+    def refreshed() -> bool:
+        # The list is redrawn after the save: wait for its new text, not for the old item to
+        # vanish (an empty list mid-redraw has no old item either; seen under load).
+        text = attention_text()
+        return f"'{category}' reports surging" in text and f"Surge in '{category}'" not in text
+
+    until(refreshed, 30)
+    text = attention_text()
+    assert f"'{category}' reports surging" in text and f"Surge in '{category}'" not in text
     offered = [
         json.loads(b.get_attribute("id"))
         for b in app_duo.driver.find_elements(
