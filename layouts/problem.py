@@ -557,10 +557,13 @@ def indicator_cards(indicators: pd.DataFrame, histories: pd.DataFrame) -> Any:
                 f"{format_number(row.latest_value, unit)}"
                 + (f" ({format_date(row.latest_period)})" if row.latest_period else ""),
             ),
-            ("Target", format_number(row.target, unit)),
+            ("Target", _set_or_none(row.target, unit)),
             (
                 "Thresholds",
-                f"warning {format_number(row.warning_threshold, unit)}, "
+                "None set"
+                if _missing_number(row.warning_threshold)
+                and _missing_number(row.critical_threshold)
+                else f"warning {format_number(row.warning_threshold, unit)}, "
                 f"critical {format_number(row.critical_threshold, unit)}",
             ),
             ("Direction", _direction_text(row.direction)),
@@ -599,6 +602,15 @@ def indicator_cards(indicators: pd.DataFrame, histories: pd.DataFrame) -> Any:
             )
         )
     return html.Div(cards, className="card-grid")
+
+
+def _missing_number(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _set_or_none(value: Any, unit: str) -> str:
+    """A target or threshold with its unit, or "None set" (not a bare dash)."""
+    return "None set" if _missing_number(value) else format_number(value, unit)
 
 
 def _indicator_chart(row: Any, history: pd.DataFrame, unit: str) -> Any:

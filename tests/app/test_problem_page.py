@@ -732,6 +732,10 @@ def test_prob031_an_indicator_without_values_says_so_instead_of_empty_axes() -> 
     words = " ".join(texts(cards).split())
     assert "No values recorded yet." in words
     assert "Housing Preservation and Development reports it monthly, on My department." in words
+    assert "Target 3 days" in words or "Target 3.0 days" in words
+    no_levels = indicators.assign(target=None, warning_threshold=None, critical_threshold=None)
+    bare = " ".join(texts(problem_layout.indicator_cards(no_levels, histories)).split())
+    assert "Target None set" in bare and "Thresholds None set" in bare and "warning —" not in bare
     assert not [i for i in find_ids(cards) if isinstance(i, dict)]  # no chart drawn
     with_value = histories.assign().astype(object)
     with_value.loc[0] = [4, dt.date(2025, 1, 1), 4.0]
