@@ -49,7 +49,7 @@ from db.ingest import (
 from layouts import department, ids
 from layouts.components import empty_state, format_number
 from triage.export import safe_csv
-from triage.indicators import direction_text, period_due
+from triage.indicators import direction_text, period_due, period_to_fill
 from triage.ingest.errors import IngestError, Rejection
 from triage.ingest.indicators import read_indicator_file
 from triage.security import Capability, Principal, Role
@@ -100,7 +100,8 @@ def _indicator_row(session: Any, indicator_id: int) -> Any:
 
 def indicator_details_view(indicator: Any, _saved: Any, *, principal: Principal) -> tuple[Any, Any]:
     """The chosen indicator's unit, direction, last value, target, cadence and period due; the
-    period field set to the period due (refreshed after each save)."""
+    period field set to the period due, or emptied when the indicator is up to date (never an
+    already-filled period: a correction is typed on purpose). Refreshed after each save."""
     indicator_id = _as_id(indicator)
     if indicator_id is None:
         return department.indicator_details_empty(), no_update
@@ -110,8 +111,10 @@ def indicator_details_view(indicator: Any, _saved: Any, *, principal: Principal)
         principal.role == Role.DEPARTMENT_HEAD and row.department_id != principal.department_id
     ):
         return department.indicator_details_empty(), no_update
-    due = period_due(row.latest_period, str(row.cadence), local_today())
-    return department.indicator_details(row, due), due.isoformat()
+    today = local_today()
+    due = period_due(row.latest_period, str(row.cadence), today)
+    start = period_to_fill(row.latest_period, str(row.cadence), today)
+    return department.indicator_details(row, due), start.isoformat() if start else None
 
 
 def department_view(
@@ -174,8 +177,10 @@ def record_value(
     """Validate and record one observation; returns feedback, saved counter, value, note and
     the pending confirmation.
 
-    A value implausible against the indicator's history (``implausible_reason``) is saved only
-    when the same indicator, period and value are sent again (the confirmation). Without a
+    A value implausible against the indicator's history or, without enough of it, against its
+    unit, target and thresholds (``value_doubt``), and a value for a period that already has
+    one, are saved only when the same indicator, period and value are sent again (the
+    confirmation); the saved message names the value replaced. Without a
     status the numbers' status is stored; a given status that disagrees is kept, and both are
     shown. An indicator still overdue after the save is said to be so.
     """
@@ -202,8 +207,9 @@ def record_value(
                 today=today,
                 confirmed=confirmed == key,
             )
-        except ImplausibleValue as doubt:
-            return department.confirm_message(doubt.reason), no_update, no_update, no_update, key
+        except ImplausibleValue as question:
+            message = department.confirm_message(question.doubt, question.replaces)
+            return message, no_update, no_update, no_update, key
         except ValidationError as error:
             return department.rejected_message([str(error)]), no_update, no_update, no_update, None
         row = _indicator_row(session, indicator_id)
@@ -222,6 +228,7 @@ def record_value(
             given, computed, format_number(row.target, unit), direction_text(row.direction)
         ),
         still_overdue=still_overdue,
+        replaced=recorded.replaced or "",
     )
     return message, int(saved or 0) + 1, "", "", None
 
@@ -410,7 +417,12 @@ def _plan(
     department_id: int,
 ) -> UploadPlan:
     planned, refused = plan_observations(
-        session, principal, frame, today=local_today(), department_id=department_id
+        session,
+        principal,
+        frame,
+        today=local_today(),
+        department_id=department_id,
+        plausibility=True,
     )
     planned_rows = _planned_frame(sorted(planned, key=lambda p: p.row))
     rejected_rows = _rejected_frame([*unnamed, *refused])
@@ -499,6 +511,7 @@ def commit_upload(
                     department_id=department_id,
                     dry_run=bool(unnamed),
                     all_or_nothing=True,
+                    plausibility=True,
                 )
                 rejected = len(unnamed) + len(refused)
                 if not rejected:

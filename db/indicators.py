@@ -4,11 +4,12 @@ audited writes of a new value."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from db.audit import write_audit
@@ -27,8 +28,9 @@ from triage.security import Capability, Principal, require, require_department
 from triage.validation import (
     ObservationInput,
     ValidationError,
-    implausible_reason,
+    replaced_sentence,
     validate_observation,
+    value_doubt,
 )
 from triage.vocabulary import ARCHIVED_MARK
 
@@ -204,15 +206,10 @@ def problem_indicators(session: Session, problem_id: int, *, today: dt.date) -> 
     return frame.assign(weight=frame["id"].map(weights).astype(float), name=names)
 
 
-def indicator_histories(session: Session, indicator_ids: list[int]) -> pd.DataFrame:
-    """Observation history, one row per indicator and period (the latest entry for a period).
-
-    Columns: indicator_id, period (date), value; ordered by indicator and period.
-    """
-    columns = ["indicator_id", "period", "value"]
-    if not indicator_ids:
-        return pd.DataFrame(columns=columns)
-    ranked = (
+def _entries_by_period(indicator_ids: Iterable[int]) -> Subquery:
+    """Every entry of the indicators with ``entry`` numbering each period's entries from the
+    latest (1 = the value in force: observations are append-only, a correction is newer)."""
+    return (
         select(
             Observation.indicator_id,
             Observation.period,
@@ -222,19 +219,60 @@ def indicator_histories(session: Session, indicator_ids: list[int]) -> pd.DataFr
                 partition_by=(Observation.indicator_id, Observation.period),
                 order_by=(Observation.entered_at.desc(), Observation.id.desc()),
             )
-            .label("rank"),
+            .label("entry"),
         )
-        .where(Observation.indicator_id.in_(indicator_ids))
+        .where(Observation.indicator_id.in_(list(indicator_ids)))
         .subquery()
     )
+
+
+def indicator_histories(session: Session, indicator_ids: list[int]) -> pd.DataFrame:
+    """Observation history, one row per indicator and period (the latest entry for a period).
+
+    Columns: indicator_id, period (date), value; ordered by indicator and period.
+    """
+    columns = ["indicator_id", "period", "value"]
+    if not indicator_ids:
+        return pd.DataFrame(columns=columns)
+    ranked = _entries_by_period(indicator_ids)
     frame = query_frame(
         session,
         select(ranked.c.indicator_id, ranked.c.period, ranked.c.value)
-        .where(ranked.c.rank == 1)
+        .where(ranked.c.entry == 1)
         .order_by(ranked.c.indicator_id, ranked.c.period),
         columns,
     )
     return frame.assign(period=frame["period"].map(as_date))
+
+
+def recent_histories(
+    session: Session, indicator_ids: list[int] | set[int], *, limit: int = 12
+) -> dict[int, dict[dt.date, float]]:
+    """Each indicator's last ``limit`` periods with their value (the latest entry for each
+    period), as ``{indicator_id: {period: value}}``; an indicator with no value is left out."""
+    if not indicator_ids:
+        return {}
+    entries = _entries_by_period(indicator_ids)
+    periods = (
+        select(
+            entries.c.indicator_id,
+            entries.c.period,
+            entries.c.value,
+            func.row_number()
+            .over(partition_by=entries.c.indicator_id, order_by=entries.c.period.desc())
+            .label("back"),
+        )
+        .where(entries.c.entry == 1)
+        .subquery()
+    )
+    histories: dict[int, dict[dt.date, float]] = {}
+    for indicator_id, period, value in session.execute(
+        select(periods.c.indicator_id, periods.c.period, periods.c.value)
+        .where(periods.c.back <= limit)
+        .order_by(periods.c.indicator_id, periods.c.period)
+    ):
+        histories.setdefault(indicator_id, {})[as_date(period)] = float(value)
+    return histories
 
 
 def recent_observations(session: Session, department_id: int, *, limit: int = 10) -> pd.DataFrame:
@@ -314,22 +352,59 @@ def indicator_catalogue(session: Session) -> pd.DataFrame:
 
 
 class ImplausibleValue(Exception):
-    """The value is far from the indicator's history: nothing was saved; the same value sent
-    again with ``confirmed=True`` is saved."""
+    """The save needs the person's confirmation, and nothing was saved: the value looks
+    implausible (``doubt``: against the history or what the indicator says, see
+    ``triage.validation.value_doubt``) and/or it replaces the value recorded for the same
+    period (``replaces``). The same value sent again with ``confirmed=True`` is saved.
+    ``reason`` is both sentences, the replaced value first."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, doubt: str | None, replaces: str | None = None) -> None:
+        self.doubt = doubt
+        self.replaces = replaces
+        self.reason = " ".join(part for part in (replaces, doubt) if part)
+        super().__init__(self.reason)
 
 
 @dataclass(frozen=True)
 class RecordedValue:
     """What the department form's save stored: the observation, the status the person gave
-    (None when none) and the status the numbers give (None without a target)."""
+    (None when none), the status the numbers give (None without a target), and the sentence
+    about the value it replaced (None when the period had none)."""
 
     observation_id: int
     given_status: str | None
     computed_status: str | None
+    replaced: str | None = None
+
+
+@dataclass(frozen=True)
+class PeriodEntry:
+    """The value on record for one indicator and period: the latest entry, who and when."""
+
+    value: float
+    entered_by: str | None
+    entered_on: dt.date | None
+
+
+def period_entry(session: Session, indicator_id: int, period: dt.date) -> PeriodEntry | None:
+    """The latest value entered for ``indicator_id`` and ``period`` (None when none)."""
+    row = session.execute(
+        select(Observation.value, User.display_name, Observation.entered_at)
+        .outerjoin(User, User.id == Observation.entered_by_id)
+        .where(Observation.indicator_id == indicator_id, Observation.period == period)
+        .order_by(Observation.entered_at.desc(), Observation.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    value, name, entered_at = row
+    on = entered_at.date() if isinstance(entered_at, dt.datetime) else as_date(entered_at)
+    return PeriodEntry(float(value), name or None, on)
+
+
+def indicator_references(indicator: Indicator) -> tuple[float | None, ...]:
+    """The numbers an indicator's values are judged against: target, warning, critical."""
+    return (indicator.target, indicator.warning_threshold, indicator.critical_threshold)
 
 
 def _writable_indicator(session: Session, actor: Principal, indicator_id: int) -> Indicator:
@@ -396,7 +471,15 @@ def record_observation(
     Returns the new observation's id.
     """
     indicator = _writable_indicator(session, actor, indicator_id)
-    clean = validate_observation(indicator.unit, period, value, status, note, today)
+    clean = validate_observation(
+        indicator.unit,
+        period,
+        value,
+        status,
+        note,
+        today,
+        references=indicator_references(indicator),
+    )
     return _add_observation(session, actor, indicator, clean)
 
 
@@ -413,16 +496,40 @@ def record_form_value(
     confirmed: bool,
 ) -> RecordedValue:
     """The department form's save: ``record_observation``'s checks (scope, archived, the
-    domain's rules), each made once, then the form's two questions. A value implausible
-    against the indicator's last values raises ``ImplausibleValue`` unless ``confirmed``; a
-    save without a status stores the status the numbers give, and a given status that
+    domain's rules, impossible values refused), each made once, then the form's questions.
+
+    Unless ``confirmed``, ``ImplausibleValue`` is raised (nothing written) when the value looks
+    implausible against the indicator's last values or, without enough of them, against its
+    unit, target and thresholds (``value_doubt``), and when the period already has a value
+    (the new one would replace it; both stay in the history, observations are append-only).
+    A save without a status stores the status the numbers give, and a given status that
     disagrees is kept (both are returned, for the message)."""
     indicator = _writable_indicator(session, actor, indicator_id)
-    clean = validate_observation(indicator.unit, period, value, status, note, today)
+    references = indicator_references(indicator)
+    clean = validate_observation(
+        indicator.unit, period, value, status, note, today, references=references
+    )
+    previous = period_entry(session, indicator.id, clean.period)
+    replaced = None
+    if previous is not None:
+        replaced = replaced_sentence(
+            previous.value,
+            indicator.unit,
+            clean.period,
+            previous.entered_by,
+            previous.entered_on,
+            done=False,
+        )
     if not confirmed:
-        doubt = implausible_reason(clean.value, recent_values(session, indicator.id))
-        if doubt:
-            raise ImplausibleValue(doubt)
+        doubt = value_doubt(
+            clean.value,
+            recent_values(session, indicator.id),
+            unit=indicator.unit,
+            direction=indicator.direction,
+            references=references,
+        )
+        if doubt or replaced:
+            raise ImplausibleValue(doubt, replaced)
     computed = status_from_value(
         clean.value,
         indicator.target,
@@ -431,6 +538,16 @@ def record_form_value(
         indicator.warning_threshold,
     )
     stored = replace(clean, status=clean.status or computed)
+    told = None
+    if previous is not None:
+        told = replaced_sentence(
+            previous.value,
+            indicator.unit,
+            clean.period,
+            previous.entered_by,
+            previous.entered_on,
+            done=True,
+        )
     return RecordedValue(
-        _add_observation(session, actor, indicator, stored), clean.status, computed
+        _add_observation(session, actor, indicator, stored), clean.status, computed, told
     )

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.audit import write_audit
+from db.indicators import recent_histories
 from db.models import (
     Alert,
     CategoryProblem,
@@ -46,7 +47,12 @@ from triage.security import (
     require,
     require_department,
 )
-from triage.validation import ValidationError, validate_observation
+from triage.validation import (
+    PLAUSIBLE_HISTORY,
+    ValidationError,
+    validate_observation,
+    value_doubt,
+)
 
 UNLOCATED_DISTRICT_CODE = "UNLOCATED"
 UNLOCATED_DISTRICT_NAME = "Location unknown"
@@ -1094,6 +1100,26 @@ def _stored_state(session: Session, indicator_ids: set[int], periods: set[dt.dat
     return state
 
 
+def _upload_doubt(
+    item: PlannedObservation,
+    history: dict[dt.date, float],
+    judged: tuple[str, tuple[float | None, ...]],
+) -> str | None:
+    """Why an uploaded value would need the form's confirmation (``value_doubt`` against the
+    indicator's last periods, stored and earlier in the file), as a rejection's reason."""
+    direction, references = judged
+    values = [history[period] for period in sorted(history)][-PLAUSIBLE_HISTORY:]
+    doubt = value_doubt(
+        item.value, values, unit=item.unit, direction=direction, references=references
+    )
+    if doubt is None:
+        return None
+    return (
+        f"{doubt} A file cannot confirm a value that looks wrong: correct it, or enter it "
+        "on the form, which asks you to confirm it"
+    )
+
+
 def plan_observations(
     session: Session,
     actor: Principal,
@@ -1101,6 +1127,7 @@ def plan_observations(
     *,
     today: dt.date,
     department_id: int | None = None,
+    plausibility: bool = False,
 ) -> tuple[list[PlannedObservation], list[Rejection]]:
     """What recording ``frame`` would do, row by row, without writing anything.
 
@@ -1109,6 +1136,15 @@ def plan_observations(
     indicator, when its indicator belongs to a department other than ``department_id`` (when
     given), when the actor may not write that indicator (a department head: only her own
     department), or when the department-head form would refuse it.
+
+    With ``plausibility`` (a person's upload: the department page), a row is also rejected when
+    the form would ask for a confirmation because its value looks implausible
+    (``triage.validation.value_doubt``, judged against the indicator's last periods, stored or
+    earlier in the file): a file has no confirmation step, so the row is rejected with the
+    form's sentence and the other rows stay valid; a row that only repeats the stored value is
+    never asked about. Without it (the scheduled and command-line imports of a registered
+    source) a surprising value is recorded: a real surge in a city's own data is what the
+    detectors are there to see, and no one is at hand to confirm it.
 
     The valid rows come back in the order they are to be recorded: by period, and in file
     order within a period (a later row for the same indicator and period corrects an earlier
@@ -1128,9 +1164,16 @@ def plan_observations(
             Indicator.unit,
             Indicator.department_id,
             Department.name,
+            Indicator.direction,
+            Indicator.target,
+            Indicator.warning_threshold,
+            Indicator.critical_threshold,
         ).join(Department, Department.id == Indicator.department_id)
     ).all()
-    by_id = {row[0]: row for row in indicators}
+    by_id = {row[0]: row[:6] for row in indicators}
+    judged: dict[int, tuple[str, tuple[float | None, ...]]] = {
+        row[0]: (row[6], tuple(row[7:])) for row in indicators
+    }
     archived = set(session.scalars(select(Indicator.id).where(Indicator.archived_at.is_not(None))))
     by_key: dict[str, int] = {}
     for ident, _code, name, *_rest in indicators:
@@ -1184,7 +1227,13 @@ def plan_observations(
         status = str(record.status or "").strip() or None
         try:
             clean = validate_observation(
-                unit, record.period, record.value, status, record.note, today
+                unit,
+                record.period,
+                record.value,
+                status,
+                record.note,
+                today,
+                references=judged[indicator_id][1],
             )
         except ValidationError as exc:
             field_name = _rejection_field(str(exc))
@@ -1206,9 +1255,9 @@ def plan_observations(
                 "unchanged",
             )
         )
-    state = _stored_state(
-        session, {item.indicator_id for item in valid}, {item.period for item in valid}
-    )
+    written = {item.indicator_id for item in valid}
+    state = _stored_state(session, written, {item.period for item in valid})
+    histories = recent_histories(session, written, limit=PLAUSIBLE_HISTORY) if plausibility else {}
     planned: list[PlannedObservation] = []
     for item in sorted(valid, key=lambda p: p.period):
         previous = state.values.get((item.indicator_id, item.period))
@@ -1216,14 +1265,22 @@ def plan_observations(
         status_same = (item.status is None and not item.note) or state.status_stored(
             item.indicator_id, item.period, pair
         )
+        history = histories.setdefault(item.indicator_id, {})
         if previous is not None and previous == item.value and status_same:
             action = "unchanged"
         else:
+            if plausibility and previous != item.value:  # a new value: the form's question
+                doubt = _upload_doubt(item, history, judged[item.indicator_id])
+                if doubt:
+                    rejections.append(Rejection(item.row, "value", doubt, f"{item.value:g}"))
+                    continue
+                history[item.period] = item.value
             action = "added" if previous is None else "updated"
             state.note(item.indicator_id, item.period, item.value)
             if item.status is not None or item.note:
                 state.note_status(item.indicator_id, pair)
         planned.append(replace(item, action=action, previous=previous))
+    rejections.sort(key=lambda rejection: rejection.row)
     return planned, rejections
 
 
@@ -1294,6 +1351,7 @@ def import_observations(
     department_id: int | None = None,
     dry_run: bool = False,
     all_or_nothing: bool = False,
+    plausibility: bool = False,
 ) -> tuple[UpsertCounts, list[Rejection]]:
     """Record indicator rows through the department-head form's rules, row by row.
 
@@ -1306,10 +1364,16 @@ def import_observations(
     ``department_id``); the other rows are recorded, each with its audit row.
 
     ``dry_run`` writes nothing and returns what recording would do. With ``all_or_nothing``
-    a single rejection means nothing is written and the counts are all zero.
+    a single rejection means nothing is written and the counts are all zero. ``plausibility``
+    also rejects the rows the form would ask about (see ``plan_observations``).
     """
     planned, rejections = plan_observations(
-        session, actor, frame, today=today, department_id=department_id
+        session,
+        actor,
+        frame,
+        today=today,
+        department_id=department_id,
+        plausibility=plausibility,
     )
     counts = count_planned(planned)
     if dry_run:

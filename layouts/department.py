@@ -371,10 +371,14 @@ def saved_message(
     *,
     status_note: str = "",
     still_overdue: str = "",
+    replaced: str = "",
 ) -> html.Div:
-    """After a save: what was saved, the status it carries, and whether the indicator is still
-    overdue (an older period saved does not bring it up to date)."""
+    """After a save: what was saved, the value it replaced (if the period had one), the status
+    it carries, and whether the indicator is still overdue (an older period saved does not
+    bring it up to date)."""
     lines: list[Any] = [html.P(f"Saved {value_text} for {indicator_label} ({period}).")]
+    if replaced:
+        lines.append(html.P(replaced))
     if status_note:
         lines.append(html.P(status_note))
     if still_overdue:
@@ -406,21 +410,24 @@ def still_overdue_message(latest: dt.date, due_by: dt.date | None, due: dt.date)
     )
 
 
-def confirm_message(reason: str) -> html.Div:
-    """The value looks implausible: ask before saving (pressing Save again confirms)."""
-    return notice(
-        html.Div(
-            [
-                html.P(reason),
-                html.P(
-                    "Check the value and its unit. If it is right, press Save value again to "
-                    "record it; otherwise correct it first."
-                ),
-            ]
-        ),
-        "warning",
-        title="Is this value right? Nothing was saved yet.",
-    )
+def confirm_message(doubt: str | None, replaces: str | None = None) -> html.Div:
+    """Ask before saving (pressing Save again confirms): the value looks implausible
+    (``doubt``) and/or it replaces the value recorded for the same period (``replaces``)."""
+    if doubt:
+        title = "Is this value right? Nothing was saved yet."
+        advice = (
+            "Check the value and its unit. If it is right, press Save value again to "
+            + ("replace the recorded value" if replaces else "record it")
+            + "; otherwise correct it first."
+        )
+    else:
+        title = "Replace the recorded value? Nothing was saved yet."
+        advice = (
+            "Press Save value again to replace it (the old value stays in the history); "
+            "otherwise change the period."
+        )
+    lines = [html.P(text) for text in (replaces, doubt) if text]
+    return notice(html.Div([*lines, html.P(advice)]), "warning", title=title)
 
 
 def rejected_message(problems: Sequence[str]) -> html.Div:

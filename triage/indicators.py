@@ -95,6 +95,19 @@ def period_due(latest_period: dt.date | None, cadence: str, today: dt.date) -> d
     return min(next_period(latest_period, cadence), current)
 
 
+def period_to_fill(latest_period: dt.date | None, cadence: str, today: dt.date) -> dt.date | None:
+    """The period the update form starts on: the period due, or None when the indicator is up
+    to date (the period due is then the latest one, already filled; the next one has not begun).
+
+    Monthly with a latest value for 2026-10-01 on 2026-11-18 → 2026-11-01; with one for
+    2026-11-01 → None (a correction of November is typed on purpose, never offered).
+    """
+    due = period_due(latest_period, cadence, today)
+    if latest_period is not None and latest_period >= due:
+        return None
+    return due
+
+
 def status_from_value(
     value: object,
     target: object,

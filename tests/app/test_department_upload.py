@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from callbacks import department
 from db.frames import count_rows
+from db.indicators import indicator_status
 from db.models import AuditLog, Indicator, Observation
 from layouts import department as department_layout
 from layouts import ids
@@ -72,13 +73,35 @@ def foreign_code(env: WebEnv, principal: Principal) -> str:
         return code
 
 
-def good_csv(codes: list[str], rows: int = 12, *, days_back: int = 1) -> bytes:
-    """``rows`` valid rows, a week apart per indicator, newest first; values within 0..100."""
+def levels(env: WebEnv, codes: list[str]) -> dict[str, float]:
+    """A plausible value for each indicator: its latest value, else its target, else 50."""
+    with env.database.session() as session:
+        frame = indicator_status(session, today=TODAY)
+    usual = {}
+    for row in frame.itertuples(index=False):
+        for candidate in (row.latest_value, row.target, 50.0):
+            if candidate is not None and not pd.isna(candidate):
+                usual[row.code] = float(candidate)
+                break
+    return {code: usual.get(code, 50.0) for code in codes}
+
+
+def good_csv(
+    codes: list[str],
+    rows: int = 12,
+    *,
+    days_back: int = 1,
+    usual: dict[str, float] | None = None,
+) -> bytes:
+    """``rows`` valid rows, a week apart per indicator, newest first; values within 0..100, or
+    1% to 5% below each indicator's ``usual`` value (plausible: the upload asks nothing)."""
     today = TODAY
     lines = ["indicator,period,value,status,note"]
     for i in range(rows):
+        code = codes[i % len(codes)]
         period = today - dt.timedelta(days=days_back + 7 * (i // len(codes)))
-        lines.append(f"{codes[i % len(codes)]},{period},{40 + i % 50},on track,upload row {i + 1}")
+        value = round(usual[code] * (1 - (1 + i % 5) / 100), 2) if usual else 40 + i % 50
+        lines.append(f"{code},{period},{value},on track,upload row {i + 1}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -115,7 +138,7 @@ def test_cbup001_decode_refuses_what_it_cannot_use() -> None:
 def test_cbup002_preview_of_a_valid_file(env: WebEnv) -> None:
     head = env.principal(env.head_username())
     codes = own_codes(env, head)
-    data = good_csv(codes)
+    data = good_csv(codes, usual=levels(env, codes))
     before = counts(env)
     preview, label, disabled, reason, digest = department.preview_upload(
         data_url(data), "week.csv", None, principal=head
@@ -136,7 +159,7 @@ def test_cbup003_bad_rows_are_listed_with_their_reasons(env: WebEnv) -> None:
     future = (TODAY + dt.timedelta(days=10)).isoformat()
     text = (
         "indicator,period,value,status,note\n"
-        f"{codes[0]},2025-03-03,12.5,on track,fine\n"
+        f"{codes[0]},2025-03-03,{levels(env, codes)[codes[0]]:g},on track,fine\n"
         f"{codes[0]},{future},10,,\n"
         f"NOPE-1,2025-03-03,1,,\n"
         f"{foreign_code(env, head)},2025-03-03,5,,\n"
@@ -185,7 +208,7 @@ def test_cbup003_bad_rows_are_listed_with_their_reasons(env: WebEnv) -> None:
 def test_cbup004_commit_records_everything_then_nothing_is_left(env: WebEnv) -> None:
     head = env.principal(env.head_username())
     codes = own_codes(env, head)
-    data = good_csv(codes, rows=3 * len(codes))
+    data = good_csv(codes, rows=3 * len(codes), usual=levels(env, codes))
     *_, digest = department.preview_upload(data_url(data), "w.csv", None, principal=head)
     before = counts(env)
     message, after = department.commit_upload(data_url(data), "w.csv", None, digest, principal=head)
@@ -255,7 +278,8 @@ def test_cbup007_xlsx_and_blank_template_rows(env: WebEnv) -> None:
     book = Workbook()
     sheet = book.active
     sheet.append(["indicator", "period", "value", "status", "note", "indicator_name", "unit"])
-    sheet.append([codes[0], dt.datetime(2025, 6, 2), 41.5, "At risk", "from Excel", "x", "%"])
+    usual = levels(env, codes)[codes[0]]
+    sheet.append([codes[0], dt.datetime(2025, 6, 2), usual, "At risk", "from Excel", "x", "%"])
     for code in codes[1:]:
         sheet.append([code, None, None, None, None, "left blank", "%"])
     buffer = io.BytesIO()
@@ -276,10 +300,11 @@ def test_cbup015_xlsx_rows_are_numbered_as_the_spreadsheet_shows_them(env: WebEn
     book = Workbook()
     sheet = book.active
     sheet.append(["indicator", "period", "value", "status", "note"])  # row 1
-    sheet.append([codes[0], dt.datetime(2025, 6, 2), 41.5, "", ""])  # row 2
+    usual = levels(env, codes)[codes[0]]
+    sheet.append([codes[0], dt.datetime(2025, 6, 2), usual, "", ""])  # row 2
     sheet.append([None, None, None, None, None])  # row 3, blank
     sheet.append([codes[0], "not a date", 12, "", ""])  # row 4
-    sheet.append([codes[0], dt.datetime(2025, 6, 9), 40, "", ""])  # row 5
+    sheet.append([codes[0], dt.datetime(2025, 6, 9), usual, "", ""])  # row 5
     buffer = io.BytesIO()
     book.save(buffer)
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -302,7 +327,10 @@ def test_cbup008_template_lists_the_departments_indicators(env: WebEnv) -> None:
     assert frame["indicator"].tolist() == own_codes(env, head)
     assert sent["filename"].endswith("-indicators-template.csv")
     # The template, filled in, is a valid upload.
-    frame.loc[0, ["period", "value"]] = ["2025-01-06", "42"]
+    frame.loc[0, ["period", "value"]] = [
+        "2025-01-06",
+        f"{levels(env, own_codes(env, head))[frame.loc[0, 'indicator']]:g}",
+    ]
     filled = frame.to_csv(index=False).encode()
     _p, label, disabled, _r, _d = department.preview_upload(
         data_url(filled), sent["filename"], None, principal=head
@@ -488,6 +516,7 @@ def test_cbup013_twenty_uploads_in_a_row_each_preview_and_commit(
     client = signed_in_client(http_env, head.username)
     deps = webutil.dependencies(client)
     codes = own_codes(http_env, head)
+    usual = levels(http_env, codes)
     timings: dict[str, list[tuple[float, float]]] = {"preview": [], "commit": []}
     # Earlier tests' apps stay in this process's heap; a web worker's heap holds one app. Freeze
     # what exists now so the cyclic collector's full passes measure this callback, not them.
@@ -495,7 +524,7 @@ def test_cbup013_twenty_uploads_in_a_row_each_preview_and_commit(
     gc.freeze()
     request.addfinalizer(gc.unfreeze)
     for run in range(20):
-        data = good_csv(codes, rows=300, days_back=1 + run)  # each run brings new periods
+        data = good_csv(codes, rows=300, days_back=1 + run, usual=usual)  # new periods each run
         contents = data_url(data)
         for step in ("preview", "commit"):
             values = _values(contents, "week.csv")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from callbacks import department
 from db.frames import count_rows
 from db.indicators import indicator_status
-from db.models import Alert, AuditLog, Indicator, Observation
+from db.models import Alert, AuditLog, Indicator, Observation, User
 from layouts import department as department_layout
 from tests.clock import TODAY
 from tests.webutil import WebEnv, texts
@@ -237,7 +237,7 @@ def test_dept102_up_to_date_save_says_nothing_about_overdue(env: WebEnv, head: P
     details, period = department.indicator_details_view(str(indicator), saved, principal=head)
     following = next_period(CURRENT, "monthly").isoformat()
     assert f"Period due Up to date; the next period is {following}" in texts(details)
-    assert period == CURRENT.isoformat()  # never a future period: a correction at most
+    assert period is None  # up to date: never the period just filled, nor a future one
 
 
 def test_dept102_table_says_which_way_is_better(env: WebEnv, head: Principal) -> None:
@@ -347,3 +347,143 @@ def test_dept102_no_raw_missing_values_on_the_page(env: WebEnv, head: Principal)
     assert "Never reported" in text
     found = RAW_MISSING.search(text)
     assert found is None, text[max(0, found.start() - 120) : found.end() + 40]
+
+
+# ---------- Values judged without history, and values replacing a recorded one ----------
+
+
+def heat_days(env: WebEnv, head: Principal) -> int:
+    """HPD-HEAT-DAYS as in the NYC pack: days, lower is better, 5 / 7 / 10, no values yet."""
+    assert head.department_id is not None
+    return add_indicator(
+        env,
+        head.department_id,
+        "HEAT-DAYS",
+        [],
+        CURRENT,
+        name="Average days to close a heat complaint",
+        unit="days",
+        direction="down",
+        target=5.0,
+        warning_threshold=7.0,
+        critical_threshold=10.0,
+    )
+
+
+def saved_values(env: WebEnv, indicator_id: int, period: dt.date) -> list[float]:
+    with env.database.session() as session:
+        return list(
+            session.scalars(
+                select(Observation.value)
+                .where(Observation.indicator_id == indicator_id, Observation.period == period)
+                .order_by(Observation.id)
+            )
+        )
+
+
+def test_dept102_nonsense_without_history_is_refused_or_asked(env: WebEnv, head: Principal) -> None:
+    indicator = heat_days(env, head)
+    period = previous_period(CURRENT, "monthly")
+    before = observations(env)
+
+    def save(value: str, pending: object = None) -> tuple[str, object, object]:
+        feedback, saved, _value, _note, asked = department.record_value(
+            1, str(indicator), period.isoformat(), value, "", "", 0, pending, principal=head
+        )
+        return texts(feedback), saved, asked
+
+    text, saved, asked = save("-3")  # negative days: impossible, refused outright
+    assert "The value was not saved:" in text
+    assert "A value in days cannot be negative; -3 is not possible." in text
+    assert asked is None and not isinstance(saved, int)
+    text, saved, asked = save("abc")
+    assert "Value 'abc' is not a number." in text and asked is None
+    assert observations(env) == before
+
+    text, saved, asked = save("1e9")  # a billion days: asked, nothing stored yet
+    assert "Is this value right? Nothing was saved yet." in text
+    assert (
+        "1,000,000,000 days is more than 10 times the largest of its target and thresholds "
+        "(10 days), and there are not enough past values yet to compare it with." in text
+    )
+    assert asked == department.confirm_key(indicator, period, 1e9)
+    assert not isinstance(saved, int) and observations(env) == before
+    text, saved, asked = save("1e9", asked)  # confirmed: a real outlier can still be saved
+    assert "Saved 1,000,000,000 days" in text and (saved, asked) == (1, None)
+    assert saved_values(env, indicator, period) == [1e9]
+
+
+def test_dept102_an_ordinary_first_value_is_saved_without_a_question(
+    env: WebEnv, head: Principal
+) -> None:
+    indicator = heat_days(env, head)
+    period = previous_period(CURRENT, "monthly")
+    feedback, saved, *_ = department.record_value(
+        1, str(indicator), period.isoformat(), "6.5", "", "", 0, principal=head
+    )
+    assert f"Saved 6.5 days for HEAT-DAYS Average days to close a heat complaint ({period})" in (
+        texts(feedback)
+    )
+    assert saved == 1 and saved_values(env, indicator, period) == [6.5]
+
+
+def test_dept102_saving_over_a_recorded_period_asks_then_says_so(
+    env: WebEnv, head: Principal
+) -> None:
+    indicator = bus(env, head)
+    with env.database.session(write=True) as session:
+        session.add(
+            Observation(
+                indicator_id=indicator,
+                period=CURRENT,
+                value=60_100.0,
+                entered_by_id=head.user_id,
+                entered_at=dt.datetime(2026, 11, 3, 9, 30),
+            )
+        )
+        name = session.scalar(select(User.display_name).where(User.id == head.user_id))
+    before = observations(env)
+    replaces = f"60,100 riders recorded for {CURRENT} by {name} on 2026-11-03"
+    feedback, saved, value, _note, pending = department.record_value(
+        1, str(indicator), CURRENT.isoformat(), "60,500", "", "", 0, principal=head
+    )
+    text = texts(feedback)
+    assert "Replace the recorded value? Nothing was saved yet." in text
+    assert f"This replaces {replaces}." in text
+    assert "the old value stays in the history" in text
+    assert pending == department.confirm_key(indicator, CURRENT, 60_500.0)
+    assert not isinstance(saved, int) and not isinstance(value, str)
+    assert observations(env) == before
+    feedback, saved, *_rest, pending = department.record_value(
+        1, str(indicator), CURRENT.isoformat(), "60,500", "", "", 0, pending, principal=head
+    )
+    text = texts(feedback)
+    assert f"Saved 60,500 riders for BUS-RIDERS BUS-RIDERS indicator ({CURRENT})." in text
+    assert f"It replaced {replaces}; both stay in the indicator's history." in text
+    assert (saved, pending) == (1, None)
+    assert saved_values(env, indicator, CURRENT) == [60_100.0, 60_500.0]  # append-only
+    with env.database.session() as session:
+        row = indicator_status(session, today=TODAY, indicator_ids=[indicator]).iloc[0]
+    assert row["latest_value"] == 60_500.0
+
+
+def test_dept102_one_question_for_a_replacement_that_also_looks_wrong(
+    env: WebEnv, head: Principal
+) -> None:
+    indicator = bus(env, head)
+    last = previous_period(CURRENT, "monthly")
+    before = observations(env)
+    feedback, *_rest, pending = department.record_value(
+        1, str(indicator), last.isoformat(), "17", "", "", 0, principal=head
+    )
+    text = texts(feedback)
+    assert "Is this value right? Nothing was saved yet." in text
+    assert f"This replaces 60,338 riders recorded for {last}" in text
+    assert "17 is less than 1/5 of the usual value (median 60,338" in text
+    assert "press Save value again to replace the recorded value" in text
+    assert observations(env) == before
+    feedback, saved, *_ = department.record_value(
+        1, str(indicator), last.isoformat(), "17", "", "", 0, pending, principal=head
+    )
+    assert "Saved 17 riders" in texts(feedback) and saved == 1
+    assert saved_values(env, indicator, last) == [60_338.0, 17.0]

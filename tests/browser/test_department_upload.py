@@ -10,13 +10,16 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from dash.testing.wait import until
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from db.indicators import indicator_status
 from db.models import AuditLog, Indicator, Observation
 from layouts import ids
+from layouts.components import format_number
 from tests import webutil
 from tests.browser import axe
 from tests.browser.browserutil import screenshot, severe_logs, sign_in
@@ -60,6 +63,20 @@ def codes_of(env: WebEnv, department_id: int | None, *, own: bool) -> list[str]:
         return list(session.scalars(select(Indicator.code).where(clause).order_by(Indicator.code)))
 
 
+def plausible(env: WebEnv, codes: list[str]) -> dict[str, float]:
+    """A value for each indicator that the upload accepts without a question: a little under
+    its latest value, else its target, else 50 (the upload refuses values that look wrong)."""
+    with env.database.session() as session:
+        frame = indicator_status(session, today=TODAY)
+    usual: dict[str, float] = {}
+    for row in frame.itertuples(index=False):
+        for candidate in (row.latest_value, row.target, 50.0):
+            if candidate is not None and not pd.isna(candidate):
+                usual[row.code] = round(float(candidate) * 0.98, 2)
+                break
+    return {code: usual.get(code, 50.0) for code in codes}
+
+
 def choose_file(duo, path: Path) -> None:
     """Give the upload's file input a file, as the file dialog would."""
     field = duo.driver.find_element("css selector", f"#{ids.DEPT_UPLOAD_FILE_UPLOAD} input")
@@ -93,11 +110,12 @@ def test_brup001_head_uploads_bad_rows_sees_why_then_records_all(
     assert "at most 2 MB" in app_duo.find_element(f"#{ids.DEPT_UPLOAD_HELP_TEXT}").text
 
     future = (TODAY + dt.timedelta(days=30)).isoformat()
+    values = plausible(web_env, own)
     bad = tmp_path / "week-with-mistakes.csv"
     bad.write_text(
         "indicator,period,value,status,note\n"
-        f"{own[0]},2025-02-03,41,on track,fine\n"
-        f"{own[0]},{future},42,,\n"
+        f"{own[0]},2025-02-03,{values[own[0]]:g},on track,fine\n"
+        f"{own[0]},{future},{values[own[0]]:g},,\n"
         f"NOT-A-CODE,2025-02-03,1,,\n"
         f"{foreign},2025-02-03,5,,\n"
         f"{own[-1]},2025-02-03,lots,,\n"
@@ -150,7 +168,7 @@ def test_brup001_head_uploads_bad_rows_sees_why_then_records_all(
             [
                 code,
                 dt.datetime(2025, 2, 3) + dt.timedelta(days=7 * week),
-                40 + week,
+                values[code],
                 "At risk",
                 "from the browser",
             ]
@@ -175,7 +193,9 @@ def test_brup001_head_uploads_bad_rows_sees_why_then_records_all(
     assert not app_duo.find_element(f"#{ids.DEPT_UPLOAD_COMMIT_BUTTON}").is_enabled()
     assert stored(web_env) == (before[0] + len(own), before[1] + len(own))
     # The history beside the form shows the recorded values.
-    app_duo.wait_for_contains_text("#department-recent-div", f"{own[0]}: 40", timeout=WAIT)
+    app_duo.wait_for_contains_text(
+        "#department-recent-div", f"{own[0]}: {format_number(values[own[0]])}", timeout=WAIT
+    )
     screenshot(
         app_duo, "brup001-department-upload-recorded", focus=f"#{ids.DEPT_UPLOAD_RESULT_DIV}"
     )

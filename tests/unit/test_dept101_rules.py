@@ -1,5 +1,7 @@
-"""My department's pure rules: the period due, the status the numbers give, which way is better,
-and when a new value is implausible against the indicator's history."""
+"""My department's pure rules: the period due (and the period the form starts on), the status the
+numbers give, which way is better, when a new value is implausible against the indicator's
+history or, without enough of it, against its unit, target and thresholds, and which values are
+impossible."""
 
 from __future__ import annotations
 
@@ -14,9 +16,18 @@ from triage.indicators import (
     next_period,
     period_due,
     period_start,
+    period_to_fill,
     status_from_value,
 )
-from triage.validation import implausible_reason
+from triage.validation import (
+    ValidationError,
+    implausible_reason,
+    impossible_reason,
+    indicator_doubt,
+    replaced_sentence,
+    validate_observation,
+    value_doubt,
+)
 
 D = dt.date
 
@@ -145,3 +156,113 @@ def test_dept101_only_the_last_twelve_values_count() -> None:
     history = [5.0] * 30 + [100.0] * 12  # the level moved long ago
     assert implausible_reason(100, history) is None
     assert implausible_reason(5, history) is not None
+
+
+# ---------- Plausibility against what the indicator itself says (no history yet) ----------
+
+HEAT_REFERENCES = [5.0, 7.0, 10.0]  # HPD-HEAT-DAYS: target 5, warning 7, critical 10 days
+RIDER_REFERENCES = [62_000.0, 58_000.0, 50_000.0]
+
+
+def heat(value: float, history: list[float] | None = None) -> str | None:
+    """The doubt about a value of HPD-HEAT-DAYS (days, lower is better)."""
+    return indicator_doubt(
+        value, unit="days", direction="down", references=HEAT_REFERENCES, history=history or []
+    )
+
+
+def riders(value: float, direction: str = "up") -> str | None:
+    return indicator_doubt(value, unit="riders", direction=direction, references=RIDER_REFERENCES)
+
+
+def test_dept101_negative_days_are_refused_outright() -> None:
+    assert (
+        impossible_reason(-3, "days", HEAT_REFERENCES)
+        == "A value in days cannot be negative; -3 is not possible."
+    )
+    with pytest.raises(ValidationError, match="A value in days cannot be negative; -3 is not"):
+        validate_observation(
+            "days", "2025-02-01", "-3", None, "", D(2025, 2, 20), references=HEAT_REFERENCES
+        )
+    # Not refused: zero, a money unit, a unit that may be a difference, a negative target.
+    assert impossible_reason(0, "days", HEAT_REFERENCES) is None
+    assert impossible_reason(-3, "USD", [100.0]) is None
+    assert impossible_reason(-3, "change in days", [0.0]) is None
+    assert impossible_reason(-3, "days", [-2.0, 0.0, 1.0]) is None
+
+
+def test_dept101_a_billion_days_asks_without_history() -> None:
+    assert heat(1e9) == (
+        "1,000,000,000 days is more than 10 times the largest of its target and thresholds "
+        "(10 days), and there are not enough past values yet to compare it with."
+    )
+    assert heat(101) is not None
+    for ordinary in (0.0, 0.01, 6.5, 30.0, 100.0):  # lower is better: small never asks
+        assert heat(ordinary) is None
+
+
+def test_dept101_a_tiny_value_asks_only_when_higher_is_better() -> None:
+    assert riders(0.5) == (
+        "0.5 riders is less than 1/10 of the smallest of its target and thresholds "
+        "(50,000 riders), and there are not enough past values yet to compare it with."
+    )
+    assert riders(0) is None  # "none this period" is a real result
+    assert riders(4_999) is not None and riders(5_001) is None
+    assert riders(0.5, direction="down") is None
+
+
+def test_dept101_negative_money_asks_when_targets_are_positive() -> None:
+    assert (
+        indicator_doubt(-250, unit="USD", direction="up", references=[341_000.0, None])
+        == "-250 USD is below zero, while its target and thresholds are all zero or more."
+    )
+    assert indicator_doubt(-250, unit="USD", direction="up", references=[None]) is None
+    assert indicator_doubt(-250, unit="USD", direction="up", references=[-10.0, 5.0]) is None
+
+
+def test_dept101_history_takes_over_the_scale_but_not_the_sign() -> None:
+    history = [6.0, 7.0, 6.5]
+    assert heat(1e9, history) is None  # three values: the history judges the scale
+    assert heat(1e9, history[:2]) is not None
+    flat_zero = [0.0] * 12
+    assert indicator_doubt(-1, unit="USD", direction="up", references=[100.0], history=flat_zero)
+
+    # value_doubt: the history's sentence when it has enough values, else the indicator's.
+    def doubt(value: float, past: list[float]) -> str | None:
+        return value_doubt(value, past, unit="days", direction="down", references=HEAT_REFERENCES)
+
+    assert str(doubt(1e9, history)).startswith("1,000,000,000 is more than 5 times the usual")
+    assert str(doubt(1e9, [])).startswith("1,000,000,000 days is more than 10 times")
+    assert doubt(6.5, []) is None
+
+
+def test_dept101_replaced_value_in_plain_words() -> None:
+    args = (12.0, "days", D(2025, 2, 1), "Ana Ruiz", D(2026, 12, 7))
+    assert (
+        replaced_sentence(*args, done=False)
+        == "This replaces 12 days recorded for 2025-02-01 by Ana Ruiz on 2026-12-07."
+    )
+    assert replaced_sentence(*args, done=True) == (
+        "It replaced 12 days recorded for 2025-02-01 by Ana Ruiz on 2026-12-07; "
+        "both stay in the indicator's history."
+    )
+    assert (
+        replaced_sentence(85.5, "%", D(2025, 2, 1), None, None, done=False)
+        == "This replaces 85.5% recorded for 2025-02-01."
+    )
+
+
+@pytest.mark.parametrize(
+    ("latest", "cadence", "start"),
+    [
+        (D(2026, 9, 1), "monthly", D(2026, 10, 1)),  # behind: the period due
+        (D(2026, 10, 1), "monthly", D(2026, 11, 1)),  # the current month is due
+        (D(2026, 11, 1), "monthly", None),  # up to date: never the month just filled
+        (None, "monthly", D(2026, 10, 1)),
+        (D(2026, 11, 16), "weekly", None),
+        (D(2026, 7, 1), "quarterly", D(2026, 10, 1)),
+        (D(2026, 10, 1), "quarterly", None),
+    ],
+)
+def test_dept101_period_to_fill(latest: dt.date | None, cadence: str, start: dt.date) -> None:
+    assert period_to_fill(latest, cadence, D(2026, 11, 18)) == start
