@@ -11,9 +11,6 @@ from db.frames import query_frame
 from db.models import Actor, CausalFactor, Engagement, Problem, ScoreSnapshot
 from triage.vocabulary import OPEN_PROBLEM_STATUSES, PROBLEM_STATUS_RANK
 
-# Problems that are still the office's business (resolved ones are history).
-
-
 MAX_SEARCH_LENGTH = 100
 
 # The charts count what is current: archived actors and problems keep their history elsewhere.

@@ -80,9 +80,6 @@ SCORE_FIELDS = (
 )
 
 
-# Resolved problems are history, not candidates for this week's attention.
-
-
 def _datetimes(values: pd.Series) -> pd.Series:
     """datetime64 from what drivers return for dates: ISO text (SQLite) or date objects."""
     if values.empty:

@@ -41,10 +41,6 @@ from triage.weeks import week_end, week_start
 # A problem that moved three places or more is a "big mover" in the weekly review.
 BIG_MOVE = 3
 
-
-# Added to the title of a problem archived since a stored week ranked it.
-
-
 # The short list: the problems the office decides on each week.
 TOP_N = 10
 
