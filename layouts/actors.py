@@ -695,7 +695,7 @@ def portfolio_gaps(
                 "rank": str(int(row["rank"])) if not pd.isna(row["rank"]) else "—",
                 "status": status_badge(row["status"]),
                 "sectors": flag(str(len(have)), "danger" if not have else "warning"),
-                "missing": ", ".join(missing_core) or "None of the core six",
+                "missing": ", ".join(missing_core) or "All six engaged",
             }
         )
     thin_table: Any

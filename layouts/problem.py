@@ -255,7 +255,7 @@ def problem_header(data: HeaderData) -> html.Div:
     facts = [
         ("Status", status_badge(data.status)),
         ("Policy area", data.policy_area),
-        ("Lead department", data.lead_department or "None assigned"),
+        ("Lead department", data.lead_department or "Not assigned"),
         ("Owner", data.owner or "No owner"),
         ("Districts", ", ".join(data.districts) if data.districts else "Citywide"),
     ]
@@ -560,7 +560,7 @@ def indicator_cards(indicators: pd.DataFrame, histories: pd.DataFrame) -> Any:
             ("Target", _set_or_none(row.target, unit)),
             (
                 "Thresholds",
-                "None set"
+                "Not set"
                 if _missing_number(row.warning_threshold)
                 and _missing_number(row.critical_threshold)
                 else f"warning {format_number(row.warning_threshold, unit)}, "
@@ -609,8 +609,8 @@ def _missing_number(value: Any) -> bool:
 
 
 def _set_or_none(value: Any, unit: str) -> str:
-    """A target or threshold with its unit, or "None set" (not a bare dash)."""
-    return "None set" if _missing_number(value) else format_number(value, unit)
+    """A target or threshold with its unit, or "Not set" (not a bare dash)."""
+    return "Not set" if _missing_number(value) else format_number(value, unit)
 
 
 def _indicator_chart(row: Any, history: pd.DataFrame, unit: str) -> Any:
@@ -765,7 +765,7 @@ def reports_section(data: ReportsData) -> html.Div:
 def _latest_report_text(recent: pd.DataFrame) -> str:
     """When the newest report in the categories was filed, in words."""
     if recent.empty:
-        return "None has ever been filed in these categories."
+        return "No report has ever been filed in these categories."
     newest = pd.to_datetime(recent["requested_at"], errors="coerce").max()
     if pd.isna(newest):
         return ""

@@ -266,7 +266,7 @@ def test_prob007a_header_says_why_a_problem_is_not_ranked() -> None:
     )
     text = texts(problem_layout.problem_header(data))
     assert XSS in text and "Not ranked this week" in text and "Resolved problems" in text
-    assert "Citywide" in text and "None assigned" in text
+    assert "Citywide" in text and "Not assigned" in text
     watching = problem_layout.problem_header(data.__class__(**{**data.__dict__, "status": "watch"}))
     assert "next weekly ranking" in texts(watching)
 
@@ -701,7 +701,7 @@ def test_prob030_no_reports_in_the_window_says_so_and_when_the_last_came() -> No
     never = problem_layout.reports_section(
         problem_layout.ReportsData(**{**vars(quiet), "recent": recent.iloc[0:0]})
     )
-    assert "None has ever been filed in these categories." in texts(never)
+    assert "No report has ever been filed in these categories." in texts(never)
 
 
 def test_prob031_an_indicator_without_values_says_so_instead_of_empty_axes() -> None:
@@ -735,7 +735,7 @@ def test_prob031_an_indicator_without_values_says_so_instead_of_empty_axes() -> 
     assert "Target 3 days" in words or "Target 3.0 days" in words
     no_levels = indicators.assign(target=None, warning_threshold=None, critical_threshold=None)
     bare = " ".join(texts(problem_layout.indicator_cards(no_levels, histories)).split())
-    assert "Target None set" in bare and "Thresholds None set" in bare and "warning —" not in bare
+    assert "Target Not set" in bare and "Thresholds Not set" in bare and "warning —" not in bare
     assert not [i for i in find_ids(cards) if isinstance(i, dict)]  # no chart drawn
     with_value = histories.assign().astype(object)
     with_value.loc[0] = [4, dt.date(2025, 1, 1), 4.0]
