@@ -517,8 +517,14 @@ TITLE_CHARACTERS = 36
 
 def fit_title(text: str) -> str:
     """``text`` cut to :data:`TITLE_CHARACTERS` with an ellipsis (not escaped: titles are
-    escaped where the figure is built)."""
-    return text if len(text) <= TITLE_CHARACTERS else text[: TITLE_CHARACTERS - 1].rstrip() + "…"
+    escaped where the figure is built): after a whole word when that keeps two thirds of the
+    room ("Reports per week: all categories…", not "…all categories ci…")."""
+    if len(text) <= TITLE_CHARACTERS:
+        return text
+    room = TITLE_CHARACTERS - 1
+    space = text.rfind(" ", 0, room + 1)
+    end = space if space >= room * 2 // 3 else room
+    return text[:end].rstrip(" :,;–-") + "…"
 
 
 def short_label(value: object, limit: int = LABEL_CHARACTERS) -> str:

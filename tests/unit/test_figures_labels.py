@@ -223,6 +223,15 @@ def test_fig008_report_page_titles_fit_a_phone() -> None:
     assert (
         figures.fit_title("Reports per week: " + "y" * 40) == "Reports per week: " + "y" * 17 + "…"
     )
+    # Cut after a whole word when that keeps two thirds of the room (the trend chart's title
+    # read "Reports per week: all categories ci…" on a 1440-pixel screen).
+    assert (
+        figures.fit_title("Reports per week: all categories citywide")
+        == "Reports per week: all categories…"
+    )
+    assert figures.fit_title("Reports per week, all categories: citywide") == (
+        "Reports per week, all categories…"
+    )
     frame = pd.DataFrame({"name": ["Noise"], "count": [12], "last_year": [10.0]})
     block = reports.categories(frame, total=12)
     graphs = [c for c in _walk(block) if isinstance(c, dcc.Graph)]
