@@ -89,6 +89,38 @@ def test_detu005_units_given_per_series_and_none_for_unknown_series() -> None:
     assert plain.startswith("s1: 46 in the 28 days to 2026-03-05 (1.6 a day)")
 
 
+def test_detu009_large_ratios_in_round_words_and_none_against_almost_nothing() -> None:
+    """The early-warnings page read "658.6 times the usual level" and "against almost none
+    usually, 1120.0 times the usual level" (a ratio to the detector's floor of expectation)."""
+    from triage.detection import _surge_messages
+    from triage.detection.surge_messages import plain_message
+
+    storm = surge_message("Icy sidewalks", 461, 0.7, 6.8, 7, "2026-12-06", 0.15, "reports")
+    assert storm.endswith("(up to 6.8 would be ordinary), about 660 times the usual level.")
+    plow = surge_message("Street not plowed", 336, 0.3, 2, 3, "2026-12-06", 0.15, "reports")
+    assert plow.endswith("against almost none usually, far above usual.")
+    assert "1,200 times" in surge_message("x", 2469, 2, 5, 7, "2026-12-06", 0.15, "reports")
+    assert "9.5 times the usual level" in surge_message("x", 19, 2, 5, 7, "2026-12-06", 0.15)
+    # The bulk path says the same.
+    bulk = _surge_messages(
+        np.array(["Icy sidewalks", "Street not plowed"], dtype=object),
+        np.array([461.0, 336.0]),
+        np.array([0.7, 0.3]),
+        np.array([6.8, 2.0]),
+        np.array([7, 3]),
+        np.array(["2026-12-06", "2026-12-06"], dtype=object),
+        0.15,
+        np.array(["reports", "reports"], dtype=object),
+    )
+    assert bulk == [storm, plow]
+    # Messages stored by earlier versions read the same way.
+    stored = storm.replace("about 660 times", "658.6 times")
+    assert plain_message(stored) == storm
+    stored_plow = plow.replace("far above usual", "1120.0 times the usual level")
+    assert plain_message(stored_plow) == plow
+    assert plain_message("a, 2.3 times the usual level.") == "a, 2.3 times the usual level."
+
+
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
     [

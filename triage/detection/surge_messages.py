@@ -92,7 +92,7 @@ def surge_message(
     per_day = "" if window_days <= 1 else f" ({_rate(observed / window_days)} a day)"
     return (
         f"{label}: {counted} in the {period} to {when}{per_day}, "
-        f"{_usual_words(_fmt(expected), _fmt(upper), expected)}, {_times_words(ratio)}."
+        f"{_usual_words(_fmt(expected), _fmt(upper), expected)}, {_times_words(ratio, expected)}."
     )
 
 
@@ -104,8 +104,16 @@ def _usual_words(expected: str, upper: str, value: float) -> str:
     return f"against about {expected} usually (up to {upper} would be ordinary)"
 
 
-def _times_words(ratio: float) -> str:
-    return f"{ratio:.1f} times the usual level" if math.isfinite(ratio) else "far above usual"
+def _times_words(ratio: float, expected: float = math.inf) -> str:
+    """ "2.3 times the usual level"; from ten times on, two significant figures ("about 660
+    times", not "658.6 times"); "far above usual" when almost none is usual, where a ratio to
+    the detector's floor of expectation would read as "1120.0 times"."""
+    if not math.isfinite(ratio) or not expected >= 0.5:
+        return "far above usual"
+    if ratio < 10:
+        return f"{ratio:.1f} times the usual level"
+    rounded = round(ratio, 1 - math.floor(math.log10(ratio)))
+    return f"about {rounded:,.0f} times the usual level"
 
 
 def _surge_messages(
@@ -124,7 +132,7 @@ def _surge_messages(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, observed / expected, np.inf)
         per_day = observed / np.maximum(window, 1)
-    times = [_times_words(r) for r in ratio.tolist()]
+    times = [_times_words(r, e) for r, e in zip(ratio.tolist(), expected.tolist(), strict=True)]
     rates = [
         "" if w <= 1 else f" ({_rate(d)} a day)"
         for w, d in zip(window.tolist(), per_day.tolist(), strict=True)
@@ -180,12 +188,15 @@ _FDR_TAIL = re.compile(r";\s*unlikely to be chance \(false discovery rate [^)]*\
 _EXPECTED = re.compile(
     r"against about (?P<e>[\d,.]+|n/a) expected \(usual range up to (?P<u>[\d,.]+|n/a)\)"
 )
+# ... and a ratio to one decimal however large ("658.6 times the usual level").
+_TIMES = re.compile(r"(?P<r>\d[\d,]*\.\d) times the usual level")
 
 
 def plain_message(message: Any) -> str:
     """A stored alert message without detector internals: the false discovery rate of earlier
     versions dropped, "about 0 expected (usual range up to 0)" said as "almost none are usual".
-    Text already plain comes back unchanged."""
+    Large ratios are rounded as new messages are ("about 660 times the usual level"), and
+    none is given against almost none. Text already plain comes back unchanged."""
     text = "" if message is None else str(message)
     text = _FDR_TAIL.sub(".", text)
 
@@ -196,7 +207,13 @@ def plain_message(message: Any) -> str:
             value = math.nan
         return _usual_words(found["e"], found["u"], value)
 
-    return _EXPECTED.sub(usual, text)
+    text = _EXPECTED.sub(usual, text)
+    expected = 0.0 if "against almost none usually" in text else math.inf
+
+    def times(found: re.Match[str]) -> str:
+        return _times_words(float(found["r"].replace(",", "")), expected)
+
+    return _TIMES.sub(times, text)
 
 
 def window_of(method: Any) -> int | None:
