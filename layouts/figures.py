@@ -194,7 +194,12 @@ def indicator_history_figure(
         "template": LIGHT_TEMPLATE,
         "shapes": shapes,
         "annotations": labels,
-        "title": {"text": plotly_text(name), "font": {"size": 14}, "x": 0, "xanchor": "left"},
+        "title": {
+            "text": plotly_text(fit_title(name)),
+            "font": {"size": 14},
+            "x": 0,
+            "xanchor": "left",
+        },
         "height": CHART_HEIGHT,
         "margin": {"l": 56, "r": 16, "t": 40, "b": 36},
         "showlegend": False,
@@ -279,18 +284,7 @@ def _empty_note(figure: go.Figure, text: str) -> go.Figure:
 
 def _layout(title: str, *, height: int, legend: bool = True, **extra: Any) -> dict[str, Any]:
     """The house look as a plain layout dict (see :func:`_figure`)."""
-    layout: dict[str, Any] = {
-        "template": LIGHT_TEMPLATE,
-        "title": {"text": plotly_text(title), "font": {"size": 15}, "x": 0, "xanchor": "left"},
-        "height": height,
-        "margin": {"l": 16, "r": 16, "t": 48, "b": 16},
-        "showlegend": legend,
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "#ffffff",
-        "font": {"family": FONT_FAMILY, "size": 12, "color": "#1b2430"},
-        "hoverlabel": {"bgcolor": "#ffffff"},
-    }
+    layout = house_layout(title, height=height, legend=legend)
     layout.update(extra)
     return layout
 
@@ -859,7 +853,9 @@ def weekly_reports_figure(weekly: pd.DataFrame, title: str, unit: str = "reports
             }
         )
     layout.update(
-        margin={"l": 56, "r": 16, "t": 64, "b": 40},
+        # Room for the legend on two rows under the title: on a phone the plot is too narrow
+        # for both names on one row (with 64 the second row rose into the title).
+        margin={"l": 56, "r": 16, "t": 84, "b": 40},
         hovermode="x unified",
         xaxis={
             "type": "date",

@@ -246,3 +246,25 @@ def _walk(component: object):
         return
     for child in children if isinstance(children, list | tuple) else [children]:
         yield from _walk(child)
+
+
+def test_fig010_indicator_chart_titles_fit_a_phone_and_weekly_legends_clear_the_title() -> None:
+    """At 390 px the indicator chart's title read "90th-percentile EMS response time, life-threa"
+    (clipped, no ellipsis), and the weekly trend's legend, wrapped on two rows, rose into its
+    title."""
+    history = pd.DataFrame({"period": [pd.Timestamp("2026-11-30")], "value": [14.6]})
+    name = "90th-percentile EMS response time, life-threatening calls"
+    title = figures.indicator_history_figure(history, name=name, unit="minutes").layout.title.text
+    assert title == "90th-percentile EMS response time…"
+    assert len(title) <= figures.TITLE_CHARACTERS
+    weekly = pd.DataFrame(
+        {
+            "week_start": pd.to_datetime(["2026-11-23", "2026-11-30"]).date,
+            "count": [700, 1745],
+            "last_year": [650.0, 1200.0],
+            "days": [7, 7],
+        }
+    )
+    trend = figures.weekly_reports_figure(weekly, "Reports per week")
+    # Two legend rows (about 20 px each) and the title (about 24 px) above the plot.
+    assert trend.layout.margin.t >= 84 and trend.layout.showlegend is not False
