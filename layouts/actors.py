@@ -420,6 +420,9 @@ def directory(
                     rows,
                     caption="Actors with their engagements on the city's problems",
                     row_header="name",
+                    # On a phone each actor is a card: its engagements (a disclosure) were
+                    # off the screen to the right.
+                    stack_on_phone=True,
                 ),
             ]
         )
