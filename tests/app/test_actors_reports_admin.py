@@ -321,6 +321,9 @@ def test_act010_directory_filters_by_sector_and_search(env: WebEnv) -> None:
     assert "in philanthropy" in text and "engagement" in text
     tags = [c for c in str(philanthropy).split("sector-tag sector-")[1:]]
     assert tags and all(t.startswith("philanthropic") for t in tags)
+    # On a phone each actor is a card, every cell named (its engagements were off the screen).
+    assert "data-table data-table-stack'" in str(philanthropy)
+    assert "data-label='Engagements'" in str(philanthropy)
     none = texts(actor_callbacks.actors_directory("all", "%_no such actor_%", "count", "3",
                                                   principal=mayor))  # fmt: skip
     assert "No actors match these filters" in none
