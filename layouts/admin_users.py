@@ -94,6 +94,7 @@ def users_table(
         rows,
         caption="Users of Triage",
         row_header="name",
+        stack_on_phone=True,  # each account a card, its action button on the screen
     )
 
 

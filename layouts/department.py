@@ -291,6 +291,7 @@ def indicator_table(frame: pd.DataFrame, department_name: str) -> Any:
                 rows,
                 caption=f"Indicators of {department_name}, overdue first",
                 row_header="name",
+                stack_on_phone=True,  # status and due date were off the screen to the right
             ),
         ]
     )

@@ -197,6 +197,7 @@ def problems_table(
                 rows,
                 caption="Problems, the ones needing attention first",
                 row_header="title",
+                stack_on_phone=True,  # status and counts were off the screen to the right
             ),
         ]
     )
