@@ -544,7 +544,24 @@ def format_table(result: dict[str, Any]) -> str:
         else ("over budget at 1440x900: " + ", ".join(result["over_budget"]))
     )
     lines += ["", verdict]
+    busy = busy_machine(result.get("load_average_before"), result.get("cpus"))
+    if busy:
+        lines.append(busy)
     return "\n".join(lines)
+
+
+def busy_machine(load_before: float | None, cpus: int | None) -> str | None:
+    """A warning when other work already kept the machine busy as the run began (load average
+    at least half the CPUs): pages then settle slower than on a quiet machine. On this 2-core
+    machine, a detector benchmark at nice 19 beside it turned 500-750 ms pages into
+    850-1,280 ms; the floor, measured in the same run, rises with them."""
+    if load_before is None or not cpus or load_before < cpus / 2:
+        return None
+    return (
+        f"WARNING: the machine was busy before the run (load average {load_before:g} on "
+        f"{cpus} CPUs): pages settle slower than on a quiet machine; compare them with the "
+        "floor measured in the same run, or measure again when it is quiet."
+    )
 
 
 # ---------------------------------------------------------------- command line
@@ -616,6 +633,7 @@ def cmd_bench_browser(args: argparse.Namespace) -> int:
         "load_average_after": _load_average(),
         **result,
     }
+    result["busy"] = busy_machine(load_before, os.cpu_count()) is not None
     print(format_table(result))
     if args.json:
         print(json.dumps(result))
