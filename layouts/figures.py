@@ -83,10 +83,26 @@ CHARACTER_PX = 7.3
 
 
 def label_margin(labels: Sequence[object], *, pad: int = 16, limit: int = 320) -> int:
-    """Pixels of margin for a column of tick labels (estimated from their longest text), so
+    """Pixels of margin for a column of tick labels (estimated from their longest line), so
     that axis needs no ``automargin``; at most ``limit``."""
-    longest = max((len(str(label)) for label in labels), default=0)
+    longest = max((len(line) for label in labels for line in str(label).split("<br>")), default=0)
     return min(limit, int(longest * CHARACTER_PX) + pad)
+
+
+BAR_LABEL_LINE = 20  # characters on a line of a bar's label before it wraps onto a second
+
+
+def two_lines(label: str, width: int = BAR_LABEL_LINE) -> str:
+    """An escaped label longer than ``width`` split at the space that best balances two lines
+    ("Overflowing public<br>litter bin"): beside bars on a phone, one long line took half the
+    chart's width from the bars. A label without a space stays whole."""
+    if len(label) <= width:
+        return label
+    spaces = [i for i, c in enumerate(label) if c == " "]
+    if not spaces:
+        return label
+    cut = min(spaces, key=lambda i: max(i, len(label) - i - 1))
+    return f"{label[:cut]}<br>{label[cut + 1 :]}"
 
 
 def _is_number(value: object) -> bool:
@@ -883,7 +899,7 @@ def _bar_traces(
 ) -> list[dict[str, Any]]:
     """One horizontal bar per row and series: rows are labelled by :func:`unique_labels` (never
     two rows on one category) and hovers show the full names."""
-    labels = unique_labels(names, limit)
+    labels = [two_lines(label) for label in unique_labels(names, limit)]
     full = [plotly_text(n) for n in names]
     return [
         {

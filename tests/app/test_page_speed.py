@@ -167,10 +167,12 @@ def test_speed005_figures_use_the_light_template_and_fixed_margins() -> None:
         for axis in ("xaxis", "yaxis"):
             assert layout.get(axis, {}).get("automargin") in (None, False)
         assert layout["template"]["layout"]["xaxis"]["automargin"] is False
-    # The margin beside category labels grows with the longest label, within its limit.
+    # The margin beside category labels grows with the longest label's longest line (labels
+    # wrap onto two lines), within its limit.
     assert bars.layout.margin.l == figures.label_margin(
-        [figures.short_label("A much longer category name", 38)], limit=240
+        [figures.two_lines(figures.short_label("A much longer category name", 38))], limit=240
     )
+    assert bars.layout.margin.l > figures.label_margin(["Short"], limit=240)
     assert figures.label_margin(["x" * 10]) < figures.label_margin(["x" * 30]) <= 320
     assert figures.label_margin(["x" * 500]) == 320
     assert heat.layout.margin.l == figures.label_margin(

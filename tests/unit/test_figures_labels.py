@@ -68,12 +68,14 @@ def test_figlab003_district_chart_draws_one_bar_per_district_with_its_value() ->
     spec = _valid(figures.district_rates_figure(frame, "Rates"))
     as_reported, adjusted_trace = spec["data"]
     staten = {k: v for k, v in _bars_by_label(as_reported).items() if "Staten" in k}
+    # Cut to stay apart, then on two lines (beside bars on a phone one long line took half
+    # the chart's width).
     assert staten == {
-        "Staten Island… District 1": 0.165,
-        "Staten Island… District 2": 0.098,
-        "Staten Island… District 3": 0.044,
+        "Staten Island…<br>District 1": 0.165,
+        "Staten Island…<br>District 2": 0.098,
+        "Staten Island…<br>District 3": 0.044,
     }
-    labels = figures.unique_labels(names, 30)
+    labels = [figures.two_lines(label) for label in figures.unique_labels(names, 30)]
     assert _bars_by_label(as_reported) == dict(zip(labels, raw, strict=True))
     assert _bars_by_label(adjusted_trace) == dict(zip(labels, adjusted, strict=True))
     # The hover shows each full name, in the bars' order.
@@ -94,7 +96,8 @@ def test_figlab004_category_chart_draws_one_bar_per_category() -> None:
     bars = _bars_by_label(selected)
     assert len(bars) == 3 and list(bars.values()) == [40.0, 25.0, 5.0]
     assert list(_bars_by_label(last_year).values()) == [30.0, 20.0, 9.0]
-    assert names[0] in bars  # it fits in 38 characters and stays whole
+    # It fits in 38 characters and stays whole, on two lines.
+    assert "Noise - Residential:<br>Loud Music/Party" in bars
     assert any(label.endswith("(late night)") for label in bars)
     assert list(selected["customdata"]) == names
 
@@ -268,3 +271,22 @@ def test_fig010_indicator_chart_titles_fit_a_phone_and_weekly_legends_clear_the_
     trend = figures.weekly_reports_figure(weekly, "Reports per week")
     # Two legend rows (about 20 px each) and the title (about 24 px) above the plot.
     assert trend.layout.margin.t >= 84 and trend.layout.showlegend is not False
+
+
+def test_fig011_bar_labels_wrap_onto_two_balanced_lines_and_the_margin_follows() -> None:
+    assert figures.two_lines("Pothole") == "Pothole"
+    assert figures.two_lines("Overflowing public litter bin") == "Overflowing<br>public litter bin"
+    assert figures.two_lines("Abcdefghijklmnopqrstuvwxyz") == "Abcdefghijklmnopqrstuvwxyz"
+    frame = pd.DataFrame(
+        {
+            "name": ["Overflowing public litter bin", "Pothole"],
+            "count": [9, 4],
+            "last_year": [1.0, 2.0],
+        }
+    )
+    bars = figures.category_bars_figure(frame, "Top")
+    assert list(bars.data[0].y) == ["Overflowing<br>public litter bin", "Pothole"]
+    assert list(bars.data[0].customdata) == ["Overflowing public litter bin", "Pothole"]
+    # The margin is the longest line's, not the whole name's: 80 px more for the bars.
+    assert bars.layout.margin.l == figures.label_margin(["public litter bin"])
+    assert bars.layout.margin.l < figures.label_margin(["Overflowing public litter bin"]) - 60
