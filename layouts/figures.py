@@ -94,7 +94,7 @@ BAR_LABEL_LINE = 20  # characters on a line of a bar's label before it wraps ont
 
 def two_lines(label: str, width: int = BAR_LABEL_LINE) -> str:
     """An escaped label longer than ``width`` split at the space that best balances two lines
-    ("Overflowing public<br>litter bin"): beside bars on a phone, one long line took half the
+    ("Overflowing<br>public litter bin"): beside bars on a phone, one long line took half the
     chart's width from the bars. A label without a space stays whole."""
     if len(label) <= width:
         return label
