@@ -34,9 +34,7 @@ SERVER_HEADER = "triage"  # what gunicorn and waitress say in ``Server:``: no pr
 # graphs fetch plotly.js from (their URL is fixed in the renderer), with or without Dash's
 # fingerprint in the file name.
 PLOTLY_BUNDLE = ASSETS_DIR / "vendor" / "plotly-triage.min.js"
-PLOTLY_PATH = re.compile(
-    r"/_dash-component-suites/plotly/package_data/plotly(\.v[\w.]+)?\.min\.js$"
-)
+PLOTLY_FILE = re.compile(r"plotly(\.v[\w.]+)?\.min\.js")
 
 
 def create_server(settings: Settings) -> Flask:
@@ -92,22 +90,29 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.layout = make_layout(settings.city_name)
     auth.install(app)
     guard.install(app)
-    serve_plotly_bundle(server)
+    serve_plotly_bundle(app)
     callbacks.register_callbacks(app)
     return app
 
 
-def serve_plotly_bundle(server: Flask) -> None:
-    """Answer Dash's request for plotly.js with :data:`PLOTLY_BUNDLE` (revalidated by ETag)."""
+def serve_plotly_bundle(app: dash.Dash) -> None:
+    """Answer Dash's request for plotly.js with :data:`PLOTLY_BUNDLE` (revalidated by ETag).
 
-    def plotly_bundle() -> flask.Response | None:
-        if not PLOTLY_PATH.search(flask.request.path):
-            return None
+    A route of its own: its static path segments take precedence over the ``<package_name>``
+    of Dash's component-suite route, so no other request pays for the check."""
+
+    def plotly_bundle(filename: str) -> flask.Response:
+        if not PLOTLY_FILE.fullmatch(filename):
+            flask.abort(404)
         return flask.send_file(
             PLOTLY_BUNDLE, mimetype="text/javascript", conditional=True, etag=True, max_age=None
         )
 
-    server.before_request(plotly_bundle)
+    app.server.add_url_rule(
+        f"{app.config.routes_pathname_prefix}_dash-component-suites/plotly/package_data/<filename>",
+        "plotly_bundle",
+        plotly_bundle,
+    )
 
 
 def hide_gunicorn_version() -> None:
