@@ -10,7 +10,7 @@ const InlineCSSPlugin = require('esbuild-plugin-inline-css');
 const { environmentPlugin } = require('esbuild-plugin-environment');
 
 // scatter is part of plotly.js's core; the others are registered. A chart of another type would
-// draw nothing, so tests/unit/test_plotly_bundle.py checks every type the layouts use is here.
+// draw nothing, so tests/app/test_plotly_bundle.py checks every type the layouts use is here.
 const TRACES = ['scatter', 'bar', 'heatmap', 'sankey'];
 const out = process.argv[2];
 const version = require('plotly.js/package.json').version;

@@ -4,6 +4,7 @@ Python package's plotly.js version, and holding every trace type the pages draw.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,15 +33,22 @@ def _bundled_traces() -> set[str]:
     return {t.strip() for t in _banner()["traces"].decode().split(",")}
 
 
-def _trace_types_in(source: str) -> set[str]:
-    """Trace types a module builds: ``"type": "<trace>"`` in a dict literal, or ``go.<Trace>(``."""
-    classes = [getattr(go, name, None) for name in dir(go)]  # graph_objects loads lazily
-    known = {
+@functools.cache
+def _known_trace_types() -> frozenset[str]:
+    """Every trace type plotly knows (``graph_objects`` loads its classes lazily)."""
+    classes = [getattr(go, name, None) for name in dir(go)]
+    known = frozenset(
         cls.__name__.lower()
         for cls in classes
         if isinstance(cls, type) and issubclass(cls, BaseTraceType) and cls is not BaseTraceType
-    }
+    )
     assert {"scatter", "sankey", "choroplethmap"} <= known
+    return known
+
+
+def _trace_types_in(source: str) -> set[str]:
+    """Trace types a module builds: ``"type": "<trace>"`` in a dict literal, or ``go.<Trace>(``."""
+    known = _known_trace_types()
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Dict):
