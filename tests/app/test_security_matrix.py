@@ -36,6 +36,8 @@ EXPECTED_ROUTES: dict[str, str] = {
     "/": "session",
     "/<path:path>": "session",
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": "public",
+    # The trimmed plotly.js where Dash's graphs fetch it (app.serve_plotly_bundle).
+    "/_dash-component-suites/plotly/package_data/<filename>": "public",
     "/_dash-dependencies": "session",
     "/_dash-layout": "session",
     "/_dash-update-component": "session",
