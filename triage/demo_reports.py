@@ -199,7 +199,12 @@ REPORT_COLUMNS = (
 
 _SURGE_CATEGORY, _SURGE_DISTRICT, _SURGE_DAYS = "illegal_dumping", "D11", 35
 _SURGE_RAMP = (2.8, 4.2)  # multiplier over the baseline, first to last day of the surge
-_SURGE_FLOOR_PER_WEEK = 6.0  # the surge must stand out even in the small city
+# The surge must stand out even in the small city, whose single year of history fits no
+# seasonal shape: its 84-day baselines absorb part of a five-week surge. At 6 reports a week
+# the small city's planted surge (1.8 a day before it) reached q 0.14 at best in its last week
+# (found at FDR 15 %, not at the 12 % of issue 11 item 4, round 4); at 3 a day, q 0.001-0.005
+# on every day of that week.
+_SURGE_FLOOR_PER_WEEK = 21.0
 
 
 def report_plan(

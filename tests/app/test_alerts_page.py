@@ -259,7 +259,7 @@ def test_ual007_text_alternative_and_panel() -> None:
         assert internal not in words, internal
     analyst = texts(page.evidence_view(evidence, details=True).parts)
     assert "Details for analysts" in analyst and "Method surge-28d" in analyst
-    assert "False discovery rate 15% across the series tested each day" in analyst
+    assert "False discovery rate 12% across the series tested each day" in analyst
     assert "rerunning the surge detector" in analyst
     assert "2026-09-29" in texts(view.table)
     assert "Show the numbers as a table" in texts(page.evidence_slot())

@@ -178,8 +178,8 @@ def test_dcli009_bench_prints_a_table_and_json_last(capsys) -> None:
     for key in ("sensitivity", "median_delay_days", "false_alarm_rate", "precision"):
         assert key in ours
     assert ours["false_alarm_rate"] < 0.02
-    assert any(line.startswith("triage, BH FDR 15% (default)") for line in lines)
-    assert figures["fdr"] == 0.15
+    assert any(line.startswith("triage, BH FDR 12% (default)") for line in lines)
+    assert figures["fdr"] == 0.12
     assert figures["essence"] is None
 
 

@@ -324,3 +324,46 @@ def test_detu014_dispersion_grows_with_the_level_on_busy_series_only() -> None:
     # ... on busy series; a quiet series (2 reports per window) barely moves.
     assert quiet[3] < 3.0 * 1.2
     assert (poisson == 1.0).all()  # no over-dispersion, nothing to scale
+
+
+def test_detu015_long_windows_reach_a_year_back_and_the_short_one_84_days() -> None:
+    from triage.detection.surges import _cumulative, _grids, _Plan, _shape_cumsum, _window_stats
+
+    # One series of one report a day that begins on day 100 of 600 (zeros before its first
+    # report are not history).
+    counts = np.ones((1, 600))
+    counts[0, :100] = 0.0
+    grid = _grids(panel(counts, ["s"]), daily=True)[0]
+    cfg = SurgeConfig()
+    assert (cfg.baseline_days, cfg.long_baseline_days) == (84, 364)
+    plan = _Plan.build(grid, cfg, None, None)
+    assert (plan.base, plan.long_base) == (84, 364)
+    # The first test still comes after 28 + 84 days of the grid: a new series is not made to
+    # wait a year.
+    assert plan.blocks[0][0] == 28 + 84 - 1
+    csum, cvalid, valid = _cumulative(grid.values)
+    cshape = _shape_cumsum(np.zeros(valid.shape), valid)
+
+    def baseline(w: int, t: int, seasonal: bool = True) -> tuple[float, bool, float]:
+        long = np.array([seasonal])
+        st = _window_stats(csum, cvalid, cshape, 0, plan, w, cfg, np.array([t]), long)
+        return float(st["s"][0, 0]), bool(st["ok"][0, 0]), round(float(st["expected"][0, 0]), 9)
+
+    # Late in the data the 7- and 28-day windows of a series with a seasonal shape compare
+    # with the 364 days before them, the
+    # 3-day window with its same weekdays over 84 days (12 weeks x 3 days), and a flat series
+    # is expected to hold exactly its window.
+    assert baseline(28, 599) == (364.0, True, 28.0)
+    assert baseline(7, 599) == (364.0, True, 7.0)
+    assert baseline(3, 599) == (36.0, True, 3.0)
+    # Earlier, a long window's baseline is what the series has: days 100-272 for the 28 days
+    # to day 300; and 83 days (100-182) are enough for a test, at least 70 % of 84.
+    assert baseline(28, 300) == (173.0, True, 28.0)
+    assert baseline(28, 210) == (83.0, True, 28.0)
+    assert baseline(28, 185)[1] is False  # 58 days of history: not yet
+    # A series without a seasonal shape (under a year of history) keeps 84 days: a year's
+    # baseline would span seasons that only a fitted shape carries across.
+    assert baseline(28, 599, seasonal=False) == (84.0, True, 28.0)
+    assert baseline(7, 599, seasonal=False) == (84.0, True, 7.0)
+    with pytest.raises(ValueError, match="long_baseline_days"):
+        SurgeConfig(long_baseline_days=28)

@@ -60,7 +60,10 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
         "--output", required=True, metavar="CSV", help="alerts file to write ('-' = stdout)"
     )
     detect.add_argument(
-        "--fdr", type=_fraction, default=None, help="false discovery rate per date (default 0.15)"
+        "--fdr",
+        type=_fraction,
+        default=None,
+        help=f"false discovery rate per date (default {_default_fdr():g})",
     )
     detect.add_argument("--from", dest="start", type=_iso_date, help="first date to report")
     detect.add_argument("--to", dest="end", type=_iso_date, help="last date to report")
@@ -94,7 +97,7 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
         "--fdr",
         type=_fraction,
         default=None,
-        help="FDR level of the headline figures (default: the detector's, 0.15)",
+        help=f"FDR level of the headline figures (default: the detector's, {_default_fdr():g})",
     )
     run.add_argument("--skip-pynssp", action="store_true", help="run only the triage detector")
     run.add_argument(

@@ -79,10 +79,13 @@ def detect_surges(
     ``window_days`` that gave the smallest p-value.
 
     Method (:func:`surge_method`): for each date d and window w (3, 7 and 28 days) the total X
-    over (d-w, d] is compared with the total S over the 84 days that end where that window
-    starts (for the 3-day window, the same weekdays of the 12 weeks before). A Poisson
-    log-linear model (trend, three annual harmonics, and a profile of the same days in the
-    previous one or two years for sharp recurring peaks, shrunk by its own noise), refitted every
+    over (d-w, d] is compared with the total S over the days before that window starts: for
+    the 7- and 28-day windows of a series with a seasonal shape, up to 364 of them where its
+    history reaches (``config.long_baseline_days``), else 84 (at least 84 needed); for the
+    3-day window the same weekdays of the 12 weeks before (``config.baseline_days``). A Poisson
+    log-linear model (trend, six annual harmonics, and a profile of the same days in the
+    previous one or two years for sharp recurring peaks, shrunk by its own noise; the slope's
+    and harmonics' prior estimated across series, ``config.shape_prior_empirical``), refitted every
     56 days on up to two years of weekly totals before the dates it serves, with outlying
     weeks left out so past surges do not become "normal", gives the expected ratio of the two
     totals; the level itself comes from S, so slow drifts and level shifts are absorbed.
@@ -208,7 +211,8 @@ class _Plan:
     week: int
     longest: int
     gap: int  # periods from the start of the baseline's end to the test date
-    base: int
+    base: int  # short windows' baseline, and the least baseline a test needs
+    long_base: int  # windows of a week or more: baseline where history reaches (>= base)
     calib: int
     min_calib: int
     blocks: tuple[tuple[int, int], ...]  # (first, last) test position; the fit uses < first
@@ -226,6 +230,7 @@ class _Plan:
         total = sum(v for _, v in kept)
         weights = tuple(v / total for _, v in kept)
         longest, base = max(windows), cfg.baseline_days // p
+        long_base = max(cfg.long_baseline_days // p, base)
         refit = max(cfg.refit_days // p, 1)
         n_t = grid.values.shape[1]
         gap = longest + cfg.guard_days // p
@@ -248,6 +253,7 @@ class _Plan:
             longest,
             gap,
             base,
+            long_base,
             cfg.calibration_days // p,
             max(cfg.min_calibration_days // p, 8),
             tuple(blocks),
@@ -314,6 +320,7 @@ class _Chunk:
         # Each window's mean expected total over the calibration year (level-scaled phi).
         self.calib_size = np.full((len(plan.windows), self.n), np.nan)
         self.fit: _Fit | None = None
+        self.long = np.zeros(self.n, dtype=bool)  # see calibrate
         self.trim_constant = _trimmed_chi2_mean(cfg.trim)
         self.block_stats: list[dict[str, np.ndarray]] = []
         # Excess of the week before each tested 7-day window (catch-up rule), or None.
@@ -338,12 +345,14 @@ class _Chunk:
         calib_first = max(fit_end - plan.calib + 1, plan.gap + plan.base - 1)
         previous = self.fit.coef if self.fit is not None else None
         self.fit = fit = self.shape_model.fit(self.csum, self.cvalid, fit_end, previous)
+        # Series with a seasonal shape compare their longer windows with up to a year.
+        self.long = fit.enough.copy() if fit is not None else np.zeros(self.n, dtype=bool)
         newly = (fit.enough & ~self.seasonal) if fit is not None else np.zeros(self.n, bool)
         if fit is not None and newly.any() and calib_first <= fit_end:
             sub = np.flatnonzero(newly)
             dates = np.arange(calib_first, fit_end + 1)
             for fold in np.array_split(dates, max(len(dates) // plan.longest, 1)):
-                span0 = int(fold[0]) - plan.gap - plan.base + 1
+                span0 = max(int(fold[0]) - plan.gap - plan.long_base + 1, 0)
                 held = self.shape_model.held_out(
                     fit, int(fold[0]) - plan.longest + 1, int(fold[-1]), sub
                 )
@@ -369,7 +378,7 @@ class _Chunk:
             self.calib_size[i] = np.where(enough, mean_size, np.nan)
         everyone = np.arange(self.n)
         block_t = np.arange(first, last + 1)
-        span0 = first - plan.gap - plan.base + 1
+        span0 = max(first - plan.gap - plan.long_base + 1, 0)
         log_shape = self.shape_model.log_shape(fit, None, everyone, span0, last)
         # The block's own statistics are its dates' future calibration residuals and, once
         # the shared dispersion prior is known, its tests: computed once, used twice.
@@ -379,7 +388,15 @@ class _Chunk:
             # outage) explains an excess caught up afterwards (SurgeConfig.catch_up_share).
             cshape = _shape_cumsum(log_shape, self.valid[:, span0 : last + 1])
             prev = _window_stats(
-                self.csum, self.cvalid, cshape, span0, plan, plan.week, cfg, block_t - plan.week
+                self.csum,
+                self.cvalid,
+                cshape,
+                span0,
+                plan,
+                plan.week,
+                cfg,
+                block_t - plan.week,
+                self.long,
             )
             seen = prev["ok"] & (prev["expected"] >= cfg.catch_up_min_expected)
             self.prev_week_excess = np.where(seen, prev["x"] - prev["expected"], 0.0)
@@ -399,7 +416,9 @@ class _Chunk:
         csum, cvalid = self.csum[rows], self.cvalid[rows]
         stats = []
         for i, w in enumerate(self.plan.windows):
-            st = _window_stats(csum, cvalid, cshape, span0, self.plan, w, self.cfg, t)
+            st = _window_stats(
+                csum, cvalid, cshape, span0, self.plan, w, self.cfg, t, self.long[rows]
+            )
             r2[i] = np.where(st["ok"], st["r2"], np.nan)
             size[i] = np.where(st["ok"], st["expected"], np.nan)
             stats.append(st)
@@ -538,8 +557,13 @@ def _window_stats(
     w: int,
     cfg: SurgeConfig,
     t: np.ndarray,
+    long: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Window and baseline totals at positions t for window length w (periods)."""
+    """Window and baseline totals at positions t for window length w (periods).
+
+    ``long`` (per row): the series has a seasonal shape, so its windows of a week or more may
+    compare with up to ``plan.long_base`` of history (else ``plan.base``).
+    """
     t = np.asarray(t, dtype=np.int64)
     x = csum[:, t + 1] - csum[:, t + 1 - w]
     vx = cvalid[:, t + 1] - cvalid[:, t + 1 - w]
@@ -548,11 +572,24 @@ def _window_stats(
     if cfg.baseline_per_window:
         gap = max(w, plan.week) + cfg.guard_days // (7 // plan.week)
     if w % plan.week == 0:
-        b_end = t - gap + 1  # the baseline covers [b_end - base, b_end)
-        b_start = b_end - plan.base
-        s = csum[:, b_end] - csum[:, b_start]
-        vs = cvalid[:, b_end] - cvalid[:, b_start]
-        eb = cshape[:, b_end - span0] - cshape[:, b_start - span0]
+        # The baseline covers [b_end - base, b_end): on series with a seasonal shape (``long``)
+        # up to ``plan.long_base`` back, from the grid's first position at the earliest; a
+        # long baseline spans seasons, which only a fitted shape carries across. At least
+        # ``plan.base`` of it must be history (``vs`` counts valid days: days before a
+        # series' first report are not history).
+        b_end = t - gap + 1
+        s, vs, eb = (np.empty((csum.shape[0], len(t))) for _ in range(3))
+        reach = (
+            np.full(csum.shape[0], plan.base)
+            if long is None
+            else np.where(long, plan.long_base, plan.base)
+        )
+        for length in np.unique(reach):
+            rows = reach == length
+            b_start = np.maximum(b_end - int(length), 0)
+            s[rows] = csum[rows][:, b_end] - csum[rows][:, b_start]
+            vs[rows] = cvalid[rows][:, b_end] - cvalid[rows][:, b_start]
+            eb[rows] = cshape[rows][:, b_end - span0] - cshape[rows][:, b_start - span0]
         base_len = plan.base
     else:
         # A window shorter than a week is compared with the same weekdays of the baseline
