@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from triage.detection.common import _DAYS_PER_YEAR, EPOCH, _Grid
 from triage.detection.surge_config import SurgeConfig
@@ -88,6 +89,8 @@ class _ShapeModel:
         # sd 0.01: held at 0.001 there, `seasonal` lost 0.011 sensitivity (seed 1, FDR 12 %).
         self.prior[2 + 2 * _FIXED_HARMONICS :] = 1.0 / _HIGHER_HARMONIC_SD**2
         self.prior[0] = 1e-8
+        self.first_pass_prior = self.prior.copy()
+        self.first_pass_prior[2 + 2 * _FIXED_HARMONICS :] = 1.0 / _FIRST_PASS_SD**2
 
     def _design(self, days: np.ndarray) -> np.ndarray:
         cols = [np.ones(days.shape), days / _DAYS_PER_YEAR]
@@ -186,10 +189,12 @@ class _ShapeModel:
         k = design.shape[1]
         outer = (design[:, :, None] * design[:, None, :]).reshape(len(centre), k * k)
         weight = usable.astype(float)
-        first_prior = self.prior
-        if self.cfg.shape_prior_empirical and enough.sum() >= self.cfg.moderation_min_series:
-            first_prior = self.prior.copy()
-            first_prior[2 + 2 * _FIXED_HARMONICS :] = 1.0 / _FIRST_PASS_SD**2
+        # Under ``cfg.moderation_min_series`` series a prior estimated across them would be
+        # noise: the fixed prior stays.
+        empirical = (
+            self.cfg.shape_prior_empirical and enough.sum() >= self.cfg.moderation_min_series
+        )
+        first_prior = self.first_pass_prior if empirical else self.prior
         coef = _poisson_irls(y, exposure, weight, design, outer, first_prior, start, max_iter=8)
         mu = exposure * np.exp(np.clip(coef @ design.T, -30, 30))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -198,7 +203,7 @@ class _ShapeModel:
         spread = squared.sum(axis=1) / np.maximum(weight.sum(axis=1), 1.0)
         outlier = np.abs(np.nan_to_num(pearson)) > 3.0 * np.sqrt(np.maximum(spread, 1.0))[:, None]
         weight = np.where(outlier, 0.0, weight)
-        if self.cfg.shape_quasi:
+        if self.cfg.shape_quasi or empirical:
             # Quasi-Poisson: the weeks weigh against the prior by the fit's own dispersion
             # (Pearson chi-square of the kept weeks per degree of freedom, at least 1), not
             # by their Poisson information: on a busy series whose level wanders, the weeks
@@ -208,10 +213,8 @@ class _ShapeModel:
             dof = np.maximum(weight.sum(axis=1) - self.n_coef, 1.0)
             weight = weight / np.maximum(kept / dof, 1.0)[:, None]
         prior: np.ndarray = self.prior
-        if self.cfg.shape_prior_empirical:
-            weight, prior, coef = self._empirical_prior(
-                y, exposure, weight, squared, design, outer, coef, enough
-            )
+        if empirical:
+            prior, coef = self._empirical_prior(y, exposure, weight, design, outer, coef, enough)
         coef = _poisson_irls(y, exposure, weight, design, outer, prior, coef, max_iter=3)
         coef[~enough] = 0.0
         weight[~enough] = 0.0
@@ -230,37 +233,31 @@ class _ShapeModel:
         self,
         y: np.ndarray,
         exposure: np.ndarray,
-        weight: np.ndarray,
-        squared: np.ndarray,
+        quasi: np.ndarray,
         design: np.ndarray,
         outer: np.ndarray,
         coef: np.ndarray,
         enough: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Quasi-Poisson weights, a prior sd per coefficient estimated across series, a start.
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A prior sd per coefficient estimated across series (per series rows), and a start.
 
-        Each series' weeks weigh by the fit's own dispersion (Pearson chi-square of the kept
-        weeks per degree of freedom, at least 1). A nearly flat prior then gives each series'
-        estimates and their variances V; across series, E[estimate^2] = tau^2 + V, so the
-        prior variance tau^2 of each coefficient (a cosine and its sine share one) is the mean
-        of estimate^2 - V (method of moments, as in a random-effects meta-analysis), kept
-        within [0.02, 1]. With fewer than ``cfg.moderation_min_series`` series the fixed
-        prior stays. The fitted shape is then each series' posterior: a noisy series bends
-        as far as series like it show seasons, not as far as its noise pulls.
+        The weeks weigh by the fit's own dispersion (``quasi``, see :meth:`fit`). A nearly
+        flat prior then gives each series' estimates and their variances V; across series,
+        E[estimate^2] = tau^2 + V, so the prior variance tau^2 of each coefficient (a cosine
+        and its sine share one) is the mean of estimate^2 - V (method of moments, as in a
+        random-effects meta-analysis), kept within [0.02, 1]. The fitted shape is then each
+        series' posterior: a noisy series bends as far as series like it show seasons, not as
+        far as its noise pulls. (Under ``cfg.moderation_min_series`` series :meth:`fit` keeps
+        the fixed prior.)
         """
-        if enough.sum() < self.cfg.moderation_min_series:
-            return weight, self.prior, coef
         k = design.shape[1]
-        kept = np.where(weight > 0, squared, 0.0).sum(axis=1)
-        dof = np.maximum(weight.sum(axis=1) - self.n_coef, 1.0)
-        quasi = weight / np.maximum(kept / dof, 1.0)[:, None]
         flat = np.full(k, 1e-4)
         flat[0] = 1e-8
         free = _poisson_irls(y, exposure, quasi, design, outer, flat, coef, max_iter=4)
         mu = exposure * np.exp(np.clip(free @ design.T, -30, 30))
         info = ((quasi * mu) @ outer).reshape(len(y), k, k) + np.diag(flat)
         variance = np.diagonal(np.linalg.inv(info), axis1=1, axis2=2)
-        excess = _trimmed_mean((free**2 - variance)[enough], self.cfg.shape_prior_trim)
+        excess = stats.trim_mean((free**2 - variance)[enough], self.cfg.shape_prior_trim, axis=0)
         # A cosine and its sine share a prior: the phase of a season is not known in advance.
         for h in range(self.harmonics):
             pair = slice(2 + 2 * h, 4 + 2 * h)
@@ -268,7 +265,7 @@ class _ShapeModel:
         tau2 = np.clip(excess, 0.02**2, 1.0)
         prior = 1.0 / tau2
         prior[0] = 1e-8
-        return quasi, np.broadcast_to(prior, coef.shape).copy(), free
+        return np.broadcast_to(prior, coef.shape).copy(), free
 
     def _profile(
         self,
@@ -384,12 +381,3 @@ def _poisson_irls(
 def _penalty(prior: np.ndarray, k: int) -> np.ndarray:
     """The prior's precision matrix: (k, k) for a shared prior, (n, k, k) for one per series."""
     return np.diag(prior) if prior.ndim == 1 else prior[:, :, None] * np.eye(k)[None]
-
-
-def _trimmed_mean(values: np.ndarray, share: float) -> np.ndarray:
-    """Column means of ``values`` without the ``share`` smallest and largest of each column."""
-    if share <= 0:
-        return values.mean(axis=0)
-    ordered = np.sort(values, axis=0)
-    cut = int(share * len(ordered))
-    return ordered[cut : len(ordered) - cut].mean(axis=0)

@@ -578,18 +578,12 @@ def _window_stats(
         # ``plan.base`` of it must be history (``vs`` counts valid days: days before a
         # series' first report are not history).
         b_end = t - gap + 1
-        s, vs, eb = (np.empty((csum.shape[0], len(t))) for _ in range(3))
-        reach = (
-            np.full(csum.shape[0], plan.base)
-            if long is None
-            else np.where(long, plan.long_base, plan.base)
-        )
-        for length in np.unique(reach):
-            rows = reach == length
-            b_start = np.maximum(b_end - int(length), 0)
-            s[rows] = csum[rows][:, b_end] - csum[rows][:, b_start]
-            vs[rows] = cvalid[rows][:, b_end] - cvalid[rows][:, b_start]
-            eb[rows] = cshape[rows][:, b_end - span0] - cshape[rows][:, b_start - span0]
+        reach = np.where(long, plan.long_base, plan.base) if long is not None else plan.base
+        b_start = np.maximum(b_end[None, :] - np.reshape(reach, (-1, 1)), 0)
+        b_start = np.broadcast_to(b_start, x.shape)
+        s = csum[:, b_end] - np.take_along_axis(csum, b_start, axis=1)
+        vs = cvalid[:, b_end] - np.take_along_axis(cvalid, b_start, axis=1)
+        eb = cshape[:, b_end - span0] - np.take_along_axis(cshape, b_start - span0, axis=1)
         base_len = plan.base
     else:
         # A window shorter than a week is compared with the same weekdays of the baseline
