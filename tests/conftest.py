@@ -8,6 +8,8 @@ instead of skipping the PostgreSQL tests.
 from __future__ import annotations
 
 import os
+import select
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -19,6 +21,22 @@ from db import migrate
 from db.models import Base
 from db.session import Database, normalise_url
 from tests.clock import TODAY
+
+
+def _sleep_by_select(seconds: float) -> None:
+    """``time.sleep`` without ``clock_nanosleep``: a select() with no descriptors, for faketime."""
+    select.select([], [], [], seconds)
+
+
+# CI's second pass runs under libfaketime with the monotonic clock left real (faking it hangs
+# threading's timed waits). libfaketime 0.9.10 then fails every time.sleep with EINVAL (Python
+# sleeps with clock_nanosleep to an absolute monotonic deadline), among them the polling of
+# subprocess's wait(timeout): tests that wait for a child failed at random. select() takes a
+# relative timeout, and libfaketime leaves it working.
+if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get(
+    "FAKETIME_DONT_FAKE_MONOTONIC"
+):
+    time.sleep = _sleep_by_select
 
 # Jobs and commands read Settings.from_env(): pin their today too (and a child process's).
 os.environ["TRIAGE_TODAY"] = TODAY.isoformat()
