@@ -15,6 +15,7 @@ from callbacks import (
     alerts,
     department,
     home,
+    lazy_folds,
     policy,
     priorities,
     problem,
@@ -36,3 +37,4 @@ def register_callbacks(app: dash.Dash) -> None:
     actors.register(app)
     reports.register(app)
     admin.register(app)
+    lazy_folds.register(app)

@@ -24,6 +24,7 @@ from layouts.components import (
     humanize,
     kpi_card,
     kpi_row,
+    lazy_fold,
     loading,
     page_header,
     section,
@@ -292,7 +293,7 @@ def _sector_cards(summary: pd.DataFrame, selected: str | None, href: Any) -> htm
     return html.Ul(cards, className="sector-cards", **{"aria-label": "Sectors"})
 
 
-def _engagement_list(engagements: list[dict[str, Any]]) -> Any:
+def _engagement_list(actor_id: int, engagements: list[dict[str, Any]]) -> Any:
     if not engagements:
         return html.Span("No engagements recorded", className="muted")
     problems = len({row["problem_id"] for row in engagements})
@@ -317,15 +318,12 @@ def _engagement_list(engagements: list[dict[str, Any]]) -> Any:
                 ]
             )
         )
-    return html.Details(
-        [
-            html.Summary(
-                f"{n} engagement{'s' if n != 1 else ''} on {problems} "
-                f"problem{'s' if problems != 1 else ''}"
-            ),
-            html.Ul(items, className="engagement-list"),
-        ],
-        className="engagement-details",
+    return lazy_fold(
+        f"{n} engagement{'s' if n != 1 else ''} on {problems} "
+        f"problem{'s' if problems != 1 else ''}",
+        html.Ul(items, className="engagement-list"),
+        key=f"actor-{actor_id}-engagements",
+        class_name="engagement-details",
     )
 
 
@@ -395,7 +393,9 @@ def directory(
                         sector_label(row["sector"]),
                         className=f"sector-tag sector-{row['sector']}",
                     ),
-                    "engagements": _engagement_list(by_actor.get(int(row["id"]), [])),
+                    "engagements": _engagement_list(
+                        int(row["id"]), by_actor.get(int(row["id"]), [])
+                    ),
                     "funding": money(funding) if funding else "—",
                     "last_contact": format_date(row["last_contact"]),
                 }

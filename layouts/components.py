@@ -6,7 +6,9 @@ Everything here renders text as text (plain ``html.*`` children), never as HTML.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +16,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
+from plotly.utils import PlotlyJSONEncoder
 
+from layouts import ids
 from triage import plain
 
 UNITLESS = frozenset({"count", "number", "#", "n"})
@@ -345,6 +349,7 @@ def chart_block(
     table_label: str = "Show the numbers as a table",
     height: int | None = None,
     min_width: int | None = None,
+    table_key: str | None = None,
 ) -> html.Figure:
     """A chart with its text alternatives: an image label, a visible summary, a data table.
 
@@ -353,6 +358,8 @@ def chart_block(
     number, so nothing depends on seeing or hovering the chart. The graph takes the width of
     its column; with ``min_width`` (px) it never gets narrower (a chart whose labels cannot
     shrink, like a Sankey) and scrolls sideways in a ``scroll_region`` on a narrower screen.
+    ``table_key`` names the table's ids (default: from ``label``); two charts of one page
+    need different ones.
     """
     graph_props: dict[str, Any] = {"style": {"height": f"{height}px"}} if height else {}
     graph: Any = html.Div(
@@ -371,5 +378,40 @@ def chart_block(
         graph.className = "chart-scroll scroll-region"
     children: list[Any] = [graph, html.Figcaption(summary, className="chart-caption")]
     if table is not None:
-        children.append(html.Details([html.Summary(table_label), table], className="chart-table"))
+        children.append(lazy_fold(table_label, table, key=table_key or f"chart-{_fold_key(label)}"))
     return html.Figure(children, className="chart-block")
+
+
+def lazy_fold(summary: Any, content: Any, *, key: str, class_name: str = "chart-table") -> Any:
+    """A closed ``details`` whose ``content`` is drawn the first time it is opened.
+
+    The content travels with the page as JSON text in a store, and a clientside callback
+    (``callbacks/lazy_folds.py``) draws it on the first click or Enter on the summary. Drawn
+    closed, hundreds of hidden cells cost every load: the tables of the Actors and Reports
+    pages took 100-200 ms of each load's rendering (p50 at 1440x900, alternating runs).
+    ``key`` must be unique on its page.
+    """
+    return html.Div(
+        [
+            html.Details(
+                [
+                    html.Summary(summary),
+                    html.Div(id={"type": ids.LAZY_FOLD_BODY, "key": key}),
+                ],
+                id={"type": ids.LAZY_FOLD, "key": key},
+                className=class_name,
+            ),
+            # As text: held as a component, even in a store's data, the renderer would
+            # still walk it on every load.
+            dcc.Store(
+                id={"type": ids.LAZY_FOLD_STORE, "key": key},
+                data=json.dumps(content, cls=PlotlyJSONEncoder),
+            ),
+        ],
+        className="lazy-fold",
+    )
+
+
+def _fold_key(label: str) -> str:
+    """A chart's key for its table's ids: its label in lower-case words joined by hyphens."""
+    return "-".join(re.findall(r"[a-z0-9]+", label.lower()))[:80] or "chart"

@@ -18,6 +18,13 @@ SHELL_LOGOUT_FORM = "shell-logout-form"
 SHELL_CSRF_INPUT = "shell-csrf-input"
 SHELL_LOGOUT_BUTTON = "shell-logout-button"
 
+# A fold whose content is sent with the page but drawn only when the fold is first opened (a
+# chart's table of numbers, an actor's engagements): pattern-matching ids ``{"type": ...,
+# "key": ...}`` for the fold, the content's place in it, and the content as JSON text.
+LAZY_FOLD = "lazy-fold-details"
+LAZY_FOLD_BODY = "lazy-fold-body"
+LAZY_FOLD_STORE = "lazy-fold-store"
+
 # Home: the city's problems
 HOME_PAGE_STORE = "home-page-store"
 HOME_AREA_SELECT = "home-area-select"

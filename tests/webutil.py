@@ -20,6 +20,7 @@ from sqlalchemy import select
 from db import migrate
 from db.models import Department, Indicator, User
 from db.session import Database
+from layouts import ids
 from tests.clock import TODAY
 from triage.security import Principal, Role
 from triage.settings import Settings
@@ -233,13 +234,21 @@ def find_dependency(deps: list[dict[str, Any]], output_fragment: str) -> dict[st
 
 
 def texts(component: Any) -> str:
-    """All text in a Dash component tree, joined by spaces (for assertions on presenters)."""
+    """All text in a Dash component tree, joined by spaces (for assertions on presenters).
+
+    A lazy fold's content (``layouts.components.lazy_fold``: JSON text in a store until the
+    fold is opened) counts as the text it draws."""
     if component is None:
         return ""
     if isinstance(component, str | int | float):
         return str(component)
     if isinstance(component, list | tuple):
         return " ".join(texts(c) for c in component)
+    if isinstance(component, dict):  # a component as JSON
+        return texts(component.get("props", {}).get("children"))
+    lazy = getattr(component, "id", None)
+    if isinstance(lazy, dict) and lazy.get("type") == ids.LAZY_FOLD_STORE:
+        return texts(json.loads(component.data))
     return texts(getattr(component, "children", None))
 
 

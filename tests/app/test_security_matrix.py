@@ -57,6 +57,7 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "..home-kpi-div.children...home-area-select.options...home-status-select.options..": ALL,
     "home-problems-div.children": ALL,
     "home-query-store.data": CLIENTSIDE,
+    '{"key":["MATCH"],"type":"lazy-fold-body"}.children': CLIENTSIDE,
     "..problem-header-div.children...problem-sections-div.hidden...problem-version-store.data"
     "...problem-editor-store.data...problem-edit-panel-div.hidden...problem-factor-panel-div.hidden"
     "...problem-engagement-panel-div.hidden...problem-innovation-panel-div.hidden..": ALL,

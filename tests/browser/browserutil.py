@@ -50,3 +50,32 @@ def screenshot(duo, name: str, focus: str | None = None, size: tuple[int, int] =
 def severe_logs(duo) -> list[dict]:
     """Browser console errors, minus the favicon noise some Chromium builds log."""
     return [entry for entry in duo.get_logs() if "favicon" not in entry.get("message", "")]
+
+
+# Every closed fold opened as a reader opens it (a click on its summary), so that a lazy
+# fold (layouts.components.lazy_fold) draws its content; returns how many were opened.
+OPEN_FOLDS_JS = """
+let opened = 0;
+document.querySelectorAll('details:not([open]) > summary').forEach((s) => {
+  s.click(); opened += 1;
+});
+return opened;
+"""
+EMPTY_LAZY_BODIES_JS = """
+return Array.from(document.querySelectorAll('details[open] [id*="lazy-fold-body"]'))
+  .filter((b) => b.childElementCount === 0).length;
+"""
+
+
+def open_every_fold(duo, timeout: float = 10) -> int:
+    """Open every ``details`` of the page by clicking its summary and wait until each lazy
+    fold has drawn its content (for checks that must see what the folds hold)."""
+    opened = duo.driver.execute_script(OPEN_FOLDS_JS)
+    WebDriverWait(duo.driver, timeout).until(
+        lambda driver: driver.execute_script(EMPTY_LAZY_BODIES_JS) == 0
+    )
+    return int(opened)
+
+
+def close_every_fold(duo) -> None:
+    duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = false)")

@@ -20,7 +20,13 @@ from db.models import CategoryProblem
 from db.scores import load_weights
 from tests import webutil
 from tests.browser import axe
-from tests.browser.browserutil import screenshot, severe_logs, sign_in
+from tests.browser.browserutil import (
+    close_every_fold,
+    open_every_fold,
+    screenshot,
+    severe_logs,
+    sign_in,
+)
 from tests.webutil import WebEnv, signed_in_client
 from triage.scoring import ScoringWeights
 
@@ -72,10 +78,10 @@ def query(duo) -> str:
 
 def axe_clean(duo, name: str) -> None:
     """No serious or critical violations, with every folded table opened too."""
-    duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    open_every_fold(duo)
     serious = axe.blocking(axe.violations(duo.driver))
     assert serious == [], f"{name}: " + axe.describe(serious)
-    duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = false)")
+    close_every_fold(duo)
 
 
 def graph_data(duo, container: str) -> list[dict[str, Any]]:
@@ -149,6 +155,45 @@ def test_bract002_a_deep_link_restores_every_filter(app_duo) -> None:
     )
     time.sleep(0.3)
     screenshot(app_duo, "bract002-actors-gaps")
+
+
+def test_bract003_folds_draw_their_content_when_first_opened_by_click_or_keyboard(
+    app_duo,
+) -> None:
+    """A chart's table and an actor's engagements are sent with the page but drawn only on
+    first opening (layouts.components.lazy_fold): closed, the page holds none of their
+    cells; a click on the summary, or Enter on it, draws them."""
+    go(app_duo, "mayor", "/actors")
+    settled(app_duo, "#actors-directory-div table tbody tr", "#actors-heatmap-div .js-plotly-plot")
+    driver = app_duo.driver
+    heat_fold = "#actors-heatmap-div details.chart-table"
+    assert driver.execute_script(f"return document.querySelectorAll('{heat_fold} tr').length") == 0
+    click(app_duo, f"{heat_fold} > summary")
+    app_duo.wait_for_element(f"{heat_fold}[open] table tbody tr", timeout=10)
+    rows = driver.execute_script(f"return document.querySelectorAll('{heat_fold} tbody tr').length")
+    shown = int(driver.execute_script(
+        "return document.querySelector('#actors-heatmap-div figcaption').textContent"
+        ".match(/Rows are the (\\d+) open problems/)[1];"
+    ))  # fmt: skip
+    assert rows == shown > 0
+    # Closing and opening again keeps what was drawn, once.
+    click(app_duo, f"{heat_fold} > summary")
+    click(app_duo, f"{heat_fold} > summary")
+    assert (
+        driver.execute_script(f"return document.querySelectorAll('{heat_fold} tbody tr').length")
+        == rows
+    )
+
+    engagements = "#actors-directory-div details.engagement-details"
+    first = app_duo.find_element(f"{engagements} > summary")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", first)
+    assert app_duo.find_elements(f"{engagements} .engagement-list") == []
+    first.send_keys(Keys.ENTER)
+    app_duo.wait_for_element(f"{engagements}[open] .engagement-list li a", timeout=10)
+    count = int(first.text.split()[0])
+    listed = app_duo.find_elements(f"{engagements}[open] .engagement-list li")
+    assert len(listed) == count
+    assert severe_logs(app_duo) == []
 
 
 # ---------------------------------------------------------------- citizen reports

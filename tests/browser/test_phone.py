@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 from db.models import CausalFactor, Problem
 from layouts.problem import TABS
 from tests.browser import axe
-from tests.browser.browserutil import WINDOW, screenshot, severe_logs, sign_in
+from tests.browser.browserutil import (
+    WINDOW,
+    close_every_fold,
+    open_every_fold,
+    screenshot,
+    severe_logs,
+    sign_in,
+)
 from tests.webutil import WebEnv
 
 pytestmark = pytest.mark.browser
@@ -123,9 +130,9 @@ def assert_fits(duo, page: str, size: tuple[int, int]) -> None:
 
 def axe_clean(duo, page: str, size: tuple[int, int]) -> None:
     """No serious or critical violations, with every folded table opened too."""
-    duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    open_every_fold(duo)
     serious = axe.blocking(axe.violations(duo.driver))
-    duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = false)")
+    close_every_fold(duo)
     assert serious == [], f"{page} at {size[0]} px: " + axe.describe(serious)
 
 
