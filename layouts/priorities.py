@@ -30,6 +30,7 @@ from layouts.components import (
     format_number,
     kpi_card,
     kpi_row,
+    lazy_fold,
     loading,
     notice,
     page_header,
@@ -852,10 +853,7 @@ def quadrant_text(ranking: pd.DataFrame, week: str) -> html.Div:
     return html.Div(
         [
             html.P(summary, className="chart-caption"),
-            html.Details(
-                [html.Summary("Show the chart's numbers as a table"), table],
-                className="chart-table",
-            ),
+            lazy_fold("Show the chart's numbers as a table", table, key="priorities-quadrant"),
         ]
     )
 

@@ -6,6 +6,7 @@ The demo city is seeded once per test session into a template SQLite file; each 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import re
 import shutil
@@ -244,12 +245,39 @@ def texts(component: Any) -> str:
         return str(component)
     if isinstance(component, list | tuple):
         return " ".join(texts(c) for c in component)
-    if isinstance(component, dict):  # a component as JSON
-        return texts(component.get("props", {}).get("children"))
-    lazy = getattr(component, "id", None)
-    if isinstance(lazy, dict) and lazy.get("type") == ids.LAZY_FOLD_STORE:
-        return texts(json.loads(component.data))
+    folded = unfolded(component)
+    if folded is not None:
+        return texts(folded)
     return texts(getattr(component, "children", None))
+
+
+_NAMESPACES = {
+    "dash_html_components": "dash.html",
+    "dash_core_components": "dash.dcc",
+    "dash_bootstrap_components": "dash_bootstrap_components",
+}
+
+
+def from_json(value: Any) -> Any:
+    """A component tree back from the JSON the renderer reads (lists and text as they are)."""
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    if not (isinstance(value, dict) and {"type", "namespace", "props"} <= set(value)):
+        return value
+    module = importlib.import_module(_NAMESPACES[value["namespace"]])
+    props = dict(value["props"])
+    if "children" in props:
+        props["children"] = from_json(props["children"])
+    return getattr(module, value["type"])(**props)
+
+
+def unfolded(component: Any) -> Any:
+    """A lazy fold's content (``layouts.components.lazy_fold``: JSON text in a store until the
+    fold is first opened) as components; None for any other component."""
+    key = getattr(component, "id", None)
+    if isinstance(key, dict) and key.get("type") == ids.LAZY_FOLD_STORE:
+        return from_json(json.loads(component.data))
+    return None
 
 
 def find_ids(component: Any) -> list[Any]:

@@ -26,7 +26,7 @@ from db.models import Alert, CategoryProblem, Indicator, Observation, ReportCate
 from db.pages.priorities import actor_gaps, week_changes, week_priorities
 from db.problems import problem_record
 from tests.clock import TODAY
-from tests.webutil import WebEnv, texts
+from tests.webutil import WebEnv, texts, unfolded
 from triage.attention import is_new
 from triage.indicators import CADENCE_DAYS
 from triage.weeks import iso_week, week_end, week_start
@@ -62,7 +62,8 @@ def _walk(component: Any) -> Iterator[Any]:
     if component is None or isinstance(component, str | int | float):
         return
     yield component
-    yield from _walk(getattr(component, "children", None))
+    folded = unfolded(component)  # a lazy fold's content, as the opened fold draws it
+    yield from _walk(folded if folded is not None else getattr(component, "children", None))
 
 
 def kpi_value(tree: Any, label: str) -> str:
