@@ -251,7 +251,7 @@ def test_arc004_actors_directory_and_charts(database: Database, archive: Archive
     ]
     assert coverage.values.tolist() == [[archive.world.problem_id, "community"]]
     assert funding["actor"].tolist() == ["Friends of Parks"]
-    listed = actors_page._engagement_list(engagements.to_dict("records"))
+    listed = actors_page._engagement_list(archive.live_actor, engagements.to_dict("records"))
     shown = texts(listed)
     assert "Closed pool" in shown and "problem archived" in shown
 
