@@ -349,7 +349,6 @@ def chart_block(
     table_label: str = "Show the numbers as a table",
     height: int | None = None,
     min_width: int | None = None,
-    table_key: str | None = None,
 ) -> html.Figure:
     """A chart with its text alternatives: an image label, a visible summary, a data table.
 
@@ -358,8 +357,7 @@ def chart_block(
     number, so nothing depends on seeing or hovering the chart. The graph takes the width of
     its column; with ``min_width`` (px) it never gets narrower (a chart whose labels cannot
     shrink, like a Sankey) and scrolls sideways in a ``scroll_region`` on a narrower screen.
-    ``table_key`` names the table's ids (default: from ``label``); two charts of one page
-    need different ones.
+    The table's fold is keyed by ``label``: two charts of one page need different labels.
     """
     graph_props: dict[str, Any] = {"style": {"height": f"{height}px"}} if height else {}
     graph: Any = html.Div(
@@ -378,7 +376,7 @@ def chart_block(
         graph.className = "chart-scroll scroll-region"
     children: list[Any] = [graph, html.Figcaption(summary, className="chart-caption")]
     if table is not None:
-        children.append(lazy_fold(table_label, table, key=table_key or f"chart-{_fold_key(label)}"))
+        children.append(lazy_fold(table_label, table, key=f"chart-{_fold_key(label)}"))
     return html.Figure(children, className="chart-block")
 
 

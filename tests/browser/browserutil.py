@@ -9,6 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser import axe
 from tests.webutil import demo_password
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -77,5 +78,10 @@ def open_every_fold(duo, timeout: float = 10) -> int:
     return int(opened)
 
 
-def close_every_fold(duo) -> None:
+def serious_with_folds_open(duo) -> list[dict]:
+    """axe-core's serious and critical violations with every fold of the page opened (and
+    drawn), so that the tables they hold are checked too; the folds are closed again."""
+    open_every_fold(duo)
+    serious = axe.blocking(axe.violations(duo.driver))
     duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = false)")
+    return serious

@@ -21,9 +21,8 @@ from db.scores import load_weights
 from tests import webutil
 from tests.browser import axe
 from tests.browser.browserutil import (
-    close_every_fold,
-    open_every_fold,
     screenshot,
+    serious_with_folds_open,
     severe_logs,
     sign_in,
 )
@@ -78,10 +77,8 @@ def query(duo) -> str:
 
 def axe_clean(duo, name: str) -> None:
     """No serious or critical violations, with every folded table opened too."""
-    open_every_fold(duo)
-    serious = axe.blocking(axe.violations(duo.driver))
+    serious = serious_with_folds_open(duo)
     assert serious == [], f"{name}: " + axe.describe(serious)
-    close_every_fold(duo)
 
 
 def graph_data(duo, container: str) -> list[dict[str, Any]]:
@@ -167,10 +164,10 @@ def test_bract003_folds_draw_their_content_when_first_opened_by_click_or_keyboar
     settled(app_duo, "#actors-directory-div table tbody tr", "#actors-heatmap-div .js-plotly-plot")
     driver = app_duo.driver
     heat_fold = "#actors-heatmap-div details.chart-table"
-    assert driver.execute_script(f"return document.querySelectorAll('{heat_fold} tr').length") == 0
+    assert app_duo.find_elements(f"{heat_fold} tr") == []
     click(app_duo, f"{heat_fold} > summary")
     app_duo.wait_for_element(f"{heat_fold}[open] table tbody tr", timeout=10)
-    rows = driver.execute_script(f"return document.querySelectorAll('{heat_fold} tbody tr').length")
+    rows = len(app_duo.find_elements(f"{heat_fold} tbody tr"))
     shown = int(driver.execute_script(
         "return document.querySelector('#actors-heatmap-div figcaption').textContent"
         ".match(/Rows are the (\\d+) open problems/)[1];"
@@ -179,10 +176,7 @@ def test_bract003_folds_draw_their_content_when_first_opened_by_click_or_keyboar
     # Closing and opening again keeps what was drawn, once.
     click(app_duo, f"{heat_fold} > summary")
     click(app_duo, f"{heat_fold} > summary")
-    assert (
-        driver.execute_script(f"return document.querySelectorAll('{heat_fold} tbody tr').length")
-        == rows
-    )
+    assert len(app_duo.find_elements(f"{heat_fold} tbody tr")) == rows
 
     engagements = "#actors-directory-div details.engagement-details"
     first = app_duo.find_element(f"{engagements} > summary")

@@ -21,9 +21,8 @@ from layouts.problem import TABS
 from tests.browser import axe
 from tests.browser.browserutil import (
     WINDOW,
-    close_every_fold,
-    open_every_fold,
     screenshot,
+    serious_with_folds_open,
     severe_logs,
     sign_in,
 )
@@ -130,9 +129,7 @@ def assert_fits(duo, page: str, size: tuple[int, int]) -> None:
 
 def axe_clean(duo, page: str, size: tuple[int, int]) -> None:
     """No serious or critical violations, with every folded table opened too."""
-    open_every_fold(duo)
-    serious = axe.blocking(axe.violations(duo.driver))
-    close_every_fold(duo)
+    serious = serious_with_folds_open(duo)
     assert serious == [], f"{page} at {size[0]} px: " + axe.describe(serious)
 
 
