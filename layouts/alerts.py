@@ -490,7 +490,13 @@ def summary(
             among,
             tone="danger" if critical else "neutral",
         ),
-        kpi_card("New", f"{new:,}", "not yet acknowledged", tone="warning" if new else "neutral"),
+        # Not "New": the priorities page's "new alerts this week" counts first seen this week.
+        kpi_card(
+            "Awaiting an answer",
+            f"{new:,}",
+            "state New: not yet acknowledged, linked or dismissed",
+            tone="warning" if new else "neutral",
+        ),
     ]
     if on_problems is not None:
         cards.append(

@@ -360,11 +360,16 @@ def chart_block(
     The table's fold is keyed by ``label``: two charts of one page need different labels.
     """
     graph_props: dict[str, Any] = {"style": {"height": f"{height}px"}} if height else {}
+    key = f"chart-{_fold_key(label)}"
     graph: Any = html.Div(
-        dcc.Graph(
-            figure=figure,
-            config={"displayModeBar": False, "responsive": True},
-            **graph_props,
+        deferred(
+            dcc.Graph(
+                figure=figure,
+                config={"displayModeBar": False, "responsive": True},
+                **graph_props,
+            ),
+            key=key,
+            height=height or _figure_height(figure),
         ),
         role="img",
         className="chart-graph",
@@ -376,7 +381,7 @@ def chart_block(
         graph.className = "chart-scroll scroll-region"
     children: list[Any] = [graph, html.Figcaption(summary, className="chart-caption")]
     if table is not None:
-        children.append(lazy_fold(table_label, table, key=f"chart-{_fold_key(label)}"))
+        children.append(lazy_fold(table_label, table, key=key))
     return html.Figure(children, className="chart-block")
 
 
@@ -408,6 +413,51 @@ def lazy_fold(summary: Any, content: Any, *, key: str, class_name: str = "chart-
         ],
         className="lazy-fold",
     )
+
+
+def deferred(content: Any, *, key: str, height: int) -> html.Div:
+    """``content`` (a chart) drawn when its place first comes near the screen.
+
+    The content travels with the page as JSON text in a store, as a lazy fold's does; its
+    place holds a quiet "Drawing the chart..." box of the chart's ``height`` (px) so the page
+    does not jump when it is drawn. ``assets/deferred.js`` watches the places: one within
+    half a screen of the visible part of the page (on load, on scroll, when a tab or fold
+    shows it) sets its ``seen`` store, and a clientside callback (``callbacks/lazy_folds.py``)
+    draws the content. A chart far down a long page then costs nothing until the reader gets
+    there: at 1440x900 the Actors page settled in 700-810 ms (p50) with its heat map and
+    funding flows drawn on load, 290-390 ms with them drawn on scrolling (about 300-450 ms
+    after the reader reaches them; ``triage bench browser``'s "scroll p95"). ``key`` must be
+    unique on its page.
+    """
+    return html.Div(
+        [
+            html.Div(
+                html.Div(
+                    "Drawing the chart…",
+                    className="deferred-placeholder",
+                    style={"height": f"{height}px"},
+                    **{"data-deferred-key": key, "aria-hidden": "true"},
+                ),
+                id={"type": ids.DEFERRED_BODY, "key": key},
+                # Kept while the drawn graph loads plotly (an empty box until then), so the
+                # page below does not rise and bring the next places near too early.
+                style={"minHeight": f"{height}px"},
+            ),
+            dcc.Store(
+                id={"type": ids.DEFERRED_STORE, "key": key},
+                data=json.dumps(content, cls=PlotlyJSONEncoder),
+            ),
+            dcc.Store(id={"type": ids.DEFERRED_SEEN, "key": key}),
+        ],
+        className="deferred",
+    )
+
+
+def _figure_height(figure: Any) -> int:
+    """The height a figure asks for (px), or plotly's default of 450."""
+    layout = figure.get("layout") if isinstance(figure, dict) else getattr(figure, "layout", None)
+    height = layout.get("height") if isinstance(layout, dict) else getattr(layout, "height", None)
+    return int(height) if isinstance(height, int | float) and height > 0 else 450
 
 
 def _fold_key(label: str) -> str:

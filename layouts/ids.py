@@ -24,6 +24,12 @@ SHELL_LOGOUT_BUTTON = "shell-logout-button"
 LAZY_FOLD = "lazy-fold-details"
 LAZY_FOLD_BODY = "lazy-fold-body"
 LAZY_FOLD_STORE = "lazy-fold-store"
+# A chart sent with the page but drawn only when it first comes near the screen
+# (``layouts.components.deferred``): its place, its content as JSON text, and the store that
+# ``assets/deferred.js`` sets when the place scrolls into view.
+DEFERRED_BODY = "deferred-chart-body"
+DEFERRED_STORE = "deferred-chart-store"
+DEFERRED_SEEN = "deferred-chart-seen"
 
 # Home: the city's problems
 HOME_PAGE_STORE = "home-page-store"

@@ -885,6 +885,7 @@ def recent_reports_table(recent: pd.DataFrame) -> Any:
         rows,
         caption=f"The {len(rows)} most recent reports in this problem's categories",
         row_header="when",
+        stack_on_phone=True,  # the last columns were off a phone's screen
     )
 
 
@@ -970,6 +971,7 @@ def actors_section(
                 rows,
                 caption="Actors engaged on this problem, by sector",
                 row_header="actor",
+                stack_on_phone=True,  # the last columns were off a phone's screen
             )
         )
     if missing_sectors:
@@ -1087,6 +1089,7 @@ def decision_table(decisions: pd.DataFrame) -> Any:
         rows,
         caption="Decisions on this problem, newest first",
         row_header="week",
+        stack_on_phone=True,  # the last columns were off a phone's screen
     )
 
 

@@ -542,6 +542,7 @@ def recent(frame: pd.DataFrame) -> Any:
                 rows,
                 caption="The most recent matching reports",
                 row_header="at",
+                stack_on_phone=True,  # what the resident wrote was off a phone's screen
             ),
         ]
     )

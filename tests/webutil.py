@@ -272,10 +272,11 @@ def from_json(value: Any) -> Any:
 
 
 def unfolded(component: Any) -> Any:
-    """A lazy fold's content (``layouts.components.lazy_fold``: JSON text in a store until the
-    fold is first opened) as components; None for any other component."""
+    """A lazy fold's or a deferred chart's content (``layouts.components.lazy_fold`` and
+    ``deferred``: JSON text in a store until the fold is first opened or the chart's place
+    comes near the screen) as components; None for any other component."""
     key = getattr(component, "id", None)
-    if isinstance(key, dict) and key.get("type") == ids.LAZY_FOLD_STORE:
+    if isinstance(key, dict) and key.get("type") in (ids.LAZY_FOLD_STORE, ids.DEFERRED_STORE):
         return from_json(json.loads(component.data))
     return None
 

@@ -58,6 +58,7 @@ EXPECTED_CALLBACKS: dict[str, frozenset[Role] | str] = {
     "home-problems-div.children": ALL,
     "home-query-store.data": CLIENTSIDE,
     '{"key":["MATCH"],"type":"lazy-fold-body"}.children': CLIENTSIDE,
+    '{"key":["MATCH"],"type":"deferred-chart-body"}.children': CLIENTSIDE,
     "..problem-header-div.children...problem-sections-div.hidden...problem-version-store.data"
     "...problem-editor-store.data...problem-edit-panel-div.hidden...problem-factor-panel-div.hidden"
     "...problem-engagement-panel-div.hidden...problem-innovation-panel-div.hidden..": ALL,

@@ -78,9 +78,36 @@ def open_every_fold(duo, timeout: float = 10) -> int:
     return int(opened)
 
 
+# Scrolls to the first deferred chart's place (layouts.components.deferred) that is shown
+# (not in a hidden tab) and not yet drawn; returns how many such places there are.
+NEXT_DEFERRED_JS = """
+const places = Array.from(document.querySelectorAll('[data-deferred-key]'))
+  .filter((p) => p.getClientRects().length > 0);
+if (places.length) { places[0].scrollIntoView({block: 'center', behavior: 'instant'}); }
+return places.length;
+"""
+
+
+def charts_left_to_draw(duo) -> int:
+    """Scroll to the next deferred chart not yet drawn, as a reader scrolling down does, and
+    say how many are left (0: every chart shown on the page is drawn)."""
+    return int(duo.driver.execute_script(NEXT_DEFERRED_JS))
+
+
+def draw_every_chart(duo, timeout: float = 20) -> None:
+    """Scroll to each deferred chart until every one shown on the page is drawn, then back to
+    the top (for checks that must see every chart)."""
+    WebDriverWait(duo.driver, timeout, poll_frequency=0.1).until(
+        lambda _driver: charts_left_to_draw(duo) == 0
+    )
+    duo.driver.execute_script("window.scrollTo(0, 0);")
+
+
 def serious_with_folds_open(duo) -> list[dict]:
-    """axe-core's serious and critical violations with every fold of the page opened (and
-    drawn), so that the tables they hold are checked too; the folds are closed again."""
+    """axe-core's serious and critical violations with every chart drawn and every fold of the
+    page opened (and drawn), so that the tables they hold are checked too; the folds are
+    closed again."""
+    draw_every_chart(duo)
     open_every_fold(duo)
     serious = axe.blocking(axe.violations(duo.driver))
     duo.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = false)")

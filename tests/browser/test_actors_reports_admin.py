@@ -21,6 +21,7 @@ from db.scores import load_weights
 from tests import webutil
 from tests.browser import axe
 from tests.browser.browserutil import (
+    charts_left_to_draw,
     screenshot,
     serious_with_folds_open,
     severe_logs,
@@ -52,10 +53,16 @@ def go(duo, username: str, path: str) -> None:
 
 
 def settled(duo, *selectors: str) -> None:
-    """Wait for the selectors, then for every loading spinner to finish, then for charts."""
-    for selector in selectors:
-        duo.wait_for_element(selector, timeout=WAIT)
-    until(lambda: not duo.find_elements("[data-dash-is-loading='true']"), timeout=WAIT)
+    """Wait for the selectors, every loading spinner to finish and every chart to be drawn
+    (scrolling to each deferred one, as a reader does)."""
+
+    def ready() -> bool:
+        left = charts_left_to_draw(duo)
+        drawn = all(duo.find_elements(selector) for selector in selectors)
+        return left == 0 and drawn and not duo.find_elements("[data-dash-is-loading='true']")
+
+    until(ready, timeout=WAIT)
+    duo.driver.execute_script("window.scrollTo(0, 0);")
     time.sleep(0.5)
 
 
@@ -82,7 +89,9 @@ def axe_clean(duo, name: str) -> None:
 
 
 def graph_data(duo, container: str) -> list[dict[str, Any]]:
-    """The traces Plotly drew inside ``container`` (their x values and names)."""
+    """The traces Plotly drew inside ``container`` (their x values and names), after scrolling
+    to the next chart not yet drawn (a redrawn chart far down the page waits for the reader)."""
+    charts_left_to_draw(duo)
     script = (
         "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
         "return g ? g.data.map(t => ({name: t.name || null, x: t.x || null})) : null;"
@@ -187,6 +196,49 @@ def test_bract003_folds_draw_their_content_when_first_opened_by_click_or_keyboar
     count = int(first.text.split()[0])
     listed = app_duo.find_elements(f"{engagements}[open] .engagement-list li")
     assert len(listed) == count
+    assert severe_logs(app_duo) == []
+
+
+FAR_CHART_JS = """
+const place = document.querySelector(arguments[0] + ' [data-deferred-key]');
+return place ? {top: place.getBoundingClientRect().top + window.scrollY,
+                height: place.getBoundingClientRect().height,
+                page: document.documentElement.scrollHeight} : null;
+"""
+
+
+def test_bract004_charts_far_down_the_page_are_drawn_when_the_reader_reaches_them(
+    app_duo,
+) -> None:
+    """At 1440x900 the Actors page draws its directory at once; the heat map and the funding
+    flows, more than a screen below, travel with the page but are drawn only when the reader
+    scrolls near them (layouts.components.deferred). Their places have the charts' height,
+    so the page does not jump when they are drawn."""
+    app_duo.driver.set_window_size(1440, 900)
+    go(app_duo, "mayor", "/actors")
+    app_duo.wait_for_element("#actors-directory-div table tbody tr", timeout=WAIT)
+    until(lambda: not app_duo.find_elements("[data-dash-is-loading='true']"), timeout=WAIT)
+    time.sleep(1.0)  # what would be drawn on its own has been
+    driver = app_duo.driver
+    far = driver.execute_script(FAR_CHART_JS, "#actors-sankey-div")
+    assert far is not None and far["top"] > 2 * 900, far
+    assert app_duo.find_elements("#actors-sankey-div .js-plotly-plot") == []
+    assert app_duo.find_elements("#actors-heatmap-div .js-plotly-plot") == []
+    # Scrolled to: drawn, at the height its place kept.
+    driver.execute_script(
+        "window.scrollTo(0, arguments[0] - 300);", far["top"]
+    )  # the place's top 300 px below the window's
+    app_duo.wait_for_element("#actors-sankey-div .js-plotly-plot .main-svg", timeout=WAIT)
+    graph = app_duo.find_element("#actors-sankey-div .js-plotly-plot")
+    assert abs(graph.size["height"] - far["height"]) <= 2, (graph.size, far)
+    assert app_duo.find_elements("#actors-sankey-div [data-deferred-key]") == []
+    sankey = driver.execute_script(
+        "return document.querySelector('#actors-sankey-div .js-plotly-plot').data[0].type;"
+    )
+    assert sankey == "sankey"
+    # The heat map, less than a screen above the window now, is drawn too.
+    app_duo.wait_for_element("#actors-heatmap-div .js-plotly-plot .main-svg", timeout=WAIT)
+    assert len(app_duo.find_elements(".js-plotly-plot")) == 2
     assert severe_logs(app_duo) == []
 
 

@@ -16,7 +16,7 @@ from triage.cli.bench_browser import FLOOR_PATH, SIZES
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("/", "/glossary")
+PAGES = ("/", "/actors", "/glossary")
 FIGURES = (
     "cold_ms",
     "runs",
@@ -88,14 +88,23 @@ def test_bbr001_quick_run_settles_every_page_at_both_sizes(
             assert figures["requests"] >= 3, path
             assert figures["last_response_ms"] > 0, path
         assert block["floor"]["requests"] == 0
+        # The Actors page's heat map and funding flows are drawn when scrolled to: the bench
+        # scrolled to each and saw it drawn.
+        actors = block["pages"]["/actors"]
+        assert actors["scroll_timeouts"] == 0, size
+        if size == "desktop":
+            assert actors["charts_on_scroll"] >= 1, actors
+            assert actors["scroll_p95_ms"] > 0, actors
     assert isinstance(result["within_budget"], bool)
     assert set(result["over_budget"]) <= set(PAGES)
 
     # Each page's last load at each size, whole: as wide as the viewport, as tall as the page.
     shots = sorted(p.name for p in (tmp_path / "shots").iterdir())
     assert shots == [
+        "desktop-actors.png",
         "desktop-glossary.png",
         "desktop-home.png",
+        "phone-actors.png",
         "phone-glossary.png",
         "phone-home.png",
     ]

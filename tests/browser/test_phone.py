@@ -21,6 +21,7 @@ from layouts.problem import TABS
 from tests.browser import axe
 from tests.browser.browserutil import (
     WINDOW,
+    draw_every_chart,
     screenshot,
     serious_with_folds_open,
     severe_logs,
@@ -100,6 +101,7 @@ def settle(duo) -> None:
     duo.wait_for_element("#shell-main-region h1", timeout=WAIT)
     time.sleep(0.5)  # the page's callbacks start
     until(lambda: not duo.find_elements("[data-dash-is-loading='true']"), timeout=WAIT)
+    draw_every_chart(duo)  # the deferred ones too: they must fit the screen as well
     until(lambda: duo.driver.execute_script(GRAPHS_DRAWN), timeout=WAIT)
     time.sleep(0.5)  # Plotly and Cytoscape fit themselves to the new width
 
@@ -241,4 +243,29 @@ def test_phone005_row_actions_stay_on_a_phone_screen(app_duo) -> None:
         )
         width = app_duo.driver.execute_script("return document.documentElement.clientWidth")
         assert edges, f"no row button {selector} on {path}"
+        assert all(left >= 0 and right <= width for left, right in edges), (path, edges, width)
+
+
+def test_phone006_what_residents_wrote_and_who_is_engaged_stay_on_a_phone_screen(
+    app_duo, web_env: WebEnv
+) -> None:
+    """On a phone the recent reports (Citizen reports, and a problem's reports) and a
+    problem's actors are cards: what the resident wrote and an actor's last contact were off
+    the screen to the right, in a table that scrolled sideways."""
+    problem_id = richest_problem(web_env)
+    start(app_duo, "mayor", "/reports")
+    for path, selector in (
+        ("/reports", "#reports-recent-div .report-text"),
+        (f"/problems/{problem_id}?tab=actors", "#problem-actors-div .data-table-stack td"),
+    ):
+        app_duo.driver.get(f"{app_duo.server.url}{path}")
+        resize(app_duo, PHONE)
+        settle(app_duo)
+        edges = app_duo.driver.execute_script(
+            "return [...document.querySelectorAll(arguments[0])].slice(0, 12).map("
+            "e => [e.getBoundingClientRect().left, e.getBoundingClientRect().right]);",
+            selector,
+        )
+        width = app_duo.driver.execute_script("return document.documentElement.clientWidth")
+        assert edges, f"no {selector} on {path}"
         assert all(left >= 0 and right <= width for left, right in edges), (path, edges, width)

@@ -44,3 +44,23 @@ def test_bbr010_a_busy_machine_is_named_in_the_figures() -> None:
     assert warning is not None and "load average 1 on 2 CPUs" in warning
     assert "WARNING: the machine was busy" in format_table(_result(4.04))
     assert "WARNING" not in format_table(_result(0.63))
+
+
+def test_bbr011_a_chart_drawn_on_scrolling_has_the_page_budget() -> None:
+    """The longest wait for a chart after scrolling to it is summarised per page (p95 of the
+    loads); a chart that never came is a timeout, not a fast page."""
+    from triage.cli.bench_browser import summarise
+
+    def load(settled: float, waits: list[float | None]) -> dict[str, object]:
+        return {"settled_ms": settled, "timeout": False, "waiting": "", "url": "/actors",
+                "scroll_waits": waits}  # fmt: skip
+
+    quick = summarise([load(900, [80, 120]), load(700, [60, 90]), load(720, [70, 300])])
+    assert quick["charts_on_scroll"] == 2
+    assert quick["scroll_timeouts"] == 0
+    assert 120 <= quick["scroll_p95_ms"] <= 300
+    lost = summarise([load(900, [80]), load(700, [60, None])])
+    assert lost["scroll_timeouts"] == 1
+    assert lost["scroll_p95_ms"] is None
+    none = summarise([load(300, []), load(310, [])])
+    assert none["charts_on_scroll"] == 0 and none["scroll_p95_ms"] is None

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from layouts import figures, problem
+from tests.webutil import unfolded
 
 # New York's names: equal in their first 30 characters, so cutting them at the end made the
 # district chart draw Staten Island's three districts as one bar of 0.165 + 0.098 + 0.044.
@@ -238,12 +239,15 @@ def test_fig008_report_page_titles_fit_a_phone() -> None:
     frame = pd.DataFrame({"name": ["Noise"], "count": [12], "last_year": [10.0]})
     block = reports.categories(frame, total=12)
     graphs = [c for c in _walk(block) if isinstance(c, dcc.Graph)]
-    title = graphs[0].figure.layout.title.text
+    title = go.Figure(graphs[0].figure).layout.title.text
     assert len(title) <= figures.TITLE_CHARACTERS, title
 
 
 def _walk(component: object):
     yield component
+    drawn = unfolded(component)  # a deferred chart's content
+    if drawn is not None:
+        yield from _walk(drawn)
     children = getattr(component, "children", None)
     if children is None:
         return
