@@ -485,7 +485,7 @@ def summarise(loads: Sequence[dict[str, Any]]) -> dict[str, Any]:
         # p95 over the warm loads of the longest wait for a chart after scrolling to it.
         "scroll_p95_ms": (
             None
-            if not longest or math.isinf(percentile(longest, 0.95))
+            if not longest or any(math.isinf(w) for w in longest)
             else _round(percentile(longest, 0.95))
         ),
         "scroll_timeouts": sum(1 for w in longest if math.isinf(w)),
