@@ -202,8 +202,7 @@ def test_bract003_folds_draw_their_content_when_first_opened_by_click_or_keyboar
 FAR_CHART_JS = """
 const place = document.querySelector(arguments[0] + ' [data-deferred-key]');
 return place ? {top: place.getBoundingClientRect().top + window.scrollY,
-                height: place.getBoundingClientRect().height,
-                page: document.documentElement.scrollHeight} : null;
+                height: place.getBoundingClientRect().height} : null;
 """
 
 

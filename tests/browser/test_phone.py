@@ -233,17 +233,24 @@ def test_phone005_row_actions_stay_on_a_phone_screen(app_duo) -> None:
     table that scrolls sideways, as New York's walk-through found."""
     start(app_duo, "mayor", "/")
     for path, selector in (("/", ".decide-button"), ("/alerts", ".data-table-stack button")):
-        app_duo.driver.get(f"{app_duo.server.url}{path}")
-        resize(app_duo, PHONE)
-        settle(app_duo)
-        edges = app_duo.driver.execute_script(
-            "return [...document.querySelectorAll(arguments[0])].slice(0, 5).map("
-            "b => [b.getBoundingClientRect().left, b.getBoundingClientRect().right]);",
-            selector,
-        )
-        width = app_duo.driver.execute_script("return document.documentElement.clientWidth")
-        assert edges, f"no row button {selector} on {path}"
-        assert all(left >= 0 and right <= width for left, right in edges), (path, edges, width)
+        assert_on_phone_screen(app_duo, path, selector, first=5)
+
+
+def assert_on_phone_screen(duo, path: str, selector: str, *, first: int) -> None:
+    """Load ``path`` at phone width and assert that its ``first`` elements matching
+    ``selector`` exist and lie inside the screen, left and right."""
+    duo.driver.get(f"{duo.server.url}{path}")
+    resize(duo, PHONE)
+    settle(duo)
+    edges = duo.driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].slice(0, arguments[1]).map("
+        "e => [e.getBoundingClientRect().left, e.getBoundingClientRect().right]);",
+        selector,
+        first,
+    )
+    width = duo.driver.execute_script("return document.documentElement.clientWidth")
+    assert edges, f"no {selector} on {path}"
+    assert all(left >= 0 and right <= width for left, right in edges), (path, edges, width)
 
 
 def test_phone006_what_residents_wrote_and_who_is_engaged_stay_on_a_phone_screen(
@@ -258,14 +265,4 @@ def test_phone006_what_residents_wrote_and_who_is_engaged_stay_on_a_phone_screen
         ("/reports", "#reports-recent-div .report-text"),
         (f"/problems/{problem_id}?tab=actors", "#problem-actors-div .data-table-stack td"),
     ):
-        app_duo.driver.get(f"{app_duo.server.url}{path}")
-        resize(app_duo, PHONE)
-        settle(app_duo)
-        edges = app_duo.driver.execute_script(
-            "return [...document.querySelectorAll(arguments[0])].slice(0, 12).map("
-            "e => [e.getBoundingClientRect().left, e.getBoundingClientRect().right]);",
-            selector,
-        )
-        width = app_duo.driver.execute_script("return document.documentElement.clientWidth")
-        assert edges, f"no {selector} on {path}"
-        assert all(left >= 0 and right <= width for left, right in edges), (path, edges, width)
+        assert_on_phone_screen(app_duo, path, selector, first=12)
