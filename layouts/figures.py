@@ -230,7 +230,7 @@ def indicator_history_figure(
             "zeroline": False,
         },
     }
-    return go.Figure(data=[observed], layout=layout)
+    return _figure([observed], layout)
 
 
 # ---------------------------------------------------------------- maps, heat maps, flows, reports

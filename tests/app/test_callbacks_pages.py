@@ -81,10 +81,10 @@ def test_cbprob001_problem_page_shows_its_sections(env: WebEnv) -> None:
         ("innovations", "Innovations"),
         ("history", "Decisions"),
     ):
-        panels = problem.section_panels(tab, version, problem_id, principal=chief)
+        panels = problem.section_panels(tab, problem_id, principal=chief)
         filled = [p for p in panels if p is not dash.no_update]
         assert len(filled) == 1 and heading in texts(filled[0]), tab
-    indicators = problem.section_panels("indicators", version, problem_id, principal=chief)
+    indicators = problem.section_panels("indicators", problem_id, principal=chief)
     graph_ids = [i for i in find_ids(indicators) if isinstance(i, dict)]
     assert graph_ids, "each indicator has a chart"
 

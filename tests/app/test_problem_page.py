@@ -411,7 +411,7 @@ def test_prob010_each_tab_is_filled_only_when_open(
     problem_id = _richest(env)
     chief = env.principal("chief")
     problem.problem_header(problem_id, 0, 0, 0, 0, principal=chief)
-    panels = problem.section_panels(tab, _version(env, problem_id), problem_id, principal=chief)
+    panels = problem.section_panels(tab, problem_id, principal=chief)
     order = list(problem_layout.TAB_PANELS)
     filled = panels[order.index(tab)]
     assert all(p is dash.no_update for i, p in enumerate(panels) if i != order.index(tab))
@@ -430,11 +430,23 @@ class _PlotlyJSON(json.JSONEncoder):
         return super().default(o)
 
 
-def test_prob011_sections_wait_for_the_header(env: WebEnv) -> None:
-    with pytest.raises(PreventUpdate):
-        problem.section_panels("map", None, 1, principal=env.principal("mayor"))
-    with pytest.raises(PreventUpdate):
-        problem.section_panels("map", 3, "nope", principal=env.principal("mayor"))
+def test_prob011_sections_load_beside_the_header_and_rank_the_week(env: WebEnv) -> None:
+    mayor = env.principal("mayor")
+    for bad in ("nope", None, "-1"):
+        with pytest.raises(PreventUpdate):
+            problem.section_panels("map", bad, principal=mayor)
+    # The tab no longer waits for the header, which ranks the week: opened first on a week
+    # not yet ranked, the overview ranks it itself and shows the score, not "Not in this
+    # week's ranking".
+    problem_id = _richest(env)
+    this_week = select(func.count()).where(ScoreSnapshot.week == iso_week(env.settings.today()))
+    with env.database.session() as session:
+        assert session.scalar(this_week) == 0
+    panels = problem.section_panels("overview", problem_id, 0, 0, 0, 0, principal=mayor)
+    overview = texts(panels[list(problem_layout.TAB_PANELS).index("overview")])
+    assert "Why it ranks here" in overview and "Not in this week's ranking" not in overview
+    with env.database.session() as session:
+        assert session.scalar(this_week) > 0
 
 
 def test_prob012_problem_form_saves_changes_and_refuses_stale_versions(env: WebEnv) -> None:
@@ -541,9 +553,7 @@ def test_prob013_factor_editor_adds_changes_refuses_loops_and_removes(env: WebEn
             select(AuditLog.action).where(AuditLog.entity == "causal_factor")
         ).all()
     assert sorted(actions) == ["create", "delete"]
-    history = problem.section_panels(
-        "history", _version(env, problem_id), problem_id, principal=chief
-    )
+    history = problem.section_panels("history", problem_id, principal=chief)
     assert "chief removed causal factor “Overloaded trucks”" in texts(history)
 
 

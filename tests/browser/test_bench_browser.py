@@ -119,3 +119,50 @@ def _png_size(path: Path) -> tuple[int, int]:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", path
     return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
+# A chart that is drawn, then has only dcc.Graph's style-less "pending" marker toggled (as its
+# no-op resize does 100-250 ms later); on the second page a class that is not the marker comes
+# with the marker's removal.
+MARKER_PAGE = """<!DOCTYPE html><html lang="en"><head><title>t</title></head><body>
+<h1>Marker</h1><div id="plot" class="js-plotly-plot"><svg class="main-svg"></svg></div>
+<script>
+const plot = document.getElementById('plot');
+setTimeout(() => plot.classList.add('dash-graph--pending'), 150);
+setTimeout(() => {
+  plot.classList.remove('dash-graph--pending');
+  if (location.pathname.indexOf('restyled') >= 0) { plot.classList.add('restyled'); }
+}, 300);
+</script></body></html>"""
+
+
+def test_bbr002_the_graph_pending_marker_alone_is_not_a_change(tmp_path: Path) -> None:
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from triage.cli.bench_browser import Browser
+
+    for name in ("marker.html", "restyled.html"):
+        (tmp_path / name).write_text(MARKER_PAGE, encoding="utf-8")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(tmp_path), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    Thread(target=httpd.serve_forever, daemon=True).start()
+    browser = Browser(f"http://127.0.0.1:{httpd.server_address[1]}")
+    try:
+        marker = browser.load("/marker.html")
+        restyled = browser.load("/restyled.html")
+    finally:
+        browser.close()
+        httpd.shutdown()
+    assert not marker["timeout"] and not restyled["timeout"]
+    # Settled when the chart was there, before the marker came and went ...
+    assert marker["settled_ms"] < 150, marker
+    # ... while a class that is not the marker is a change: settled at it or after.
+    assert restyled["settled_ms"] >= 300, restyled

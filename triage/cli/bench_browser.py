@@ -87,8 +87,21 @@ SETTLE_SCRIPT = """
       b.inflight -= 1; b.lastActivity = call.end = performance.now();
     });
   };
-  new MutationObserver(() => { b.lastMutation = performance.now(); }).observe(
-    document, {subtree: true, childList: true, attributes: true, characterData: true});
+  // dcc.Graph marks a graph "pending" while Plotly works on it; after the first drawing it
+  // always asks Plotly for a resize, which waits 100 ms and, when the size has not changed,
+  // changes nothing on screen but that marker, 100-250 ms after the chart was drawn. The
+  // marker has no style: toggling it alone is not a change the reader sees.
+  const markerOnly = (m) => {
+    if (m.type !== 'attributes' || m.attributeName !== 'class') { return false; }
+    const classes = (text) => String(text || '').split(' ').filter(
+      (c) => c && c !== 'dash-graph--pending').sort().join(' ');
+    return classes(m.oldValue) === classes(m.target.getAttribute('class'));
+  };
+  new MutationObserver((list) => {
+    if (list.some((m) => !markerOnly(m))) { b.lastMutation = performance.now(); }
+  }).observe(document, {
+    subtree: true, childList: true, attributes: true, attributeOldValue: true,
+    characterData: true});
   const painted = (canvas) => {
     if (!canvas.width || !canvas.height) { return false; }
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
