@@ -246,6 +246,7 @@ MAP_COLOURSCALE: list[list[Any]] = [
 NO_DATA_COLOUR = "#d9dde3"
 MAP_HEIGHT = 520
 MUTED_COLOUR = "#8a94a3"
+NOTE_COLOUR = "#5b6776"  # secondary text on white: 5.8:1 contrast
 # Colour-blind safe (Okabe-Ito, plus a grey and a deep blue), one per sector, fixed order.
 SECTOR_COLOURS: dict[str, str] = {
     "government_agency": "#0072b2",
@@ -523,15 +524,18 @@ LABEL_CHARACTERS = 46
 # A chart title fits a phone's column at this many characters (390 px screen, title font); the
 # whole wording goes in the chart's label and table caption.
 TITLE_CHARACTERS = 36
+# A subtitle is set smaller (12 px against 15): this many characters fit a phone's chart.
+SUBTITLE_CHARACTERS = 52
+SUBTITLE_ROOM = 18  # px of top margin (and height) a subtitle's line takes
 
 
-def fit_title(text: str) -> str:
-    """``text`` cut to :data:`TITLE_CHARACTERS` with an ellipsis (not escaped: titles are
-    escaped where the figure is built): after a whole word when that keeps two thirds of the
-    room ("Reports per week: all categories…", not "…all categories ci…")."""
-    if len(text) <= TITLE_CHARACTERS:
+def fit_title(text: str, limit: int = TITLE_CHARACTERS) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (not escaped: titles are escaped
+    where the figure is built): after a whole word when that keeps two thirds of the room
+    ("Reports per week: all categories…", not "…all categories ci…")."""
+    if len(text) <= limit:
         return text
-    room = TITLE_CHARACTERS - 1
+    room = limit - 1
     space = text.rfind(" ", 0, room + 1)
     end = space if space >= room * 2 // 3 else room
     return text[:end].rstrip(" :,;–-") + "…"
@@ -827,13 +831,31 @@ def funding_sankey_figure(
     return _figure(traces, layout)
 
 
-def weekly_reports_figure(weekly: pd.DataFrame, title: str, unit: str = "reports") -> go.Figure:
+def weekly_reports_figure(
+    weekly: pd.DataFrame, title: str, unit: str = "reports", *, subtitle: str = ""
+) -> go.Figure:
     """Weekly report counts for the chosen weeks against the same weeks a year earlier.
 
     ``weekly``: week_start (date, a Monday), count, last_year (count 52 weeks earlier, NaN when
     unknown), days (days of the week inside the chosen range; fewer than 7 is a partial week).
+    ``subtitle`` (what the counts cover, e.g. a category and a district) goes on a smaller line
+    of its own under the title, so a long one does not cut the title short.
     """
-    layout = _layout(title, height=320)
+    extra = SUBTITLE_ROOM if subtitle else 0
+    layout = _layout(title, height=320 + extra)
+    if subtitle:
+        # Title and subtitle at the top of the figure, the legend's rows (two on a phone)
+        # under them: left to Plotly, the title sits mid-margin and the legend overlaps it.
+        layout["title"].update(
+            subtitle={
+                "text": plotly_text(fit_title(subtitle, SUBTITLE_CHARACTERS)),
+                "font": {"size": 12, "color": NOTE_COLOUR},
+            },
+            y=1,
+            yref="container",
+            yanchor="top",
+            pad={"t": 10},
+        )
     if weekly.empty:
         return _empty_figure(layout, "No reports match these filters")
     unit_label = plotly_text(unit)
@@ -871,7 +893,7 @@ def weekly_reports_figure(weekly: pd.DataFrame, title: str, unit: str = "reports
     layout.update(
         # Room for the legend on two rows under the title: on a phone the plot is too narrow
         # for both names on one row (with 64 the second row rose into the title).
-        margin={"l": 56, "r": 16, "t": 84, "b": 40},
+        margin={"l": 56, "r": 16, "t": 84 + extra, "b": 40},
         hovermode="x unified",
         xaxis={
             "type": "date",

@@ -297,7 +297,7 @@ def trend(weekly: pd.DataFrame, *, scope: str) -> Any:
             "Widen the date range or choose another category, district or problem.",
         )
     title = f"Reports per week: {scope}"
-    figure = weekly_reports_figure(weekly, fit_title(title))
+    figure = weekly_reports_figure(weekly, "Reports per week", subtitle=scope)
     full = weekly[weekly["days"] == 7]
     basis = full if len(full) else weekly
     average = float(basis["count"].mean())

@@ -144,6 +144,7 @@ def _builders(text: str) -> dict[str, Callable[[], go.Figure]]:
             ),
             text,
             text,
+            subtitle=text,
         ),
         "category_bars": lambda: figures.category_bars_figure(
             pd.DataFrame({"name": [text], "count": [3], "last_year": [2.0]}), text, text

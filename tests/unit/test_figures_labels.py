@@ -275,6 +275,19 @@ def test_fig010_indicator_chart_titles_fit_a_phone_and_weekly_legends_clear_the_
     trend = figures.weekly_reports_figure(weekly, "Reports per week")
     # Two legend rows (about 20 px each) and the title (about 24 px) above the plot.
     assert trend.layout.margin.t >= 84 and trend.layout.showlegend is not False
+    # What the counts cover is a smaller line of its own: the title is never cut for it, a
+    # long scope is cut at a word on its own line, and the plot keeps its height.
+    scope = "Street light out or flickering in Northeast Neighbourhood Planning Area 7 <b>"
+    scoped = figures.weekly_reports_figure(weekly, "Reports per week", subtitle=scope)
+    assert scoped.layout.title.text == "Reports per week"
+    subtitle = scoped.layout.title.subtitle.text
+    assert subtitle == "Street light out or flickering in Northeast…"
+    assert len(subtitle) <= figures.SUBTITLE_CHARACTERS
+    assert scoped.layout.margin.t == trend.layout.margin.t + figures.SUBTITLE_ROOM
+    plot_height = trend.layout.height - trend.layout.margin.t - trend.layout.margin.b
+    assert scoped.layout.height - scoped.layout.margin.t - scoped.layout.margin.b == plot_height
+    short = figures.weekly_reports_figure(weekly, "Reports per week", subtitle="Pothole <i>")
+    assert short.layout.title.subtitle.text == "Pothole &lt;i&gt;"
 
 
 def test_fig011_bar_labels_wrap_onto_two_balanced_lines_and_the_margin_follows() -> None:
