@@ -218,7 +218,9 @@ def graph(bmap: BackwardMap) -> Any:
             "avoidOverlap": True,
         },
         style={"width": "100%", "height": GRAPH_HEIGHT},
-        minZoom=0.3,
+        # Low enough for the fit to show the whole map on a phone (the city demo's widest
+        # needs 0.22 at 390 px); pinch or scroll to zoom in, the table below has every word.
+        minZoom=0.1,
         maxZoom=2.5,
         wheelSensitivity=0.2,
         responsive=True,

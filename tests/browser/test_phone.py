@@ -266,3 +266,58 @@ def test_phone006_what_residents_wrote_and_who_is_engaged_stay_on_a_phone_screen
         (f"/problems/{problem_id}?tab=actors", "#problem-actors-div .data-table-stack td"),
     ):
         assert_on_phone_screen(app_duo, path, selector, first=12)
+
+
+MAP_EXTENT = """
+const box = document.querySelector(arguments[0]);
+const holder = [box, ...box.querySelectorAll('div')].find((e) => e._cyreg);
+if (!holder) { return null; }
+const cy = holder._cyreg.cy;
+const drawn = cy.elements().renderedBoundingBox();
+return {x1: drawn.x1, x2: drawn.x2, y1: drawn.y1, y2: drawn.y2,
+        width: holder.clientWidth, height: holder.clientHeight, nodes: cy.nodes().length};
+"""
+
+
+def drawn(duo) -> dict | None:
+    """Where the backward map's elements are drawn in its box (CSS px), and the box's size."""
+    return duo.driver.execute_script(MAP_EXTENT, ".map-graph")
+
+
+def test_phone007_the_whole_backward_map_is_on_a_phone_screen(app_duo, web_env: WebEnv) -> None:
+    """On a phone (390 px, and 360 px, a common Android width) the backward map is drawn whole
+    inside its box, as at 1440: the city demo's widest map was cut at both sides at 390 px, its
+    zoom held at a floor (0.3) above what fitting it needed (0.22). Turned or resized, the map
+    is fitted again to its box's new width (it kept its zoom, cut or small)."""
+    problem_id = richest_problem(web_env)
+    path = f"/problems/{problem_id}?tab=map"
+    start(app_duo, "mayor", path)
+    for size in ((360, 780), PHONE, WINDOW):
+        app_duo.driver.set_window_size(*size)
+        app_duo.driver.get(f"{app_duo.server.url}{path}")
+        resize(app_duo, size)
+        settle(app_duo)
+        assert_map_whole(app_duo, f"opened at {size}")
+    for size in (PHONE, WINDOW):  # from 1440 down to 390, and back
+        resize(app_duo, size)
+        assert_map_whole(app_duo, f"resized to {size}")
+
+
+def assert_map_whole(duo, where: str) -> None:
+    """Every node and edge of the backward map lies inside its box (within a pixel)."""
+    # Laid out and fitted: the extent is finite (null while Cytoscape has not placed the
+    # nodes) and inside the box (a refit after a resize comes 200 ms after the last event).
+    until(lambda: _inside(drawn(duo)), timeout=5, msg=f"{where}: {drawn(duo)}")
+    extent = drawn(duo)
+    assert extent is not None and extent["nodes"] >= 8, (where, extent)
+
+
+def _inside(extent: dict | None) -> bool:
+    if not extent or extent.get("x1") is None:
+        return False
+    return (
+        extent["x1"] >= -1
+        and extent["x2"] <= extent["width"] + 1
+        and extent["y1"] >= -1
+        and extent["y2"] <= extent["height"] + 1
+    )
