@@ -35,6 +35,7 @@ from layouts.components import (
 )
 from layouts.figures import (
     CHART_HEIGHT,
+    TITLE_CHARACTERS,
     component_breakdown_figure,
     district_map_figure,
     indicator_history_figure,
@@ -613,6 +614,13 @@ def _set_or_none(value: Any, unit: str) -> str:
     return "Not set" if _missing_number(value) else format_number(value, unit)
 
 
+def _chart_title(name: str) -> str:
+    """ "Paramedic vacancies over time"; a name too long for the chart's title (the card's
+    heading above it names the indicator in full) gives "Over time" rather than a cut name."""
+    title = f"{name} over time"
+    return title if len(title) <= TITLE_CHARACTERS else "Over time"
+
+
 def _indicator_chart(row: Any, history: pd.DataFrame, unit: str) -> Any:
     """The indicator's values over time against its target, or, with no value yet, a sentence
     instead of an empty chart with meaningless axes."""
@@ -626,7 +634,7 @@ def _indicator_chart(row: Any, history: pd.DataFrame, unit: str) -> Any:
         id=ids.indicator_chart(int(row.id)),
         figure=indicator_history_figure(
             history,
-            name=f"{row.name} over time",
+            name=_chart_title(row.name),
             unit=unit,
             target=row.target,
             warning_threshold=row.warning_threshold,

@@ -751,3 +751,21 @@ def test_prob031_an_indicator_without_values_says_so_instead_of_empty_axes() -> 
     with_value.loc[0] = [4, dt.date(2025, 1, 1), 4.0]
     drawn = problem_layout.indicator_cards(indicators, with_value)
     assert [i for i in find_ids(drawn) if isinstance(i, dict)] == [ids.indicator_chart(4)]
+    # The chart's title: the name over time, or, for a name too long for it (the card's
+    # heading names it in full), "Over time" rather than "Days to close a heat compl…".
+    assert _chart_titles(drawn) == ["Over time"]
+    short = indicators.assign(name="Heat days")
+    assert _chart_titles(problem_layout.indicator_cards(short, with_value)) == [
+        "Heat days over time"
+    ]
+
+
+def _chart_titles(component: Any) -> list[str]:
+    """The titles of the Plotly graphs in a component tree."""
+    if isinstance(component, list | tuple):
+        return [t for child in component for t in _chart_titles(child)]
+    if component is None or isinstance(component, str | int | float):
+        return []
+    figure = getattr(component, "figure", None)
+    own = [figure.layout.title.text] if figure is not None else []
+    return own + _chart_titles(getattr(component, "children", None))
