@@ -1,8 +1,8 @@
 /* The backward map is fitted to its box when Cytoscape lays it out. Fit it again whenever the
    box's width changes: a phone turned or a window resized (Cytoscape keeps its zoom, so the
    map stays cut at the sides or small), or a map laid out while its box was hidden (no size:
-   the fit gives no position at all, and the map stays blank once the box is shown). A change
-   of height alone (none: the box's height is fixed) would leave the reader's zoom alone. */
+   the fit gives no position at all, and the map stays blank once the box is shown). Only the
+   width counts: the reader's own zoom and pan survive anything else. */
 (function () {
   'use strict';
   var widths = new WeakMap();

@@ -615,8 +615,8 @@ def _set_or_none(value: Any, unit: str) -> str:
 
 
 def _chart_title(name: str) -> str:
-    """ "Paramedic vacancies over time"; a name too long for the chart's title (the card's
-    heading above it names the indicator in full) gives "Over time" rather than a cut name."""
+    """The title of an indicator's chart: "Paramedic vacancies over time", or "Over time"
+    for a name too long for it (the card's heading names the indicator in full)."""
     title = f"{name} over time"
     return title if len(title) <= TITLE_CHARACTERS else "Over time"
 

@@ -14,6 +14,12 @@ from tests.webutil import demo_password
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 WINDOW = (1440, 900)
+# A script's opening: the Cytoscape instance drawing inside the element ``arguments[0]`` (the
+# graph's Dash element), as ``holder`` (its container) and ``cy`` (null until it has started).
+CYTOSCAPE_JS = """
+const holder = [arguments[0], ...arguments[0].querySelectorAll('div')].find((e) => e._cyreg);
+const cy = holder ? holder._cyreg.cy : null;
+"""
 
 
 def sign_in(duo, username: str, next_path: str = "/", password: str | None = None) -> None:

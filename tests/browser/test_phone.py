@@ -20,6 +20,7 @@ from db.models import CausalFactor, Problem
 from layouts.problem import TABS
 from tests.browser import axe
 from tests.browser.browserutil import (
+    CYTOSCAPE_JS,
     WINDOW,
     draw_every_chart,
     screenshot,
@@ -268,20 +269,22 @@ def test_phone006_what_residents_wrote_and_who_is_engaged_stay_on_a_phone_screen
         assert_on_phone_screen(app_duo, path, selector, first=12)
 
 
-MAP_EXTENT = """
-const box = document.querySelector(arguments[0]);
-const holder = [box, ...box.querySelectorAll('div')].find((e) => e._cyreg);
-if (!holder) { return null; }
-const cy = holder._cyreg.cy;
+MAP_EXTENT = (
+    CYTOSCAPE_JS
+    + """
+if (!cy) { return null; }
 const drawn = cy.elements().renderedBoundingBox();
 return {x1: drawn.x1, x2: drawn.x2, y1: drawn.y1, y2: drawn.y2,
         width: holder.clientWidth, height: holder.clientHeight, nodes: cy.nodes().length};
 """
+)
 
 
 def drawn(duo) -> dict | None:
-    """Where the backward map's elements are drawn in its box (CSS px), and the box's size."""
-    return duo.driver.execute_script(MAP_EXTENT, ".map-graph")
+    """Where the backward map's elements are drawn in its box (CSS px), and the box's size;
+    None while there is no map yet."""
+    graphs = duo.find_elements(".map-graph")
+    return duo.driver.execute_script(MAP_EXTENT, graphs[0]) if graphs else None
 
 
 def test_phone007_the_whole_backward_map_is_on_a_phone_screen(app_duo, web_env: WebEnv) -> None:
@@ -306,7 +309,7 @@ def test_phone007_the_whole_backward_map_is_on_a_phone_screen(app_duo, web_env: 
 def assert_map_whole(duo, where: str) -> None:
     """Every node and edge of the backward map lies inside its box (within a pixel)."""
     # Laid out and fitted: the extent is finite (null while Cytoscape has not placed the
-    # nodes) and inside the box (a refit after a resize comes 200 ms after the last event).
+    # nodes) and inside the box (a refit after a resize comes 150 ms after the last change).
     until(lambda: _inside(drawn(duo)), timeout=5, msg=f"{where}: {drawn(duo)}")
     extent = drawn(duo)
     assert extent is not None and extent["nodes"] >= 8, (where, extent)

@@ -20,7 +20,7 @@ from layouts import ids
 from layouts.problem import TABS
 from tests import webutil
 from tests.browser import axe
-from tests.browser.browserutil import screenshot, severe_logs, sign_in
+from tests.browser.browserutil import CYTOSCAPE_JS, screenshot, severe_logs, sign_in
 from tests.webutil import WebEnv, post_callback, signed_in_client
 
 pytestmark = pytest.mark.browser
@@ -76,24 +76,19 @@ def click(duo, selector: str) -> None:
     element.click()
 
 
-NODE_POSITION = """
-const holder = [arguments[0], ...arguments[0].querySelectorAll("div")].find(e => e._cyreg);
-const cy = holder._cyreg.cy;
+NODE_POSITION = (
+    CYTOSCAPE_JS
+    + """
 const box = arguments[0].getBoundingClientRect(), inner = holder.getBoundingClientRect();
 const p = cy.getElementById(arguments[1]).renderedPosition();
 return [Math.round(p.x + inner.left - box.left), Math.round(p.y + inner.top - box.top)];
 """
+)
 
 
 def node_position(duo, graph, node_id: str) -> tuple[int, int]:
     """Where Cytoscape drew a node, from the graph element's top-left corner (CSS pixels)."""
-    until(
-        lambda: duo.driver.execute_script(
-            "return [arguments[0], ...arguments[0].querySelectorAll('div')].some(e => e._cyreg)",
-            graph,
-        ),
-        timeout=10,
-    )
+    until(lambda: duo.driver.execute_script(CYTOSCAPE_JS + "return cy !== null;", graph), 10)
     x, y = duo.driver.execute_script(NODE_POSITION, graph, node_id)
     return int(x), int(y)
 
